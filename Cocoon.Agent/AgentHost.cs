@@ -1,0 +1,72 @@
+using Cocoon.Agent.Compute;
+using Cocoon.Agent.Connection;
+using Cocoon.Agent.Options;
+using Cocoon.Agent.Work;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Agent;
+
+/// <summary>Builds the agent's host: used by the CLI's <c>run</c> and by the portal's local agent.</summary>
+public static class AgentHost
+{
+    /// <summary>
+    /// Settings come from appsettings.json beside the binary, then COCOON_-prefixed environment
+    /// variables (COCOON_Agent__PortalUrl), then <paramref name="overrides"/> (the CLI's flags).
+    /// </summary>
+    /// <param name="overrides">Settings that win over every other source.</param>
+    /// <param name="embedded">True when another host (the portal) owns the process: the agent then leaves
+    /// Ctrl+C, SIGTERM and systemd to that host and is stopped by it.</param>
+    public static HostApplicationBuilder CreateBuilder(IEnumerable<KeyValuePair<string, string?>> overrides, bool embedded = false)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ApplicationName = "cocoon-agent",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddEnvironmentVariables("COCOON_");
+        builder.Configuration.AddInMemoryCollection(overrides);
+        if (embedded)
+        {
+            builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        }
+        else
+        {
+            builder.Services.AddSystemd();
+        }
+
+        builder.Services.AddCocoonAgent();
+        return builder;
+    }
+
+    public static IServiceCollection AddCocoonAgent(this IServiceCollection services)
+    {
+        services.AddOptions<AgentOptions>()
+            .BindConfiguration(AgentOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<AgentIdentity>();
+        services.AddSingleton<AgentRunState>();
+        services.AddSingleton<WorkInbox>();
+        services.AddSingleton<ResultOutbox>();
+        services.AddSingleton(sp => ComputeDevice.Open(
+            sp.GetRequiredService<IOptions<AgentOptions>>().Value.Device,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<ComputeDevice>()));
+        services.AddSingleton<PortalConnection>();
+        services.AddHostedService(sp => sp.GetRequiredService<PortalConnection>());
+        services.AddHostedService<WorkExecutor>();
+        return services;
+    }
+}
+
+/// <summary>A lifetime that listens to no signal: the embedding host decides when the agent stops.</summary>
+internal sealed class EmbeddedHostLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

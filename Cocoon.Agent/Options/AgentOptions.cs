@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cocoon.Agent.Options;
+
+/// <summary>Settings of the agent (section "Agent"; env COCOON_Agent__X; CLI flags override).</summary>
+public sealed class AgentOptions
+{
+    public const string Section = "Agent";
+
+    [Required(ErrorMessage = "Agent:PortalUrl is not set: pass --portal http://host:port or set COCOON_Agent__PortalUrl.")]
+    [Url(ErrorMessage = "Agent:PortalUrl must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:5080.")]
+    public string PortalUrl { get; set; } = "";
+
+    [Required(ErrorMessage = "Agent:Name must not be empty: pass --name.")]
+    [StringLength(100, ErrorMessage = "Agent:Name must be at most 100 characters.")]
+    public string Name { get; set; } = Environment.MachineName;
+
+    [RegularExpression("^(auto|cuda|opencl|cpu)$", ErrorMessage = "Agent:Device must be one of auto, cuda, opencl, cpu.")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Units held at once: one runs while the next waits, so the device never idles on a round trip.</summary>
+    [Range(1, 64, ErrorMessage = "Agent:Capacity must be between 1 and 64.")]
+    public int Capacity { get; set; } = 2;
+
+    /// <summary>Where the agent keeps its id and unsent results; defaults to ~/.local/share/cocoon-agent.</summary>
+    public string? DataDirectory { get; set; }
+
+    [Range(1, 300, ErrorMessage = "Agent:MaxReconnectDelaySeconds must be between 1 and 300.")]
+    public int MaxReconnectDelaySeconds { get; set; } = 10;
+
+    /// <summary>Most bytes of host memory one batch of products may use.</summary>
+    [Range(1 << 20, long.MaxValue, ErrorMessage = "Agent:BatchMemoryBytes must be at least 1 MiB.")]
+    public long BatchMemoryBytes { get; set; } = 64L << 20;
+
+    public string ResolveDataDirectory() =>
+        string.IsNullOrWhiteSpace(DataDirectory)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "cocoon-agent")
+            : Path.GetFullPath(DataDirectory);
+}

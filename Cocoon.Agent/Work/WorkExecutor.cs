@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Cocoon.Agent.Compute;
+using Cocoon.Agent.Connection;
+using Cocoon.Agent.Options;
+using Cocoon.Shared.Work;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Agent.Work;
+
+/// <summary>Runs queued units one at a time on the device and puts each outcome in the outbox.</summary>
+public sealed class WorkExecutor(
+    WorkInbox queue,
+    ResultOutbox outbox,
+    PortalConnection portal,
+    ComputeDevice device,
+    IOptions<AgentOptions> options,
+    ILogger<WorkExecutor> logger) : BackgroundService
+{
+    private static readonly long ProgressInterval = Stopwatch.Frequency / 4;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var runner = new UnitRunner(device, options.Value.BatchMemoryBytes);
+        await foreach (var assignment in queue.ReadAllAsync(stoppingToken))
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(queue.TokenFor(assignment.LeaseId), stoppingToken);
+            try
+            {
+                portal.TrySendProgress(new UnitProgress { LeaseId = assignment.LeaseId, Done = 0, Total = assignment.Work.MatrixCount });
+                var lastSent = Stopwatch.GetTimestamp();
+                var result = await Task.Run(() => runner.Run(assignment, (done, total) =>
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    if (done == total || now - lastSent >= ProgressInterval)
+                    {
+                        lastSent = now;
+                        portal.TrySendProgress(new UnitProgress { LeaseId = assignment.LeaseId, Done = done, Total = total });
+                    }
+                }, linked.Token), linked.Token);
+
+                outbox.Add(result);
+                if (result.Verified)
+                {
+                    logger.LogInformation("Unit {Index} of job {JobId} done: {Gflops:N2} GFLOP/s, digest {Digest}",
+                        assignment.UnitIndex, assignment.JobId, result.Gflops, result.OutputDigest[..12]);
+                }
+                else
+                {
+                    logger.LogError("Unit {Index} of job {JobId}: the device's output differs from the C# reference", assignment.UnitIndex, assignment.JobId);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogInformation("Unit {Index} of job {JobId} cancelled by the portal", assignment.UnitIndex, assignment.JobId);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Unit {Index} of job {JobId} failed", assignment.UnitIndex, assignment.JobId);
+                outbox.Add(new UnitFailure { LeaseId = assignment.LeaseId, Reason = $"{ex.GetType().Name}: {ex.Message}" });
+            }
+            finally
+            {
+                queue.Complete(assignment.LeaseId);
+            }
+
+            portal.Wake();
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace Cocoon.Shared.Agents;
+
+/// <summary>An agent as the API shows it.</summary>
+public sealed record AgentView
+{
+    /// <summary>The agent's id.</summary>
+    public required Guid Id { get; init; }
+
+    /// <summary>The agent's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Connected and heartbeating.</summary>
+    public required bool Online { get; init; }
+
+    /// <summary>The device it runs work on.</summary>
+    public required string DeviceName { get; init; }
+
+    /// <summary>CUDA, OpenCL or CPU.</summary>
+    public required DeviceKind DeviceKind { get; init; }
+
+    /// <summary>Device memory in bytes.</summary>
+    public required long MemoryBytes { get; init; }
+
+    /// <summary>Multiprocessors or worker groups.</summary>
+    public required int ComputeUnits { get; init; }
+
+    /// <summary>Units the agent holds at once.</summary>
+    public required int Capacity { get; init; }
+
+    /// <summary>Units it holds now.</summary>
+    public required int ActiveUnits { get; init; }
+
+    /// <summary>Last sign of life.</summary>
+    public DateTimeOffset? LastHeartbeatAt { get; init; }
+}

@@ -1,0 +1,22 @@
+using Cocoon.Shared.Work;
+
+namespace Cocoon.Shared.Agents;
+
+/// <summary>What an agent may call on the portal's agent hub (<see cref="AgentProtocol.HubPath"/>).</summary>
+public interface IAgentHub
+{
+    /// <summary>Handshake; must come first on every connection. Refused when the protocol versions differ.</summary>
+    Task<AgentWelcome> RegisterAsync(AgentHello hello);
+
+    /// <summary>Sign of life; renews the named leases.</summary>
+    Task HeartbeatAsync(AgentHeartbeat heartbeat);
+
+    /// <summary>Progress of a unit the agent is running (throttled by the agent).</summary>
+    Task ReportProgressAsync(UnitProgress progress);
+
+    /// <summary>A finished unit; the portal answers whether it counted it.</summary>
+    Task<ResultAck> ReportResultAsync(UnitResult result);
+
+    /// <summary>A unit the agent could not finish.</summary>
+    Task<ResultAck> ReportFailureAsync(UnitFailure failure);
+}

@@ -1,0 +1,44 @@
+namespace Cocoon.Shared.Jobs;
+
+/// <summary>A job as the API shows it.</summary>
+public sealed record JobView
+{
+    /// <summary>The job's id.</summary>
+    public required Guid Id { get; init; }
+
+    /// <summary>The job's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Where the job is in its life.</summary>
+    public required JobState State { get; init; }
+
+    /// <summary>Rows and columns of each matrix.</summary>
+    public required int MatrixSize { get; init; }
+
+    /// <summary>Products in the job.</summary>
+    public required int MatrixCount { get; init; }
+
+    /// <summary>Products per unit.</summary>
+    public required int MatricesPerUnit { get; init; }
+
+    /// <summary>Seed of the input generator.</summary>
+    public required long Seed { get; init; }
+
+    /// <summary>Units the job is split into.</summary>
+    public required int UnitsTotal { get; init; }
+
+    /// <summary>Units done.</summary>
+    public required int UnitsDone { get; init; }
+
+    /// <summary>When the job was submitted.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When the job was split into units.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When the job succeeded or failed.</summary>
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>Why the job failed, when it did.</summary>
+    public string? FailureReason { get; init; }
+}

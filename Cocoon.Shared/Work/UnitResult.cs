@@ -1,0 +1,26 @@
+namespace Cocoon.Shared.Work;
+
+/// <summary>A finished unit: what came out, checked how, and how fast.</summary>
+public sealed record UnitResult
+{
+    /// <summary>The lease the unit ran under.</summary>
+    public required Guid LeaseId { get; init; }
+
+    /// <summary>SHA-256 (lower-case hex) of the unit's outputs, float32 little-endian, in matrix order.</summary>
+    public required string OutputDigest { get; init; }
+
+    /// <summary>True when the device's output equalled the plain C# reference.</summary>
+    public required bool Verified { get; init; }
+
+    /// <summary>Floating-point operations executed on the device.</summary>
+    public required long Flops { get; init; }
+
+    /// <summary>Time spent on the device, in milliseconds.</summary>
+    public required double DeviceMilliseconds { get; init; }
+
+    /// <summary>Device throughput in GFLOP/s.</summary>
+    public required double Gflops { get; init; }
+
+    /// <summary>The device that ran the unit.</summary>
+    public required string DeviceName { get; init; }
+}

@@ -1,0 +1,19 @@
+using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Cocoon.Web.Data;
+
+internal sealed class LeaseConfiguration : IEntityTypeConfiguration<Lease>
+{
+    public void Configure(EntityTypeBuilder<Lease> builder)
+    {
+        builder.HasOne<WorkUnit>().WithMany().HasForeignKey(l => l.WorkUnitId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<RegisteredAgent>().WithMany().HasForeignKey(l => l.AgentId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(l => l.WorkUnitId);
+        // Active leases per agent (capacity) and expiring leases (the sweeper) are the hot reads.
+        builder.HasIndex(l => l.AgentId).HasFilter("ended_at IS NULL");
+        builder.HasIndex(l => l.ExpiresAt).HasFilter("ended_at IS NULL");
+    }
+}

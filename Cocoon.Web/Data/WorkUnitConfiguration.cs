@@ -1,0 +1,17 @@
+using Cocoon.Web.Features.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Cocoon.Web.Data;
+
+internal sealed class WorkUnitConfiguration : IEntityTypeConfiguration<WorkUnit>
+{
+    public void Configure(EntityTypeBuilder<WorkUnit> builder)
+    {
+        builder.HasIndex(u => new { u.JobId, u.Index }).IsUnique();
+        // Dispatch reads the oldest pending units; a partial index keeps that read small as history grows.
+        builder.HasIndex(u => u.QueuedAt).HasFilter("state = 'Pending'");
+        builder.Property(u => u.OutputDigest).HasMaxLength(64);
+        builder.Property(u => u.LastError).HasMaxLength(2000);
+    }
+}

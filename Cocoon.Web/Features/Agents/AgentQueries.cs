@@ -1,0 +1,41 @@
+using Cocoon.Shared.Agents;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web.Features.Agents;
+
+/// <summary>Agents as the pages and the API show them.</summary>
+public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, TimeProvider clock, IOptions<JobsOptions> options)
+{
+    public async Task<IReadOnlyList<AgentView>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var onlineSince = clock.GetUtcNow() - options.Value.AgentTimeout;
+        return await db.Agents.AsNoTracking()
+            .OrderByDescending(a => a.ConnectionId != null)
+            .ThenBy(a => a.Name)
+            .Select(a => new AgentView
+            {
+                Id = a.Id,
+                Name = a.Name,
+                Online = a.ConnectionId != null && a.LastHeartbeatAt > onlineSince,
+                DeviceName = a.DeviceName,
+                DeviceKind = a.DeviceKind,
+                MemoryBytes = a.MemoryBytes,
+                ComputeUnits = a.ComputeUnits,
+                Capacity = a.Capacity,
+                ActiveUnits = db.Leases.Count(l => l.AgentId == a.Id && l.EndedAt == null),
+                LastHeartbeatAt = a.LastHeartbeatAt,
+            })
+            .ToListAsync(cancellationToken);
+    }
+
+    public async Task<int> CountOnlineAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var onlineSince = clock.GetUtcNow() - options.Value.AgentTimeout;
+        return await db.Agents.CountAsync(a => a.ConnectionId != null && a.LastHeartbeatAt > onlineSince, cancellationToken);
+    }
+}

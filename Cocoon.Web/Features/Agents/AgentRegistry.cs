@@ -1,0 +1,122 @@
+using Cocoon.Shared;
+using Cocoon.Shared.Agents;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Jobs;
+using Cocoon.Web.Features.Live;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web.Features.Agents;
+
+/// <summary>Agents coming, staying and going: registration (the protocol handshake), heartbeats, disconnects.</summary>
+public sealed class AgentRegistry(
+    IDbContextFactory<CocoonDbContext> dbFactory,
+    UnitLifecycle lifecycle,
+    Dispatcher dispatcher,
+    LiveUpdates live,
+    TimeProvider clock,
+    IHostApplicationLifetime lifetime,
+    IOptions<JobsOptions> options,
+    ILogger<AgentRegistry> logger)
+{
+    private static readonly string PortalVersion = typeof(AgentRegistry).Assembly.GetName().Version?.ToString() ?? "0.0.0";
+
+    public async Task<AgentWelcome> RegisterAsync(AgentHello hello, string connectionId, CancellationToken cancellationToken)
+    {
+        if (hello.ProtocolVersion != AgentProtocol.Version)
+        {
+            var side = hello.ProtocolVersion < AgentProtocol.Version ? "update the agent" : "update the portal";
+            logger.LogWarning("Refused agent {Name} ({AgentId}): it speaks protocol {Theirs}, this portal speaks {Ours}",
+                hello.Name, hello.AgentId, hello.ProtocolVersion, AgentProtocol.Version);
+            throw new HubException(
+                $"{AgentProtocol.RefusalPrefix}it speaks agent protocol {hello.ProtocolVersion} but this portal speaks {AgentProtocol.Version}; {side}.");
+        }
+
+        var now = clock.GetUtcNow();
+        List<Guid> resumed;
+        List<Guid> forgotten;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var agent = await db.Agents.SingleOrDefaultAsync(a => a.Id == hello.AgentId, cancellationToken);
+            if (agent is null)
+            {
+                agent = new RegisteredAgent { Id = hello.AgentId, Name = hello.Name, DeviceName = hello.Device.Name, AgentVersion = hello.AgentVersion, FirstSeenAt = now };
+                db.Agents.Add(agent);
+            }
+
+            agent.Name = hello.Name;
+            agent.DeviceName = hello.Device.Name;
+            agent.DeviceKind = hello.Device.Kind;
+            agent.MemoryBytes = hello.Device.MemoryBytes;
+            agent.ComputeUnits = hello.Device.ComputeUnits;
+            agent.Capacity = Math.Clamp(hello.Capacity, 1, 64);
+            agent.AgentVersion = hello.AgentVersion;
+            agent.ProtocolVersion = hello.ProtocolVersion;
+            agent.ConnectionId = connectionId;
+            agent.ConnectedAt = now;
+            agent.LastHeartbeatAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+
+            var active = await db.Leases.Where(l => l.AgentId == hello.AgentId && l.EndedAt == null).Select(l => l.Id).ToListAsync(cancellationToken);
+            resumed = [.. active.Intersect(hello.HeldLeases)];
+            forgotten = [.. active.Except(hello.HeldLeases)];
+            var expires = now + options.Value.Lease;
+            await db.Leases.Where(l => resumed.Contains(l.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, expires), cancellationToken);
+        }
+
+        // Leases the agent no longer knows (it restarted, or a push was lost) would otherwise wait for expiry.
+        foreach (var leaseId in forgotten)
+        {
+            await lifecycle.CloseLeaseAsync(leaseId, hello.AgentId, LeaseOutcome.AgentLost, "The agent reconnected without this lease.", cancellationToken);
+        }
+
+        logger.LogInformation("Agent {Name} ({AgentId}) registered on {Kind} device {Device}, capacity {Capacity}",
+            hello.Name, hello.AgentId, hello.Device.Kind, hello.Device.Name, hello.Capacity);
+        live.AgentsChanged();
+        await dispatcher.RequestAsync(cancellationToken);
+        return new AgentWelcome { PortalVersion = PortalVersion, HeartbeatSeconds = options.Value.HeartbeatSeconds, ResumedLeases = resumed };
+    }
+
+    public async Task HeartbeatAsync(Guid agentId, string connectionId, AgentHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        await db.Agents.Where(a => a.Id == agentId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastHeartbeatAt, now).SetProperty(a => a.ConnectionId, connectionId), cancellationToken);
+        if (heartbeat.ActiveLeases.Count > 0)
+        {
+            var expires = now + options.Value.Lease;
+            var held = heartbeat.ActiveLeases.ToList();
+            await db.Leases.Where(l => l.AgentId == agentId && l.EndedAt == null && held.Contains(l.Id))
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, expires), cancellationToken);
+        }
+
+        live.AgentsChanged();
+    }
+
+    public async Task DisconnectedAsync(Guid agentId, string connectionId)
+    {
+        List<Guid> leases;
+        await using (var db = await dbFactory.CreateDbContextAsync())
+        {
+            var updated = await db.Agents.Where(a => a.Id == agentId && a.ConnectionId == connectionId)
+                .ExecuteUpdateAsync(s => s.SetProperty(a => a.ConnectionId, (string?)null));
+            live.AgentsChanged();
+            // While the portal itself stops, agents are expected back after the restart with their leases.
+            if (updated == 0 || lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            leases = await db.Leases.Where(l => l.AgentId == agentId && l.EndedAt == null).Select(l => l.Id).ToListAsync();
+        }
+
+        logger.LogWarning("Agent {AgentId} disconnected holding {Count} lease(s); re-queuing them", agentId, leases.Count);
+        foreach (var leaseId in leases)
+        {
+            await lifecycle.CloseLeaseAsync(leaseId, agentId, LeaseOutcome.AgentLost, "The agent disconnected.", CancellationToken.None);
+        }
+    }
+}

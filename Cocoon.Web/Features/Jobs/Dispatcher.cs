@@ -1,0 +1,153 @@
+using Cocoon.Shared.Agents;
+using Cocoon.Shared.Jobs;
+using Cocoon.Shared.Work;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Live;
+using Hangfire;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web.Features.Jobs;
+
+/// <summary>
+/// Matches pending units to online agents with free capacity. <see cref="RequestAsync"/> enqueues one
+/// Hangfire dispatch step per unit that free capacity can take; <see cref="DispatchAsync"/> is that
+/// step: under a cluster-wide advisory lock it picks the least-loaded agent, records the lease and
+/// pushes the assignment over SignalR.
+/// </summary>
+public sealed class Dispatcher(
+    IDbContextFactory<CocoonDbContext> dbFactory,
+    IBackgroundJobClient backgroundJobs,
+    IHubContext<AgentHub, IAgentClient> agentHub,
+    LiveUpdates live,
+    TimeProvider clock,
+    IOptions<JobsOptions> options,
+    ILogger<Dispatcher> logger)
+{
+    // Any constant works; it names the one lock all portal nodes take to hand out capacity.
+    private const long DispatchLockKey = 0x436F636F6F6E01;
+
+    /// <summary>A dispatch request older than this is presumed lost (its Hangfire job died) and may be made again.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Enqueues dispatch steps for as many of the oldest pending units as free capacity can take.</summary>
+    public async Task<int> RequestAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var onlineSince = now - options.Value.AgentTimeout;
+        var staleRequest = now - RequestTimeout;
+        var free = await db.Database.SqlQuery<int>($"""
+            SELECT (COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)
+                  - (SELECT count(*) FROM work_units w WHERE w.state = 'Pending' AND w.dispatch_requested_at >= {staleRequest}))::int AS "Value"
+            FROM agents a
+            WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince}
+            """).SingleAsync(cancellationToken);
+        if (free <= 0)
+        {
+            return 0;
+        }
+
+        var unitIds = await db.Database.SqlQuery<Guid>($"""
+            UPDATE work_units SET dispatch_requested_at = {now}
+            WHERE id IN (
+                SELECT w.id FROM work_units w JOIN jobs j ON j.id = w.job_id
+                WHERE w.state = 'Pending' AND j.state = 'Running'
+                  AND (w.dispatch_requested_at IS NULL OR w.dispatch_requested_at < {staleRequest})
+                ORDER BY w.queued_at, w.index
+                LIMIT {free}
+                FOR UPDATE OF w SKIP LOCKED)
+            RETURNING id AS "Value"
+            """).ToListAsync(cancellationToken);
+        foreach (var unitId in unitIds)
+        {
+            backgroundJobs.Enqueue<DispatchUnitJob>(job => job.RunAsync(unitId, CancellationToken.None));
+        }
+
+        return unitIds.Count;
+    }
+
+    /// <summary>Leases one pending unit to an agent and pushes it; does nothing if the unit is no longer pending.</summary>
+    public async Task DispatchAsync(Guid unitId, CancellationToken cancellationToken = default)
+    {
+        WorkAssignment assignment;
+        string connectionId;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({DispatchLockKey})", cancellationToken);
+            var unit = await db.WorkUnits.FromSql($"SELECT * FROM work_units WHERE id = {unitId} FOR UPDATE")
+                .SingleOrDefaultAsync(cancellationToken);
+            if (unit is null || unit.State != WorkUnitState.Pending)
+            {
+                return;
+            }
+
+            var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == unit.JobId, cancellationToken);
+            var now = clock.GetUtcNow();
+            var agent = job.State == JobState.Running ? await PickAgentAsync(db, now, cancellationToken) : null;
+            unit.DispatchRequestedAt = null;
+            if (agent is null)
+            {
+                // No capacity after all (another step took it); the next request will find this unit again.
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                return;
+            }
+
+            var lease = new Lease
+            {
+                Id = Guid.CreateVersion7(),
+                WorkUnitId = unit.Id,
+                AgentId = agent.Id,
+                IssuedAt = now,
+                ExpiresAt = now + options.Value.Lease,
+                Outcome = LeaseOutcome.Active,
+            };
+            db.Leases.Add(lease);
+            unit.State = WorkUnitState.Leased;
+            unit.CurrentLeaseId = lease.Id;
+            unit.AgentId = agent.Id;
+            unit.Attempts++;
+            unit.MatricesDone = 0;
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+
+            connectionId = agent.ConnectionId!;
+            assignment = new WorkAssignment
+            {
+                LeaseId = lease.Id,
+                UnitId = unit.Id,
+                JobId = job.Id,
+                UnitIndex = unit.Index,
+                Work = new MatMulSpec
+                {
+                    MatrixSize = job.MatrixSize,
+                    FirstMatrix = unit.FirstMatrix,
+                    MatrixCount = unit.MatrixCount,
+                    Seed = job.Seed,
+                },
+            };
+        }
+
+        // A push to a connection that just vanished is silently dropped; the lease then ends when the
+        // agent's disconnect is handled or, at the latest, when it expires.
+        await agentHub.Clients.Client(connectionId).AssignAsync(assignment);
+        logger.LogDebug("Unit {Index} of job {JobId} leased to connection {ConnectionId}", assignment.UnitIndex, assignment.JobId, connectionId);
+        live.JobChanged(assignment.JobId);
+    }
+
+    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var onlineSince = now - options.Value.AgentTimeout;
+        return await db.Agents.FromSql($"""
+            SELECT a.* FROM agents a
+            CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
+            WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity
+            ORDER BY load.active::float / a.capacity, a.last_heartbeat_at DESC
+            LIMIT 1
+            """).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,35 @@
+using Cocoon.Shared.Jobs;
+
+namespace Cocoon.Web.Features.Jobs;
+
+/// <summary>A submitted batch of matrix products, split into work units when planned.</summary>
+public sealed class Job
+{
+    public Guid Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public JobState State { get; set; }
+
+    public int MatrixSize { get; set; }
+
+    public int MatrixCount { get; set; }
+
+    public int MatricesPerUnit { get; set; }
+
+    public long Seed { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public string? FailureReason { get; set; }
+
+    public List<WorkUnit> Units { get; set; } = [];
+
+    public int UnitCount => (MatrixCount + MatricesPerUnit - 1) / MatricesPerUnit;
+
+    public long TotalFlops => 2L * MatrixSize * MatrixSize * MatrixSize * MatrixCount;
+}

@@ -1,0 +1,62 @@
+using Cocoon.Shared.Jobs;
+using Cocoon.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cocoon.Web.Features.Jobs;
+
+/// <summary>Jobs and their units as the pages and the API show them.</summary>
+public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
+{
+    public async Task<IReadOnlyList<JobView>> ListAsync(int take = 100, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await Project(db, db.Jobs.OrderByDescending(j => j.CreatedAt).Take(take)).ToListAsync(cancellationToken);
+    }
+
+    public async Task<JobView?> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await Project(db, db.Jobs.Where(j => j.Id == id)).SingleOrDefaultAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<WorkUnitView>> UnitsAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.WorkUnits.AsNoTracking()
+            .Where(u => u.JobId == jobId)
+            .OrderBy(u => u.Index)
+            .Select(u => new WorkUnitView
+            {
+                Id = u.Id,
+                Index = u.Index,
+                State = u.State,
+                FirstMatrix = u.FirstMatrix,
+                MatrixCount = u.MatrixCount,
+                MatricesDone = u.MatricesDone,
+                Attempts = u.Attempts,
+                AgentId = u.AgentId,
+                OutputDigest = u.OutputDigest,
+                Gflops = u.Gflops,
+                CompletedAt = u.CompletedAt,
+            })
+            .ToListAsync(cancellationToken);
+    }
+
+    private static IQueryable<JobView> Project(CocoonDbContext db, IQueryable<Job> jobs) =>
+        jobs.AsNoTracking().Select(j => new JobView
+        {
+            Id = j.Id,
+            Name = j.Name,
+            State = j.State,
+            MatrixSize = j.MatrixSize,
+            MatrixCount = j.MatrixCount,
+            MatricesPerUnit = j.MatricesPerUnit,
+            Seed = j.Seed,
+            UnitsTotal = (j.MatrixCount + j.MatricesPerUnit - 1) / j.MatricesPerUnit,
+            UnitsDone = db.WorkUnits.Count(u => u.JobId == j.Id && u.State == WorkUnitState.Succeeded),
+            CreatedAt = j.CreatedAt,
+            StartedAt = j.StartedAt,
+            FinishedAt = j.FinishedAt,
+            FailureReason = j.FailureReason,
+        });
+}

@@ -1,0 +1,59 @@
+using Cocoon.Shared.Jobs;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Cocoon.Web.Features.Jobs;
+
+public static class JobsModule
+{
+    public static void AddCocoonJobs(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<JobsOptions>()
+            .BindConfiguration(JobsOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Dispatcher>();
+        builder.Services.AddSingleton<UnitLifecycle>();
+        builder.Services.AddSingleton<JobSubmission>();
+        builder.Services.AddSingleton<JobQueries>();
+        builder.Services.AddTransient<PlanJob>();
+        builder.Services.AddTransient<DispatchUnitJob>();
+        builder.Services.AddSingleton<LeaseSweeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LeaseSweeper>());
+    }
+
+    public static void MapCocoonJobs(this WebApplication app)
+    {
+        var jobs = app.MapGroup("/api/jobs").WithTags("Jobs");
+        jobs.MapGet("/", async (JobQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.ListAsync(100, ct)));
+        jobs.MapGet("/{id:guid}", GetJobAsync).WithName("GetJob");
+        jobs.MapGet("/{id:guid}/units", async Task<Results<Ok<IReadOnlyList<WorkUnitView>>, ProblemHttpResult>> (Guid id, JobQueries queries, CancellationToken ct) =>
+            await queries.GetAsync(id, ct) is null
+                ? NotFound(id)
+                : TypedResults.Ok(await queries.UnitsAsync(id, ct)));
+        jobs.MapPost("/", CreateJobAsync);
+    }
+
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetJobAsync(Guid id, JobQueries queries, CancellationToken ct) =>
+        await queries.GetAsync(id, ct) is { } job ? TypedResults.Ok(job) : NotFound(id);
+
+    private static async Task<Results<CreatedAtRoute<JobView>, ValidationProblem, ProblemHttpResult>> CreateJobAsync(
+        CreateJobRequest? request, JobSubmission submission, JobQueries queries, CancellationToken ct)
+    {
+        if (request is null)
+        {
+            return TypedResults.Problem("Send a JSON body with name, matrixSize, matrixCount and matricesPerUnit.", statusCode: StatusCodes.Status400BadRequest, title: "Missing job");
+        }
+
+        var errors = JobSubmission.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The job's parameters are out of range.");
+        }
+
+        var job = await submission.SubmitAsync(request, ct);
+        return TypedResults.CreatedAtRoute((await queries.GetAsync(job.Id, ct))!, "GetJob", new { id = job.Id });
+    }
+
+    private static ProblemHttpResult NotFound(Guid id) =>
+        TypedResults.Problem($"There is no job {id}.", statusCode: StatusCodes.Status404NotFound, title: "Job not found");
+}

@@ -1,0 +1,92 @@
+using Cocoon.Shared.Jobs;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Live;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web.Features.Jobs;
+
+/// <summary>
+/// Every few seconds: agents gone silent are taken offline and their leases end; expired leases end;
+/// jobs whose planning step was lost are planned again; free capacity is offered pending units.
+/// Every statement is conditional, so several portal nodes may sweep at once.
+/// </summary>
+public sealed class LeaseSweeper(
+    IDbContextFactory<CocoonDbContext> dbFactory,
+    UnitLifecycle lifecycle,
+    Dispatcher dispatcher,
+    IBackgroundJobClient backgroundJobs,
+    LiveUpdates live,
+    TimeProvider clock,
+    IOptions<JobsOptions> options,
+    ILogger<LeaseSweeper> logger) : BackgroundService
+{
+    private static readonly TimeSpan PlanTimeout = TimeSpan.FromSeconds(30);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SweepSeconds), clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Lease sweep failed; retrying on the next tick");
+            }
+        }
+    }
+
+    public async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        List<Guid> silentAgents;
+        List<(Guid Lease, Guid Agent, bool Lost)> ending;
+        List<Guid> unplanned;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var onlineSince = now - options.Value.AgentTimeout;
+            silentAgents = await db.Database.SqlQuery<Guid>($"""
+                UPDATE agents SET connection_id = NULL
+                WHERE connection_id IS NOT NULL AND last_heartbeat_at <= {onlineSince}
+                RETURNING id AS "Value"
+                """).ToListAsync(cancellationToken);
+            ending = [.. (await db.Leases.AsNoTracking()
+                .Where(l => l.EndedAt == null && (l.ExpiresAt < now || silentAgents.Contains(l.AgentId)))
+                .OrderBy(l => l.ExpiresAt)
+                .Take(1000)
+                .Select(l => new { l.Id, l.AgentId })
+                .ToListAsync(cancellationToken))
+                .Select(l => (l.Id, l.AgentId, silentAgents.Contains(l.AgentId)))];
+            var planBefore = now - PlanTimeout;
+            unplanned = await db.Jobs.Where(j => j.State == JobState.Pending && j.CreatedAt < planBefore)
+                .Select(j => j.Id).ToListAsync(cancellationToken);
+        }
+
+        foreach (var agentId in silentAgents)
+        {
+            logger.LogWarning("Agent {AgentId} went silent; taking it offline", agentId);
+        }
+
+        if (silentAgents.Count > 0)
+        {
+            live.AgentsChanged();
+        }
+
+        foreach (var (lease, agent, lost) in ending)
+        {
+            await lifecycle.CloseLeaseAsync(lease, agent, lost ? LeaseOutcome.AgentLost : LeaseOutcome.Expired,
+                lost ? "The agent went silent." : "The lease expired without renewal.", cancellationToken);
+        }
+
+        foreach (var jobId in unplanned)
+        {
+            backgroundJobs.Enqueue<PlanJob>(job => job.RunAsync(jobId, CancellationToken.None));
+        }
+
+        await dispatcher.RequestAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,219 @@
+using Cocoon.Shared.Agents;
+using Cocoon.Shared.Jobs;
+using Cocoon.Shared.Work;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Live;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web.Features.Jobs;
+
+/// <summary>
+/// Every change of a unit's state after dispatch: progress, a counted result, a failure, a lease
+/// that ends without a result. Each runs in one transaction that locks job, unit and lease in that
+/// order, so concurrent reports for one job serialise and a unit is counted done exactly once.
+/// </summary>
+public sealed class UnitLifecycle(
+    IDbContextFactory<CocoonDbContext> dbFactory,
+    Dispatcher dispatcher,
+    IHubContext<AgentHub, IAgentClient> agentHub,
+    LiveUpdates live,
+    TimeProvider clock,
+    IOptions<JobsOptions> options,
+    ILogger<UnitLifecycle> logger)
+{
+    /// <summary>Records progress and renews the lease; ignored unless the lease is the unit's current one.</summary>
+    public async Task RecordProgressAsync(Guid agentId, UnitProgress progress, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var done = Math.Max(0, progress.Done);
+        var jobIds = await db.Database.SqlQuery<Guid>($"""
+            UPDATE work_units SET matrices_done = LEAST({done}, matrix_count), state = 'Running', started_at = COALESCE(started_at, {now})
+            WHERE current_lease_id = {progress.LeaseId} AND agent_id = {agentId} AND state IN ('Leased', 'Running')
+            RETURNING job_id AS "Value"
+            """).ToListAsync(cancellationToken);
+        if (jobIds.Count == 0)
+        {
+            return;
+        }
+
+        var expires = now + options.Value.Lease;
+        await db.Leases.Where(l => l.Id == progress.LeaseId && l.EndedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, expires), cancellationToken);
+        live.JobChanged(jobIds[0]);
+    }
+
+    /// <summary>Counts a verified result unless the unit was already done; an unverified one ends the lease as failed.</summary>
+    public async Task<ResultAck> AcceptResultAsync(Guid agentId, UnitResult result, CancellationToken cancellationToken)
+    {
+        if (!result.Verified || result.OutputDigest.Length != 64 || !result.OutputDigest.All(Uri.IsHexDigit))
+        {
+            var closed = await CloseLeaseAsync(result.LeaseId, agentId, LeaseOutcome.Failed,
+                result.Verified ? "The agent reported a malformed digest." : "The device's output did not match the reference.", cancellationToken);
+            return closed ? ResultAck.Rejected : ResultAck.UnknownLease;
+        }
+
+        Guid? supersededLease = null;
+        Guid? supersededAgent = null;
+        Guid jobId;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var chain = await LeaseChain.LockAsync(db, result.LeaseId, cancellationToken);
+            if (chain is null || chain.Lease.AgentId != agentId)
+            {
+                return ResultAck.UnknownLease;
+            }
+
+            var (job, unit, lease) = chain;
+            jobId = job.Id;
+            var now = clock.GetUtcNow();
+            if (unit.State is WorkUnitState.Succeeded or WorkUnitState.Failed)
+            {
+                if (lease.Outcome == LeaseOutcome.Active)
+                {
+                    lease.Outcome = LeaseOutcome.Superseded;
+                    lease.EndedAt = now;
+                    await db.SaveChangesAsync(cancellationToken);
+                    await tx.CommitAsync(cancellationToken);
+                }
+
+                return ResultAck.AlreadyDone;
+            }
+
+            if (unit.CurrentLeaseId is { } current && current != lease.Id)
+            {
+                // A late result from an earlier lease still counts; the lease now running the unit is told to stop.
+                var other = await db.Leases.SingleAsync(l => l.Id == current, cancellationToken);
+                if (other.Outcome == LeaseOutcome.Active)
+                {
+                    other.Outcome = LeaseOutcome.Superseded;
+                    other.EndedAt = now;
+                    supersededLease = other.Id;
+                    supersededAgent = other.AgentId;
+                }
+            }
+
+            unit.State = WorkUnitState.Succeeded;
+            unit.CurrentLeaseId = lease.Id;
+            unit.AgentId = lease.AgentId;
+            unit.MatricesDone = unit.MatrixCount;
+            unit.CompletedAt = now;
+            unit.StartedAt ??= lease.IssuedAt;
+            unit.OutputDigest = result.OutputDigest.ToLowerInvariant();
+            unit.Flops = result.Flops;
+            unit.DeviceMilliseconds = result.DeviceMilliseconds;
+            unit.Gflops = result.Gflops;
+            unit.DispatchRequestedAt = null;
+            lease.Outcome = LeaseOutcome.Succeeded;
+            lease.EndedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+
+            var remaining = await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded, cancellationToken);
+            if (remaining == 0 && job.State == JobState.Running)
+            {
+                job.State = JobState.Succeeded;
+                job.FinishedAt = now;
+                await db.SaveChangesAsync(cancellationToken);
+                logger.LogInformation("Job {JobId} succeeded: {Units} units", job.Id, job.UnitCount);
+            }
+
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        if (supersededLease is { } leaseId)
+        {
+            await CancelOnAgentAsync(supersededAgent!.Value, leaseId, cancellationToken);
+        }
+
+        live.JobChanged(jobId);
+        await dispatcher.RequestAsync(cancellationToken);
+        return ResultAck.Accepted;
+    }
+
+    /// <summary>The agent could not finish: the unit goes back to the queue, or fails past the attempt limit.</summary>
+    public async Task<ResultAck> AcceptFailureAsync(Guid agentId, UnitFailure failure, CancellationToken cancellationToken) =>
+        await CloseLeaseAsync(failure.LeaseId, agentId, LeaseOutcome.Failed, failure.Reason, cancellationToken)
+            ? ResultAck.Accepted
+            : ResultAck.UnknownLease;
+
+    /// <summary>
+    /// Ends an active lease without a counted result (failure, expiry, lost agent). If it was the unit's
+    /// current lease the unit is queued again, or fails with its job past the attempt limit. Returns
+    /// false when there is no such lease (or it belongs to another agent, when one is named).
+    /// </summary>
+    public async Task<bool> CloseLeaseAsync(Guid leaseId, Guid? agentId, LeaseOutcome outcome, string reason, CancellationToken cancellationToken)
+    {
+        Guid jobId;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            var chain = await LeaseChain.LockAsync(db, leaseId, cancellationToken);
+            if (chain is null || (agentId is not null && chain.Lease.AgentId != agentId))
+            {
+                return false;
+            }
+
+            var (job, unit, lease) = chain;
+            jobId = job.Id;
+            if (lease.Outcome != LeaseOutcome.Active)
+            {
+                return true;
+            }
+
+            var now = clock.GetUtcNow();
+            lease.Outcome = outcome;
+            lease.EndedAt = now;
+            if (unit.CurrentLeaseId == lease.Id && unit.State is WorkUnitState.Leased or WorkUnitState.Running)
+            {
+                Requeue(job, unit, outcome, reason, now);
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        logger.LogInformation("Lease {LeaseId} ended: {Outcome} ({Reason})", leaseId, outcome, reason);
+        live.JobChanged(jobId);
+        await dispatcher.RequestAsync(cancellationToken);
+        return true;
+    }
+
+    private void Requeue(Job job, WorkUnit unit, LeaseOutcome outcome, string reason, DateTimeOffset now)
+    {
+        unit.CurrentLeaseId = null;
+        unit.AgentId = null;
+        unit.MatricesDone = 0;
+        unit.DispatchRequestedAt = null;
+        unit.LastError = reason;
+        // A lost agent is not the unit's fault, but a unit that keeps killing agents must stop somewhere.
+        var limit = outcome == LeaseOutcome.Failed ? options.Value.MaxAttempts : options.Value.MaxAttempts * 3;
+        if (unit.Attempts < limit)
+        {
+            unit.State = WorkUnitState.Pending;
+            unit.QueuedAt = now;
+            return;
+        }
+
+        unit.State = WorkUnitState.Failed;
+        if (job.State == JobState.Running)
+        {
+            job.State = JobState.Failed;
+            job.FinishedAt = now;
+            job.FailureReason = $"Unit {unit.Index} failed {unit.Attempts} times; last: {reason}";
+        }
+    }
+
+    private async Task CancelOnAgentAsync(Guid agentId, Guid leaseId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var connectionId = await db.Agents.Where(a => a.Id == agentId).Select(a => a.ConnectionId).SingleOrDefaultAsync(cancellationToken);
+        if (connectionId is not null)
+        {
+            await agentHub.Clients.Client(connectionId).CancelAsync(leaseId);
+        }
+    }
+}

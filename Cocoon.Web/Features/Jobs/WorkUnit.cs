@@ -1,0 +1,51 @@
+using Cocoon.Shared.Jobs;
+
+namespace Cocoon.Web.Features.Jobs;
+
+/// <summary>A range of a job's products that one agent runs under a lease.</summary>
+public sealed class WorkUnit
+{
+    public Guid Id { get; set; }
+
+    public Guid JobId { get; set; }
+
+    public Job? Job { get; set; }
+
+    public int Index { get; set; }
+
+    public long FirstMatrix { get; set; }
+
+    public int MatrixCount { get; set; }
+
+    public WorkUnitState State { get; set; }
+
+    /// <summary>When the unit last became pending: dispatch serves the oldest first.</summary>
+    public DateTimeOffset QueuedAt { get; set; }
+
+    /// <summary>When a dispatch step was last enqueued for the unit, so it is not enqueued twice.</summary>
+    public DateTimeOffset? DispatchRequestedAt { get; set; }
+
+    /// <summary>The lease the unit runs under now (null while pending).</summary>
+    public Guid? CurrentLeaseId { get; set; }
+
+    /// <summary>The agent holding the unit, or the one that did it.</summary>
+    public Guid? AgentId { get; set; }
+
+    public int Attempts { get; set; }
+
+    public int MatricesDone { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public string? OutputDigest { get; set; }
+
+    public long? Flops { get; set; }
+
+    public double? DeviceMilliseconds { get; set; }
+
+    public double? Gflops { get; set; }
+
+    public string? LastError { get; set; }
+}

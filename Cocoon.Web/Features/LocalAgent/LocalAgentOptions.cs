@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Cocoon.Web.Features.LocalAgent;
+
+/// <summary>The quick start's agent, run inside the portal's process (section "Cocoon:LocalAgent").</summary>
+public sealed class LocalAgentOptions
+{
+    public const string Section = "Cocoon:LocalAgent";
+
+    public bool Enabled { get; set; }
+
+    [Required(ErrorMessage = "Cocoon:LocalAgent:Name must not be empty.")]
+    public string Name { get; set; } = "local-agent";
+
+    [RegularExpression("^(auto|cuda|opencl|cpu)$", ErrorMessage = "Cocoon:LocalAgent:Device must be one of auto, cuda, opencl, cpu.")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Where the local agent keeps its id; default beside the embedded database.</summary>
+    public string? DataDirectory { get; set; }
+
+    public string ResolveDataDirectory() =>
+        !string.IsNullOrWhiteSpace(DataDirectory)
+            ? Path.GetFullPath(DataDirectory)
+            : Environment.IsPrivilegedProcess
+                ? "/var/lib/cocoon/local-agent"
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "cocoon", "local-agent");
+}

@@ -1,0 +1,22 @@
+using Cocoon.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Cocoon.Web.Hosting;
+
+/// <summary>The database the portal runs on: its connection string and, when embedded, the cluster behind it.</summary>
+public sealed class CocoonDatabase(string connectionString, EmbeddedPostgres? embedded)
+{
+    public string ConnectionString { get; } = connectionString;
+
+    public EmbeddedPostgres? Embedded { get; } = embedded;
+
+    public static DbContextOptionsBuilder<CocoonDbContext> Configure(DbContextOptionsBuilder<CocoonDbContext> options, string connectionString) =>
+        options
+            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+            .UseSnakeCaseNamingConvention();
+
+    public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
+        options
+            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
+            .UseSnakeCaseNamingConvention();
+}

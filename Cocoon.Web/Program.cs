@@ -1,0 +1,56 @@
+using Cocoon.Web.Components;
+using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Health;
+using Cocoon.Web.Features.Jobs;
+using Cocoon.Web.Features.LocalAgent;
+using Cocoon.Web.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        try
+        {
+            await using var app = await BuildAsync(args);
+            await app.RunAsync();
+            return 0;
+        }
+        catch (CocoonStartupException ex)
+        {
+            await Console.Error.WriteLineAsync($"cocoon: {ex.Message}");
+            return 1;
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"cocoon: invalid settings: {string.Join(" ", ex.Failures)}");
+            return 1;
+        }
+    }
+
+    /// <summary>The portal, feature by feature. Tests call this too, with their own settings.</summary>
+    public static async Task<WebApplication> BuildAsync(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        await builder.AddCocoonDatabaseAsync();
+        builder.AddCocoonPlatform();
+        builder.AddCocoonHangfire();
+        builder.AddCocoonJobs();
+        builder.AddCocoonAgents();
+        builder.AddCocoonUi();
+        builder.AddCocoonLocalAgent();
+
+        var app = builder.Build();
+        app.UseCocoonPlatform();
+        app.UseCocoonUi();
+        app.MapCocoonJobs();
+        app.MapCocoonAgents();
+        app.MapCocoonHealth();
+        app.MapCocoonHangfire();
+        app.Lifetime.ApplicationStarted.Register(() =>
+            app.Logger.LogInformation("Cocoon portal ready at {Urls}", string.Join(", ", app.Urls)));
+        return app;
+    }
+}
