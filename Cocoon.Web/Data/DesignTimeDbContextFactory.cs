@@ -1,5 +1,5 @@
-using Microsoft.EntityFrameworkCore;
 using Cocoon.Web.Hosting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
 namespace Cocoon.Web.Data;
