@@ -1,7 +1,7 @@
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Cocoon.Web.Tests.Infrastructure;
-using System.Net.Http.Json;
 using Microsoft.Playwright;
 
 namespace Cocoon.Web.Tests.Browser;

@@ -22,7 +22,11 @@ public static class PlatformSetup
     /// <summary>Errors as problem details, whatever threw.</summary>
     public static void UseCocoonPlatform(this WebApplication app)
     {
-        app.UseExceptionHandler();
+        // Malformed JSON and the like surface as BadHttpRequestException: the client's fault, so a 400.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
     }
 }
