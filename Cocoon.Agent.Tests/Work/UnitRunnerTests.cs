@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Cocoon.Agent.Compute;
 using Cocoon.Agent.Tests.Compute;
 using Cocoon.Agent.Work;
@@ -20,7 +18,7 @@ public sealed class UnitRunnerTests(CpuDeviceFixture fixture) : IClassFixture<Cp
         var result = runner.Run(assignment, (d, t) => progress.Add((d, t)), CancellationToken.None);
 
         Assert.True(result.Verified);
-        Assert.Equal(ExpectedDigest(assignment.Work), result.OutputDigest);
+        Assert.Equal(MatMulReference.OutputDigest(assignment.Work), result.OutputDigest);
         Assert.Equal(2L * 12 * 12 * 12 * 7, result.Flops);
         Assert.True(result.Gflops > 0);
         Assert.Equal(assignment.LeaseId, result.LeaseId);
@@ -34,23 +32,6 @@ public sealed class UnitRunnerTests(CpuDeviceFixture fixture) : IClassFixture<Cp
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         Assert.Throws<OperationCanceledException>(() => runner.Run(Assignment(8, 0, 2, 1), (_, _) => { }, cts.Token));
-    }
-
-    internal static string ExpectedDigest(MatMulSpec spec)
-    {
-        var n = spec.MatrixSize;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var a = new float[n * n];
-        var b = new float[n * n];
-        var c = new float[n * n];
-        for (var m = 0; m < spec.MatrixCount; m++)
-        {
-            MatMulInputs.Fill(spec.Seed, spec.FirstMatrix + m, n, a, b);
-            MatMulReference.MultiplyBatch(a, b, c, n, 1);
-            hash.AppendData(MemoryMarshal.AsBytes(c.AsSpan()));
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static WorkAssignment Assignment(int n, long first, int count, long seed) => new()

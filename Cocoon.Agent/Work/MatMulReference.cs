@@ -1,3 +1,7 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Cocoon.Shared.Work;
+
 namespace Cocoon.Agent.Work;
 
 /// <summary>The plain C# product every device result is checked against.</summary>
@@ -10,6 +14,27 @@ public static class MatMulReference
         {
             Multiply(a.Slice(m * size, size), b.Slice(m * size, size), c.Slice(m * size, size), n);
         }
+    }
+
+    /// <summary>
+    /// The digest a correct device must report for a unit, computed without any device: generator,
+    /// reference product, SHA-256 over the outputs in matrix order (what canary checks will compare).
+    /// </summary>
+    public static string OutputDigest(MatMulSpec spec)
+    {
+        var n = spec.MatrixSize;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var a = new float[n * n];
+        var b = new float[n * n];
+        var c = new float[n * n];
+        for (var m = 0; m < spec.MatrixCount; m++)
+        {
+            MatMulInputs.Fill(spec.Seed, spec.FirstMatrix + m, n, a, b);
+            Multiply(a, b, c, n);
+            hash.AppendData(MemoryMarshal.AsBytes(c.AsSpan()));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     // i-k-j order walks B and C by rows, which keeps the loop cache-friendly without changing the sum.

@@ -10,10 +10,11 @@ public sealed class CocoonDatabase(string connectionString, EmbeddedPostgres? em
 
     public EmbeddedPostgres? Embedded { get; } = embedded;
 
-    public static DbContextOptionsBuilder<CocoonDbContext> Configure(DbContextOptionsBuilder<CocoonDbContext> options, string connectionString) =>
-        options
-            .UseNpgsql(connectionString, npgsql => npgsql.MigrationsHistoryTable("__ef_migrations_history"))
-            .UseSnakeCaseNamingConvention();
+    public static DbContextOptionsBuilder<CocoonDbContext> Configure(DbContextOptionsBuilder<CocoonDbContext> options, string connectionString)
+    {
+        Configure((DbContextOptionsBuilder)options, connectionString);
+        return options;
+    }
 
     public static void Configure(DbContextOptionsBuilder options, string connectionString) =>
         options
