@@ -38,9 +38,6 @@ public sealed class PortalConnection(
     private TimeSpan _heartbeatInterval = TimeSpan.FromSeconds(5);
     private DateTime _nextHeartbeat;
 
-    /// <summary>True while connected and registered.</summary>
-    public bool IsRegistered => _registered;
-
     /// <summary>Asks the connection loop to deliver the outbox now.</summary>
     public void Wake() => _wake.Writer.TryWrite(true);
 

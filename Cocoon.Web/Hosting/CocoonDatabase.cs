@@ -3,12 +3,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Cocoon.Web.Hosting;
 
-/// <summary>The database the portal runs on: its connection string and, when embedded, the cluster behind it.</summary>
-public sealed class CocoonDatabase(string connectionString, EmbeddedPostgres? embedded)
+/// <summary>The database the portal runs on (configured, or the embedded cluster started at boot).</summary>
+public sealed class CocoonDatabase(string connectionString)
 {
     public string ConnectionString { get; } = connectionString;
-
-    public EmbeddedPostgres? Embedded { get; } = embedded;
 
     public static DbContextOptionsBuilder<CocoonDbContext> Configure(DbContextOptionsBuilder<CocoonDbContext> options, string connectionString)
     {

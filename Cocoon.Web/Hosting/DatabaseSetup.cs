@@ -51,7 +51,7 @@ public static class DatabaseSetup
             throw;
         }
 
-        builder.Services.AddSingleton(new CocoonDatabase(connectionString, embedded));
+        builder.Services.AddSingleton(new CocoonDatabase(connectionString));
         if (embedded is not null)
         {
             // Registered before every other hosted service, so it stops after all of them.

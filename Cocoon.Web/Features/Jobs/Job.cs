@@ -30,6 +30,4 @@ public sealed class Job
     public List<WorkUnit> Units { get; set; } = [];
 
     public int UnitCount => (MatrixCount + MatricesPerUnit - 1) / MatricesPerUnit;
-
-    public long TotalFlops => 2L * MatrixSize * MatrixSize * MatrixSize * MatrixCount;
 }
