@@ -11,6 +11,8 @@ internal sealed class WorkUnitConfiguration : IEntityTypeConfiguration<WorkUnit>
         builder.HasIndex(u => new { u.JobId, u.Index }).IsUnique();
         // Dispatch reads the oldest pending units; a partial index keeps that read small as history grows.
         builder.HasIndex(u => u.QueuedAt).HasFilter("state = 'Pending'");
+        // "Is any unit of this job unfinished?" is asked on every counted result.
+        builder.HasIndex(u => u.JobId).HasDatabaseName("ix_work_units_job_id_unfinished").HasFilter("state <> 'Succeeded'");
         builder.Property(u => u.OutputDigest).HasMaxLength(64);
         builder.Property(u => u.LastError).HasMaxLength(2000);
     }

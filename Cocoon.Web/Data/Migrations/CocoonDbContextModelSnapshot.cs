@@ -291,6 +291,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_work_units");
 
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_work_units_job_id_unfinished")
+                        .HasFilter("state <> 'Succeeded'");
+
                     b.HasIndex("QueuedAt")
                         .HasDatabaseName("ix_work_units_queued_at")
                         .HasFilter("state = 'Pending'");

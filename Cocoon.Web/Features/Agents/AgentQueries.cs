@@ -32,6 +32,12 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
             .ToListAsync(cancellationToken);
     }
 
+    public async Task<Dictionary<Guid, string>> NamesAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Agents.AsNoTracking().Where(a => ids.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
+    }
+
     public async Task<int> CountOnlineAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -118,5 +118,7 @@ public sealed class AgentRegistry(
         {
             await lifecycle.CloseLeaseAsync(leaseId, agentId, LeaseOutcome.AgentLost, "The agent disconnected.", CancellationToken.None);
         }
+
+        await dispatcher.RequestAsync();
     }
 }

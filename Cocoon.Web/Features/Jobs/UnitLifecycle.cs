@@ -53,6 +53,7 @@ public sealed class UnitLifecycle(
         {
             var closed = await CloseLeaseAsync(result.LeaseId, agentId, LeaseOutcome.Failed,
                 result.Verified ? "The agent reported a malformed digest." : "The device's output did not match the reference.", cancellationToken);
+            await dispatcher.RequestAsync(cancellationToken);
             return closed ? ResultAck.Rejected : ResultAck.UnknownLease;
         }
 
@@ -112,8 +113,9 @@ public sealed class UnitLifecycle(
             lease.EndedAt = now;
             await db.SaveChangesAsync(cancellationToken);
 
-            var remaining = await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded, cancellationToken);
-            if (remaining == 0 && job.State == JobState.Running)
+            // Served by the partial index of unfinished units, so this stays cheap however large the job.
+            var unfinished = await db.WorkUnits.AnyAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded, cancellationToken);
+            if (!unfinished && job.State == JobState.Running)
             {
                 job.State = JobState.Succeeded;
                 job.FinishedAt = now;
@@ -135,15 +137,18 @@ public sealed class UnitLifecycle(
     }
 
     /// <summary>The agent could not finish: the unit goes back to the queue, or fails past the attempt limit.</summary>
-    public async Task<ResultAck> AcceptFailureAsync(Guid agentId, UnitFailure failure, CancellationToken cancellationToken) =>
-        await CloseLeaseAsync(failure.LeaseId, agentId, LeaseOutcome.Failed, failure.Reason, cancellationToken)
-            ? ResultAck.Accepted
-            : ResultAck.UnknownLease;
+    public async Task<ResultAck> AcceptFailureAsync(Guid agentId, UnitFailure failure, CancellationToken cancellationToken)
+    {
+        var closed = await CloseLeaseAsync(failure.LeaseId, agentId, LeaseOutcome.Failed, failure.Reason, cancellationToken);
+        await dispatcher.RequestAsync(cancellationToken);
+        return closed ? ResultAck.Accepted : ResultAck.UnknownLease;
+    }
 
     /// <summary>
     /// Ends an active lease without a counted result (failure, expiry, lost agent). If it was the unit's
     /// current lease the unit is queued again, or fails with its job past the attempt limit. Returns
     /// false when there is no such lease (or it belongs to another agent, when one is named).
+    /// It does not ask for dispatch: callers closing several leases ask once, after the last.
     /// </summary>
     public async Task<bool> CloseLeaseAsync(Guid leaseId, Guid? agentId, LeaseOutcome outcome, string reason, CancellationToken cancellationToken)
     {
@@ -178,7 +183,6 @@ public sealed class UnitLifecycle(
 
         logger.LogInformation("Lease {LeaseId} ended: {Outcome} ({Reason})", leaseId, outcome, reason);
         live.JobChanged(jobId);
-        await dispatcher.RequestAsync(cancellationToken);
         return true;
     }
 
