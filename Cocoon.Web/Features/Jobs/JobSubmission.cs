@@ -12,7 +12,7 @@ namespace Cocoon.Web.Features.Jobs;
 public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, IBackgroundJobClient backgroundJobs, LiveUpdates live, TimeProvider clock)
 {
     /// <summary>Field name → messages; empty when the request is valid.</summary>
-    public static Dictionary<string, string[]> Validate(CreateJobRequest request)
+    private static Dictionary<string, string[]> Validate(CreateJobRequest request)
     {
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(request, new ValidationContext(request), results, validateAllProperties: true);
@@ -22,12 +22,13 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
             .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage ?? "Invalid value.").Distinct().ToArray(), StringComparer.Ordinal);
     }
 
+    /// <exception cref="InvalidJobException">The request is out of range; nothing was recorded.</exception>
     public async Task<Job> SubmitAsync(CreateJobRequest request, CancellationToken cancellationToken = default)
     {
         var errors = Validate(request);
         if (errors.Count > 0)
         {
-            throw new ValidationException(string.Join(" ", errors.Values.SelectMany(e => e)));
+            throw new InvalidJobException(errors);
         }
 
         var job = new Job

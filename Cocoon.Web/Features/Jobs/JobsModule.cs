@@ -44,14 +44,15 @@ public static class JobsModule
             return TypedResults.Problem("Send a JSON body with name, matrixSize, matrixCount and matricesPerUnit.", statusCode: StatusCodes.Status400BadRequest, title: "Missing job");
         }
 
-        var errors = JobSubmission.Validate(request);
-        if (errors.Count > 0)
+        try
         {
-            return TypedResults.ValidationProblem(errors, title: "The job's parameters are out of range.");
+            var job = await submission.SubmitAsync(request, ct);
+            return TypedResults.CreatedAtRoute((await queries.GetAsync(job.Id, ct))!, "GetJob", new { id = job.Id });
         }
-
-        var job = await submission.SubmitAsync(request, ct);
-        return TypedResults.CreatedAtRoute((await queries.GetAsync(job.Id, ct))!, "GetJob", new { id = job.Id });
+        catch (InvalidJobException ex)
+        {
+            return TypedResults.ValidationProblem(ex.Errors, title: "The job's parameters are out of range.");
+        }
     }
 
     private static ProblemHttpResult NotFound(Guid id) =>
