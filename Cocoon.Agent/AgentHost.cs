@@ -47,8 +47,8 @@ public static class AgentHost
     {
         services.AddOptions<AgentOptions>()
             .BindConfiguration(AgentOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<AgentRunState>();
         services.AddSingleton<WorkInbox>();

@@ -1,4 +1,4 @@
-using System.ComponentModel.DataAnnotations;
+using Cocoon.Agent.Cli;
 using Cocoon.Agent.Options;
 
 namespace Cocoon.Agent.Tests.Connection;
@@ -11,15 +11,15 @@ public sealed class AgentOptionsTests
     public void A_bad_portal_url_is_named(string url, string message)
     {
         var errors = Validate(new AgentOptions { PortalUrl = url });
-        Assert.Contains(errors, e => e.Contains(message, StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith(message, StringComparison.Ordinal));
     }
 
     [Fact]
     public void Device_and_capacity_are_checked()
     {
         var errors = Validate(new AgentOptions { PortalUrl = "http://127.0.0.1:5080", Device = "gpu", Capacity = 0 });
-        Assert.Contains(errors, e => e.Contains("Agent:Device", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.Contains("Agent:Capacity", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:Device", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Agent:Capacity", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -28,10 +28,30 @@ public sealed class AgentOptionsTests
         Assert.Empty(Validate(new AgentOptions { PortalUrl = "https://portal.example.com", Device = "cuda", Capacity = 4 }));
     }
 
+    [Fact]
+    public async Task The_cli_prints_one_line_and_exits_non_zero_on_a_bad_setting()
+    {
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int code;
+        try
+        {
+            code = await RunCommand.RunAsync(new Dictionary<string, string?> { ["Agent:Capacity"] = "0", ["Agent:PortalUrl"] = "http://127.0.0.1:1" }, CancellationToken.None);
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(2, code);
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("cocoon-agent: Agent:Capacity must be between 1 and 64.", line.TrimEnd());
+    }
+
     private static List<string> Validate(AgentOptions options)
     {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
-        return [.. results.Select(r => r.ErrorMessage ?? "")];
+        var result = new AgentOptionsValidator().Validate(null, options);
+        return result.Failed ? [.. result.Failures] : [];
     }
 }

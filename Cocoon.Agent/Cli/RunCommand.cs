@@ -52,7 +52,7 @@ public static class RunCommand
         }
         catch (OptionsValidationException ex)
         {
-            await Console.Error.WriteLineAsync($"cocoon-agent: {string.Join(" ", ex.Failures.Select(f => f[(f.IndexOf("error: '", StringComparison.Ordinal) is var i and >= 0 ? i + 8 : 0)..].TrimEnd('.', '\'')))}");
+            await Console.Error.WriteLineAsync($"cocoon-agent: {string.Join(" ", ex.Failures)}");
             return 2;
         }
         catch (InvalidOperationException ex)
