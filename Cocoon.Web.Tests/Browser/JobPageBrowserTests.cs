@@ -17,7 +17,7 @@ public sealed partial class JobPageBrowserTests(PostgresFixture postgres)
         var db = await postgres.CreateDatabaseAsync("browser_job");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-browser");
         await using var agent = AgentProcess.Start(portal.BaseAddress, "browser-agent");
-        await Eventually.HoldsAsync(async () => await portal.AgentsOnlineAsync() == 1, TimeSpan.FromSeconds(60), "the agent to come online");
+        await portal.WaitForAgentsOnlineAsync(1);
         await using var browser = await Infrastructure.Browser.LaunchAsync();
         var page = await browser.OpenAsync(new Uri(portal.BaseAddress, "jobs/new"));
 

@@ -18,7 +18,7 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
         var db = await postgres.CreateDatabaseAsync("e2e_complete");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-complete");
         await using var agent = AgentProcess.Start(portal.BaseAddress, "solo");
-        await Eventually.HoldsAsync(async () => await portal.AgentsOnlineAsync() == 1, TimeSpan.FromSeconds(60), "the agent to come online");
+        await portal.WaitForAgentsOnlineAsync(1);
 
         var job = await portal.SubmitAsync(new CreateJobRequest { Name = "verified", MatrixSize = 32, MatrixCount = 24, MatricesPerUnit = 3, Seed = 1234 });
         var done = await portal.WaitForJobAsync(job.Id, JobTimeout);
@@ -44,7 +44,7 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-kill");
         await using var doomed = AgentProcess.Start(portal.BaseAddress, "doomed");
         await using var survivor = AgentProcess.Start(portal.BaseAddress, "survivor");
-        await Eventually.HoldsAsync(async () => await portal.AgentsOnlineAsync() == 2, TimeSpan.FromSeconds(60), "both agents to come online");
+        await portal.WaitForAgentsOnlineAsync(2);
         Guid doomedId;
         await using (var ledger = Ledger.Open(db))
         {
@@ -87,7 +87,7 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
         var port = FreePort.Next();
         var portal = await PortalProcess.StartAsync(db, port, "portal-restart-1");
         await using var agent = AgentProcess.Start(portal.BaseAddress, "steadfast");
-        await Eventually.HoldsAsync(async () => await portal.AgentsOnlineAsync() == 1, TimeSpan.FromSeconds(60), "the agent to come online");
+        await portal.WaitForAgentsOnlineAsync(1);
         var job = await portal.SubmitAsync(new CreateJobRequest { Name = "restart", MatrixSize = 96, MatrixCount = 160, MatricesPerUnit = 8, Seed = 7 });
         await Eventually.HoldsAsync(async () => (await portal.JobAsync(job.Id)).UnitsDone >= 2, JobTimeout, "two units to finish before the restart");
 
@@ -100,7 +100,9 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
         var done = await restarted.WaitForJobAsync(job.Id, JobTimeout);
 
         Assert.Equal(JobState.Succeeded, done.State);
-        Assert.Contains("Registered with the portal", agent.Output[agent.Output.LastIndexOf("reconnecting", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        var lost = agent.Output.LastIndexOf("reconnecting", StringComparison.Ordinal);
+        Assert.True(lost >= 0, "the agent noticed the portal going away");
+        Assert.Contains("Registered with the portal", agent.Output[lost..], StringComparison.Ordinal);
         await AssertEachUnitCountedOnceAsync(db, job.Id);
         foreach (var unit in await restarted.UnitsAsync(job.Id))
         {

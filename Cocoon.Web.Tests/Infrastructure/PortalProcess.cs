@@ -66,6 +66,10 @@ public sealed class PortalProcess : IAsyncDisposable
     public async Task<int> AgentsOnlineAsync() =>
         (await Http.GetFromJsonAsync<JsonElement>("healthz")).GetProperty("agentsOnline").GetInt32();
 
+    /// <summary>Waits until /healthz counts exactly this many agents online.</summary>
+    public Task WaitForAgentsOnlineAsync(int count) =>
+        Eventually.HoldsAsync(async () => await AgentsOnlineAsync() == count, TimeSpan.FromSeconds(60), $"{count} agent(s) to come online");
+
     public async Task<JobView> SubmitAsync(CreateJobRequest request)
     {
         var response = await Http.PostAsJsonAsync("api/jobs", request, Json);
