@@ -4,6 +4,7 @@ using Cocoon.Agent.Options;
 using Cocoon.Agent.Work;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -47,9 +48,19 @@ public static class AgentHost
     {
         services.AddOptions<AgentOptions>()
             .BindConfiguration(AgentOptions.Section)
+            .PostConfigure(o =>
+            {
+                // A paired agent knows its portal; --portal only overrides it (the portal moved).
+                if (string.IsNullOrWhiteSpace(o.PortalUrl))
+                {
+                    o.PortalUrl = AgentCredentials.TryLoad(o.ResolveDataDirectory())?.PortalUrl ?? "";
+                }
+            })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<AgentOptions>, AgentOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AgentIdentity>();
+        services.AddSingleton<AgentTokenSource>();
         services.AddSingleton<AgentRunState>();
         services.AddSingleton<WorkInbox>();
         services.AddSingleton<ResultOutbox>();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Cocoon.Agent.Cli;
 
 var root = new RootCommand("Cocoon agent: runs Cocoon work units on this machine's GPU (or CPU) for the portal it is paired with.");
+root.Subcommands.Add(PairCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
 return await root.Parse(args).InvokeAsync();

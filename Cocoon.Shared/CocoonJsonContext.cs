@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cocoon.Shared.Agents;
 using Cocoon.Shared.Jobs;
+using Cocoon.Shared.Pairing;
 using Cocoon.Shared.Work;
 
 namespace Cocoon.Shared;
@@ -24,5 +25,7 @@ namespace Cocoon.Shared;
 [JsonSerializable(typeof(IReadOnlyList<JobView>))]
 [JsonSerializable(typeof(IReadOnlyList<WorkUnitView>))]
 [JsonSerializable(typeof(IReadOnlyList<AgentView>))]
+[JsonSerializable(typeof(PairAgentRequest))]
+[JsonSerializable(typeof(PairAgentResponse))]
 [JsonSerializable(typeof(Guid))]
 public sealed partial class CocoonJsonContext : JsonSerializerContext;

@@ -1,6 +1,8 @@
 using Cocoon.Web.Components;
 using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Finance;
 using Cocoon.Web.Features.Health;
+using Cocoon.Web.Features.Identity;
 using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.LocalAgent;
 using Cocoon.Web.Hosting;
@@ -37,14 +39,18 @@ public static class Program
         await builder.AddCocoonDatabaseAsync();
         builder.AddCocoonPlatform();
         builder.AddCocoonHangfire();
+        builder.AddCocoonIdentity();
         builder.AddCocoonJobs();
         builder.AddCocoonAgents();
+        builder.AddCocoonFinance();
         builder.AddCocoonUi();
         builder.AddCocoonLocalAgent();
 
         var app = builder.Build();
         app.UseCocoonPlatform();
+        app.UseCocoonIdentity();
         app.UseCocoonUi();
+        app.MapCocoonIdentity();
         app.MapCocoonJobs();
         app.MapCocoonAgents();
         app.MapCocoonHealth();

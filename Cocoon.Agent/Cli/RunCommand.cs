@@ -47,6 +47,7 @@ public static class RunCommand
             // Resolve settings and the device before starting, so a bad setting or a missing device is
             // one line from us rather than the host's stack trace.
             _ = host.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
+            _ = host.Services.GetRequiredService<AgentTokenSource>();
             _ = host.Services.GetRequiredService<ComputeDevice>();
             await host.StartAsync(cancellationToken);
         }
@@ -54,6 +55,11 @@ public static class RunCommand
         {
             await Console.Error.WriteLineAsync($"cocoon-agent: {string.Join(" ", ex.Failures)}");
             return 2;
+        }
+        catch (AgentNotPairedException ex)
+        {
+            await Console.Error.WriteLineAsync($"cocoon-agent: {ex.Message}");
+            return 4;
         }
         catch (InvalidOperationException ex)
         {

@@ -3,26 +3,25 @@ using Microsoft.Extensions.Options;
 
 namespace Cocoon.Agent.Connection;
 
-/// <summary>The agent's stable id, kept in its data directory so a restart is the same agent.</summary>
+/// <summary>Who this agent is, from the credentials pairing left in its data directory.</summary>
 public sealed class AgentIdentity
 {
     public AgentIdentity(IOptions<AgentOptions> options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         DataDirectory = options.Value.ResolveDataDirectory();
         Directory.CreateDirectory(DataDirectory);
-        var file = Path.Combine(DataDirectory, "agent-id");
-        if (File.Exists(file) && Guid.TryParse(File.ReadAllText(file).Trim(), out var id))
-        {
-            AgentId = id;
-        }
-        else
-        {
-            AgentId = Guid.NewGuid();
-            File.WriteAllText(file, AgentId.ToString());
-        }
+        var credentials = AgentCredentials.Load(DataDirectory);
+        AgentId = credentials.AgentId;
+        ClientId = credentials.ClientId;
+        PortalUri = new Uri(options.Value.PortalUrl.TrimEnd('/') + "/");
     }
 
     public Guid AgentId { get; }
+
+    public string ClientId { get; }
+
+    public Uri PortalUri { get; }
 
     public string DataDirectory { get; }
 }

@@ -22,6 +22,7 @@ namespace Cocoon.Agent.Connection;
 public sealed class PortalConnection(
     IOptions<AgentOptions> options,
     AgentIdentity identity,
+    AgentTokenSource tokens,
     ComputeDevice device,
     WorkInbox queue,
     ResultOutbox outbox,
@@ -61,7 +62,7 @@ public sealed class PortalConnection(
         var hubUrl = new Uri(new Uri(settings.PortalUrl.TrimEnd('/') + "/"), AgentProtocol.HubPath.TrimStart('/'));
         var ceiling = TimeSpan.FromSeconds(settings.MaxReconnectDelaySeconds);
         _connection = new HubConnectionBuilder()
-            .WithUrl(hubUrl)
+            .WithUrl(hubUrl, o => o.AccessTokenProvider = tokens.GetAccessTokenAsync)
             .WithAutomaticReconnect(new BackoffRetryPolicy(ceiling))
             .AddJsonProtocol(o => o.PayloadSerializerOptions.TypeInfoResolverChain.Insert(0, CocoonJsonContext.Default))
             .Build();

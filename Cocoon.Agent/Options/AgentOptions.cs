@@ -7,7 +7,7 @@ public sealed class AgentOptions
 {
     public const string Section = "Agent";
 
-    [Required(ErrorMessage = "Agent:PortalUrl is not set: pass --portal http://host:port or set COCOON_Agent__PortalUrl.")]
+    [Required(ErrorMessage = "Agent:PortalUrl is not set: pair the agent first (cocoon-agent pair --portal URL), or pass --portal http://host:port.")]
     [Url(ErrorMessage = "Agent:PortalUrl must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:5080.")]
     public string PortalUrl { get; set; } = "";
 

@@ -32,4 +32,13 @@ public sealed record AgentView
 
     /// <summary>Last sign of life.</summary>
     public DateTimeOffset? LastHeartbeatAt { get; init; }
+
+    /// <summary>The provider's wallet (user-friendly), or null for the portal's own local agent.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>When the agent was paired with its owner.</summary>
+    public DateTimeOffset? PairedAt { get; init; }
+
+    /// <summary>When its pairing was revoked; revoked agents cannot connect.</summary>
+    public DateTimeOffset? RevokedAt { get; init; }
 }

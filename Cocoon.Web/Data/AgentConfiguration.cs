@@ -13,5 +13,8 @@ internal sealed class AgentConfiguration : IEntityTypeConfiguration<RegisteredAg
         builder.Property(a => a.DeviceName).HasMaxLength(200);
         builder.Property(a => a.AgentVersion).HasMaxLength(50);
         builder.Property(a => a.ConnectionId).HasMaxLength(100);
+        builder.Property(a => a.ClientId).HasMaxLength(100);
+        builder.HasIndex(a => a.ClientId).IsUnique();
+        builder.HasIndex(a => a.OwnerAccountId);
     }
 }

@@ -31,11 +31,11 @@ public static class HangfireSetup
         });
     }
 
-    /// <summary>The dashboard at /hangfire, for local requests only until roles exist.</summary>
+    /// <summary>The dashboard at /hangfire, for admins only (the endpoint's policy decides, so Hangfire's own filters are off).</summary>
     public static void MapCocoonHangfire(this WebApplication app) =>
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new LocalRequestsOnlyAuthorizationFilter()],
+            Authorization = [],
             DashboardTitle = "Cocoon jobs",
-        });
+        }).RequireAuthorization(Features.Identity.CocoonPolicies.Admin);
 }

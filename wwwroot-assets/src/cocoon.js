@@ -9,3 +9,8 @@ export async function copyText(text) {
     return false;
   }
 }
+
+/** Ends the wallet session (the cookie is HttpOnly, so only the portal can clear it). */
+export async function signOut() {
+  await fetch("/api/auth/sign-out", { method: "POST" });
+}

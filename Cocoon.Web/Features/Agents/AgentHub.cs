@@ -1,19 +1,37 @@
 using Cocoon.Shared;
 using Cocoon.Shared.Agents;
 using Cocoon.Shared.Work;
+using Cocoon.Web.Features.Identity;
 using Cocoon.Web.Features.Jobs;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace Cocoon.Web.Features.Agents;
 
-/// <summary>The agents' hub (<see cref="AgentProtocol.HubPath"/>). Every call but registration needs a registered connection.</summary>
-public sealed class AgentHub(AgentRegistry registry, UnitLifecycle lifecycle) : Hub<IAgentClient>, IAgentHub
+/// <summary>
+/// The agents' hub (<see cref="AgentProtocol.HubPath"/>). Only a paired agent's access token gets in,
+/// and a connection speaks for the agent its token names; every call but registration needs a
+/// registered connection.
+/// </summary>
+[Authorize(Policy = CocoonPolicies.Agent)]
+public sealed class AgentHub(AgentRegistry registry, UnitLifecycle lifecycle, AgentConnections connections) : Hub<IAgentClient>, IAgentHub
 {
     private const string AgentIdKey = "cocoon.agent-id";
+
+    public override async Task OnConnectedAsync()
+    {
+        connections.Add(TokenAgentId, Context);
+        await base.OnConnectedAsync();
+    }
 
     public async Task<AgentWelcome> RegisterAsync(AgentHello hello)
     {
         ArgumentNullException.ThrowIfNull(hello);
+        if (hello.AgentId != TokenAgentId)
+        {
+            throw new HubException($"{AgentProtocol.RefusalPrefix}it says it is agent {hello.AgentId} but its credentials belong to agent {TokenAgentId}.");
+        }
+
         var welcome = await registry.RegisterAsync(hello, Context.ConnectionId, Context.ConnectionAborted);
         Context.Items[AgentIdKey] = hello.AgentId;
         return welcome;
@@ -33,6 +51,7 @@ public sealed class AgentHub(AgentRegistry registry, UnitLifecycle lifecycle) : 
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        connections.Remove(Context.ConnectionId);
         if (Context.Items.TryGetValue(AgentIdKey, out var id) && id is Guid agentId)
         {
             await registry.DisconnectedAsync(agentId, Context.ConnectionId);
@@ -40,6 +59,9 @@ public sealed class AgentHub(AgentRegistry registry, UnitLifecycle lifecycle) : 
 
         await base.OnDisconnectedAsync(exception);
     }
+
+    private Guid TokenAgentId => AgentClaims.AgentId(Context.User)
+        ?? throw new HubException("The access token does not name an agent.");
 
     private Guid AgentId => Context.Items.TryGetValue(AgentIdKey, out var id) && id is Guid agentId
         ? agentId

@@ -14,7 +14,8 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var onlineSince = clock.GetUtcNow() - options.Value.AgentTimeout;
         return await db.Agents.AsNoTracking()
-            .OrderByDescending(a => a.ConnectionId != null)
+            .OrderBy(a => a.RevokedAt != null)
+            .ThenByDescending(a => a.ConnectionId != null)
             .ThenBy(a => a.Name)
             .Select(a => new AgentView
             {
@@ -28,6 +29,9 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
                 Capacity = a.Capacity,
                 ActiveUnits = db.Leases.Count(l => l.AgentId == a.Id && l.EndedAt == null),
                 LastHeartbeatAt = a.LastHeartbeatAt,
+                Owner = db.Set<Identity.Account>().Where(o => o.Id == a.OwnerAccountId).Select(o => o.FriendlyAddress).FirstOrDefault(),
+                PairedAt = a.PairedAt,
+                RevokedAt = a.RevokedAt,
             })
             .ToListAsync(cancellationToken);
     }

@@ -38,11 +38,11 @@ public sealed class AgentRegistry(
         List<Guid> forgotten;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
+            // Agents exist from the moment they are paired; the hub has already matched the token to this id.
             var agent = await db.Agents.SingleOrDefaultAsync(a => a.Id == hello.AgentId, cancellationToken);
-            if (agent is null)
+            if (agent is null || agent.RevokedAt is not null)
             {
-                agent = new RegisteredAgent { Id = hello.AgentId, Name = hello.Name, DeviceName = hello.Device.Name, AgentVersion = hello.AgentVersion, FirstSeenAt = now };
-                db.Agents.Add(agent);
+                throw new HubException($"{AgentProtocol.RefusalPrefix}this agent's pairing was revoked; pair it again with cocoon-agent pair.");
             }
 
             agent.Name = hello.Name;

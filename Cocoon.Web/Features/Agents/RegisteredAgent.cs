@@ -31,4 +31,15 @@ public sealed class RegisteredAgent
     public DateTimeOffset? ConnectedAt { get; set; }
 
     public DateTimeOffset? LastHeartbeatAt { get; set; }
+
+    /// <summary>The provider's account the agent was paired with; null for the portal's own local agent.</summary>
+    public Guid? OwnerAccountId { get; set; }
+
+    /// <summary>The OAuth client the agent authenticates as (its public key is on that client).</summary>
+    public string? ClientId { get; set; }
+
+    public DateTimeOffset? PairedAt { get; set; }
+
+    /// <summary>When the pairing was revoked; a revoked agent can no longer get tokens or connect.</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
 }

@@ -9,6 +9,9 @@ public sealed class Job
 
     public required string Name { get; set; }
 
+    /// <summary>The account that submitted the job; only it and admins may see the job.</summary>
+    public Guid? OwnerAccountId { get; set; }
+
     public JobState State { get; set; }
 
     public int MatrixSize { get; set; }

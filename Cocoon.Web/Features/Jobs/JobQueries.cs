@@ -1,5 +1,6 @@
 using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
+using Cocoon.Web.Features.Identity;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cocoon.Web.Features.Jobs;
@@ -7,23 +8,24 @@ namespace Cocoon.Web.Features.Jobs;
 /// <summary>Jobs and their units as the pages and the API show them.</summary>
 public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
 {
-    public async Task<IReadOnlyList<JobView>> ListAsync(int take = 100, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<JobView>> ListAsync(Viewer viewer, int take = 100, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await Project(db, db.Jobs.OrderByDescending(j => j.CreatedAt).Take(take)).ToListAsync(cancellationToken);
+        return await Project(db, Visible(db, viewer).OrderByDescending(j => j.CreatedAt).Take(take)).ToListAsync(cancellationToken);
     }
 
-    public async Task<JobView?> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    /// <summary>The job, or null when it does not exist or the viewer may not see it.</summary>
+    public async Task<JobView?> GetAsync(Viewer viewer, Guid id, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await Project(db, db.Jobs.Where(j => j.Id == id)).SingleOrDefaultAsync(cancellationToken);
+        return await Project(db, Visible(db, viewer).Where(j => j.Id == id)).SingleOrDefaultAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<WorkUnitView>> UnitsAsync(Guid jobId, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<WorkUnitView>> UnitsAsync(Viewer viewer, Guid jobId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.WorkUnits.AsNoTracking()
-            .Where(u => u.JobId == jobId)
+            .Where(u => u.JobId == jobId && Visible(db, viewer).Any(j => j.Id == u.JobId))
             .OrderBy(u => u.Index)
             .Select(u => new WorkUnitView
             {
@@ -41,6 +43,9 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
             })
             .ToListAsync(cancellationToken);
     }
+
+    private static IQueryable<Job> Visible(CocoonDbContext db, Viewer viewer) =>
+        viewer.IsAdmin ? db.Jobs : db.Jobs.Where(j => j.OwnerAccountId == viewer.AccountId);
 
     private static IQueryable<JobView> Project(CocoonDbContext db, IQueryable<Job> jobs) =>
         jobs.AsNoTracking().Select(j => new JobView

@@ -23,7 +23,7 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
     }
 
     /// <exception cref="InvalidJobException">The request is out of range; nothing was recorded.</exception>
-    public async Task<Job> SubmitAsync(CreateJobRequest request, CancellationToken cancellationToken = default)
+    public async Task<Job> SubmitAsync(CreateJobRequest request, Guid ownerAccountId, CancellationToken cancellationToken = default)
     {
         var errors = Validate(request);
         if (errors.Count > 0)
@@ -35,6 +35,7 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
         {
             Id = Guid.CreateVersion7(),
             Name = request.Name.Trim(),
+            OwnerAccountId = ownerAccountId,
             State = JobState.Pending,
             MatrixSize = request.MatrixSize,
             MatrixCount = request.MatrixCount,

@@ -1,4 +1,6 @@
 using Cocoon.Shared.Jobs;
+using System.Security.Claims;
+using Cocoon.Web.Features.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Cocoon.Web.Features.Jobs;
@@ -24,20 +26,22 @@ public static class JobsModule
     public static void MapCocoonJobs(this WebApplication app)
     {
         var jobs = app.MapGroup("/api/jobs").WithTags("Jobs");
-        jobs.MapGet("/", async (JobQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.ListAsync(100, ct)));
-        jobs.MapGet("/{id:guid}", GetJobAsync).WithName("GetJob");
-        jobs.MapGet("/{id:guid}/units", async Task<Results<Ok<IReadOnlyList<WorkUnitView>>, ProblemHttpResult>> (Guid id, JobQueries queries, CancellationToken ct) =>
-            await queries.GetAsync(id, ct) is null
+        jobs.MapGet("/", async (ClaimsPrincipal user, JobQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.ListAsync(Viewer.From(user), 100, ct)))
+            .RequireAuthorization(CocoonPolicies.JobsRead);
+        jobs.MapGet("/{id:guid}", GetJobAsync).WithName("GetJob").RequireAuthorization(CocoonPolicies.JobsRead);
+        jobs.MapGet("/{id:guid}/units", async Task<Results<Ok<IReadOnlyList<WorkUnitView>>, ProblemHttpResult>> (Guid id, ClaimsPrincipal user, JobQueries queries, CancellationToken ct) =>
+            await queries.GetAsync(Viewer.From(user), id, ct) is null
                 ? NotFound(id)
-                : TypedResults.Ok(await queries.UnitsAsync(id, ct)));
-        jobs.MapPost("/", CreateJobAsync);
+                : TypedResults.Ok(await queries.UnitsAsync(Viewer.From(user), id, ct)))
+            .RequireAuthorization(CocoonPolicies.JobsRead);
+        jobs.MapPost("/", CreateJobAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
     }
 
-    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetJobAsync(Guid id, JobQueries queries, CancellationToken ct) =>
-        await queries.GetAsync(id, ct) is { } job ? TypedResults.Ok(job) : NotFound(id);
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetJobAsync(Guid id, ClaimsPrincipal user, JobQueries queries, CancellationToken ct) =>
+        await queries.GetAsync(Viewer.From(user), id, ct) is { } job ? TypedResults.Ok(job) : NotFound(id);
 
     private static async Task<Results<CreatedAtRoute<JobView>, ValidationProblem, ProblemHttpResult>> CreateJobAsync(
-        CreateJobRequest? request, JobSubmission submission, JobQueries queries, CancellationToken ct)
+        CreateJobRequest? request, ClaimsPrincipal user, JobSubmission submission, JobQueries queries, CancellationToken ct)
     {
         if (request is null)
         {
@@ -46,8 +50,9 @@ public static class JobsModule
 
         try
         {
-            var job = await submission.SubmitAsync(request, ct);
-            return TypedResults.CreatedAtRoute((await queries.GetAsync(job.Id, ct))!, "GetJob", new { id = job.Id });
+            var viewer = Viewer.From(user);
+            var job = await submission.SubmitAsync(request, viewer.AccountId, ct);
+            return TypedResults.CreatedAtRoute((await queries.GetAsync(viewer, job.Id, ct))!, "GetJob", new { id = job.Id });
         }
         catch (InvalidJobException ex)
         {

@@ -1,4 +1,8 @@
 using Cocoon.Agent;
+using Cocoon.Agent.Connection;
+using Cocoon.Shared.Pairing;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Agents.Pairing;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -11,6 +15,7 @@ namespace Cocoon.Web.Features.LocalAgent;
 /// </summary>
 public sealed class LocalAgentService(
     IServer server,
+    IServiceProvider services,
     IHostApplicationLifetime lifetime,
     IOptions<LocalAgentOptions> options,
     ILogger<LocalAgentService> logger) : IHostedService
@@ -36,6 +41,7 @@ public sealed class LocalAgentService(
             }
 
             var settings = options.Value;
+            await EnsurePairedAsync(settings.ResolveDataDirectory(), settings.Name, portal.Uri, lifetime.ApplicationStopping);
             var agent = AgentHost.CreateBuilder(new Dictionary<string, string?>
             {
                 ["Agent:PortalUrl"] = portal.Uri.ToString(),
@@ -51,6 +57,32 @@ public sealed class LocalAgentService(
         {
             logger.LogError("The local agent could not start: {Reason}. The portal runs on without it.", ex.Message);
         }
+    }
+
+    /// <summary>
+    /// The local agent is paired by the portal itself, to no provider's account, so a newcomer sees an
+    /// agent online without a pairing step. It still authenticates like any agent: its own key, private_key_jwt.
+    /// </summary>
+    private async Task EnsurePairedAsync(string dataDirectory, string name, Uri portal, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CocoonDbContext>();
+        var existing = AgentCredentials.TryLoad(dataDirectory);
+        if (existing is not null && db.Agents.Any(a => a.ClientId == existing.ClientId && a.RevokedAt == null))
+        {
+            return;
+        }
+
+        using var key = AgentCredentials.CreateKey(dataDirectory);
+        var point = key.ExportParameters(includePrivateParameters: false).Q;
+        var paired = await scope.ServiceProvider.GetRequiredService<AgentPairing>().PairAsync(null, new PairAgentRequest
+        {
+            Name = name,
+            KeyX = ClientAssertion.Encode(point.X),
+            KeyY = ClientAssertion.Encode(point.Y),
+        }, cancellationToken);
+        new AgentCredentials(portal.ToString(), paired.AgentId, paired.ClientId).Save(dataDirectory);
+        logger.LogInformation("Paired the local agent '{Name}' ({AgentId})", name, paired.AgentId);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -1,0 +1,3 @@
+namespace Cocoon.Agent.Connection;
+
+public sealed class PairingFailedException(string message) : Exception(message);

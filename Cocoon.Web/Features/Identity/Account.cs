@@ -1,0 +1,26 @@
+namespace Cocoon.Web.Features.Identity;
+
+/// <summary>A person in Cocoon: one TON wallet. No passwords; signing in means proving the wallet.</summary>
+public sealed class Account
+{
+    public Guid Id { get; set; }
+
+    /// <summary>The wallet's raw address (workchain:hex), unique.</summary>
+    public required string Address { get; set; }
+
+    /// <summary>The user-friendly form shown in the UI (non-bounceable, as wallets show them).</summary>
+    public required string FriendlyAddress { get; set; }
+
+    /// <summary>The wallet's Ed25519 public key at the last sign-in (hex).</summary>
+    public required string PublicKey { get; set; }
+
+    public required string WalletVersion { get; set; }
+
+    public bool Testnet { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset LastSignInAt { get; set; }
+
+    public List<AccountRole> Roles { get; set; } = [];
+}

@@ -1,0 +1,163 @@
+using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Agents.Pairing;
+using Cocoon.Web.Features.Identity.ApiTokens;
+using Cocoon.Web.Features.Identity.TonProof;
+using Cocoon.Web.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+using OpenIddict.Validation.AspNetCore;
+
+namespace Cocoon.Web.Features.Identity;
+
+/// <summary>
+/// Who is calling: people by wallet-proof cookie sessions, scripts by API tokens, agents by OAuth
+/// access tokens. One policy scheme picks the handler from the request, so every endpoint and page
+/// simply names the policy it needs.
+/// </summary>
+public static class IdentityModule
+{
+    private const string SelectorScheme = "Cocoon";
+
+    public static void AddCocoonIdentity(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<PortalOptions>()
+            .BindConfiguration(PortalOptions.Section)
+            .PostConfigure(o =>
+            {
+                if (string.IsNullOrWhiteSpace(o.PublicUrl))
+                {
+                    // Default: where Kestrel listens (--urls), the quick start's case.
+                    o.PublicUrl = builder.Configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+                }
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<WalletSignInOptions>()
+            .BindConfiguration(WalletSignInOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        var portal = new PortalOptions { PublicUrl = builder.Configuration["Cocoon:PublicUrl"] ?? builder.Configuration["urls"]?.Split(';')[0] ?? "http://127.0.0.1" };
+        var sessions = builder.Configuration.GetSection(WalletSignInOptions.Section).Get<WalletSignInOptions>() ?? new WalletSignInOptions();
+
+        builder.Services.AddSingleton<TonProofVerifier>();
+        builder.Services.AddScoped<ProofPayloads>();
+        builder.Services.AddScoped<AccountService>();
+        builder.Services.AddSingleton<AccountQueries>();
+        builder.Services.AddScoped<ApiTokenService>();
+        builder.Services.AddScoped<AgentPairing>();
+        builder.Services.AddSingleton<AgentPairingUi>();
+        builder.Services.AddSingleton<AgentConnections>();
+
+        builder.Services.AddAuthentication(SelectorScheme)
+            .AddPolicyScheme(SelectorScheme, "Cookie, API token or OAuth token", o => o.ForwardDefaultSelector = SelectScheme)
+            .AddCookie(CookieAuthenticationDefaults.AuthenticationScheme, o =>
+            {
+                // __Host- requires Secure, which plain HTTP on loopback (the quick start) cannot carry.
+                o.Cookie.Name = portal.IsLoopbackHttp ? "cocoon.session" : "__Host-cocoon.session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.Cookie.SecurePolicy = portal.IsLoopbackHttp ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+                o.Cookie.Path = "/";
+                o.ExpireTimeSpan = TimeSpan.FromMinutes(sessions.IdleMinutes);
+                o.SlidingExpiration = true;
+                o.LoginPath = "/signin";
+                o.AccessDeniedPath = "/denied";
+                o.Events.OnValidatePrincipal = SessionValidation.ValidateAsync;
+                o.Events.OnRedirectToLogin = context => ApiAware(context, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = context => ApiAware(context, StatusCodes.Status403Forbidden);
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
+
+        builder.Services.AddAuthorizationBuilder()
+            .SetDefaultPolicy(AccountPolicy().Build())
+            .AddPolicy(CocoonPolicies.Account, AccountPolicy().Build())
+            .AddPolicy(CocoonPolicies.Interactive, Interactive().Build())
+            .AddPolicy(CocoonPolicies.Provider, Interactive().RequireRole(Roles.Provider).Build())
+            .AddPolicy(CocoonPolicies.Finance, Interactive().RequireRole(Roles.Finance).Build())
+            .AddPolicy(CocoonPolicies.Admin, Interactive().RequireRole(Roles.Admin).Build())
+            .AddPolicy(CocoonPolicies.Agent, p => p
+                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .RequireClaim(AgentClaims.Agent))
+            .AddPolicy(CocoonPolicies.AgentPairing, p => p
+                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser()
+                .RequireAssertion(c => HasScope(c.User, OAuthServer.PairingScope)));
+        foreach (var scope in CocoonPolicies.ApiScopes)
+        {
+            builder.Services.AddAuthorizationBuilder().AddPolicy(scope, p => p
+                .AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme, ApiTokenAuthenticationHandler.SchemeName)
+                .RequireAuthenticatedUser()
+                .RequireAssertion(c => c.User.Identity?.AuthenticationType == CookieAuthenticationDefaults.AuthenticationScheme
+                    || c.User.HasClaim(CocoonClaims.Scope, scope)));
+        }
+
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<AuthenticationStateProvider, SessionRevalidation>();
+        builder.AddCocoonOAuthServer();
+    }
+
+    public static void UseCocoonIdentity(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+    }
+
+    public static void MapCocoonIdentity(this WebApplication app)
+    {
+        app.MapCocoonAuth();
+        app.MapCocoonApiTokens();
+        app.MapCocoonAdmin();
+        app.MapCocoonPairing();
+    }
+
+    private static string SelectScheme(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer " + ApiTokenService.SecretPrefix, StringComparison.Ordinal) ? ApiTokenAuthenticationHandler.SchemeName
+            : header.StartsWith("Bearer ", StringComparison.Ordinal) ? OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme
+            : CookieAuthenticationDefaults.AuthenticationScheme;
+    }
+
+    private static AuthorizationPolicyBuilder AccountPolicy() =>
+        new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme, ApiTokenAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser()
+            .RequireRole(Roles.Developer);
+
+    /// <summary>A person at a browser: role-gated areas are not open to API tokens.</summary>
+    private static AuthorizationPolicyBuilder Interactive() =>
+        new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme)
+            .RequireAuthenticatedUser()
+            .RequireRole(Roles.Developer);
+
+    private static bool HasScope(System.Security.Claims.ClaimsPrincipal user, string scope) =>
+        user.FindAll(OpenIddict.Abstractions.OpenIddictConstants.Claims.Private.Scope).Any(c => c.Value == scope)
+        || user.FindAll("scope").Any(c => c.Value.Split(' ').Contains(scope, StringComparer.Ordinal));
+
+    /// <summary>APIs answer 401/403 problem details; pages are redirected to sign-in or the denied page.</summary>
+    private static Task ApiAware(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/hangfire") || context.Request.Path.StartsWithSegments("/hubs"))
+        {
+            context.Response.StatusCode = status;
+            return context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context.HttpContext,
+                ProblemDetails =
+                {
+                    Status = status,
+                    Title = status == StatusCodes.Status401Unauthorized ? "Sign in first" : "Not allowed",
+                    Detail = status == StatusCodes.Status401Unauthorized
+                        ? "Sign in with your TON wallet, or send an API token as 'Authorization: Bearer cct_…'."
+                        : "Your account does not have the role this needs; an admin can grant it.",
+                },
+            }).AsTask();
+        }
+
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,74 @@
+// Wallet sign-in for the portal's Blazor pages (imported as ./dist/wallet.js): TON Connect for real
+// wallets, the Development-only test wallet, sign-out, and sendTransaction for payments.
+import { TonConnectUI } from "@tonconnect/ui";
+import { testWalletProof, forgetTestWallet } from "./wallet/test-wallet.js";
+
+let ui = null;
+
+async function newPayload() {
+  const response = await fetch("/api/auth/ton-proof/payload", { method: "POST" });
+  if (!response.ok) throw new Error(`The portal did not issue a sign-in payload (HTTP ${response.status}).`);
+  return (await response.json()).payload;
+}
+
+async function checkProof(body) {
+  const response = await fetch("/api/auth/ton-proof", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (response.ok) return { ok: true, account: await response.json() };
+  let problem = {};
+  try { problem = await response.json(); } catch { /* not JSON */ }
+  return { ok: false, code: problem.code ?? `http_${response.status}`, message: problem.detail ?? problem.title ?? "Sign-in failed." };
+}
+
+/** Mounts the TON Connect button; a connected wallet's proof signs the person in, then `done` runs. */
+export async function mountTonConnect(buttonRootId, manifestUrl, dotnet) {
+  ui ??= new TonConnectUI({ manifestUrl, buttonRootId });
+  // A connection restored from an earlier visit carries no proof; start clean so connecting signs in.
+  if (await ui.connectionRestored) await ui.disconnect().catch(() => {});
+  ui.setConnectRequestParameters({ state: "loading" });
+  ui.setConnectRequestParameters({ state: "ready", value: { tonProof: await newPayload() } });
+  ui.onStatusChange(async (wallet) => {
+    const proof = wallet?.connectItems?.tonProof;
+    if (!wallet || !proof) return;
+    if (!("proof" in proof)) {
+      await dotnet.invokeMethodAsync("OnSignInFailed", "proof_refused", "The wallet did not sign the proof.");
+      return;
+    }
+    const result = await checkProof({
+      address: wallet.account.address,
+      network: wallet.account.chain,
+      public_key: wallet.account.publicKey,
+      proof: { ...proof.proof, state_init: wallet.account.walletStateInit },
+    });
+    if (result.ok) await dotnet.invokeMethodAsync("OnSignedIn");
+    else {
+      await ui.disconnect().catch(() => {});
+      await dotnet.invokeMethodAsync("OnSignInFailed", result.code, result.message);
+    }
+  });
+}
+
+/** Signs in with the in-browser test wallet (Development only; the server refuses nothing special for it). */
+export async function signInWithTestWallet(version) {
+  try {
+    return await checkProof(await testWalletProof(await newPayload(), version));
+  } catch (error) {
+    return { ok: false, code: "test_wallet_error", message: String(error?.message ?? error) };
+  }
+}
+
+export { forgetTestWallet };
+
+export async function signOut() {
+  await fetch("/api/auth/sign-out", { method: "POST" });
+  if (ui?.connected) await ui.disconnect().catch(() => {});
+}
+
+/** Asks the connected wallet to sign and send a transaction (TON Connect's request shape). */
+export async function sendTransaction(transaction) {
+  if (!ui?.connected) throw new Error("Connect a wallet first.");
+  return ui.sendTransaction(transaction);
+}
