@@ -26,7 +26,7 @@ public sealed class AgentTokenSource(
     {
         var portal = identity.PortalUri;
         _endpoints ??= await PortalEndpoints.DiscoverAsync(_http, portal, CancellationToken.None);
-        var assertion = ClientAssertion.Create(_key, identity.ClientId, [_endpoints.Issuer, _endpoints.TokenEndpoint.ToString()], clock.GetUtcNow());
+        var assertion = ClientAssertion.Create(_key, identity.ClientId, _endpoints.Issuer, clock.GetUtcNow());
         using var response = await _http.PostAsync(_endpoints.TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "client_credentials",

@@ -16,7 +16,7 @@ public sealed partial class JobPageBrowserTests(PostgresFixture postgres)
     {
         var db = await postgres.CreateDatabaseAsync("browser_job");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-browser");
-        await using var agent = AgentProcess.Start(portal.BaseAddress, "browser-agent");
+        await using var agent = await AgentProcess.StartPairedAsync(portal, "browser-agent");
         await portal.WaitForAgentsOnlineAsync(1);
         await using var browser = await Infrastructure.Browser.LaunchAsync();
         var page = await browser.OpenAsync(new Uri(portal.BaseAddress, "jobs/new"));

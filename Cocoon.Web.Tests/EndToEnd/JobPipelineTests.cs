@@ -17,7 +17,7 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
     {
         var db = await postgres.CreateDatabaseAsync("e2e_complete");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-complete");
-        await using var agent = AgentProcess.Start(portal.BaseAddress, "solo");
+        await using var agent = await AgentProcess.StartPairedAsync(portal, "solo");
         await portal.WaitForAgentsOnlineAsync(1);
 
         var job = await portal.SubmitAsync(new CreateJobRequest { Name = "verified", MatrixSize = 32, MatrixCount = 24, MatricesPerUnit = 3, Seed = 1234 });
@@ -42,8 +42,8 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
     {
         var db = await postgres.CreateDatabaseAsync("e2e_kill");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-kill");
-        await using var doomed = AgentProcess.Start(portal.BaseAddress, "doomed");
-        await using var survivor = AgentProcess.Start(portal.BaseAddress, "survivor");
+        await using var doomed = await AgentProcess.StartPairedAsync(portal, "doomed");
+        await using var survivor = await AgentProcess.StartPairedAsync(portal, "survivor");
         await portal.WaitForAgentsOnlineAsync(2);
         Guid doomedId;
         await using (var ledger = Ledger.Open(db))
@@ -86,7 +86,7 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
         var db = await postgres.CreateDatabaseAsync("e2e_restart");
         var port = FreePort.Next();
         var portal = await PortalProcess.StartAsync(db, port, "portal-restart-1");
-        await using var agent = AgentProcess.Start(portal.BaseAddress, "steadfast");
+        await using var agent = await AgentProcess.StartPairedAsync(portal, "steadfast");
         await portal.WaitForAgentsOnlineAsync(1);
         var job = await portal.SubmitAsync(new CreateJobRequest { Name = "restart", MatrixSize = 96, MatrixCount = 160, MatricesPerUnit = 8, Seed = 7 });
         await Eventually.HoldsAsync(async () => (await portal.JobAsync(job.Id)).UnitsDone >= 2, JobTimeout, "two units to finish before the restart");

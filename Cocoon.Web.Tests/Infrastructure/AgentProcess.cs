@@ -1,16 +1,51 @@
+using System.Text.RegularExpressions;
+
 namespace Cocoon.Web.Tests.Infrastructure;
 
-/// <summary>A real agent (cocoon-agent run) as a child process on ILGPU's CPU accelerator.</summary>
-public static class AgentProcess
+/// <summary>A real agent (cocoon-agent) as a child process on ILGPU's CPU accelerator.</summary>
+public static partial class AgentProcess
 {
-    public static ChildProcess Start(Uri portal, string name, string? dataDirectory = null) =>
+    private static readonly Dictionary<string, string> Environment = new()
+    {
+        ["COCOON_Agent__MaxReconnectDelaySeconds"] = "2",
+        ["Logging__LogLevel__Default"] = "Information",
+    };
+
+    public static string NewDataDirectory() => Path.Combine(Path.GetTempPath(), "cocoon-agent-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>Pairs a new agent through the device flow (cocoon-agent pair, approved on the portal's page) and starts it.</summary>
+    public static async Task<ChildProcess> StartPairedAsync(PortalProcess portal, string name, string? dataDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(portal);
+        dataDirectory ??= NewDataDirectory();
+        await PairAsync(portal, name, dataDirectory);
+        return Start(portal.BaseAddress, name, dataDirectory);
+    }
+
+    public static async Task PairAsync(PortalProcess portal, string name, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(portal);
+        await using var pair = ChildProcess.StartDotnet(Repo.AgentDll,
+            ["pair", "--portal", portal.BaseAddress.ToString(), "--name", name, "--data-dir", dataDirectory],
+            Environment, $"pair-{name}-{DateTime.UtcNow:HHmmssfff}");
+        string? code = null;
+        await Eventually.HoldsAsync(() =>
+        {
+            Assert.False(pair.HasExited, $"cocoon-agent pair exited early:\n{pair.Output}");
+            code = PairingCode().Match(pair.Output) is { Success: true } m ? m.Groups[1].Value : null;
+            return Task.FromResult(code is not null);
+        }, TimeSpan.FromSeconds(60), "cocoon-agent pair to print its code");
+        await portal.ApprovePairingAsync(code!);
+        var exit = await pair.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(exit == 0, $"cocoon-agent pair exited with {exit}:\n{pair.Output}");
+    }
+
+    public static ChildProcess Start(Uri portal, string name, string dataDirectory) =>
         ChildProcess.StartDotnet(Repo.AgentDll,
-            ["run", "--portal", portal.ToString(), "--name", name, "--device", "cpu",
-                "--data-dir", dataDirectory ?? Path.Combine(Path.GetTempPath(), "cocoon-agent-" + Guid.NewGuid().ToString("N"))],
-            new Dictionary<string, string>
-            {
-                ["COCOON_Agent__MaxReconnectDelaySeconds"] = "2",
-                ["Logging__LogLevel__Default"] = "Information",
-            },
+            ["run", "--portal", portal.ToString(), "--name", name, "--device", "cpu", "--data-dir", dataDirectory],
+            Environment,
             $"agent-{name}-{DateTime.UtcNow:HHmmssfff}");
+
+    [GeneratedRegex("enter the code (\\S+)")]
+    private static partial Regex PairingCode();
 }

@@ -1,25 +1,75 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Cocoon.Shared;
 using Cocoon.Shared.Jobs;
 
 namespace Cocoon.Web.Tests.Infrastructure;
 
-/// <summary>The real portal (Cocoon.Web.dll) as a child process on Kestrel, 127.0.0.1, with test-short timings.</summary>
-public sealed class PortalProcess : IAsyncDisposable
+/// <summary>
+/// The real portal (Cocoon.Web.dll) as a child process on Kestrel, 127.0.0.1, with test-short timings.
+/// <see cref="Http"/> is signed in with the admin test wallet, which is also a provider.
+/// </summary>
+public sealed partial class PortalProcess : IAsyncDisposable
 {
     private readonly ChildProcess _process;
+    private readonly List<HttpClient> _clients = [];
 
     private PortalProcess(ChildProcess process, Uri baseAddress)
     {
         _process = process;
         BaseAddress = baseAddress;
-        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http = NewClient();
     }
+
+    /// <summary>The wallet named admin by configuration (a fixed seed, so every portal in the tests knows it).</summary>
+    public static TestWallet AdminWallet { get; } = new(System.Security.Cryptography.SHA256.HashData("cocoon-test-admin"u8));
 
     public Uri BaseAddress { get; }
 
     public HttpClient Http { get; }
+
+    /// <summary>A client with its own cookie jar and no session; redirects are not followed, so tests see them.</summary>
+    public HttpClient NewClient()
+    {
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+        {
+            BaseAddress = BaseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>A client signed in with the wallet (its account is created on first sign-in).</summary>
+    public async Task<HttpClient> SignInAsync(TestWallet wallet)
+    {
+        ArgumentNullException.ThrowIfNull(wallet);
+        var client = NewClient();
+        var response = await wallet.SignInAsync(client);
+        Assert.True(response.IsSuccessStatusCode, $"Sign-in failed: {await response.Content.ReadAsStringAsync()}");
+        return client;
+    }
+
+    /// <summary>Approves an agent's pairing code on /agents/pair as the admin (a provider), through the page's real form.</summary>
+    public async Task ApprovePairingAsync(string userCode)
+    {
+        var page = await Http.GetStringAsync($"agents/pair?user_code={Uri.EscapeDataString(userCode)}");
+        var token = AntiforgeryField().Match(page);
+        Assert.True(token.Success, "The pairing page has no antiforgery token.");
+        var response = await Http.PostAsync("connect/verify", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
+            ["user_code"] = userCode,
+            ["decision"] = "approve",
+        }));
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().Contains("approved=1", StringComparison.Ordinal) == true,
+            $"Approving the code answered {(int)response.StatusCode} {response.Headers.Location}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
 
     public string Output => _process.Output;
 
@@ -36,6 +86,8 @@ public sealed class PortalProcess : IAsyncDisposable
             ["Cocoon__Jobs__HeartbeatSeconds"] = "1",
             ["Cocoon__Jobs__AgentTimeoutSeconds"] = "5",
             ["Cocoon__Jobs__SweepSeconds"] = "1",
+            ["Cocoon__Identity__AdminWallet"] = AdminWallet.Address.ToRaw(),
+            ["Cocoon__Identity__TestWallet"] = "true",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -60,6 +112,9 @@ public sealed class PortalProcess : IAsyncDisposable
                 return false;
             }
         }, TimeSpan.FromSeconds(90), "the portal to answer /healthz", 200);
+        var signIn = await AdminWallet.SignInAsync(portal.Http);
+        Assert.True(signIn.IsSuccessStatusCode, $"The admin could not sign in: {await signIn.Content.ReadAsStringAsync()}");
+        (await portal.Http.PostAsync("api/account/provider", null)).EnsureSuccessStatusCode();
         return portal;
     }
 
@@ -97,7 +152,11 @@ public sealed class PortalProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Http.Dispose();
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
         await _process.DisposeAsync();
     }
 }
