@@ -26,31 +26,41 @@ public sealed class AgentTokenSource(
     {
         var portal = identity.PortalUri;
         _endpoints ??= await PortalEndpoints.DiscoverAsync(_http, portal, CancellationToken.None);
-        var assertion = ClientAssertion.Create(_key, identity.ClientId, _endpoints.Issuer, clock.GetUtcNow());
-        using var response = await _http.PostAsync(_endpoints.TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        var response = await RequestAsync(_http, _endpoints, _key, identity.ClientId, clock.GetUtcNow(), CancellationToken.None);
+        if (!response.Refused)
         {
-            ["grant_type"] = "client_credentials",
-            ["client_id"] = identity.ClientId,
-            ["client_assertion_type"] = ClientAssertion.Type,
-            ["client_assertion"] = assertion,
-            ["scope"] = "agent",
-        }));
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        if (response.IsSuccessStatusCode)
-        {
-            return body.GetProperty("access_token").GetString();
+            return response.AccessToken;
         }
 
-        var error = body.TryGetProperty("error", out var e) ? e.GetString() : null;
-        var description = body.TryGetProperty("error_description", out var d) ? d.GetString() : response.ReasonPhrase;
-        if (error is "invalid_client" or "unauthorized_client")
+        if (response.Error is "invalid_client" or "unauthorized_client")
         {
-            logger.LogCritical("The portal refused this agent's credentials: {Description}", description);
-            runState.Fail($"the portal at {portal} refused this agent's credentials ({description}); pair it again with cocoon-agent pair.");
+            logger.LogCritical("The portal refused this agent's credentials: {Description}", response.ErrorDescription);
+            runState.Fail($"the portal at {portal} refused this agent's credentials ({response.ErrorDescription}); pair it again with cocoon-agent pair.");
             lifetime.StopApplication();
         }
 
-        throw new HttpRequestException($"token request refused: {error}: {description}");
+        throw new HttpRequestException($"token request refused: {response.Error}: {response.ErrorDescription}");
+    }
+
+    /// <summary>One client-credentials request, authenticated by a fresh client assertion.</summary>
+    public static async Task<TokenResponse> RequestAsync(HttpClient http, PortalEndpoints endpoints, ECDsa key, string clientId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        using var response = await http.PostAsync(endpoints.TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_assertion_type"] = ClientAssertion.Type,
+            ["client_assertion"] = ClientAssertion.Create(key, clientId, endpoints.Issuer, now),
+            ["scope"] = "agent",
+        }), cancellationToken);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return response.IsSuccessStatusCode
+            ? new TokenResponse(body.GetProperty("access_token").GetString(), null, null)
+            : new TokenResponse(null,
+                body.TryGetProperty("error", out var e) ? e.GetString() : $"http_{(int)response.StatusCode}",
+                body.TryGetProperty("error_description", out var d) ? d.GetString() : response.ReasonPhrase);
     }
 
     public void Dispose()

@@ -19,7 +19,7 @@ public sealed partial class JobPageBrowserTests(PostgresFixture postgres)
         await using var agent = await AgentProcess.StartPairedAsync(portal, "browser-agent");
         await portal.WaitForAgentsOnlineAsync(1);
         await using var browser = await Infrastructure.Browser.LaunchAsync();
-        var page = await browser.OpenAsync(new Uri(portal.BaseAddress, "jobs/new"));
+        var page = await browser.OpenSignedInAsync(portal.BaseAddress, "/jobs/new");
 
         await page.GetByLabel("Name").FillAsync("Browser job");
         await page.GetByLabel("Matrix size (n × n)").FillAsync("64");
@@ -58,7 +58,7 @@ public sealed partial class JobPageBrowserTests(PostgresFixture postgres)
         var db = await postgres.CreateDatabaseAsync("browser_bad");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-browser-bad");
         await using var browser = await Infrastructure.Browser.LaunchAsync();
-        var page = await browser.OpenAsync(new Uri(portal.BaseAddress, "jobs/new"));
+        var page = await browser.OpenSignedInAsync(portal.BaseAddress, "/jobs/new");
 
         await page.GetByLabel("Matrices", new() { Exact = true }).FillAsync("10");
         await Assertions.Expect(page.GetByText("2 work units")).ToBeVisibleAsync(new() { Timeout = 30_000 });

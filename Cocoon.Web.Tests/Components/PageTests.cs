@@ -2,7 +2,10 @@ using Bunit;
 using Cocoon.Shared.Agents;
 using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
+using System.Security.Claims;
 using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Agents.Pairing;
+using Cocoon.Web.Features.Identity;
 using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.Live;
 using Cocoon.Web.Hosting;
@@ -92,6 +95,12 @@ public sealed class PageTests(PostgresFixture postgres)
         ctx.Services.AddOptions<JobsOptions>();
         ctx.Services.AddSingleton<JobQueries>();
         ctx.Services.AddSingleton<AgentQueries>();
+        ctx.Services.AddSingleton<AgentPairingUi>();
+        // An admin sees every job and agent; ownership rules are tested over HTTP in AuthorizationMatrixTests.
+        var auth = ctx.AddAuthorization();
+        auth.SetAuthorized("UQadmin");
+        auth.SetRoles(Roles.Developer, Roles.Admin);
+        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, Guid.NewGuid().ToString()));
         return (ctx, db);
     }
 

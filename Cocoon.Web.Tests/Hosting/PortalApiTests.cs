@@ -48,18 +48,20 @@ public sealed class PortalApiTests(PostgresFixture postgres)
         Assert.Contains("There is no job", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Empty((await portal.Http.GetFromJsonAsync<JsonElement>("api/jobs")).EnumerateArray());
 
-        // The Hangfire dashboard answers local requests.
+        // The Hangfire dashboard answers admins.
         Assert.Equal(HttpStatusCode.OK, (await portal.Http.GetAsync("hangfire")).StatusCode);
 
         // An agent speaking another protocol version is refused with a message that says what to do.
+        var (credentials, dataDirectory) = await TestAgents.PairAsync(portal, "from-the-future");
+        var token = await TestAgents.AccessTokenAsync(portal, credentials, dataDirectory);
         await using var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(portal.BaseAddress, AgentProtocol.HubPath.TrimStart('/')))
+            .WithUrl(new Uri(portal.BaseAddress, AgentProtocol.HubPath.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
             .AddJsonProtocol(o => o.PayloadSerializerOptions.TypeInfoResolverChain.Insert(0, CocoonJsonContext.Default))
             .Build();
         await hub.StartAsync();
         var hello = new AgentHello
         {
-            AgentId = Guid.NewGuid(),
+            AgentId = credentials.AgentId,
             Name = "from-the-future",
             ProtocolVersion = AgentProtocol.Version + 1,
             AgentVersion = "9.9.9",

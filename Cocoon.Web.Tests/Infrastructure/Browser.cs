@@ -41,6 +41,19 @@ public sealed class Browser : IAsyncDisposable
         return page;
     }
 
+    /// <summary>
+    /// Signs in through the real sign-in page with the Development test wallet (a new wallet per page),
+    /// then lands on <paramref name="path"/>.
+    /// </summary>
+    public async Task<IPage> OpenSignedInAsync(Uri portal, string path)
+    {
+        var page = await OpenAsync(new Uri(portal, $"signin?ReturnUrl={Uri.EscapeDataString(path)}"));
+        await page.Locator("#test-wallet-sign-in").ClickAsync();
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == path, new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("#cocoon-app[data-interactive=true]", new() { Timeout = 30_000 });
+        return page;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
