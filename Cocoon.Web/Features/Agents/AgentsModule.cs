@@ -18,6 +18,7 @@ public static class AgentsModule
         app.MapHub<AgentHub>(AgentProtocol.HubPath);
         app.MapGet("/api/agents", async (AgentQueries agents, CancellationToken ct) => TypedResults.Ok(await agents.ListAsync(ct)))
             .WithName("ListAgents")
+            .RequireAuthorization(Identity.CocoonPolicies.AgentsRead)
             .Produces<IReadOnlyList<AgentView>>();
     }
 }

@@ -17,13 +17,12 @@ public sealed class ApiTokenAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer " + ApiTokenService.SecretPrefix, StringComparison.Ordinal))
+        if (!HasToken)
         {
             return AuthenticateResult.NoResult();
         }
 
-        var token = await tokens.FindLiveAsync(header["Bearer ".Length..].Trim(), Context.RequestAborted);
+        var token = await tokens.FindLiveAsync(Request.Headers.Authorization.ToString()["Bearer ".Length..].Trim(), Context.RequestAborted);
         if (token is null)
         {
             return AuthenticateResult.Fail("The API token is unknown, revoked or expired.");
@@ -44,4 +43,14 @@ public sealed class ApiTokenAuthenticationHandler(
 
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
+
+    // Policies name this scheme beside the cookie's; when no API token was sent, the cookie scheme
+    // answers (a redirect for pages, problem details for APIs) and this one stays out of the way.
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        HasToken ? base.HandleChallengeAsync(properties) : Task.CompletedTask;
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        HasToken ? base.HandleForbiddenAsync(properties) : Task.CompletedTask;
+
+    private bool HasToken => Request.Headers.Authorization.ToString().StartsWith("Bearer " + ApiTokenService.SecretPrefix, StringComparison.Ordinal);
 }
