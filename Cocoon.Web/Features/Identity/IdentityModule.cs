@@ -72,7 +72,8 @@ public static class IdentityModule
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(ApiTokenAuthenticationHandler.SchemeName, null);
 
         builder.Services.AddAuthorizationBuilder()
-            .SetDefaultPolicy(AccountPolicy().Build())
+            // [Authorize] on a page means a person with a cookie session; APIs name their policies.
+            .SetDefaultPolicy(Interactive().Build())
             .AddPolicy(CocoonPolicies.Account, AccountPolicy().Build())
             .AddPolicy(CocoonPolicies.Interactive, Interactive().Build())
             .AddPolicy(CocoonPolicies.Provider, Interactive().RequireRole(Roles.Provider).Build())
@@ -140,24 +141,15 @@ public static class IdentityModule
     /// <summary>APIs answer 401/403 problem details; pages are redirected to sign-in or the denied page.</summary>
     private static Task ApiAware(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
-        if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/hangfire") || context.Request.Path.StartsWithSegments("/hubs"))
+        if (IsApi(context.Request))
         {
-            context.Response.StatusCode = status;
-            return context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-            {
-                HttpContext = context.HttpContext,
-                ProblemDetails =
-                {
-                    Status = status,
-                    Title = status == StatusCodes.Status401Unauthorized ? "Sign in first" : "Not allowed",
-                    Detail = status == StatusCodes.Status401Unauthorized
-                        ? "Sign in with your TON wallet, or send an API token as 'Authorization: Bearer cct_…'."
-                        : "Your account does not have the role this needs; an admin can grant it.",
-                },
-            }).AsTask();
+            return AuthProblems.WriteAsync(context.HttpContext, status);
         }
 
         context.Response.Redirect(context.RedirectUri);
         return Task.CompletedTask;
     }
+
+    internal static bool IsApi(HttpRequest request) =>
+        request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/hangfire") || request.Path.StartsWithSegments("/hubs");
 }

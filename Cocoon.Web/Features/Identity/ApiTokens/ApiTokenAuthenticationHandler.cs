@@ -47,10 +47,10 @@ public sealed class ApiTokenAuthenticationHandler(
     // Policies name this scheme beside the cookie's; when no API token was sent, the cookie scheme
     // answers (a redirect for pages, problem details for APIs) and this one stays out of the way.
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        HasToken ? base.HandleChallengeAsync(properties) : Task.CompletedTask;
+        HasToken ? AuthProblems.WriteAsync(Context, StatusCodes.Status401Unauthorized) : Task.CompletedTask;
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        HasToken ? base.HandleForbiddenAsync(properties) : Task.CompletedTask;
+        HasToken ? AuthProblems.WriteAsync(Context, StatusCodes.Status403Forbidden) : Task.CompletedTask;
 
     private bool HasToken => Request.Headers.Authorization.ToString().StartsWith("Bearer " + ApiTokenService.SecretPrefix, StringComparison.Ordinal);
 }
