@@ -22,7 +22,8 @@ public static partial class AgentProcess
         return Start(portal.BaseAddress, name, dataDirectory);
     }
 
-    public static async Task PairAsync(PortalProcess portal, string name, string dataDirectory)
+    /// <summary>Runs cocoon-agent pair and approves its code as <paramref name="provider"/> (default: the admin).</summary>
+    public static async Task PairAsync(PortalProcess portal, string name, string dataDirectory, HttpClient? provider = null)
     {
         ArgumentNullException.ThrowIfNull(portal);
         await using var pair = ChildProcess.StartDotnet(Repo.AgentDll,
@@ -35,7 +36,7 @@ public static partial class AgentProcess
             code = PairingCode().Match(pair.Output) is { Success: true } m ? m.Groups[1].Value : null;
             return Task.FromResult(code is not null);
         }, TimeSpan.FromSeconds(60), "cocoon-agent pair to print its code");
-        await portal.ApprovePairingAsync(code!);
+        await portal.ApprovePairingAsync(code!, provider);
         var exit = await pair.WaitForExitAsync(TimeSpan.FromSeconds(60));
         Assert.True(exit == 0, $"cocoon-agent pair exited with {exit}:\n{pair.Output}");
     }

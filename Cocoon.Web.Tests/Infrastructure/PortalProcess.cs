@@ -52,13 +52,14 @@ public sealed partial class PortalProcess : IAsyncDisposable
         return client;
     }
 
-    /// <summary>Approves an agent's pairing code on /agents/pair as the admin (a provider), through the page's real form.</summary>
-    public async Task ApprovePairingAsync(string userCode)
+    /// <summary>Approves an agent's pairing code on /agents/pair as a provider (default: the admin), through the page's real form.</summary>
+    public async Task ApprovePairingAsync(string userCode, HttpClient? provider = null)
     {
-        var page = await Http.GetStringAsync($"agents/pair?user_code={Uri.EscapeDataString(userCode)}");
+        var http = provider ?? Http;
+        var page = await http.GetStringAsync($"agents/pair?user_code={Uri.EscapeDataString(userCode)}");
         var token = AntiforgeryField().Match(page);
         Assert.True(token.Success, "The pairing page has no antiforgery token.");
-        var response = await Http.PostAsync("connect/verify", new FormUrlEncodedContent(new Dictionary<string, string>
+        var response = await http.PostAsync("connect/verify", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
             ["user_code"] = userCode,

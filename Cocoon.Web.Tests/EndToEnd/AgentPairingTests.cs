@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Cocoon.Shared.Agents;
+using Cocoon.Shared.Jobs;
+using Cocoon.Web.Tests.Infrastructure;
+
+namespace Cocoon.Web.Tests.EndToEnd;
+
+/// <summary>Agent pairing and revocation with real processes: cocoon-agent pair, the portal's page, cocoon-agent run.</summary>
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "EndToEnd")]
+public sealed class AgentPairingTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task A_paired_agent_runs_work_for_its_provider_and_revoking_it_cuts_it_off()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_pairing");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-pairing");
+
+        // A provider other than the admin pairs the agent, and so owns it.
+        using var owner = new TestWallet();
+        var ownerHttp = await portal.SignInAsync(owner);
+        (await ownerHttp.PostAsync("api/account/provider", null)).EnsureSuccessStatusCode();
+        var dataDirectory = AgentProcess.NewDataDirectory();
+        await AgentProcess.PairAsync(portal, "owned", dataDirectory, ownerHttp);
+        await using var agent = AgentProcess.Start(portal.BaseAddress, "owned", dataDirectory);
+        await portal.WaitForAgentsOnlineAsync(1);
+
+        var agents = await ownerHttp.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/agents", PortalProcess.Json);
+        var view = Assert.Single(agents!);
+        Assert.Equal(owner.Address.ToFriendly(bounceable: false, testnet: true), view.Owner);
+
+        var job = await portal.SubmitAsync(new CreateJobRequest { Name = "paired", MatrixSize = 16, MatrixCount = 4, MatricesPerUnit = 2, Seed = 5 });
+        Assert.Equal(JobState.Succeeded, (await portal.WaitForJobAsync(job.Id, TimeSpan.FromMinutes(1))).State);
+
+        // Another provider cannot revoke it (and is not told it exists); its owner can.
+        using var stranger = new TestWallet();
+        var strangerHttp = await portal.SignInAsync(stranger);
+        (await strangerHttp.PostAsync("api/account/provider", null)).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.NotFound, (await strangerHttp.PostAsync($"api/agents/{view.Id}/revoke", null)).StatusCode);
+
+        var revokedAt = DateTime.UtcNow;
+        Assert.Equal(HttpStatusCode.NoContent, (await ownerHttp.PostAsync($"api/agents/{view.Id}/revoke", null)).StatusCode);
+
+        // Cut off within seconds: the portal closes its connection, its next token request is refused,
+        // and the agent stops with one line saying what to do.
+        var exit = await agent.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(3, exit);
+        Assert.True(DateTime.UtcNow - revokedAt < TimeSpan.FromSeconds(30));
+        Assert.Contains("pair it again", agent.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await portal.AgentsOnlineAsync());
+        var revoked = Assert.Single((await ownerHttp.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/agents", PortalProcess.Json))!);
+        Assert.NotNull(revoked.RevokedAt);
+
+        // Its key gets no more tokens.
+        var credentials = Agent.Connection.AgentCredentials.Load(dataDirectory);
+        var refused = await TestAgents.RequestTokenAsync(portal, credentials, dataDirectory);
+        Assert.True(refused.Refused);
+        Assert.Equal("invalid_client", refused.Error);
+    }
+
+    [Fact]
+    public async Task Run_without_pairing_and_a_declined_or_wrong_code_fail_with_one_line()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_unpaired");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-unpaired");
+
+        await using var unpaired = AgentProcess.Start(portal.BaseAddress, "unpaired", AgentProcess.NewDataDirectory());
+        Assert.Equal(4, await unpaired.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("cocoon-agent: this agent is not paired", unpaired.Output, StringComparison.Ordinal);
+
+        // A code nobody issued is refused on the page, and nothing is paired.
+        var page = await portal.Http.GetAsync("connect/verify?user_code=NOPE-NOPE-NOPE");
+        Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
+        var form = await portal.Http.GetStringAsync("agents/pair?user_code=NOPE-NOPE-NOPE");
+        Assert.Contains("user_code", form, StringComparison.Ordinal);
+        await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => portal.ApprovePairingAsync("NOPE-NOPE-NOPE"));
+        Assert.Empty((await portal.Http.GetFromJsonAsync<JsonElement>("api/agents")).EnumerateArray());
+    }
+}
