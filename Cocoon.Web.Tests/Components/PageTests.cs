@@ -1,8 +1,8 @@
+using System.Security.Claims;
 using Bunit;
 using Cocoon.Shared.Agents;
 using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
-using System.Security.Claims;
 using Cocoon.Web.Features.Agents;
 using Cocoon.Web.Features.Agents.Pairing;
 using Cocoon.Web.Features.Identity;

@@ -28,8 +28,13 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
     private static Row R(string method, string path, object? body, int anonymous, int developer, int provider, int finance, int admin, int apiToken, int agentToken) =>
         new(method, path, body, new()
         {
-            [Anonymous] = anonymous, [Developer] = developer, [Provider] = provider, [Finance] = finance,
-            [Admin] = admin, [ApiToken] = apiToken, [AgentToken] = agentToken,
+            [Anonymous] = anonymous,
+            [Developer] = developer,
+            [Provider] = provider,
+            [Finance] = finance,
+            [Admin] = admin,
+            [ApiToken] = apiToken,
+            [AgentToken] = agentToken,
         });
 
     [Fact]

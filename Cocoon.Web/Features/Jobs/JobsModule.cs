@@ -1,5 +1,5 @@
-using Cocoon.Shared.Jobs;
 using System.Security.Claims;
+using Cocoon.Shared.Jobs;
 using Cocoon.Web.Features.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
