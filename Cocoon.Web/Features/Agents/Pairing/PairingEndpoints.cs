@@ -134,6 +134,4 @@ public static class PairingEndpoints
             [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
         }),
         [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
-
-    internal static string ValidationScheme => OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
 }
