@@ -3,6 +3,7 @@ using Cocoon.Agent.Options;
 
 namespace Cocoon.Agent.Tests.Connection;
 
+[Collection("Console")]
 public sealed class AgentOptionsTests
 {
     [Theory]

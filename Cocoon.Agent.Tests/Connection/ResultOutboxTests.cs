@@ -41,7 +41,12 @@ public sealed class ResultOutboxTests : IDisposable
     private AgentIdentity Identity()
     {
         Directory.CreateDirectory(Path.Combine(_dir, "outbox"));
-        return new AgentIdentity(Microsoft.Extensions.Options.Options.Create(new AgentOptions { DataDirectory = _dir }));
+        if (AgentCredentials.TryLoad(_dir) is null)
+        {
+            new AgentCredentials("http://127.0.0.1:5080/", Guid.NewGuid(), "agent-test").Save(_dir);
+        }
+
+        return new AgentIdentity(Microsoft.Extensions.Options.Options.Create(new AgentOptions { DataDirectory = _dir, PortalUrl = "http://127.0.0.1:5080" }));
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -95,6 +95,27 @@ public sealed class TonProofEndpointTests(PostgresFixture postgres)
         Assert.True(statuses.GetValueOrDefault(400) + statuses.GetValueOrDefault(401) > HttpFuzzIterations / 2, string.Join(", ", statuses));
     }
 
+    [Fact]
+    public async Task Sign_in_requests_are_limited_per_client_address()
+    {
+        var db = await postgres.CreateDatabaseAsync("proof_limit");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-proof-limit",
+            new Dictionary<string, string> { ["Cocoon__Identity__SignInRequestsPerMinute"] = "5" });
+        var http = portal.NewClient();
+        // The admin's sign-in at start used two of the five.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            statuses.Add((await http.PostAsync("api/auth/ton-proof/payload", null)).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        var limited = await http.PostAsync("api/auth/ton-proof/payload", null);
+        Assert.Equal("60", limited.Headers.RetryAfter?.ToString());
+        Assert.Equal("rate_limited", (await limited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await portal.Http.GetAsync("api/auth/me")).StatusCode);
+    }
+
     private static async Task<string> PayloadAsync(HttpClient http) =>
         (await (await http.PostAsync("api/auth/ton-proof/payload", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payload").GetString()!;
 

@@ -89,6 +89,8 @@ public sealed partial class PortalProcess : IAsyncDisposable
             ["Cocoon__Jobs__SweepSeconds"] = "1",
             ["Cocoon__Identity__AdminWallet"] = AdminWallet.Address.ToRaw(),
             ["Cocoon__Identity__TestWallet"] = "true",
+            // The fuzz and matrix tests sign in far more often than a person; the limit itself is tested with its own setting.
+            ["Cocoon__Identity__SignInRequestsPerMinute"] = "100000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

@@ -62,6 +62,11 @@ export async function signInWithTestWallet(version) {
 
 export { forgetTestWallet };
 
+/** Disconnects the TON Connect wallet (the session stays; see signOut). */
+export async function disconnect() {
+  if (ui?.connected) await ui.disconnect();
+}
+
 export async function signOut() {
   await fetch("/api/auth/sign-out", { method: "POST" });
   if (ui?.connected) await ui.disconnect().catch(() => {});

@@ -16,8 +16,9 @@ public static class AuthEndpoints
     {
         var auth = app.MapGroup("/api/auth").WithTags("Sign-in").AllowAnonymous();
         auth.MapPost("/ton-proof/payload", async (ProofPayloads payloads, CancellationToken ct) =>
-            TypedResults.Ok(new PayloadResponse(await payloads.IssueAsync(ct))));
-        auth.MapPost("/ton-proof", CheckProofAsync);
+            TypedResults.Ok(new PayloadResponse(await payloads.IssueAsync(ct))))
+            .RequireRateLimiting(IdentityModule.SignInRateLimit);
+        auth.MapPost("/ton-proof", CheckProofAsync).RequireRateLimiting(IdentityModule.SignInRateLimit);
         auth.MapPost("/sign-out", async (HttpContext http) =>
         {
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

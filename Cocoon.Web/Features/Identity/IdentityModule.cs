@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Cocoon.Web.Features.Agents;
 using Cocoon.Web.Features.Agents.Pairing;
 using Cocoon.Web.Features.Identity.ApiTokens;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using OpenIddict.Validation.AspNetCore;
 
 namespace Cocoon.Web.Features.Identity;
@@ -18,6 +20,8 @@ namespace Cocoon.Web.Features.Identity;
 /// </summary>
 public static class IdentityModule
 {
+    public const string SignInRateLimit = "sign-in";
+
     private const string SelectorScheme = "Cocoon";
 
     public static void AddCocoonIdentity(this WebApplicationBuilder builder)
@@ -96,6 +100,15 @@ public static class IdentityModule
                     || c.User.HasClaim(CocoonClaims.Scope, scope)));
         }
 
+        // Payloads are rows in PostgreSQL and proofs cost a signature check: both are limited per client address.
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
+                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = sessions.SignInRequestsPerMinute, Window = TimeSpan.FromMinutes(1) }));
+            o.OnRejected = (context, _) => new ValueTask(TooManyAsync(context.HttpContext));
+        });
+
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddScoped<AuthenticationStateProvider, SessionRevalidation>();
         builder.AddCocoonOAuthServer();
@@ -103,8 +116,26 @@ public static class IdentityModule
 
     public static void UseCocoonIdentity(this WebApplication app)
     {
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+    }
+
+    private static Task TooManyAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = "60";
+        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many sign-in attempts",
+                Detail = "This address asked for too many sign-in payloads or proofs; wait a minute and try again.",
+                Extensions = { ["code"] = "rate_limited" },
+            },
+        }).AsTask();
     }
 
     public static void MapCocoonIdentity(this WebApplication app)

@@ -76,21 +76,34 @@ public static class OAuthServer
                 return;
             }
 
-            await applications.CreateAsync(new OpenIddictApplicationDescriptor
+            try
             {
-                ClientId = PairingClientId,
-                ClientType = ClientTypes.Public,
-                DisplayName = "Cocoon agent (pairing)",
-                Permissions =
+                await applications.CreateAsync(Descriptor(), cancellationToken);
+            }
+            catch (Exception)
+            {
+                // Another portal node may have registered it at the same moment; anything else is real.
+                if (await applications.FindByClientIdAsync(PairingClientId, cancellationToken) is null)
                 {
-                    Permissions.Endpoints.DeviceAuthorization,
-                    Permissions.Endpoints.Token,
-                    Permissions.GrantTypes.DeviceCode,
-                    Permissions.Prefixes.Scope + PairingScope,
-                },
-            }, cancellationToken);
+                    throw;
+                }
+            }
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        private static OpenIddictApplicationDescriptor Descriptor() => new()
+        {
+            ClientId = PairingClientId,
+            ClientType = ClientTypes.Public,
+            DisplayName = "Cocoon agent (pairing)",
+            Permissions =
+            {
+                Permissions.Endpoints.DeviceAuthorization,
+                Permissions.Endpoints.Token,
+                Permissions.GrantTypes.DeviceCode,
+                Permissions.Prefixes.Scope + PairingScope,
+            },
+        };
     }
 }

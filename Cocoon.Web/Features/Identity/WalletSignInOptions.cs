@@ -20,6 +20,10 @@ public sealed class WalletSignInOptions
     [Range(1, 60, ErrorMessage = "Cocoon:Identity:ProofMaxAgeMinutes must be between 1 and 60.")]
     public int ProofMaxAgeMinutes { get; set; } = 15;
 
+    /// <summary>Sign-in requests (payloads and proofs) one client address may make per minute.</summary>
+    [Range(1, 100_000, ErrorMessage = "Cocoon:Identity:SignInRequestsPerMinute must be between 1 and 100000.")]
+    public int SignInRequestsPerMinute { get; set; } = 60;
+
     [Range(1, 1440, ErrorMessage = "Cocoon:Identity:IdleMinutes must be between 1 and 1440.")]
     public int IdleMinutes { get; set; } = 30;
 
