@@ -1,10 +1,6 @@
 using System.Buffers.Binary;
 using Cocoon.Shared.Ton;
-using Cocoon.Web.Features.Identity;
 using Cocoon.Web.Features.Identity.TonProof;
-using Cocoon.Web.Hosting;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Cocoon.Web.Tests.Identity;
 
@@ -61,10 +57,7 @@ public sealed class TonFuzzTests
     [Fact]
     public async Task Tampered_proofs_are_refused_with_a_code()
     {
-        var verifier = new TonProofVerifier(
-            Options.Create(new PortalOptions { PublicUrl = "https://portal.example.com" }),
-            Options.Create(new WalletSignInOptions()),
-            new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(TonVectors.Timestamp + 30)));
+        var verifier = TonProofVerifierTests.Verifier(DateTimeOffset.FromUnixTimeSeconds(TonVectors.Timestamp + 30));
         var codes = await Task.Run(() =>
         {
             var mutator = new Mutator(7);
@@ -73,7 +66,7 @@ public sealed class TonFuzzTests
             {
                 try
                 {
-                    verifier.Verify(Tamper(mutator, Valid()));
+                    verifier.Verify(Tamper(mutator, TonVectors.V4R2Proof()));
                     seen["accepted"] = seen.GetValueOrDefault("accepted") + 1;
                 }
                 catch (TonProofException ex)
@@ -92,21 +85,6 @@ public sealed class TonFuzzTests
             Assert.True(codes.ContainsKey(code), $"the fuzzer never produced {code}: {string.Join(", ", codes)}");
         }
     }
-
-    internal static TonProofRequest Valid() => new()
-    {
-        Address = TonVectors.V4R2Address,
-        Network = "-239",
-        PublicKey = TonVectors.PublicKey,
-        Proof = new TonProofItem
-        {
-            Timestamp = TonVectors.Timestamp,
-            Domain = new TonProofDomain { LengthBytes = 18, Value = TonVectors.Domain },
-            Payload = TonVectors.Payload,
-            Signature = TonVectors.V4R2Signature,
-            StateInit = TonVectors.V4R2StateInit,
-        },
-    };
 
     internal static TonProofRequest Tamper(Mutator mutator, TonProofRequest proof)
     {

@@ -12,23 +12,9 @@ public sealed class TonProofVerifierTests
 {
     private static readonly DateTimeOffset ProofTime = DateTimeOffset.FromUnixTimeSeconds(TonVectors.Timestamp);
 
-    private static TonProofVerifier Verifier(DateTimeOffset now, string publicUrl = "https://portal.example.com") =>
+    /// <summary>A verifier for portal.example.com (the vectors' domain) at a fixed time.</summary>
+    internal static TonProofVerifier Verifier(DateTimeOffset now, string publicUrl = "https://portal.example.com") =>
         new(Options.Create(new PortalOptions { PublicUrl = publicUrl }), Options.Create(new WalletSignInOptions()), new FakeTimeProvider(now));
-
-    private static TonProofRequest KnownV4R2Proof() => new()
-    {
-        Address = TonVectors.V4R2Address,
-        Network = "-239",
-        PublicKey = TonVectors.PublicKey,
-        Proof = new TonProofItem
-        {
-            Timestamp = TonVectors.Timestamp,
-            Domain = new TonProofDomain { LengthBytes = 18, Value = TonVectors.Domain },
-            Payload = TonVectors.Payload,
-            Signature = TonVectors.V4R2Signature,
-            StateInit = TonVectors.V4R2StateInit,
-        },
-    };
 
     [Fact]
     public void Digest_matches_the_ton_core_known_answer()
@@ -40,7 +26,7 @@ public sealed class TonProofVerifierTests
     [Fact]
     public void A_v4r2_proof_made_by_ton_crypto_verifies()
     {
-        var wallet = Verifier(ProofTime.AddMinutes(1)).Verify(KnownV4R2Proof());
+        var wallet = Verifier(ProofTime.AddMinutes(1)).Verify(TonVectors.V4R2Proof());
         Assert.Equal(WalletVersion.V4R2, wallet.Version);
         Assert.Equal(TonVectors.V4R2Address, wallet.Address.ToRaw());
         Assert.False(wallet.Testnet);
@@ -69,16 +55,16 @@ public sealed class TonProofVerifierTests
     [MemberData(nameof(Tampered))]
     public void Tampered_proofs_are_refused_with_their_code(string code, Func<TonProofRequest, TonProofRequest> tamper)
     {
-        var error = Assert.Throws<TonProofException>(() => Verifier(ProofTime.AddMinutes(1)).Verify(tamper(KnownV4R2Proof())));
+        var error = Assert.Throws<TonProofException>(() => Verifier(ProofTime.AddMinutes(1)).Verify(tamper(TonVectors.V4R2Proof())));
         Assert.Equal(code, error.Code);
     }
 
     [Fact]
     public void Proofs_expire_after_fifteen_minutes_and_must_not_come_from_the_future()
     {
-        Verifier(ProofTime.AddMinutes(15)).Verify(KnownV4R2Proof());
-        Assert.Equal("expired", Assert.Throws<TonProofException>(() => Verifier(ProofTime.AddMinutes(15).AddSeconds(1)).Verify(KnownV4R2Proof())).Code);
-        Assert.Equal("expired", Assert.Throws<TonProofException>(() => Verifier(ProofTime.AddMinutes(-6)).Verify(KnownV4R2Proof())).Code);
+        Verifier(ProofTime.AddMinutes(15)).Verify(TonVectors.V4R2Proof());
+        Assert.Equal("expired", Assert.Throws<TonProofException>(() => Verifier(ProofTime.AddMinutes(15).AddSeconds(1)).Verify(TonVectors.V4R2Proof())).Code);
+        Assert.Equal("expired", Assert.Throws<TonProofException>(() => Verifier(ProofTime.AddMinutes(-6)).Verify(TonVectors.V4R2Proof())).Code);
     }
 
     [Fact]

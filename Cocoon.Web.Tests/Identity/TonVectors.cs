@@ -1,3 +1,5 @@
+using Cocoon.Web.Features.Identity.TonProof;
+
 namespace Cocoon.Web.Tests.Identity;
 
 /// <summary>Known answers from ../shared/reference/ton-vectors.md (made with @ton/core and @ton/crypto).</summary>
@@ -22,4 +24,20 @@ internal static class TonVectors
     public const string ExternalMessageBoc =
         "te6cckEBAwEA4QAC44gBZUPZ6qi8Dtmm1cot1P175lXUARlUVwlfMM19lkERK1oCUB3RqDxAFnPpeo191X/jiimn9Bwnq3zwcU/MMjHRNN5sC5tyymBV3SJ1rjyyscAjrDDFAIV/iE+WBySEPP9wCU1NGLsfcvVgAAACSAAYHAECAGhCAFlQ9nqqLwO2abVyi3U/XvmVdQBGVRXCV8wzX2WQRErWoAmJaAAAAAAAAAAAAAAAAAAAAGZCAFlQ9nqqLwO2abVyi3U/XvmVdQBGVRXCV8wzX2WQRErWnMS0AAAAAAAAAAAAAAAAAAADkk4U";
     public const string ExternalMessageHash = "a7135d29d6bdc43f8ab9e776ecf85d72f8fdbd394f3e5344f19121dd9bfa577e";
+
+    /// <summary>The v4r2 proof above as the endpoint receives it (mainnet).</summary>
+    public static TonProofRequest V4R2Proof() => new()
+    {
+        Address = V4R2Address,
+        Network = "-239",
+        PublicKey = PublicKey,
+        Proof = new TonProofItem
+        {
+            Timestamp = Timestamp,
+            Domain = new TonProofDomain { LengthBytes = 18, Value = Domain },
+            Payload = Payload,
+            Signature = V4R2Signature,
+            StateInit = V4R2StateInit,
+        },
+    };
 }

@@ -1,12 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Cocoon.Shared.Ton;
-using Cocoon.Web.Features.Identity;
 using Cocoon.Web.Features.Identity.TonProof;
-using Cocoon.Web.Hosting;
 using Cocoon.Web.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Cocoon.Web.Tests.Identity;
 
@@ -20,10 +16,7 @@ public sealed class WalletVersionsCrossCheckTests
     public async Task Proofs_from_ton_ton_verify_for_every_wallet_version()
     {
         var proofs = await MakeProofsAsync(TonVectors.Seed, TonVectors.Domain, TonVectors.Timestamp, TonVectors.Payload);
-        var verifier = new TonProofVerifier(
-            Options.Create(new PortalOptions { PublicUrl = "https://portal.example.com" }),
-            Options.Create(new WalletSignInOptions()),
-            new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(TonVectors.Timestamp + 60)));
+        var verifier = TonProofVerifierTests.Verifier(DateTimeOffset.FromUnixTimeSeconds(TonVectors.Timestamp + 60));
 
         var verified = new Dictionary<string, WalletVersion>(StringComparer.Ordinal);
         foreach (var (name, proof) in proofs)
