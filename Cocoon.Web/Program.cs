@@ -1,5 +1,6 @@
 using Cocoon.Web.Components;
 using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Blobs;
 using Cocoon.Web.Features.Finance;
 using Cocoon.Web.Features.Health;
 using Cocoon.Web.Features.Identity;
@@ -43,6 +44,7 @@ public static class Program
         builder.AddCocoonJobs();
         builder.AddCocoonAgents();
         builder.AddCocoonFinance();
+        builder.AddCocoonBlobs();
         builder.AddCocoonUi();
         builder.AddCocoonLocalAgent();
 
@@ -52,6 +54,7 @@ public static class Program
         app.UseCocoonUi();
         app.MapCocoonIdentity();
         app.MapCocoonJobs();
+        app.MapCocoonBlobs();
         app.MapCocoonAgents();
         app.MapCocoonHealth();
         app.MapCocoonHangfire();

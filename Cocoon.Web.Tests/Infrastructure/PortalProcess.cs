@@ -28,6 +28,9 @@ public sealed partial class PortalProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The portal's blob store folder (a fresh one per portal unless the test names one).</summary>
+    public string BlobRoot { get; private init; } = "";
+
     public HttpClient Http { get; }
 
     /// <summary>A client with its own cookie jar and no session; redirects are not followed, so tests see them.</summary>
@@ -88,6 +91,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
             ["Cocoon__Jobs__AgentTimeoutSeconds"] = "5",
             ["Cocoon__Jobs__SweepSeconds"] = "1",
             ["Cocoon__Identity__AdminWallet"] = AdminWallet.Address.ToRaw(),
+            ["Cocoon__Blobs__Root"] = Path.Combine(Path.GetTempPath(), "cocoon-blobs-" + Guid.NewGuid().ToString("N")),
             ["Cocoon__Identity__TestWallet"] = "true",
             // The fuzz and matrix tests sign in far more often than a person; the limit itself is tested with its own setting.
             ["Cocoon__Identity__SignInRequestsPerMinute"] = "100000",
@@ -98,7 +102,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
         }
 
         var process = ChildProcess.StartDotnet(Repo.PortalDll, ["--urls", $"http://127.0.0.1:{port}"], environment, logName);
-        var portal = new PortalProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        var portal = new PortalProcess(process, new Uri($"http://127.0.0.1:{port}/")) { BlobRoot = environment["Cocoon__Blobs__Root"] };
         await Eventually.HoldsAsync(async () =>
         {
             if (process.HasExited)

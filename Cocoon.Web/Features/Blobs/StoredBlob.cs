@@ -1,0 +1,16 @@
+namespace Cocoon.Web.Features.Blobs;
+
+/// <summary>A committed ciphertext object an account owns (the bytes are content-addressed by digest).</summary>
+public sealed class StoredBlob
+{
+    public Guid Id { get; set; }
+
+    public Guid AccountId { get; set; }
+
+    /// <summary>SHA-256 of the ciphertext, hex.</summary>
+    public required string Digest { get; set; }
+
+    public long Length { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
