@@ -1,5 +1,6 @@
 using Cocoon.Web.Components;
 using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Assets;
 using Cocoon.Web.Features.Blobs;
 using Cocoon.Web.Features.Finance;
 using Cocoon.Web.Features.Health;
@@ -45,6 +46,7 @@ public static class Program
         builder.AddCocoonAgents();
         builder.AddCocoonFinance();
         builder.AddCocoonBlobs();
+        builder.AddCocoonAssets();
         builder.AddCocoonUi();
         builder.AddCocoonLocalAgent();
 
@@ -55,6 +57,7 @@ public static class Program
         app.MapCocoonIdentity();
         app.MapCocoonJobs();
         app.MapCocoonBlobs();
+        app.MapCocoonAssets();
         app.MapCocoonAgents();
         app.MapCocoonHealth();
         app.MapCocoonHangfire();

@@ -16,6 +16,7 @@ internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
         builder.Property(a => a.FriendlyAddress).HasMaxLength(48);
         builder.Property(a => a.PublicKey).HasMaxLength(64);
         builder.Property(a => a.WalletVersion).HasMaxLength(20);
+        builder.Property(a => a.EncryptionPublicKey).HasMaxLength(130);
         builder.HasMany(a => a.Roles).WithOne().HasForeignKey(r => r.AccountId).OnDelete(DeleteBehavior.Cascade);
     }
 }

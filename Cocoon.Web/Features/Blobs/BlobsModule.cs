@@ -100,6 +100,11 @@ public static class BlobsModule
             return NotFound(id);
         }
 
+        if (await db.Set<Assets.Asset>().AnyAsync(a => a.BlobId == id, ct))
+        {
+            return TypedResults.Problem("A model or dataset uses this blob; delete that instead.", statusCode: StatusCodes.Status409Conflict, title: "Blob in use");
+        }
+
         db.Remove(blob);
         await db.SaveChangesAsync(ct);
 

@@ -22,5 +22,11 @@ public sealed class Account
 
     public DateTimeOffset LastSignInAt { get; set; }
 
+    /// <summary>
+    /// The developer's P-256 public key (65-byte uncompressed point, hex) that outputs are sealed to.
+    /// Its private half never leaves the developer's browser.
+    /// </summary>
+    public string? EncryptionPublicKey { get; set; }
+
     public List<AccountRole> Roles { get; set; } = [];
 }
