@@ -13,6 +13,8 @@ const common = { outdir: out, bundle: true, format: "esm", minify: true, sourcem
 await build({ ...common, entryPoints: [resolve(here, "src/cocoon.js"), resolve(here, "src/cocoon.css")] });
 // The wallet module is large (TON Connect UI, @ton/*) and only the sign-in page loads it.
 await build({ ...common, entryPoints: [resolve(here, "src/wallet.js")], inject: [resolve(here, "src/wallet/buffer-shim.js")] });
+// Sealing: the page's module and the Web Worker that encrypts and uploads (WebCrypto only).
+await build({ ...common, entryPoints: [resolve(here, "src/vault.js"), resolve(here, "src/seal-worker.js")] });
 
 mkdirSync(resolve(out, "icons"), { recursive: true });
 writeFileSync(resolve(out, "icons/cocoon-180.png"), drawIcon(180));

@@ -76,6 +76,8 @@ public sealed class PageTests(PostgresFixture postgres)
         Assert.Equal("false", StatusOf("old-box"));
         Assert.Contains("NVIDIA H100", page.Markup, StringComparison.Ordinal);
         Assert.Contains("Cuda", page.Markup, StringComparison.Ordinal);
+        Assert.Contains("80.0 GiB", page.Markup, StringComparison.Ordinal);
+        Assert.DoesNotContain(".ToString(", page.Markup, StringComparison.Ordinal);
     }
 
     private async Task<(BunitContext Context, string Db)> ContextAsync(string name)

@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Cocoon.Web.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Cocoon.Web.Tests.Browser;
+
+/// <summary>A model sealed in the browser's Web Worker and uploaded as ciphertext, through the real page in Chromium.</summary>
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "Browser")]
+public sealed class SealedUploadBrowserTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task A_model_is_sealed_in_the_browser_and_only_ciphertext_reaches_the_portal()
+    {
+        var db = await postgres.CreateDatabaseAsync("browser_sealed_upload");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-browser-sealed");
+        await using var browser = await Infrastructure.Browser.LaunchAsync();
+        var page = await browser.OpenSignedInAsync(portal.BaseAddress, "/models");
+        await Assertions.Expect(page.Locator("#no-key")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+
+        // A weak passphrase is refused; a good one makes the key and downloads its encrypted backup.
+        await page.Locator("#key-passphrase").FillAsync("short");
+        await page.Locator("#create-key").ClickAsync();
+        await Assertions.Expect(page.Locator("#assets-message")).ToContainTextAsync("at least 12 characters");
+        await page.Locator("#key-passphrase").FillAsync("correct horse battery staple");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#create-key").ClickAsync());
+        var backup = JsonDocument.Parse(await File.ReadAllTextAsync((await download.PathAsync())!)).RootElement;
+        Assert.Equal(600_000, backup.GetProperty("iterations").GetInt32());
+        Assert.Equal("PBKDF2-SHA256", backup.GetProperty("kdf").GetString());
+        await Assertions.Expect(page.Locator("#public-key")).ToBeVisibleAsync();
+        var me = await page.EvaluateAsync<JsonElement>("async () => (await fetch('/api/auth/me')).json()");
+        var publicKey = Convert.FromHexString(me.GetProperty("encryptionPublicKey").GetString()!);
+
+        // A model file with a canary in it goes through the worker.
+        var canary = "CANARY-" + Guid.NewGuid().ToString("N");
+        var model = new byte[300_000];
+        RandomNumberGenerator.Fill(model);
+        for (var at = 0; at + canary.Length < model.Length; at += 50_000)
+        {
+            Encoding.ASCII.GetBytes(canary).CopyTo(model, at);
+        }
+
+        await page.Locator("#asset-name input, input#asset-name").First.FillAsync("canary-model");
+        await page.SetInputFilesAsync("#asset-file", new FilePayload { Name = "model.onnx", MimeType = "application/octet-stream", Buffer = model });
+        await page.Locator("#upload-asset").ClickAsync();
+        await Assertions.Expect(page.Locator("#assets-message")).ToContainTextAsync("sealed and stored", new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#models-table")).ToContainTextAsync("canary-model");
+        Assert.Equal("100.0", await page.Locator("#upload-progress").GetAttributeAsync("data-value"));
+        Assert.DoesNotContain(".ToString(", await page.ContentAsync(), StringComparison.Ordinal);
+        await Assertions.Expect(page.GetByText("MiB sealed and sent")).ToContainTextAsync("MiB/s");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Repo.ResultsDirectory, "browser-sealed-upload.png"), FullPage = true });
+
+        // On disk: one sealed object, to the developer's key only, and no canary anywhere in the store.
+        var objects = Directory.GetFiles(Path.Combine(portal.BlobRoot, "objects"), "*", SearchOption.AllDirectories);
+        var stored = await File.ReadAllBytesAsync(Assert.Single(objects));
+        Assert.Equal("CCSE"u8.ToArray(), stored[..4]);
+        Assert.Equal(1, stored[26 + "model".Length]);
+        Assert.Equal(SHA256.HashData(publicKey)[..8], stored[(27 + "model".Length)..(27 + "model".Length + 8)]);
+        foreach (var file in Directory.GetFiles(portal.BlobRoot, "*", SearchOption.AllDirectories))
+        {
+            Assert.DoesNotContain(canary, Encoding.ASCII.GetString(await File.ReadAllBytesAsync(file)), StringComparison.Ordinal);
+        }
+
+        // The backup restores the same key in another browser.
+        var other = await browser.OpenSignedInAsync(portal.BaseAddress, "/models");
+        await Assertions.Expect(other.Locator("#no-key")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await other.SetInputFilesAsync("#key-backup", (await download.PathAsync())!);
+        await other.Locator("#key-passphrase").FillAsync("wrong passphrase!!");
+        await other.Locator("#import-key").ClickAsync();
+        await Assertions.Expect(other.Locator("#assets-message")).ToContainTextAsync("Wrong passphrase");
+        await other.Locator("#key-passphrase").FillAsync("correct horse battery staple");
+        await other.Locator("#import-key").ClickAsync();
+        await Assertions.Expect(other.Locator("#public-key")).ToContainTextAsync(Convert.ToHexStringLower(publicKey)[..18]);
+    }
+}
