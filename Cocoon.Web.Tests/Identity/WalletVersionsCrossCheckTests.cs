@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Cocoon.Shared.Ton;
 using Cocoon.Web.Features.Identity.TonProof;
@@ -38,18 +37,8 @@ public sealed class WalletVersionsCrossCheckTests
 
     private static async Task<Dictionary<string, TonProofRequest>> MakeProofsAsync(string seed, string domain, long timestamp, string payload)
     {
-        var assets = Path.Combine(Repo.Root, "wwwroot-assets");
-        var info = new ProcessStartInfo("node") { WorkingDirectory = assets, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "test/ton-proofs.mjs", seed, domain, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture), payload })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var node = Process.Start(info)!;
-        var output = node.StandardOutput.ReadToEndAsync();
-        var error = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
-        Assert.True(node.ExitCode == 0, $"node failed: {await error}");
-        return JsonSerializer.Deserialize<Dictionary<string, TonProofRequest>>(await output)!;
+        var (code, output, error) = await Node.RunAsync("test/ton-proofs.mjs", seed, domain, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture), payload);
+        Assert.True(code == 0, $"node failed: {error}");
+        return JsonSerializer.Deserialize<Dictionary<string, TonProofRequest>>(output)!;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Cocoon.Shared.Sealing;
@@ -21,7 +20,7 @@ public sealed class CrossImplementationTests : IDisposable
     [Fact]
     public async Task The_javascript_hpke_matches_rfc9180_a31()
     {
-        var (code, output, error) = await NodeAsync("vector");
+        var (code, output, error) = await Node.RunAsync("test/sealing.mjs", "vector");
         Assert.True(code == 0, error);
         Assert.Equal("ok", output);
     }
@@ -38,7 +37,7 @@ public sealed class CrossImplementationTests : IDisposable
             await SealedEnvelope.SealAsync(new MemoryStream(plaintext), output, [publicKey], "model", Guid.NewGuid(), ChunkFor(size));
         }
 
-        var (code, _, error) = await NodeAsync("open", sealedPath, Path.Combine(_dir, "js.plain"), jwk);
+        var (code, _, error) = await Node.RunAsync("test/sealing.mjs", "open", sealedPath, Path.Combine(_dir, "js.plain"), jwk);
         Assert.True(code == 0, error);
         Assert.Equal(plaintext, await File.ReadAllBytesAsync(Path.Combine(_dir, "js.plain")));
     }
@@ -50,7 +49,7 @@ public sealed class CrossImplementationTests : IDisposable
         using var recipient = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var plaintext = RandomNumberGenerator.GetBytes(size);
         await File.WriteAllBytesAsync(Path.Combine(_dir, "plain"), plaintext);
-        var (code, _, error) = await NodeAsync("seal", Path.Combine(_dir, "plain"), Path.Combine(_dir, "js.sealed"), "dataset",
+        var (code, _, error) = await Node.RunAsync("test/sealing.mjs", "seal", Path.Combine(_dir, "plain"), Path.Combine(_dir, "js.sealed"), "dataset",
             Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), ChunkFor(size).ToString(System.Globalization.CultureInfo.InvariantCulture),
             Convert.ToHexStringLower(Hpke.PublicKeyBytes(recipient)));
         Assert.True(code == 0, error);
@@ -90,7 +89,7 @@ public sealed class CrossImplementationTests : IDisposable
             var output = Path.Combine(_dir, "released");
             File.Delete(output);
             await File.WriteAllBytesAsync(input, bytes);
-            var (code, _, error) = await NodeAsync("open", input, output, key);
+            var (code, _, error) = await Node.RunAsync("test/sealing.mjs", "open", input, output, key);
             Assert.True(code == 3, $"{name}: exit {code} {error}");
             Assert.Contains("SealedDataError", error, StringComparison.Ordinal);
             Assert.False(File.Exists(output), $"{name}: plaintext was released");
@@ -110,7 +109,7 @@ public sealed class CrossImplementationTests : IDisposable
 
     private static async Task<(string Jwk, byte[] PublicKey)> JsKeyPairAsync()
     {
-        var (code, output, error) = await NodeAsync("keypair");
+        var (code, output, error) = await Node.RunAsync("test/sealing.mjs", "keypair");
         Assert.True(code == 0, error);
         var json = JsonDocument.Parse(output).RootElement;
         var publicKey = Convert.FromHexString(json.GetProperty("public").GetString()!);
@@ -125,21 +124,5 @@ public sealed class CrossImplementationTests : IDisposable
         });
         Assert.Equal(publicKey, Hpke.PublicKeyBytes(imported));
         return (jwk.GetRawText(), publicKey);
-    }
-
-    private static async Task<(int Code, string Output, string Error)> NodeAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("node") { WorkingDirectory = Path.Combine(Repo.Root, "wwwroot-assets"), RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("test/sealing.mjs");
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var node = Process.Start(info)!;
-        var output = node.StandardOutput.ReadToEndAsync();
-        var error = node.StandardError.ReadToEndAsync();
-        await node.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (node.ExitCode, await output, await error);
     }
 }

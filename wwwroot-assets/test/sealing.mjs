@@ -3,9 +3,11 @@
 //   node test/sealing.mjs seal IN OUT PURPOSE BLOBHEX CHUNK PUBHEX...
 //   node test/sealing.mjs open IN OUT JWK                     (the recipient's private key as a JWK JSON string)
 //   node test/sealing.mjs keypair                             prints {"jwk":…,"public":"04…"}
+//   node test/sealing.mjs rows FILE                           a dataset's shared first dimension, or exit 3 and why
 import { readFileSync, writeFileSync } from "node:fs";
 import { seal, open, AES_128_GCM, publicKeyBytes } from "../src/sealing/hpke.js";
 import { sealChunks, openSealed } from "../src/sealing/envelope.js";
+import { safetensorsRows } from "../src/sealing/safetensors.js";
 
 const hex = (s) => Uint8Array.from(Buffer.from(s, "hex"));
 const toHex = (b) => Buffer.from(b).toString("hex");
@@ -37,6 +39,13 @@ if (command === "vector") {
   const opened = await open(recipient, hex(pkEm), info, aad, hex(expected), AES_128_GCM);
   if (toHex(opened) !== toHex(pt)) throw new Error("open differs");
   process.stdout.write("ok");
+} else if (command === "rows") {
+  try {
+    process.stdout.write(String(await safetensorsRows(new Blob([readFileSync(args[0])]))));
+  } catch (error) {
+    process.stderr.write(error.message);
+    process.exit(3);
+  }
 } else if (command === "keypair") {
   const pair = await subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
   process.stdout.write(JSON.stringify({ jwk: await subtle.exportKey("jwk", pair.privateKey), public: toHex(await publicKeyBytes(pair)) }));
