@@ -3,6 +3,9 @@
 import { loadDeveloperKey, createDeveloperKey, importDeveloperKey } from "./sealing/keystore.js";
 import { safetensorsRows } from "./sealing/safetensors.js";
 
+// For the browser benchmark (bench/Cocoon.Benchmarks browser-seal), which times sealing in a real page.
+export { sealChunks } from "./sealing/envelope.js";
+
 const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 async function register(publicRaw) {
