@@ -74,4 +74,53 @@ public sealed class SealedUploadBrowserTests(PostgresFixture postgres)
         await other.Locator("#import-key").ClickAsync();
         await Assertions.Expect(other.Locator("#public-key")).ToContainTextAsync(Convert.ToHexStringLower(publicKey)[..18]);
     }
+
+    [Fact]
+    public async Task An_upload_cut_off_by_closing_the_tab_goes_on_after_reopening_with_the_same_file()
+    {
+        var db = await postgres.CreateDatabaseAsync("browser_resume_upload");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-browser-resume");
+        await using var browser = await Infrastructure.Browser.LaunchAsync();
+        var page = await browser.OpenSignedInAsync(portal.BaseAddress, "/models");
+        await Assertions.Expect(page.Locator("#no-key")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await page.Locator("#key-passphrase").FillAsync("correct horse battery staple");
+        await page.RunAndWaitForDownloadAsync(() => page.Locator("#create-key").ClickAsync());
+        await Assertions.Expect(page.Locator("#public-key")).ToBeVisibleAsync();
+
+        // A file on disk: the same path gives the same name, size and modification time, which is how the page recognises it.
+        var model = Path.Combine(Path.GetTempPath(), $"cocoon-big-{Guid.NewGuid():N}.onnx");
+        await File.WriteAllBytesAsync(model, RandomNumberGenerator.GetBytes(96 << 20));
+        await page.Locator("#asset-name input, input#asset-name").First.FillAsync("resumed-model");
+        await page.SetInputFilesAsync("#asset-file", model);
+        await page.Locator("#upload-asset").ClickAsync();
+
+        // Close the tab once some, but not all, of it has arrived.
+        double progress = 0;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (progress is < 5 or >= 90)
+        {
+            Assert.True(DateTime.UtcNow < deadline && progress < 90, $"never caught the upload in flight (at {progress}%)");
+            progress = double.Parse(await page.Locator("#upload-progress").GetAttributeAsync("data-value") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            await Task.Delay(20);
+        }
+
+        var context = page.Context;
+        await page.CloseAsync();
+
+        // Same browser profile, a new tab: choose the same file again.
+        var again = await context.NewPageAsync();
+        await again.GotoAsync(new Uri(portal.BaseAddress, "models").ToString());
+        await again.WaitForSelectorAsync("#cocoon-app[data-interactive=true]", new() { Timeout = 30_000 });
+        await Assertions.Expect(again.Locator("#public-key")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await again.Locator("#asset-name input, input#asset-name").First.FillAsync("resumed-model");
+        await again.SetInputFilesAsync("#asset-file", model);
+        await again.Locator("#upload-asset").ClickAsync();
+        await Assertions.Expect(again.Locator("#assets-message")).ToContainTextAsync("sealed and stored", new() { Timeout = 120_000 });
+        await Assertions.Expect(again.Locator("#assets-message")).ToContainTextAsync("went on from");
+
+        // The portal checked the whole file's digest at completion; one object, nothing staged left.
+        Assert.Single(Directory.GetFiles(Path.Combine(portal.BlobRoot, "objects"), "*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(Path.Combine(portal.BlobRoot, "uploads")));
+        File.Delete(model);
+    }
 }

@@ -35,7 +35,9 @@ public sealed class Browser : IAsyncDisposable
 
     public async Task<IPage> OpenAsync(Uri url)
     {
-        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        // Its own context (a browser profile): a test can open more tabs in it that share cookies and IndexedDB.
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        var page = await context.NewPageAsync();
         await page.GotoAsync(url.ToString());
         await page.WaitForSelectorAsync("#cocoon-app[data-interactive=true]", new() { Timeout = 30_000 });
         return page;

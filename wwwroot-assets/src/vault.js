@@ -51,7 +51,8 @@ export function download(name, text) {
 
 /**
  * Seals the chosen file to this browser's key and uploads the ciphertext; progress goes to
- * dotnet.OnProgress(sent, total, bytesPerSecond). Returns { ok, blob, rows } or { ok: false, message }.
+ * dotnet.OnProgress(sent, total, bytesPerSecond). An upload of the same file that a reload or a closed tab
+ * interrupted goes on where the portal has it. Returns { ok, blob, rows, resumedAt } or { ok: false, message }.
  */
 export async function sealAndUpload(inputId, purpose, dotnet) {
   try {
@@ -61,16 +62,16 @@ export async function sealAndUpload(inputId, purpose, dotnet) {
     if (!entry) throw new Error("Create or import your key first: files are sealed to it.");
     const rows = purpose === "dataset" ? await safetensorsRows(file) : null;
     const worker = new Worker(new URL("./seal-worker.js", import.meta.url), { type: "module" });
-    const blob = await new Promise((resolve, reject) => {
+    const result = await new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
         if (data.type === "progress") dotnet.invokeMethodAsync("OnProgress", data.sent, data.total, data.bytesPerSecond);
-        else if (data.type === "done") resolve(data.blob);
+        else if (data.type === "done") resolve(data);
         else reject(new Error(data.message));
       };
       worker.onerror = (e) => reject(new Error(e.message || "The sealing worker failed."));
       worker.postMessage({ file, recipients: [toHex(entry.publicRaw)], purpose });
     }).finally(() => worker.terminate());
-    return { ok: true, blob, rows };
+    return { ok: true, blob: result.blob, rows, resumedAt: result.resumedAt };
   } catch (error) {
     return { ok: false, message: String(error?.message ?? error) };
   }

@@ -43,10 +43,11 @@ export async function wrap(fileKey, recipientPublicKey, blobId, purpose) {
 }
 
 /**
- * Seals `source` (a Blob or Uint8Array) to the recipients' 65-byte public keys. Yields the header, then
- * each sealed chunk, so a caller can upload pieces as they come; memory stays at one chunk.
+ * Starts a sealed file: a fresh file key wrapped to each recipient, the header with its MAC, and the
+ * payload key as a non-extractable CryptoKey. The returned state can be kept in IndexedDB, so an
+ * upload can go on after a reload: chunks sealed again from it are byte-for-byte the same.
  */
-export async function* sealChunks(source, recipients, purpose, blobId, chunkSize = DEFAULT_CHUNK_SIZE) {
+export async function beginSealing(recipients, purpose, blobId, chunkSize = DEFAULT_CHUNK_SIZE) {
   if (!/^[a-z0-9-]{1,64}$/.test(purpose)) throw new Error("A purpose is 1 to 64 characters of a-z, 0-9 and '-'.");
   if (recipients.length < 1 || recipients.length > 32) throw new Error("A sealed file has 1 to 32 recipients.");
   const fileKey = globalThis.crypto.getRandomValues(new Uint8Array(32));
@@ -60,17 +61,32 @@ export async function* sealChunks(source, recipients, purpose, blobId, chunkSize
     new Uint8Array([recipients.length]), ...stanzas);
   const macKey = await subtle.importKey("raw", await deriveKey(fileKey, blobId, "cocoon-sealed/v1 header"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const mac = new Uint8Array(await subtle.sign("HMAC", macKey, body));
-  yield concat(body, mac);
-
   const key = await payloadKey(fileKey, blobId, "encrypt");
   fileKey.fill(0);
+  return { header: concat(body, mac), mac, key, chunkSize };
+}
+
+/** How many chunks a plaintext of `size` bytes makes. */
+export const chunkCount = (size, chunkSize) => Math.max(1, Math.ceil(size / chunkSize));
+
+/** Seals chunk `index` of `source` (a Blob or Uint8Array) with the state from beginSealing. */
+export async function sealChunk(state, source, index) {
   const size = source.size ?? source.length;
-  const count = Math.max(1, Math.ceil(size / chunkSize));
-  for (let index = 0; index < count; index++) {
-    const piece = source.slice(index * chunkSize, Math.min(size, (index + 1) * chunkSize));
-    const plain = piece instanceof Uint8Array ? piece : new Uint8Array(await piece.arrayBuffer());
-    yield new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: nonce(index, index === count - 1), additionalData: mac }, key, plain));
-  }
+  const count = chunkCount(size, state.chunkSize);
+  const piece = source.slice(index * state.chunkSize, Math.min(size, (index + 1) * state.chunkSize));
+  const plain = piece instanceof Uint8Array ? piece : new Uint8Array(await piece.arrayBuffer());
+  return new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv: nonce(index, index === count - 1), additionalData: state.mac }, state.key, plain));
+}
+
+/**
+ * Seals `source` (a Blob or Uint8Array) to the recipients' 65-byte public keys. Yields the header, then
+ * each sealed chunk, so a caller can upload pieces as they come; memory stays at one chunk.
+ */
+export async function* sealChunks(source, recipients, purpose, blobId, chunkSize = DEFAULT_CHUNK_SIZE) {
+  const state = await beginSealing(recipients, purpose, blobId, chunkSize);
+  yield state.header;
+  const count = chunkCount(source.size ?? source.length, chunkSize);
+  for (let index = 0; index < count; index++) yield sealChunk(state, source, index);
 }
 
 /** Parses a header from the first bytes of a sealed file. */
