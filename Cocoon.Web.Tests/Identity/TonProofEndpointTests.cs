@@ -116,6 +116,25 @@ public sealed class TonProofEndpointTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.OK, (await portal.Http.GetAsync("api/auth/me")).StatusCode);
     }
 
+    [Fact]
+    public async Task Payloads_expired_for_a_day_are_purged_by_the_recurring_job()
+    {
+        var db = await postgres.CreateDatabaseAsync("proof_purge");
+        await using var ledger = Ledger.Open(db);
+        await ledger.Database.MigrateAsync();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var payloads = new ProofPayloads(ledger, clock, Microsoft.Extensions.Options.Options.Create(new WalletSignInOptions()));
+        var old = await payloads.IssueAsync(CancellationToken.None);
+        clock.Advance(TimeSpan.FromHours(12));
+        var recent = await payloads.IssueAsync(CancellationToken.None);
+        clock.Advance(TimeSpan.FromHours(13));
+
+        Assert.Equal(1, await payloads.PurgeExpiredAsync(CancellationToken.None));
+        Assert.Equal(0, await payloads.PurgeExpiredAsync(CancellationToken.None));
+        Assert.Equal([recent], await ledger.Set<ProofPayload>().Select(p => p.Payload).ToListAsync());
+        Assert.NotEqual(old, recent);
+    }
+
     private static async Task<string> PayloadAsync(HttpClient http) =>
         (await (await http.PostAsync("api/auth/ton-proof/payload", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("payload").GetString()!;
 

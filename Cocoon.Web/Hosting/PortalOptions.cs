@@ -18,6 +18,26 @@ public sealed class PortalOptions
     /// <summary>The name wallets show when asked to connect.</summary>
     public string Name { get; set; } = "Cocoon";
 
+    /// <summary>
+    /// The settings as configured, with the public URL defaulting to the first URL Kestrel listens on
+    /// (--urls): the quick start's case. Startup code that cannot wait for IOptions reads them here too.
+    /// </summary>
+    public static PortalOptions FromConfiguration(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.GetSection(Section).Get<PortalOptions>() ?? new PortalOptions();
+        ApplyDefaults(options, configuration);
+        return options;
+    }
+
+    internal static void ApplyDefaults(PortalOptions options, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(options.PublicUrl))
+        {
+            options.PublicUrl = configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+        }
+    }
+
     public Uri PublicUri => new(PublicUrl.TrimEnd('/') + "/");
 
     /// <summary>host[:port] as a wallet signs it in ton_proof's domain.</summary>

@@ -91,11 +91,7 @@ public sealed class AssetCatalog(CocoonDbContext db, IBlobStore store, TimeProvi
         await db.SaveChangesAsync(cancellationToken);
         if (!await db.Set<Asset>().AnyAsync(a => a.BlobId == asset.BlobId, cancellationToken))
         {
-            await db.Set<StoredBlob>().Where(b => b.Id == asset.BlobId).ExecuteDeleteAsync(cancellationToken);
-            if (!await db.Set<StoredBlob>().AnyAsync(b => b.Digest == asset.Digest, cancellationToken))
-            {
-                await store.DeleteAsync(asset.Digest, cancellationToken);
-            }
+            await BlobRemoval.RemoveAsync(db, store, asset.BlobId, asset.Digest, cancellationToken);
         }
 
         return true;

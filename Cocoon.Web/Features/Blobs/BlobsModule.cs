@@ -94,7 +94,7 @@ public static class BlobsModule
     private static async Task<IResult> DeleteAsync(Guid id, ClaimsPrincipal user, CocoonDbContext db, IBlobStore store, CancellationToken ct)
     {
         var owner = Viewer.From(user).AccountId;
-        var blob = await db.Set<StoredBlob>().SingleOrDefaultAsync(b => b.Id == id && b.AccountId == owner, ct);
+        var blob = await db.Set<StoredBlob>().AsNoTracking().SingleOrDefaultAsync(b => b.Id == id && b.AccountId == owner, ct);
         if (blob is null)
         {
             return NotFound(id);
@@ -105,15 +105,7 @@ public static class BlobsModule
             return TypedResults.Problem("A model or dataset uses this blob; delete that instead.", statusCode: StatusCodes.Status409Conflict, title: "Blob in use");
         }
 
-        db.Remove(blob);
-        await db.SaveChangesAsync(ct);
-
-        // The bytes go when nothing else refers to the same ciphertext.
-        if (!await db.Set<StoredBlob>().AnyAsync(b => b.Digest == blob.Digest, ct))
-        {
-            await store.DeleteAsync(blob.Digest, ct);
-        }
-
+        await BlobRemoval.RemoveAsync(db, store, blob.Id, blob.Digest, ct);
         return TypedResults.NoContent();
     }
 

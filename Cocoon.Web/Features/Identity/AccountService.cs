@@ -81,6 +81,10 @@ public sealed class AccountService(CocoonDbContext db, TimeProvider clock, IOpti
         logger.LogInformation("Role {Role} {Change} for {Account} by {By}", role, grant ? "granted" : "revoked", account.FriendlyAddress, changedBy);
     }
 
+    /// <summary>A GPU owner makes themselves a provider: self-service, audited like any role change.</summary>
+    public Task BecomeProviderAsync(Guid accountId, CancellationToken cancellationToken) =>
+        ChangeRoleAsync(accountId, Role.Provider, grant: true, changedBy: null, "self-service: became a provider", cancellationToken);
+
     private void Grant(Account account, Role role, Guid? changedBy, string reason, DateTimeOffset now)
     {
         account.Roles.Add(new AccountRole { AccountId = account.Id, Role = role, GrantedAt = now });

@@ -17,7 +17,7 @@ public static class AdminEndpoints
         app.MapPost("/api/account/provider", async (ClaimsPrincipal user, AccountService accounts, CancellationToken ct) =>
         {
             var id = Viewer.From(user).AccountId;
-            await accounts.ChangeRoleAsync(id, Role.Provider, grant: true, changedBy: null, "self-service: became a provider", ct);
+            await accounts.BecomeProviderAsync(id, ct);
             return TypedResults.NoContent();
         }).WithTags("Account").RequireAuthorization(CocoonPolicies.Interactive);
 

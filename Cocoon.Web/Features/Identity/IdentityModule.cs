@@ -4,6 +4,7 @@ using Cocoon.Web.Features.Agents.Pairing;
 using Cocoon.Web.Features.Identity.ApiTokens;
 using Cocoon.Web.Features.Identity.TonProof;
 using Cocoon.Web.Hosting;
+using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
@@ -28,14 +29,7 @@ public static class IdentityModule
     {
         builder.Services.AddOptions<PortalOptions>()
             .BindConfiguration(PortalOptions.Section)
-            .PostConfigure(o =>
-            {
-                if (string.IsNullOrWhiteSpace(o.PublicUrl))
-                {
-                    // Default: where Kestrel listens (--urls), the quick start's case.
-                    o.PublicUrl = builder.Configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
-                }
-            })
+            .PostConfigure(o => PortalOptions.ApplyDefaults(o, builder.Configuration))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddOptions<WalletSignInOptions>()
@@ -43,7 +37,7 @@ public static class IdentityModule
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        var portal = new PortalOptions { PublicUrl = builder.Configuration["Cocoon:PublicUrl"] ?? builder.Configuration["urls"]?.Split(';')[0] ?? "http://127.0.0.1" };
+        var portal = PortalOptions.FromConfiguration(builder.Configuration);
         var sessions = builder.Configuration.GetSection(WalletSignInOptions.Section).Get<WalletSignInOptions>() ?? new WalletSignInOptions();
 
         builder.Services.AddSingleton<TonProofVerifier>();
@@ -140,6 +134,8 @@ public static class IdentityModule
 
     public static void MapCocoonIdentity(this WebApplication app)
     {
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<ProofPayloads>(ProofPayloads.PurgeJobId, p => p.PurgeExpiredAsync(CancellationToken.None), Cron.Hourly());
         app.MapCocoonAuth();
         app.MapCocoonApiTokens();
         app.MapCocoonAdmin();

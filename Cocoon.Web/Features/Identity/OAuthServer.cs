@@ -28,7 +28,7 @@ public static class OAuthServer
 
     public static void AddCocoonOAuthServer(this WebApplicationBuilder builder)
     {
-        var portal = builder.Configuration.GetSection(PortalOptions.Section).Get<PortalOptions>() ?? new PortalOptions();
+        var portal = PortalOptions.FromConfiguration(builder.Configuration);
         builder.Services.AddOpenIddict()
             .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<CocoonDbContext>())
             .AddServer(o =>

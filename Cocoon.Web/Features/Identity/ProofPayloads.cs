@@ -20,12 +20,20 @@ public sealed class ProofPayloads(CocoonDbContext db, TimeProvider clock, IOptio
         };
         db.Add(payload);
         await db.SaveChangesAsync(cancellationToken);
-
-        // Old payloads are useless after they expire; a day's grace keeps "reused" distinguishable from "unknown".
-        var horizon = now.AddDays(-1);
-        await db.Set<ProofPayload>().Where(p => p.ExpiresAt < horizon).ExecuteDeleteAsync(cancellationToken);
         return payload.Payload;
     }
+
+    /// <summary>
+    /// The hourly Hangfire job (<see cref="PurgeJobId"/>): payloads are useless once expired; a day's grace
+    /// keeps "reused" distinguishable from "unknown". Safe to run twice.
+    /// </summary>
+    public Task<int> PurgeExpiredAsync(CancellationToken cancellationToken)
+    {
+        var horizon = clock.GetUtcNow().AddDays(-1);
+        return db.Set<ProofPayload>().Where(p => p.ExpiresAt < horizon).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    public const string PurgeJobId = "identity:purge-expired-payloads";
 
     /// <summary>Marks the payload used; throws unknown_payload, payload_expired or payload_reused.</summary>
     public async Task SpendAsync(string payload, CancellationToken cancellationToken)

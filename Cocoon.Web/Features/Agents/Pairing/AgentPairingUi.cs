@@ -15,7 +15,6 @@ public sealed class AgentPairingUi(IServiceScopeFactory scopes)
     public async Task BecomeProviderAsync(Guid accountId)
     {
         await using var scope = scopes.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<AccountService>()
-            .ChangeRoleAsync(accountId, Role.Provider, grant: true, changedBy: null, "self-service: became a provider", CancellationToken.None);
+        await scope.ServiceProvider.GetRequiredService<AccountService>().BecomeProviderAsync(accountId, CancellationToken.None);
     }
 }
