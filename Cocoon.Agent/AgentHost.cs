@@ -1,5 +1,6 @@
 using Cocoon.Agent.Compute;
 using Cocoon.Agent.Connection;
+using Cocoon.Agent.ModelRuns;
 using Cocoon.Agent.Options;
 using Cocoon.Agent.Work;
 using Microsoft.Extensions.Configuration;
@@ -67,6 +68,10 @@ public static class AgentHost
         services.AddSingleton(sp => ComputeDevice.Open(
             sp.GetRequiredService<IOptions<AgentOptions>>().Value.Device,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<ComputeDevice>()));
+        services.AddSingleton<EnclaveKey>();
+        services.AddSingleton<LeaseBlobs>();
+        services.AddSingleton<ModelCache>();
+        services.AddSingleton<ModelUnitRunner>();
         services.AddSingleton<PortalConnection>();
         services.AddHostedService(sp => sp.GetRequiredService<PortalConnection>());
         services.AddHostedService<WorkExecutor>();

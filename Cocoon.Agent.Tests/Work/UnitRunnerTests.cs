@@ -18,7 +18,7 @@ public sealed class UnitRunnerTests(CpuDeviceFixture fixture) : IClassFixture<Cp
         var result = runner.Run(assignment, (d, t) => progress.Add((d, t)), CancellationToken.None);
 
         Assert.True(result.Verified);
-        Assert.Equal(MatMulReference.OutputDigest(assignment.Work), result.OutputDigest);
+        Assert.Equal(MatMulReference.OutputDigest(assignment.Work!), result.OutputDigest);
         Assert.Equal(2L * 12 * 12 * 12 * 7, result.Flops);
         Assert.True(result.Gflops > 0);
         Assert.Equal(assignment.LeaseId, result.LeaseId);

@@ -20,7 +20,37 @@ public sealed class AgentTokenSource(
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private readonly ECDsa _key = AgentCredentials.LoadKey(identity.DataDirectory);
+    private readonly SemaphoreSlim _cacheLock = new(1, 1);
     private PortalEndpoints? _endpoints;
+    private (string Token, DateTimeOffset Until)? _cached;
+
+    /// <summary>A token for plain HTTP calls (blob reads, output uploads), reused for a few minutes of its ten.</summary>
+    public async Task<string> GetCachedAccessTokenAsync(CancellationToken cancellationToken)
+    {
+        await _cacheLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_cached is { } c && c.Until > clock.GetUtcNow())
+            {
+                return c.Token;
+            }
+
+            var token = await GetAccessTokenAsync() ?? throw new HttpRequestException("The portal issued no access token.");
+            _cached = (token, clock.GetUtcNow().AddMinutes(5));
+            return token;
+        }
+        finally
+        {
+            _cacheLock.Release();
+        }
+    }
+
+    /// <summary>Signs evidence for the enclave key with the key this agent was paired with.</summary>
+    public Shared.Attestation.EnclaveEvidence SignEnclaveEvidence(ModelRuns.EnclaveKey enclave)
+    {
+        ArgumentNullException.ThrowIfNull(enclave);
+        return enclave.DevelopmentEvidence(_key, identity.AgentId, clock.GetUtcNow());
+    }
 
     public async Task<string?> GetAccessTokenAsync()
     {
@@ -67,5 +97,6 @@ public sealed class AgentTokenSource(
     {
         _http.Dispose();
         _key.Dispose();
+        _cacheLock.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Cocoon.Agent.Compute;
+using Cocoon.Agent.ModelRuns;
 using Cocoon.Agent.Options;
 using Cocoon.Agent.Work;
 using Cocoon.Shared;
@@ -23,6 +24,7 @@ public sealed class PortalConnection(
     IOptions<AgentOptions> options,
     AgentIdentity identity,
     AgentTokenSource tokens,
+    EnclaveKey enclave,
     ComputeDevice device,
     WorkInbox queue,
     ResultOutbox outbox,
@@ -151,6 +153,7 @@ public sealed class PortalConnection(
             AllDevices = device.AllDevices,
             Capacity = options.Value.Capacity,
             HeldLeases = [.. queue.ActiveLeases.Concat(outbox.HeldLeases).Distinct()],
+            Enclave = tokens.SignEnclaveEvidence(enclave),
         };
         var welcome = await _connection!.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), hello, cancellationToken);
         _heartbeatInterval = TimeSpan.FromSeconds(welcome.HeartbeatSeconds);

@@ -14,7 +14,7 @@ public sealed class UnitRunner(ComputeDevice device, long batchMemoryBytes)
 {
     public UnitResult Run(WorkAssignment assignment, Action<int, int> reportProgress, CancellationToken cancellationToken)
     {
-        var spec = assignment.Work;
+        var spec = assignment.Work ?? throw new ArgumentException("Not a matrix unit.", nameof(assignment));
         var n = spec.MatrixSize;
         var matrixFloats = n * n;
         // Five n×n buffers per matrix in flight: A, B, device C, reference C (and the device's copy of A/B/C).

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cocoon.Agent.Compute;
 using Cocoon.Agent.Connection;
+using Cocoon.Agent.ModelRuns;
 using Cocoon.Agent.Options;
 using Cocoon.Shared.Work;
 using Microsoft.Extensions.Hosting;
@@ -15,6 +16,7 @@ public sealed class WorkExecutor(
     ResultOutbox outbox,
     PortalConnection portal,
     ComputeDevice device,
+    ModelUnitRunner modelRunner,
     IOptions<AgentOptions> options,
     ILogger<WorkExecutor> logger) : BackgroundService
 {
@@ -28,9 +30,9 @@ public sealed class WorkExecutor(
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(queue.TokenFor(assignment.LeaseId), stoppingToken);
             try
             {
-                portal.TrySendProgress(new UnitProgress { LeaseId = assignment.LeaseId, Done = 0, Total = assignment.Work.MatrixCount });
+                portal.TrySendProgress(new UnitProgress { LeaseId = assignment.LeaseId, Done = 0, Total = assignment.ItemCount });
                 var lastSent = Stopwatch.GetTimestamp();
-                var result = await Task.Run(() => runner.Run(assignment, (done, total) =>
+                void Report(int done, int total)
                 {
                     var now = Stopwatch.GetTimestamp();
                     if (done == total || now - lastSent >= ProgressInterval)
@@ -38,11 +40,16 @@ public sealed class WorkExecutor(
                         lastSent = now;
                         portal.TrySendProgress(new UnitProgress { LeaseId = assignment.LeaseId, Done = done, Total = total });
                     }
-                }, linked.Token), linked.Token);
+                }
+
+                var result = assignment.ModelRun is not null
+                    ? await Task.Run(() => modelRunner.RunAsync(assignment, Report, linked.Token), linked.Token)
+                    : await Task.Run(() => runner.Run(assignment, Report, linked.Token), linked.Token);
 
                 outbox.Add(result);
                 if (result.Verified)
                 {
+                    // A digest of sealed output says nothing about its contents; a matrix digest is public by design.
                     logger.LogInformation("Unit {Index} of job {JobId} done: {Gflops:N2} GFLOP/s, digest {Digest}",
                         assignment.UnitIndex, assignment.JobId, result.Gflops, result.OutputDigest[..12]);
                 }

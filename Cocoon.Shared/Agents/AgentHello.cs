@@ -1,3 +1,5 @@
+using Cocoon.Shared.Attestation;
+
 namespace Cocoon.Shared.Agents;
 
 /// <summary>The first call an agent makes on every connection: who it is and what it can do.</summary>
@@ -26,4 +28,7 @@ public sealed record AgentHello
 
     /// <summary>Leases the agent still works on or holds results for (after a reconnect).</summary>
     public required IReadOnlyList<Guid> HeldLeases { get; init; }
+
+    /// <summary>The enclave key this agent process made at start and the evidence binding it; null when it offers none.</summary>
+    public EnclaveEvidence? Enclave { get; init; }
 }

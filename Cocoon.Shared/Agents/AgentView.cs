@@ -1,3 +1,5 @@
+using Cocoon.Shared.Attestation;
+
 namespace Cocoon.Shared.Agents;
 
 /// <summary>An agent as the API shows it.</summary>
@@ -41,4 +43,16 @@ public sealed record AgentView
 
     /// <summary>When its pairing was revoked; revoked agents cannot connect.</summary>
     public DateTimeOffset? RevokedAt { get; init; }
+
+    /// <summary>The enclave key of the agent's running process (65 bytes, base64 in JSON); null when it offered none.</summary>
+    public byte[]? EnclaveKey { get; init; }
+
+    /// <summary>What vouches for the enclave key; null when nothing does.</summary>
+    public EvidenceKind? Evidence { get; init; }
+
+    /// <summary>True only when the evidence is hardware attestation (TDX) the portal verified.</summary>
+    public bool HardwareAttested => Evidence == EvidenceKind.Tdx;
+
+    /// <summary>When the evidence was last checked (at the agent's last registration).</summary>
+    public DateTimeOffset? AttestedAt { get; init; }
 }

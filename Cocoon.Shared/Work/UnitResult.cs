@@ -6,7 +6,10 @@ public sealed record UnitResult
     /// <summary>The lease the unit ran under.</summary>
     public required Guid LeaseId { get; init; }
 
-    /// <summary>SHA-256 (lower-case hex) of the unit's outputs, float32 little-endian, in matrix order.</summary>
+    /// <summary>
+    /// SHA-256 (lower-case hex): of the outputs, float32 little-endian in matrix order, for a matrix job;
+    /// of the sealed output blob's ciphertext for a model job.
+    /// </summary>
     public required string OutputDigest { get; init; }
 
     /// <summary>True when the device's output equalled the plain C# reference.</summary>
@@ -23,4 +26,7 @@ public sealed record UnitResult
 
     /// <summary>The device that ran the unit.</summary>
     public required string DeviceName { get; init; }
+
+    /// <summary>The sealed output the agent uploaded for a model job; null for a matrix job.</summary>
+    public Guid? OutputBlobId { get; init; }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Cocoon.Shared.Work;
 
 /// <summary>A work unit pushed to an agent under a lease.</summary>
@@ -15,6 +17,13 @@ public sealed record WorkAssignment
     /// <summary>Position of the unit within its job.</summary>
     public required int UnitIndex { get; init; }
 
-    /// <summary>What to compute.</summary>
-    public required MatMulSpec Work { get; init; }
+    /// <summary>What to compute for a matrix job; null for a model job.</summary>
+    public MatMulSpec? Work { get; init; }
+
+    /// <summary>What to run for a model job; null for a matrix job.</summary>
+    public ModelRunSpec? ModelRun { get; init; }
+
+    /// <summary>Items the unit holds: products of a matrix job, rows of a model job (what progress counts).</summary>
+    [JsonIgnore]
+    public int ItemCount => ModelRun?.RowCount ?? Work?.MatrixCount ?? 0;
 }

@@ -1,3 +1,4 @@
+using Cocoon.Web.Features.Assets;
 using Cocoon.Web.Features.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -12,6 +13,19 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.FailureReason).HasMaxLength(2000);
         builder.HasIndex(j => j.CreatedAt);
         builder.HasIndex(j => j.State);
+        builder.HasMany(j => j.Grants).WithOne().HasForeignKey(g => g.JobId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Asset>().WithMany().HasForeignKey(j => j.ModelAssetId).OnDelete(DeleteBehavior.SetNull);
+        builder.HasOne<Asset>().WithMany().HasForeignKey(j => j.DatasetAssetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasMany(j => j.Units).WithOne(u => u.Job).HasForeignKey(u => u.JobId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class KeyGrantConfiguration : IEntityTypeConfiguration<KeyGrantRecord>
+{
+    public void Configure(EntityTypeBuilder<KeyGrantRecord> builder)
+    {
+        builder.ToTable("key_grants");
+        builder.HasIndex(g => new { g.JobId, g.AgentId }).IsUnique();
+        builder.HasOne<Features.Agents.RegisteredAgent>().WithMany().HasForeignKey(g => g.AgentId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -34,6 +34,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("character varying(50)")
                         .HasColumnName("agent_version");
 
+                    b.Property<DateTimeOffset?>("AttestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("attested_at");
+
                     b.Property<int>("Capacity")
                         .HasColumnType("integer")
                         .HasColumnName("capacity");
@@ -68,6 +72,23 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("device_name");
 
+                    b.Property<byte[]>("EnclavePublicKey")
+                        .HasColumnType("bytea")
+                        .HasColumnName("enclave_public_key");
+
+                    b.Property<string>("EvidenceKind")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("evidence_kind");
+
+                    b.Property<byte[]>("EvidenceSignature")
+                        .HasColumnType("bytea")
+                        .HasColumnName("evidence_signature");
+
+                    b.Property<byte[]>("EvidenceStatement")
+                        .HasColumnType("bytea")
+                        .HasColumnName("evidence_statement");
+
                     b.Property<DateTimeOffset>("FirstSeenAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("first_seen_at");
@@ -75,6 +96,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<DateTimeOffset?>("LastHeartbeatAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_heartbeat_at");
+
+                    b.Property<string>("Measurement")
+                        .HasColumnType("text")
+                        .HasColumnName("measurement");
 
                     b.Property<long>("MemoryBytes")
                         .HasColumnType("bigint")
@@ -492,6 +517,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<Guid?>("DatasetAssetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("dataset_asset_id");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(2000)
                         .HasColumnType("character varying(2000)")
@@ -500,6 +529,12 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
 
                     b.Property<int>("MatricesPerUnit")
                         .HasColumnType("integer")
@@ -513,11 +548,19 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("matrix_size");
 
+                    b.Property<Guid?>("ModelAssetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("model_asset_id");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
                         .HasColumnName("name");
+
+                    b.Property<byte[]>("OutputRecipientKey")
+                        .HasColumnType("bytea")
+                        .HasColumnName("output_recipient_key");
 
                     b.Property<Guid?>("OwnerAccountId")
                         .HasColumnType("uuid")
@@ -543,10 +586,59 @@ namespace Cocoon.Web.Data.Migrations
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_jobs_created_at");
 
+                    b.HasIndex("DatasetAssetId")
+                        .HasDatabaseName("ix_jobs_dataset_asset_id");
+
+                    b.HasIndex("ModelAssetId")
+                        .HasDatabaseName("ix_jobs_model_asset_id");
+
                     b.HasIndex("State")
                         .HasDatabaseName("ix_jobs_state");
 
                     b.ToTable("jobs", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Jobs.KeyGrantRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<byte[]>("DatasetGrant")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("dataset_grant");
+
+                    b.Property<byte[]>("EnclavePublicKey")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("enclave_public_key");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<byte[]>("ModelGrant")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("model_grant");
+
+                    b.HasKey("Id")
+                        .HasName("pk_key_grants");
+
+                    b.HasIndex("AgentId")
+                        .HasDatabaseName("ix_key_grants_agent_id");
+
+                    b.HasIndex("JobId", "AgentId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_key_grants_job_id_agent_id");
+
+                    b.ToTable("key_grants", (string)null);
                 });
 
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Lease", b =>
@@ -662,6 +754,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<int>("MatrixCount")
                         .HasColumnType("integer")
                         .HasColumnName("matrix_count");
+
+                    b.Property<Guid?>("OutputBlobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("output_blob_id");
 
                     b.Property<string>("OutputDigest")
                         .HasMaxLength(64)
@@ -975,6 +1071,38 @@ namespace Cocoon.Web.Data.Migrations
                         .HasConstraintName("fk_account_roles_accounts_account_id");
                 });
 
+            modelBuilder.Entity("Cocoon.Web.Features.Jobs.Job", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Assets.Asset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetAssetId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_jobs_assets_dataset_asset_id");
+
+                    b.HasOne("Cocoon.Web.Features.Assets.Asset", null)
+                        .WithMany()
+                        .HasForeignKey("ModelAssetId")
+                        .OnDelete(DeleteBehavior.SetNull)
+                        .HasConstraintName("fk_jobs_assets_model_asset_id");
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Jobs.KeyGrantRecord", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Agents.RegisteredAgent", null)
+                        .WithMany()
+                        .HasForeignKey("AgentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_key_grants_agents_agent_id");
+
+                    b.HasOne("Cocoon.Web.Features.Jobs.Job", null)
+                        .WithMany("Grants")
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_key_grants_jobs_job_id");
+                });
+
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Lease", b =>
                 {
                     b.HasOne("Cocoon.Web.Features.Agents.RegisteredAgent", null)
@@ -1038,6 +1166,8 @@ namespace Cocoon.Web.Data.Migrations
 
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Job", b =>
                 {
+                    b.Navigation("Grants");
+
                     b.Navigation("Units");
                 });
 

@@ -32,6 +32,9 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
                 Owner = db.Set<Identity.Account>().Where(o => o.Id == a.OwnerAccountId).Select(o => o.FriendlyAddress).FirstOrDefault(),
                 PairedAt = a.PairedAt,
                 RevokedAt = a.RevokedAt,
+                EnclaveKey = a.EnclavePublicKey,
+                Evidence = a.EvidenceKind,
+                AttestedAt = a.AttestedAt,
             })
             .ToListAsync(cancellationToken);
     }

@@ -1,6 +1,8 @@
 using Cocoon.Shared;
 using Cocoon.Shared.Agents;
+using Cocoon.Shared.Attestation;
 using Cocoon.Web.Data;
+using Cocoon.Web.Features.Attestation;
 using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.Live;
 using Microsoft.AspNetCore.SignalR;
@@ -14,6 +16,7 @@ public sealed class AgentRegistry(
     IDbContextFactory<CocoonDbContext> dbFactory,
     UnitLifecycle lifecycle,
     Dispatcher dispatcher,
+    EvidenceVerifier evidence,
     LiveUpdates live,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
@@ -45,6 +48,7 @@ public sealed class AgentRegistry(
                 throw new HubException($"{AgentProtocol.RefusalPrefix}this agent's pairing was revoked; pair it again with cocoon-agent pair.");
             }
 
+            await AttestAsync(agent, hello, now, cancellationToken);
             agent.Name = hello.Name;
             agent.DeviceName = hello.Device.Name;
             agent.DeviceKind = hello.Device.Kind;
@@ -77,6 +81,38 @@ public sealed class AgentRegistry(
         live.AgentsChanged();
         await dispatcher.RequestAsync(cancellationToken);
         return new AgentWelcome { PortalVersion = PortalVersion, HeartbeatSeconds = options.Value.HeartbeatSeconds, ResumedLeases = resumed };
+    }
+
+    /// <summary>Checks the enclave evidence; refused evidence refuses the agent (it stops and says why).</summary>
+    private async Task AttestAsync(RegisteredAgent agent, AgentHello hello, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (hello.Enclave is null)
+        {
+            agent.EnclavePublicKey = null;
+            agent.EvidenceKind = null;
+            agent.EvidenceStatement = agent.EvidenceSignature = null;
+            agent.Measurement = null;
+            agent.AttestedAt = null;
+            return;
+        }
+
+        VerifiedEnclave verified;
+        try
+        {
+            verified = await evidence.VerifyAsync(agent, hello.Enclave, cancellationToken);
+        }
+        catch (AttestationException ex)
+        {
+            logger.LogWarning("Refused agent {Name} ({AgentId}): its enclave evidence does not hold: {Reason}", hello.Name, hello.AgentId, ex.Message);
+            throw new HubException($"{AgentProtocol.RefusalPrefix}its enclave evidence was refused: {ex.Message}");
+        }
+
+        agent.EnclavePublicKey = verified.PublicKey;
+        agent.EvidenceKind = verified.Kind;
+        agent.EvidenceStatement = hello.Enclave.Statement;
+        agent.EvidenceSignature = hello.Enclave.Signature;
+        agent.Measurement = verified.Measurement;
+        agent.AttestedAt = now;
     }
 
     public async Task HeartbeatAsync(Guid agentId, string connectionId, AgentHeartbeat heartbeat, CancellationToken cancellationToken)

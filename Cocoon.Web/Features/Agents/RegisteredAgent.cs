@@ -1,4 +1,5 @@
 using Cocoon.Shared.Agents;
+using Cocoon.Shared.Attestation;
 
 namespace Cocoon.Web.Features.Agents;
 
@@ -42,4 +43,20 @@ public sealed class RegisteredAgent
 
     /// <summary>When the pairing was revoked; a revoked agent can no longer get tokens or connect.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The enclave key of the agent's current process (65 bytes); key grants are wrapped to it.</summary>
+    public byte[]? EnclavePublicKey { get; set; }
+
+    /// <summary>What vouched for <see cref="EnclavePublicKey"/>; null when the agent offered no evidence.</summary>
+    public EvidenceKind? EvidenceKind { get; set; }
+
+    /// <summary>The evidence as the agent sent it (statement or quote), kept so developers can check it themselves.</summary>
+    public byte[]? EvidenceStatement { get; set; }
+
+    public byte[]? EvidenceSignature { get; set; }
+
+    /// <summary>TDX only: the measurement (MRTD, hex) the quote reported.</summary>
+    public string? Measurement { get; set; }
+
+    public DateTimeOffset? AttestedAt { get; set; }
 }

@@ -2,7 +2,10 @@ using Cocoon.Shared.Jobs;
 
 namespace Cocoon.Web.Features.Jobs;
 
-/// <summary>A submitted batch of matrix products, split into work units when planned.</summary>
+/// <summary>
+/// A submitted job, split into work units when planned. A matrix job's items are products; a model
+/// job's items are dataset rows (MatrixCount and MatricesPerUnit then count rows, MatrixSize is 0).
+/// </summary>
 public sealed class Job
 {
     public Guid Id { get; set; }
@@ -13,6 +16,20 @@ public sealed class Job
     public Guid? OwnerAccountId { get; set; }
 
     public JobState State { get; set; }
+
+    public JobKind Kind { get; set; }
+
+    /// <summary>Model jobs: the sealed model (null once the developer deleted it after the job ended).</summary>
+    public Guid? ModelAssetId { get; set; }
+
+    /// <summary>Model jobs: the sealed dataset.</summary>
+    public Guid? DatasetAssetId { get; set; }
+
+    /// <summary>Model jobs: the developer's public key (65 bytes) outputs are sealed to; the key grants are bound to it.</summary>
+    public byte[]? OutputRecipientKey { get; set; }
+
+    /// <summary>Model jobs: the file keys wrapped to each agent the developer allowed.</summary>
+    public List<KeyGrantRecord> Grants { get; set; } = [];
 
     public int MatrixSize { get; set; }
 

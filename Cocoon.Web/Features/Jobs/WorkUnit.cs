@@ -2,7 +2,7 @@ using Cocoon.Shared.Jobs;
 
 namespace Cocoon.Web.Features.Jobs;
 
-/// <summary>A range of a job's products that one agent runs under a lease.</summary>
+/// <summary>A range of a job's items (products, or rows of a model job) that one agent runs under a lease.</summary>
 public sealed class WorkUnit
 {
     public Guid Id { get; set; }
@@ -40,6 +40,9 @@ public sealed class WorkUnit
     public DateTimeOffset? CompletedAt { get; set; }
 
     public string? OutputDigest { get; set; }
+
+    /// <summary>Model jobs: the sealed output blob the agent uploaded (owned by the job's owner).</summary>
+    public Guid? OutputBlobId { get; set; }
 
     public long? Flops { get; set; }
 

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Cocoon.Agent.Inference;
+using Cocoon.Shared.Sealing;
+using Cocoon.Shared.Work;
+
+namespace Cocoon.Agent.ModelRuns;
+
+/// <summary>
+/// Runs one unit of a model job: opens the grants with the enclave key, reads only the dataset
+/// chunks that hold the unit's rows, runs the model batch by batch, seals the output rows to the
+/// developer's key and uploads them. Plaintext exists only in this process's memory.
+/// </summary>
+public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, EnclaveKey enclave)
+{
+    /// <summary>Most input bytes one batch of rows may take.</summary>
+    public const long BatchBytes = 16L << 20;
+
+    /// <summary>Bytes fetched to read a sealed header (enough for the most recipients a header may hold).</summary>
+    private const int HeaderProbe = 8192;
+
+    public async Task<UnitResult> RunAsync(WorkAssignment assignment, Action<int, int> reportProgress, CancellationToken cancellationToken)
+    {
+        var spec = assignment.ModelRun ?? throw new ArgumentException("Not a model unit.", nameof(assignment));
+        var model = await models.GetAsync(assignment.LeaseId, spec, cancellationToken);
+
+        Task<byte[]> Fetch(long offset, int length, CancellationToken ct) => blobs.ReadAsync(assignment.LeaseId, spec.DatasetBlobId, offset, length, ct);
+        var probe = await Fetch(0, (int)Math.Min(HeaderProbe, spec.DatasetSize), cancellationToken);
+        var header = await SealedHeader.ReadAsync(new MemoryStream(probe), cancellationToken);
+        var fileKey = KeyGrant.Unwrap(spec.DatasetGrant, header, enclave.Key, spec.OutputRecipientKey);
+        using var reader = new SealedRangeReader(Fetch, header, fileKey, spec.DatasetSize);
+        CryptographicOperations.ZeroMemory(fileKey);
+        Task<byte[]> Read(long offset, int length) => reader.ReadAsync(offset, length, cancellationToken);
+
+        var entries = await Safetensors.ReadHeaderAsync(Read, reader.Length);
+        var inputs = model.Inputs.Select(name => entries.FirstOrDefault(e => e.Name == name)
+            ?? throw new ModelException($"The model needs an input named '{name}'; the dataset holds {string.Join(", ", entries.Select(e => $"'{e.Name}'"))}.")).ToList();
+        var rowBytes = Math.Max(1, inputs.Sum(e => e.RowBytes));
+        var batch = (int)Math.Clamp(BatchBytes / rowBytes, 1, spec.RowCount);
+
+        var outputs = model.Outputs.ToDictionary(n => n, _ => new List<Tensor>(), StringComparer.Ordinal);
+        var deviceTime = new Stopwatch();
+        long flops = 0;
+        for (var done = 0; done < spec.RowCount;)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = Math.Min(batch, spec.RowCount - done);
+            var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (var entry in inputs)
+            {
+                feeds[entry.Name] = await Safetensors.ReadRowsAsync(entry, spec.FirstRow + done, count, Read);
+            }
+
+            deviceTime.Start();
+            var result = model.Run(feeds, out var batchFlops);
+            deviceTime.Stop();
+            flops += batchFlops;
+            foreach (var (name, tensor) in result)
+            {
+                if (tensor.Rank == 0 || tensor.Shape[0] != count)
+                {
+                    throw new ModelException($"The model's output '{name}' has shape {tensor}; a row model must give one output row per input row ({count}).");
+                }
+
+                outputs[name].Add(tensor);
+            }
+
+            foreach (var feed in feeds.Values)
+            {
+                Array.Clear(feed.Data);
+            }
+
+            done += count;
+            reportProgress(done, spec.RowCount);
+        }
+
+        var plain = Safetensors.Write(outputs.ToDictionary(o => o.Key, o => Concatenate(o.Value), StringComparer.Ordinal));
+        using var sealedOutput = new MemoryStream();
+        await SealedEnvelope.SealAsync(new MemoryStream(plain), sealedOutput, [spec.OutputRecipientKey], "output", Guid.NewGuid(), cancellationToken: cancellationToken);
+        CryptographicOperations.ZeroMemory(plain);
+        var uploaded = await blobs.UploadOutputAsync(assignment.LeaseId, sealedOutput.ToArray(), cancellationToken);
+
+        var seconds = Math.Max(deviceTime.Elapsed.TotalSeconds, 1e-9);
+        return new UnitResult
+        {
+            LeaseId = assignment.LeaseId,
+            OutputDigest = uploaded.Digest,
+            OutputBlobId = uploaded.BlobId,
+            Verified = true,
+            Flops = flops,
+            DeviceMilliseconds = deviceTime.Elapsed.TotalMilliseconds,
+            Gflops = flops / seconds / 1e9,
+            DeviceName = "CPU (System.Numerics.Tensors)",
+        };
+    }
+
+    private static Tensor Concatenate(List<Tensor> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var rows = parts.Sum(p => p.Shape[0]);
+        var data = new float[parts.Sum(p => p.Data.Length)];
+        var at = 0;
+        foreach (var p in parts)
+        {
+            p.Data.CopyTo(data, at);
+            at += p.Data.Length;
+        }
+
+        return new Tensor([rows, .. parts[0].Shape[1..]], data);
+    }
+}

@@ -1,0 +1,13 @@
+namespace Cocoon.Web.Features.Attestation;
+
+/// <summary>Which evidence of an agent's enclave key the portal accepts (section Cocoon:Attestation).</summary>
+public sealed class AttestationOptions
+{
+    public const string Section = "Cocoon:Attestation";
+
+    /// <summary>
+    /// Accept development evidence (a statement signed with the agent's pairing key, not backed by
+    /// hardware) in Production. Outside Production it is always accepted, so a laptop can run jobs.
+    /// </summary>
+    public bool AllowDevelopmentEvidence { get; set; }
+}

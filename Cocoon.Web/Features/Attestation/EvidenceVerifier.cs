@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using Cocoon.Shared.Attestation;
+using Cocoon.Shared.Sealing;
+using Cocoon.Web.Features.Agents;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+
+namespace Cocoon.Web.Features.Attestation;
+
+/// <summary>What the portal concluded from an agent's evidence.</summary>
+public sealed record VerifiedEnclave(byte[] PublicKey, EvidenceKind Kind, string? Measurement);
+
+/// <summary>
+/// Checks the evidence an agent presents for its enclave key when it registers. Development evidence
+/// must be signed with the key the agent was paired with (the one on its OAuth client) and is refused
+/// in Production unless <see cref="AttestationOptions.AllowDevelopmentEvidence"/> is set.
+/// </summary>
+public sealed class EvidenceVerifier(
+    IServiceScopeFactory scopes,
+    IHostEnvironment environment,
+    IOptions<AttestationOptions> options,
+    TimeProvider clock)
+{
+    /// <exception cref="AttestationException">The evidence is refused; the message says why.</exception>
+    public async Task<VerifiedEnclave> VerifyAsync(RegisteredAgent agent, EnclaveEvidence evidence, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(agent);
+        ArgumentNullException.ThrowIfNull(evidence);
+        try
+        {
+            using var _ = Hpke.ImportPublic(evidence.PublicKey ?? []);
+        }
+        catch (SealedDataException ex)
+        {
+            throw new AttestationException($"its enclave key is not usable: {ex.Message}");
+        }
+
+        switch (evidence.Kind)
+        {
+            case EvidenceKind.Development:
+                if (environment.IsProduction() && !options.Value.AllowDevelopmentEvidence)
+                {
+                    throw new AttestationException(
+                        "this portal runs in Production and accepts only hardware attestation (Intel TDX); development evidence is refused. " +
+                        $"An operator who accepts unprotected agents sets {AttestationOptions.Section}:AllowDevelopmentEvidence=true.");
+                }
+
+                using (var key = await CredentialKeyAsync(agent, cancellationToken))
+                {
+                    DevelopmentEvidence.Verify(evidence, key, agent.Id, clock.GetUtcNow());
+                }
+
+                return new VerifiedEnclave(evidence.PublicKey!, EvidenceKind.Development, null);
+            default:
+                throw new AttestationException($"{evidence.Kind} evidence is not accepted by this portal yet.");
+        }
+    }
+
+    private async Task<ECDsa> CredentialKeyAsync(RegisteredAgent agent, CancellationToken cancellationToken)
+    {
+        // The application manager is scoped; registration runs in the hub's singleton registry.
+        await using var scope = scopes.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var application = agent.ClientId is null ? null : await applications.FindByClientIdAsync(agent.ClientId, cancellationToken);
+        var jwks = application is null ? null : await applications.GetJsonWebKeySetAsync(application, cancellationToken);
+        var jwk = jwks?.Keys.FirstOrDefault(k => k.Kty == JsonWebAlgorithmsKeyTypes.EllipticCurve && k.Crv == JsonWebKeyECTypes.P256)
+            ?? throw new AttestationException("the portal holds no pairing key for this agent to check its evidence with.");
+        return ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(jwk.X), Y = Base64UrlEncoder.DecodeBytes(jwk.Y) },
+        });
+    }
+}
