@@ -22,6 +22,8 @@ namespace Cocoon.Shared;
 [JsonSerializable(typeof(ResultAck))]
 [JsonSerializable(typeof(CreateJobRequest))]
 [JsonSerializable(typeof(JobView))]
+[JsonSerializable(typeof(CreateModelJobRequest))]
+[JsonSerializable(typeof(IReadOnlyList<UnitOutputView>))]
 [JsonSerializable(typeof(IReadOnlyList<JobView>))]
 [JsonSerializable(typeof(IReadOnlyList<WorkUnitView>))]
 [JsonSerializable(typeof(IReadOnlyList<AgentView>))]

@@ -1,6 +1,7 @@
 using Cocoon.Web.Components;
 using Cocoon.Web.Features.Agents;
 using Cocoon.Web.Features.Assets;
+using Cocoon.Web.Features.ModelRuns;
 using Cocoon.Web.Features.Blobs;
 using Cocoon.Web.Features.Finance;
 using Cocoon.Web.Features.Health;
@@ -47,6 +48,7 @@ public static class Program
         builder.AddCocoonFinance();
         builder.AddCocoonBlobs();
         builder.AddCocoonAssets();
+        builder.AddCocoonModelRuns();
         builder.AddCocoonUi();
         builder.AddCocoonLocalAgent();
 
@@ -58,6 +60,7 @@ public static class Program
         app.MapCocoonJobs();
         app.MapCocoonBlobs();
         app.MapCocoonAssets();
+        app.MapCocoonModelRuns();
         app.MapCocoonAgents();
         app.MapCocoonHealth();
         app.MapCocoonHangfire();

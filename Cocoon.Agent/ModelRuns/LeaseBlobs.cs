@@ -46,6 +46,7 @@ public sealed class LeaseBlobs(AgentIdentity identity, AgentTokenSource tokens) 
         using var request = await RequestAsync(HttpMethod.Put, $"api/agent/leases/{leaseId}/output", cancellationToken);
         request.Content = new ByteArrayContent(sealedOutput);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        request.Headers.Add("X-Content-SHA256", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(sealedOutput)));
         using var response = await _http.SendAsync(request, cancellationToken);
         await EnsureSuccessAsync(response, "upload the output", cancellationToken);
         return await response.Content.ReadFromJsonAsync<UploadedOutput>(cancellationToken)

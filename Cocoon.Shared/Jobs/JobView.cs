@@ -12,7 +12,10 @@ public sealed record JobView
     /// <summary>Where the job is in its life.</summary>
     public required JobState State { get; init; }
 
-    /// <summary>Rows and columns of each matrix.</summary>
+    /// <summary>What the job computes; for a model job the matrix counts below count dataset rows.</summary>
+    public JobKind Kind { get; init; }
+
+    /// <summary>Rows and columns of each matrix (0 for a model job).</summary>
     public required int MatrixSize { get; init; }
 
     /// <summary>Products in the job.</summary>

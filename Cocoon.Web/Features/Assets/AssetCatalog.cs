@@ -1,3 +1,4 @@
+using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
 using Cocoon.Web.Features.Blobs;
 using Microsoft.EntityFrameworkCore;
@@ -87,6 +88,12 @@ public sealed class AssetCatalog(CocoonDbContext db, IBlobStore store, TimeProvi
             return false;
         }
 
+        if (await db.Jobs.AnyAsync(j => (j.ModelAssetId == id || j.DatasetAssetId == id) && (j.State == JobState.Pending || j.State == JobState.Running), cancellationToken))
+        {
+            throw new AssetInUseException("A job that has not finished uses it; wait for the job to end first.");
+        }
+
+        // Finished jobs forget the asset (their outputs stay); the blob goes with the last reference.
         db.Remove(asset);
         await db.SaveChangesAsync(cancellationToken);
         if (!await db.Set<Asset>().AnyAsync(a => a.BlobId == asset.BlobId, cancellationToken))

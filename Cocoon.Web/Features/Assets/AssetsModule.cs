@@ -37,7 +37,16 @@ public static class AssetsModule
             }
         }).RequireAuthorization(CocoonPolicies.JobsWrite);
         group.MapDelete("/{id:guid}", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, ClaimsPrincipal user, AssetCatalog catalog, CancellationToken ct) =>
-            await catalog.DeleteAsync(Viewer.From(user).AccountId, id, ct) ? TypedResults.NoContent() : NotFound(kind, id))
+        {
+            try
+            {
+                return await catalog.DeleteAsync(Viewer.From(user).AccountId, id, ct) ? TypedResults.NoContent() : NotFound(kind, id);
+            }
+            catch (AssetInUseException ex)
+            {
+                return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict, title: $"{kind} in use");
+            }
+        })
             .RequireAuthorization(CocoonPolicies.JobsWrite);
     }
 

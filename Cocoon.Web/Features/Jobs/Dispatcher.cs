@@ -56,6 +56,10 @@ public sealed class Dispatcher(
                 SELECT w.id FROM work_units w JOIN jobs j ON j.id = w.job_id
                 WHERE w.state = 'Pending' AND j.state = 'Running'
                   AND (w.dispatch_requested_at IS NULL OR w.dispatch_requested_at < {staleRequest})
+                  AND (j.kind = 'MatMul' OR EXISTS (
+                      SELECT 1 FROM key_grants g JOIN agents a ON a.id = g.agent_id
+                      WHERE g.job_id = j.id AND a.enclave_public_key = g.enclave_public_key
+                        AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince}))
                 ORDER BY w.queued_at, w.index
                 LIMIT {free}
                 FOR UPDATE OF w SKIP LOCKED)
@@ -87,7 +91,7 @@ public sealed class Dispatcher(
 
             var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == unit.JobId, cancellationToken);
             var now = clock.GetUtcNow();
-            var agent = job.State == JobState.Running ? await PickAgentAsync(db, now, cancellationToken) : null;
+            var agent = job.State == JobState.Running ? await PickAgentAsync(db, job, now, cancellationToken) : null;
             unit.DispatchRequestedAt = null;
             if (agent is null)
             {
@@ -122,13 +126,16 @@ public sealed class Dispatcher(
                 UnitId = unit.Id,
                 JobId = job.Id,
                 UnitIndex = unit.Index,
-                Work = new MatMulSpec
-                {
-                    MatrixSize = job.MatrixSize,
-                    FirstMatrix = unit.FirstMatrix,
-                    MatrixCount = unit.MatrixCount,
-                    Seed = job.Seed,
-                },
+                Work = job.Kind == JobKind.MatMul
+                    ? new MatMulSpec
+                    {
+                        MatrixSize = job.MatrixSize,
+                        FirstMatrix = unit.FirstMatrix,
+                        MatrixCount = unit.MatrixCount,
+                        Seed = job.Seed,
+                    }
+                    : null,
+                ModelRun = job.Kind == JobKind.Model ? await ModelRunAsync(db, job, unit, agent.Id, cancellationToken) : null,
             };
         }
 
@@ -139,13 +146,38 @@ public sealed class Dispatcher(
         live.JobChanged(assignment.JobId);
     }
 
-    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>What the agent needs for a model unit: where the sealed inputs are and its grants for them.</summary>
+    private static async Task<ModelRunSpec> ModelRunAsync(CocoonDbContext db, Job job, WorkUnit unit, Guid agentId, CancellationToken cancellationToken)
+    {
+        var grant = await db.Set<KeyGrantRecord>().AsNoTracking().SingleAsync(g => g.JobId == job.Id && g.AgentId == agentId, cancellationToken);
+        var assets = await db.Set<Assets.Asset>().AsNoTracking()
+            .Where(a => a.Id == job.ModelAssetId || a.Id == job.DatasetAssetId).ToListAsync(cancellationToken);
+        var model = assets.Single(a => a.Id == job.ModelAssetId);
+        var dataset = assets.Single(a => a.Id == job.DatasetAssetId);
+        return new ModelRunSpec
+        {
+            ModelBlobId = model.BlobId,
+            ModelDigest = model.Digest,
+            ModelGrant = grant.ModelGrant,
+            DatasetBlobId = dataset.BlobId,
+            DatasetSize = dataset.Size,
+            DatasetGrant = grant.DatasetGrant,
+            FirstRow = unit.FirstMatrix,
+            RowCount = unit.MatrixCount,
+            OutputRecipientKey = job.OutputRecipientKey!,
+        };
+    }
+
+    /// <summary>The least-loaded online agent with room; for a model job, only agents holding a grant to their current enclave key.</summary>
+    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var onlineSince = now - options.Value.AgentTimeout;
+        var anyAgent = job.Kind == JobKind.MatMul;
         return await db.Agents.FromSql($"""
             SELECT a.* FROM agents a
             CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity
+              AND ({anyAgent} OR EXISTS (SELECT 1 FROM key_grants g WHERE g.job_id = {job.Id} AND g.agent_id = a.id AND g.enclave_public_key = a.enclave_public_key))
             ORDER BY load.active::float / a.capacity, a.last_heartbeat_at DESC
             LIMIT 1
             """).AsNoTracking().SingleOrDefaultAsync(cancellationToken);

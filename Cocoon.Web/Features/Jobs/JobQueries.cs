@@ -53,6 +53,7 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
             Id = j.Id,
             Name = j.Name,
             State = j.State,
+            Kind = j.Kind,
             MatrixSize = j.MatrixSize,
             MatrixCount = j.MatrixCount,
             MatricesPerUnit = j.MatricesPerUnit,

@@ -43,6 +43,14 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
             Seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & long.MaxValue,
             CreatedAt = clock.GetUtcNow(),
         };
+        await RecordAsync(job, cancellationToken);
+        return job;
+    }
+
+    /// <summary>Stores a validated job (of any kind) and enqueues its planning.</summary>
+    public async Task RecordAsync(Job job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             db.Jobs.Add(job);
@@ -52,6 +60,5 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
         // If this enqueue is lost the sweeper re-plans jobs left pending, so the job cannot be stranded.
         backgroundJobs.Enqueue<PlanJob>(plan => plan.RunAsync(job.Id, CancellationToken.None));
         live.JobChanged(job.Id);
-        return job;
     }
 }

@@ -46,6 +46,13 @@ public sealed class UnitLifecycle(
         live.JobChanged(jobIds[0]);
     }
 
+    /// <summary>A model unit's result must name a sealed output the agent uploaded for this job's owner, with the digest it reports.</summary>
+    private static Task<bool> IsOutputOfAsync(CocoonDbContext db, Job job, UnitResult result, CancellationToken cancellationToken)
+    {
+        var digest = result.OutputDigest.ToLowerInvariant();
+        return db.Set<Blobs.StoredBlob>().AnyAsync(b => b.Id == result.OutputBlobId && b.AccountId == job.OwnerAccountId && b.Digest == digest, cancellationToken);
+    }
+
     /// <summary>Counts a verified result unless the unit was already done; an unverified one ends the lease as failed.</summary>
     public async Task<ResultAck> AcceptResultAsync(Guid agentId, UnitResult result, CancellationToken cancellationToken)
     {
@@ -98,7 +105,26 @@ public sealed class UnitLifecycle(
                 }
             }
 
+            if (job.Kind == JobKind.Model && !await IsOutputOfAsync(db, job, result, cancellationToken))
+            {
+                lease.Outcome = LeaseOutcome.Failed;
+                lease.EndedAt = now;
+                unit.LastError = "The agent reported an output the portal does not hold for this job.";
+                if (unit.CurrentLeaseId == lease.Id)
+                {
+                    unit.State = WorkUnitState.Pending;
+                    unit.CurrentLeaseId = null;
+                    unit.QueuedAt = now;
+                }
+
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                await dispatcher.RequestAsync(cancellationToken);
+                return ResultAck.Rejected;
+            }
+
             unit.State = WorkUnitState.Succeeded;
+            unit.OutputBlobId = result.OutputBlobId;
             unit.CurrentLeaseId = lease.Id;
             unit.AgentId = lease.AgentId;
             unit.MatricesDone = unit.MatrixCount;
