@@ -1,0 +1,131 @@
+using Cocoon.Agent.Inference;
+
+namespace Cocoon.Agent.Tests.Inference;
+
+public sealed class OnnxRowModelTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(300)]
+    public void An_mlp_matches_the_plain_reference(int rows)
+    {
+        var (bytes, reference) = OnnxBuilder.Mlp(inputs: 5, hidden: 11, outputs: 3, seed: 42);
+        var model = OnnxRowModel.Load(bytes);
+        var x = Enumerable.Range(0, rows * 5).Select(i => (float)Math.Sin(i)).ToArray();
+
+        var y = model.Run(new Dictionary<string, Tensor> { ["x"] = new([rows, 5], x) }, out var flops)["y"];
+
+        Assert.Equal([rows, 3], y.Shape);
+        AssertClose(reference(x, rows), y.Data);
+        Assert.True(flops >= 2L * rows * ((5 * 11) + (11 * 3)), $"{flops} FLOPs counted");
+        Assert.Equal(["x"], model.Inputs);
+        Assert.Equal(["y"], model.Outputs);
+    }
+
+    [Fact]
+    public void Broadcasting_softmax_and_gemm_with_transposed_operands_follow_onnx()
+    {
+        var model = OnnxRowModel.Load(new OnnxBuilder()
+            .Input("x", "n", 2, 3).Output("y", "n", 2, 3).Output("g", 3, 3)
+            .Initializer("row", [1, 3], [1, 2, 3])
+            .Initializer("a", [2, 3], [1, 2, 3, 4, 5, 6])
+            .Initializer("b", [2, 3], [1, 0, 1, 0, 1, 0])
+            .Node("Mul", ["x", "row"], "m")
+            .Node("Softmax", ["m"], "y")
+            .Node("Gemm", ["a", "b"], "g", ("transA", 1L), ("transB", 0L), ("alpha", 2f))
+            .Build());
+        var x = new float[] { 0, 1, 2, 3, 4, 5, -1, -2, -3, 0, 0, 0 };
+
+        var outputs = model.Run(new Dictionary<string, Tensor> { ["x"] = new([2, 2, 3], x) });
+
+        var y = outputs["y"].Data;
+        for (var row = 0; row < 4; row++)
+        {
+            var m = Enumerable.Range(0, 3).Select(j => x[(row * 3) + j] * (j + 1)).ToArray();
+            var e = m.Select(v => Math.Exp(v - m.Max())).ToArray();
+            AssertClose([.. e.Select(v => (float)(v / e.Sum()))], y.AsSpan(row * 3, 3).ToArray());
+        }
+
+        // g = 2 · aᵀ (3×2) · b (2×3).
+        Assert.Equal([3, 3], outputs["g"].Shape);
+        AssertClose([2, 8, 2, 4, 10, 4, 6, 12, 6], outputs["g"].Data);
+    }
+
+    [Fact]
+    public void A_model_with_unsupported_operators_is_refused_naming_every_one()
+    {
+        var bytes = new OnnxBuilder(opset: 13)
+            .Input("x", 1, 4).Output("y", 1, 4)
+            .Node("Conv", ["x"], "a").Node("Relu", ["a"], "b").Node("LSTM", ["b"], "y")
+            .Build();
+
+        var error = Assert.Throws<ModelException>(() => OnnxRowModel.Load(bytes));
+
+        Assert.Contains("Conv (node 'conv_0')", error.Message, StringComparison.Ordinal);
+        Assert.Contains("LSTM (node 'lstm_2')", error.Message, StringComparison.Ordinal);
+        Assert.Contains("opset 13", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Relu", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Broken_graphs_are_refused_with_one_clear_error_each()
+    {
+        var cyclic = new OnnxBuilder().Input("x", 1).Output("y", 1)
+            .Node("Add", ["x", "b"], "a").Node("Relu", ["a"], "b").Node("Identity", ["b"], "y").Build();
+        Assert.Contains("cycle", Assert.Throws<ModelException>(() => OnnxRowModel.Load(cyclic)).Message, StringComparison.Ordinal);
+
+        var missing = new OnnxBuilder().Input("x", 1, 2).Output("y", 1, 3).Node("MatMul", ["x", "w"], "y").Build();
+        Assert.Contains("reads 'w'", Assert.Throws<ModelException>(() => OnnxRowModel.Load(missing)).Message, StringComparison.Ordinal);
+
+        var badInitializer = new OnnxBuilder().Input("x", 1, 2).Output("y", 1, 3).Initializer("w", [2, 3], [1, 2, 3]).Node("MatMul", ["x", "w"], "y").Build();
+        Assert.Contains("needs 24", Assert.Throws<ModelException>(() => OnnxRowModel.Load(badInitializer)).Message, StringComparison.Ordinal);
+
+        var (mlp, _) = OnnxBuilder.Mlp(3, 4, 2, seed: 1);
+        Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxRowModel.Load(mlp.AsSpan(0, mlp.Length / 2))).Message, StringComparison.Ordinal);
+        Assert.Throws<ModelException>(() => OnnxRowModel.Load("this is not protobuf at all"u8));
+
+        var model = OnnxRowModel.Load(mlp);
+        var shape = Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor> { ["x"] = new([2, 5], new float[10]) }));
+        Assert.Contains("do not fit", shape.Message, StringComparison.Ordinal);
+        Assert.Contains("'x'", Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor>())).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mutated_model_bytes_never_crash_the_loader()
+    {
+        var (mlp, _) = OnnxBuilder.Mlp(4, 6, 2, seed: 9);
+        var random = new Random(2026);
+        for (var i = 0; i < 2000; i++)
+        {
+            var bytes = (byte[])mlp.Clone();
+            for (var flips = random.Next(1, 6); flips > 0; flips--)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            }
+
+            try
+            {
+                var model = OnnxRowModel.Load(bytes.AsSpan(0, random.Next(bytes.Length / 2, bytes.Length + 1)));
+                model.Run(new Dictionary<string, Tensor> { [model.Inputs[0]] = new([3, 4], new float[12]) });
+            }
+            catch (ModelException)
+            {
+                // The only acceptable failure.
+            }
+        }
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double error = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            error += Math.Pow(expected[i] - actual[i], 2);
+            norm += Math.Pow(expected[i], 2);
+        }
+
+        Assert.True(Math.Sqrt(error) <= 1e-5 * Math.Max(Math.Sqrt(norm), 1e-30), $"relative L2 error {Math.Sqrt(error / Math.Max(norm, 1e-30))}");
+    }
+}
