@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Cocoon.Shared.Sealing;
+using Cocoon.Web.Tests.Infrastructure;
 
 namespace Cocoon.Web.Tests.Sealing;
 
@@ -32,6 +33,36 @@ public sealed class KeyGrantTests
         }
 
         Assert.Throws<SealedDataException>(() => KeyGrant.Unwrap(grant.AsSpan(1).ToArray(), header, enclave, outputKey));
+    }
+
+    [Fact]
+    public async Task A_grant_the_browser_code_wraps_opens_in_the_agent()
+    {
+        var dir = Directory.CreateTempSubdirectory("cocoon-grant-").FullName;
+        var (_, keypair, error) = await Node.RunAsync("test/sealing.mjs", "keypair");
+        Assert.True(error.Length == 0, error);
+        var pair = System.Text.Json.JsonDocument.Parse(keypair).RootElement;
+        var ownerPublic = Convert.FromHexString(pair.GetProperty("public").GetString()!);
+        using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var plain = RandomNumberGenerator.GetBytes(5000);
+        var path = Path.Combine(dir, "model.sealed");
+        await using (var file = File.Create(path))
+        {
+            await SealedEnvelope.SealAsync(new MemoryStream(plain), file, [ownerPublic], "model", Guid.NewGuid(), 1024);
+        }
+
+        var (code, grantHex, grantError) = await Node.RunAsync("test/sealing.mjs", "grant", path, pair.GetProperty("jwk").GetRawText(),
+            Convert.ToHexStringLower(Hpke.PublicKeyBytes(enclave)), Convert.ToHexStringLower(ownerPublic));
+        Assert.True(code == 0, grantError);
+
+        await using var sealedFile = File.OpenRead(path);
+        var header = await SealedHeader.ReadAsync(sealedFile);
+        var fileKey = KeyGrant.Unwrap(Convert.FromHexString(grantHex), header, enclave, ownerPublic);
+        var opened = new MemoryStream();
+        await SealedEnvelope.OpenPayloadAsync(header, fileKey, sealedFile, opened);
+        Assert.Equal(plain, opened.ToArray());
+        Assert.Throws<SealedDataException>(() => KeyGrant.Unwrap(Convert.FromHexString(grantHex), header, enclave, Hpke.PublicKeyBytes(enclave)));
+        Directory.Delete(dir, recursive: true);
     }
 
     private static async Task<(SealedHeader Header, byte[] FileKey)> SealAsync(ECDiffieHellman owner, string purpose)

@@ -1,12 +1,100 @@
 // What the Models & datasets page calls through JS interop (import("./dist/vault.js")): the
 // developer's key (IndexedDB, backup under a passphrase) and sealed uploads run in a Web Worker.
 import { loadDeveloperKey, createDeveloperKey, importDeveloperKey } from "./sealing/keystore.js";
-import { safetensorsRows } from "./sealing/safetensors.js";
+import { safetensorsRows, concatRows } from "./sealing/safetensors.js";
+import { readHeader, unwrapFileKey, openSealed } from "./sealing/envelope.js";
+import { wrapGrant } from "./sealing/grants.js";
 
 // For the browser benchmark (bench/Cocoon.Benchmarks browser-seal), which times sealing in a real page.
 export { sealChunks } from "./sealing/envelope.js";
 
 const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const fromHex = (s) => Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
+const toBase64 = (b) => btoa(String.fromCharCode(...b));
+
+async function requireKey() {
+  const entry = await loadDeveloperKey();
+  if (!entry) throw new Error("This browser holds no encryption key: create one, or import your backup, on the Models & datasets page.");
+  return entry;
+}
+
+async function sealedHeader(blobId) {
+  const response = await fetch(`/api/blobs/${blobId}`, { headers: { Range: "bytes=0-8191" } });
+  if (!response.ok) throw new Error(`Could not read blob ${blobId} (HTTP ${response.status}).`);
+  return readHeader(new Uint8Array(await response.arrayBuffer()));
+}
+
+function problemMessage(problem, status) {
+  const errors = Object.values(problem?.errors ?? {}).flat();
+  return errors.length ? errors.join(" ") : (problem?.detail ?? `The portal answered HTTP ${status}.`);
+}
+
+/**
+ * Submits a model job: unwraps the model's and the dataset's file keys with this browser's key, wraps
+ * them to the enclave key of each agent the developer allowed, and sends only those grants.
+ * job = { name, modelId, modelBlobId, datasetId, datasetBlobId, rowsPerUnit, attestedOnly, agents: [{ id, enclaveKey (hex) }] }.
+ * Returns { ok, jobId } or { ok: false, message }.
+ */
+export async function submitModelJob(job) {
+  try {
+    const entry = await requireKey();
+    if (!job.agents?.length) throw new Error("Allow at least one agent to run the job.");
+    const [model, dataset] = await Promise.all([sealedHeader(job.modelBlobId), sealedHeader(job.datasetBlobId)]);
+    const modelKey = await unwrapFileKey(model, entry);
+    const datasetKey = await unwrapFileKey(dataset, entry);
+    const grants = [];
+    for (const agent of job.agents) {
+      const enclaveKey = fromHex(agent.enclaveKey);
+      grants.push({
+        agentId: agent.id,
+        enclaveKey: toBase64(enclaveKey),
+        modelGrant: toBase64(await wrapGrant(modelKey, model, enclaveKey, entry.publicRaw)),
+        datasetGrant: toBase64(await wrapGrant(datasetKey, dataset, enclaveKey, entry.publicRaw)),
+      });
+    }
+    modelKey.fill(0);
+    datasetKey.fill(0);
+    const response = await fetch("/api/model-jobs", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: job.name, modelId: job.modelId, datasetId: job.datasetId, rowsPerUnit: job.rowsPerUnit, attestedOnly: job.attestedOnly, outputKey: toBase64(entry.publicRaw), grants }),
+    });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) throw new Error(problemMessage(body, response.status));
+    return { ok: true, jobId: body.id };
+  } catch (error) {
+    return { ok: false, message: String(error?.message ?? error) };
+  }
+}
+
+/**
+ * Fetches every unit's sealed output of a model job, opens each with this browser's key, joins their
+ * rows into one safetensors file and offers it as a download. Nothing decrypted leaves the browser.
+ * Returns { ok, units, bytes } or { ok: false, message }.
+ */
+export async function downloadOutputs(jobId, fileName) {
+  try {
+    const entry = await requireKey();
+    const response = await fetch(`/api/model-jobs/${jobId}/outputs`);
+    if (!response.ok) throw new Error(problemMessage(await response.json().catch(() => null), response.status));
+    const outputs = await response.json();
+    if (outputs.length === 0) throw new Error("No unit has finished yet.");
+    const files = [];
+    for (const output of outputs) {
+      const blob = await fetch(`/api/blobs/${output.blobId}`);
+      if (!blob.ok) throw new Error(`Could not fetch the output of unit ${output.unitIndex} (HTTP ${blob.status}).`);
+      files.push(await openSealed(new Uint8Array(await blob.arrayBuffer()), entry));
+    }
+    const joined = concatRows(files);
+    const url = URL.createObjectURL(new Blob([joined], { type: "application/octet-stream" }));
+    const a = Object.assign(document.createElement("a"), { href: url, download: fileName });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return { ok: true, units: outputs.length, bytes: joined.length };
+  } catch (error) {
+    return { ok: false, message: String(error?.message ?? error) };
+  }
+}
 
 async function register(publicRaw) {
   const response = await fetch("/api/account/encryption-key", { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ publicKey: toHex(publicRaw) }) });

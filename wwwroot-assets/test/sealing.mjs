@@ -4,9 +4,11 @@
 //   node test/sealing.mjs open IN OUT JWK                     (the recipient's private key as a JWK JSON string)
 //   node test/sealing.mjs keypair                             prints {"jwk":…,"public":"04…"}
 //   node test/sealing.mjs rows FILE                           a dataset's shared first dimension, or exit 3 and why
+//   node test/sealing.mjs grant SEALED JWK ENCLAVEHEX OUTPUTHEX  unwraps the file key as the owner and prints a key grant (hex)
 import { readFileSync, writeFileSync } from "node:fs";
 import { seal, open, AES_128_GCM, publicKeyBytes } from "../src/sealing/hpke.js";
-import { sealChunks, openSealed } from "../src/sealing/envelope.js";
+import { sealChunks, openSealed, readHeader, unwrapFileKey } from "../src/sealing/envelope.js";
+import { wrapGrant } from "../src/sealing/grants.js";
 import { safetensorsRows } from "../src/sealing/safetensors.js";
 
 const hex = (s) => Uint8Array.from(Buffer.from(s, "hex"));
@@ -46,6 +48,11 @@ if (command === "vector") {
     process.stderr.write(error.message);
     process.exit(3);
   }
+} else if (command === "grant") {
+  const [input, jwk, enclave, output] = args;
+  const header = readHeader(new Uint8Array(readFileSync(input)));
+  const fileKey = await unwrapFileKey(header, await pairFromJwk(JSON.parse(jwk)));
+  process.stdout.write(toHex(await wrapGrant(fileKey, header, hex(enclave), hex(output))));
 } else if (command === "keypair") {
   const pair = await subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, true, ["deriveBits"]);
   process.stdout.write(JSON.stringify({ jwk: await subtle.exportKey("jwk", pair.privateKey), public: toHex(await publicKeyBytes(pair)) }));
