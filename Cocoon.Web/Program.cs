@@ -1,13 +1,13 @@
 using Cocoon.Web.Components;
 using Cocoon.Web.Features.Agents;
 using Cocoon.Web.Features.Assets;
-using Cocoon.Web.Features.ModelRuns;
 using Cocoon.Web.Features.Blobs;
 using Cocoon.Web.Features.Finance;
 using Cocoon.Web.Features.Health;
 using Cocoon.Web.Features.Identity;
 using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.LocalAgent;
+using Cocoon.Web.Features.ModelRuns;
 using Cocoon.Web.Hosting;
 using Microsoft.Extensions.Options;
 
