@@ -69,6 +69,7 @@ public static class AgentHost
             sp.GetRequiredService<IOptions<AgentOptions>>().Value.Device,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<ComputeDevice>()));
         services.AddSingleton<EnclaveKey>();
+        services.AddSingleton<EnclaveEvidenceSource>();
         services.AddSingleton<LeaseBlobs>();
         services.AddSingleton<ModelCache>();
         services.AddSingleton<ModelUnitRunner>();

@@ -1,6 +1,7 @@
 using Cocoon.Web.Components;
 using Cocoon.Web.Features.Agents;
 using Cocoon.Web.Features.Assets;
+using Cocoon.Web.Features.Attestation;
 using Cocoon.Web.Features.Blobs;
 using Cocoon.Web.Features.Finance;
 using Cocoon.Web.Features.Health;
@@ -49,6 +50,7 @@ public static class Program
         builder.AddCocoonBlobs();
         builder.AddCocoonAssets();
         builder.AddCocoonModelRuns();
+        builder.AddCocoonAttestation();
         builder.AddCocoonUi();
         builder.AddCocoonLocalAgent();
 
@@ -61,6 +63,7 @@ public static class Program
         app.MapCocoonBlobs();
         app.MapCocoonAssets();
         app.MapCocoonModelRuns();
+        app.MapCocoonAttestation();
         app.MapCocoonAgents();
         app.MapCocoonHealth();
         app.MapCocoonHangfire();

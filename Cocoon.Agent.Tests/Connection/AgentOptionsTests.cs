@@ -30,6 +30,16 @@ public sealed class AgentOptionsTests
     }
 
     [Fact]
+    public void Tdx_evidence_is_refused_at_start_where_the_machine_offers_no_quotes()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "no-tsm-" + Guid.NewGuid().ToString("N"));
+        var errors = Validate(new AgentOptions { PortalUrl = "http://127.0.0.1:5080", Evidence = "tdx", TsmReportPath = missing });
+        Assert.Contains(errors, e => e.Contains("offers no TDX quotes", StringComparison.Ordinal) && e.Contains(missing, StringComparison.Ordinal));
+        Assert.Empty(Validate(new AgentOptions { PortalUrl = "http://127.0.0.1:5080", Evidence = "auto", TsmReportPath = missing }));
+        Assert.Contains(Validate(new AgentOptions { PortalUrl = "http://127.0.0.1:5080", Evidence = "sgx" }), e => e.StartsWith("Agent:Evidence", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_cli_prints_one_line_and_exits_non_zero_on_a_bad_setting()
     {
         var error = new StringWriter();

@@ -19,10 +19,12 @@ public static class RunCommand
         device.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu");
         var capacity = new Option<int?>("--capacity") { Description = "Work units held at once (default 2: one running, one queued)." };
         var dataDir = new Option<string>("--data-dir") { Description = "Where the agent keeps its id and unsent results." };
+        var evidence = new Option<string>("--evidence") { Description = "What vouches for the enclave key: auto (TDX when this is a TDX guest), tdx, or development." };
+        evidence.AcceptOnlyFromAmong("auto", "tdx", "development");
 
         var command = new Command("run", "Connect to the portal and run the work it assigns until stopped.")
         {
-            portal, name, device, capacity, dataDir,
+            portal, name, device, capacity, dataDir, evidence,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -32,6 +34,7 @@ public static class RunCommand
             Set(overrides, "Agent:Device", parse.GetValue(device));
             Set(overrides, "Agent:Capacity", parse.GetValue(capacity)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Set(overrides, "Agent:DataDirectory", parse.GetValue(dataDir));
+            Set(overrides, "Agent:Evidence", parse.GetValue(evidence));
             return await RunAsync(overrides, cancellationToken);
         });
         return command;

@@ -24,7 +24,7 @@ public sealed class PortalConnection(
     IOptions<AgentOptions> options,
     AgentIdentity identity,
     AgentTokenSource tokens,
-    EnclaveKey enclave,
+    EnclaveEvidenceSource evidence,
     ComputeDevice device,
     WorkInbox queue,
     ResultOutbox outbox,
@@ -153,7 +153,7 @@ public sealed class PortalConnection(
             AllDevices = device.AllDevices,
             Capacity = options.Value.Capacity,
             HeldLeases = [.. queue.ActiveLeases.Concat(outbox.HeldLeases).Distinct()],
-            Enclave = tokens.SignEnclaveEvidence(enclave),
+            Enclave = evidence.Current(),
         };
         var welcome = await _connection!.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), hello, cancellationToken);
         _heartbeatInterval = TimeSpan.FromSeconds(welcome.HeartbeatSeconds);

@@ -32,6 +32,16 @@ public sealed class AgentOptions
     [Range(1 << 20, long.MaxValue, ErrorMessage = "Agent:BatchMemoryBytes must be at least 1 MiB.")]
     public long BatchMemoryBytes { get; set; } = 64L << 20;
 
+    /// <summary>
+    /// What vouches for the enclave key: tdx (an Intel TDX quote from configfs-tsm; refused to start
+    /// without one), development (a statement signed with the pairing key), or auto (TDX when available).
+    /// </summary>
+    [RegularExpression("^(auto|tdx|development)$", ErrorMessage = "Agent:Evidence must be one of auto, tdx, development.")]
+    public string Evidence { get; set; } = "auto";
+
+    /// <summary>Where the kernel's configfs-tsm report interface is (Linux 6.7+ in a TDX guest).</summary>
+    public string TsmReportPath { get; set; } = "/sys/kernel/config/tsm/report";
+
     public string ResolveDataDirectory() =>
         string.IsNullOrWhiteSpace(DataDirectory)
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "cocoon-agent")

@@ -11,9 +11,15 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
 {
     public ValidateOptionsResult Validate(string? name, AgentOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var results = new List<ValidationResult>();
-        return Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true)
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(results.Select(r => r.ErrorMessage ?? "Invalid agent setting."));
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+        var errors = results.Select(r => r.ErrorMessage ?? "Invalid agent setting.").ToList();
+        if (options.Evidence == "tdx" && !Directory.Exists(options.TsmReportPath))
+        {
+            errors.Add($"Agent:Evidence is tdx but this machine offers no TDX quotes ({options.TsmReportPath} does not exist): run the agent in a TDX guest with configfs-tsm, or use --evidence auto.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -209,6 +209,43 @@ namespace Cocoon.Web.Data.Migrations
                     b.ToTable("assets", (string)null);
                 });
 
+            modelBuilder.Entity("Cocoon.Web.Features.Attestation.TdxMeasurement", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("AddedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("added_at");
+
+                    b.Property<Guid?>("AddedByAccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("added_by_account_id");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("label");
+
+                    b.Property<string>("Mrtd")
+                        .IsRequired()
+                        .HasMaxLength(96)
+                        .HasColumnType("character varying(96)")
+                        .HasColumnName("mrtd");
+
+                    b.HasKey("Id")
+                        .HasName("pk_tdx_measurements");
+
+                    b.HasIndex("Mrtd")
+                        .IsUnique()
+                        .HasDatabaseName("ix_tdx_measurements_mrtd");
+
+                    b.ToTable("tdx_measurements", (string)null);
+                });
+
             modelBuilder.Entity("Cocoon.Web.Features.Blobs.StoredBlob", b =>
                 {
                     b.Property<Guid>("Id")

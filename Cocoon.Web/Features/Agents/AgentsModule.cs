@@ -9,8 +9,6 @@ public static class AgentsModule
     {
         builder.Services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.TypeInfoResolverChain.Insert(0, CocoonJsonContext.Default));
-        builder.Services.AddOptions<Attestation.AttestationOptions>().BindConfiguration(Attestation.AttestationOptions.Section);
-        builder.Services.AddSingleton<Attestation.EvidenceVerifier>();
         builder.Services.AddSingleton<AgentRegistry>();
         builder.Services.AddSingleton<AgentQueries>();
     }

@@ -10,4 +10,10 @@ public sealed class AttestationOptions
     /// hardware) in Production. Outside Production it is always accepted, so a laptop can run jobs.
     /// </summary>
     public bool AllowDevelopmentEvidence { get; set; }
+
+    /// <summary>
+    /// Outside Production only: a PEM root certificate TDX quotes may chain to instead of Intel's SGX
+    /// Root CA (for tests that build quotes on their own hierarchy). Ignored in Production.
+    /// </summary>
+    public string? TestTdxRootCertificatePem { get; set; }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Cocoon.Shared.Attestation;
 using Cocoon.Shared.Sealing;
 using Cocoon.Web.Features.Agents;
@@ -22,6 +23,11 @@ public sealed class EvidenceVerifier(
     IOptions<AttestationOptions> options,
     TimeProvider clock)
 {
+    private X509Certificate2 TdxRoot =>
+        !environment.IsProduction() && options.Value.TestTdxRootCertificatePem is { Length: > 0 } pem
+            ? X509Certificate2.CreateFromPem(pem)
+            : TdxQuoteVerifier.IntelRoot;
+
     /// <exception cref="AttestationException">The evidence is refused; the message says why.</exception>
     public async Task<VerifiedEnclave> VerifyAsync(RegisteredAgent agent, EnclaveEvidence evidence, CancellationToken cancellationToken)
     {
@@ -52,8 +58,17 @@ public sealed class EvidenceVerifier(
                 }
 
                 return new VerifiedEnclave(evidence.PublicKey!, EvidenceKind.Development, null);
+            case EvidenceKind.Tdx:
+                HashSet<string> allowed;
+                await using (var scope = scopes.CreateAsyncScope())
+                {
+                    allowed = await scope.ServiceProvider.GetRequiredService<TdxMeasurements>().AllowedAsync(cancellationToken);
+                }
+
+                var quote = TdxEvidence.Verify(evidence, TdxRoot, clock.GetUtcNow(), allowed.Contains);
+                return new VerifiedEnclave(evidence.PublicKey!, EvidenceKind.Tdx, Convert.ToHexStringLower(quote.MrTd));
             default:
-                throw new AttestationException($"{evidence.Kind} evidence is not accepted by this portal yet.");
+                throw new AttestationException($"{evidence.Kind} evidence is not accepted by this portal.");
         }
     }
 
