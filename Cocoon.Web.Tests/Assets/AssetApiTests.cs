@@ -19,7 +19,8 @@ public sealed class AssetApiTests(PostgresFixture postgres)
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-assets");
         using var wallet = new TestWallet();
         var http = await portal.SignInAsync(wallet);
-        using var developerKey = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        using var developer = new SealedDeveloper(http);
+        var developerKey = developer.Key;
 
         // The developer registers the key outputs will be sealed to; junk is refused.
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PutAsJsonAsync("api/account/encryption-key", new { publicKey = "04" + new string('1', 128) })).StatusCode);
@@ -28,8 +29,8 @@ public sealed class AssetApiTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.NoContent, (await http.PutAsJsonAsync("api/account/encryption-key", new { publicKey })).StatusCode);
         Assert.Equal(publicKey, (await http.GetFromJsonAsync<JsonElement>("api/auth/me")).GetProperty("encryptionPublicKey").GetString());
 
-        var modelBlob = await UploadSealedAsync(http, developerKey, RandomNumberGenerator.GetBytes(5000), "model");
-        var datasetBlob = await UploadSealedAsync(http, developerKey, RandomNumberGenerator.GetBytes(9000), "dataset");
+        var modelBlob = await developer.UploadSealedAsync(RandomNumberGenerator.GetBytes(5000), "model");
+        var datasetBlob = await developer.UploadSealedAsync(RandomNumberGenerator.GetBytes(9000), "dataset");
 
         var bad = await http.PostAsJsonAsync("api/datasets", new { name = "", blobId = Guid.NewGuid() });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
@@ -66,17 +67,5 @@ public sealed class AssetApiTests(PostgresFixture postgres)
         var opened = new MemoryStream();
         await SealedEnvelope.OpenAsync(new MemoryStream(sealedDataset), opened, developerKey);
         Assert.Equal(9000, opened.Length);
-    }
-
-    private static async Task<Guid> UploadSealedAsync(HttpClient http, ECDiffieHellman key, byte[] plaintext, string purpose)
-    {
-        var sealedStream = new MemoryStream();
-        await SealedEnvelope.SealAsync(new MemoryStream(plaintext), sealedStream, [Hpke.PublicKeyBytes(key)], purpose, Guid.NewGuid(), 1024);
-        var bytes = sealedStream.ToArray();
-        var upload = (await (await http.PostAsJsonAsync("api/uploads", new { length = bytes.Length })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        (await http.PutAsync($"api/uploads/{upload}?offset=0", new ByteArrayContent(bytes))).EnsureSuccessStatusCode();
-        var blob = await (await http.PostAsJsonAsync($"api/uploads/{upload}/complete", new { sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) }))
-            .Content.ReadFromJsonAsync<JsonElement>();
-        return blob.GetProperty("id").GetGuid();
     }
 }

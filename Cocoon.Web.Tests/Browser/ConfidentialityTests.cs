@@ -44,10 +44,7 @@ public sealed class ConfidentialityTests(PostgresFixture postgres)
 
         await using var browser = await Infrastructure.Browser.LaunchAsync();
         var page = await browser.OpenSignedInAsync(portal.BaseAddress, "/models");
-        await Assertions.Expect(page.Locator("#no-key")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await page.Locator("#key-passphrase").FillAsync("correct horse battery staple");
-        await page.RunAndWaitForDownloadAsync(() => page.Locator("#create-key").ClickAsync());
-        await Assertions.Expect(page.Locator("#public-key")).ToBeVisibleAsync();
+        await Infrastructure.Browser.CreateDeveloperKeyAsync(page);
 
         await UploadAsync(page, "secret-model", "model.onnx", withCanary.ToByteArray(), dataset: false);
         await UploadAsync(page, "secret-rows", "rows.safetensors", dataset, dataset: true);

@@ -82,10 +82,7 @@ public sealed class SealedUploadBrowserTests(PostgresFixture postgres)
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-browser-resume");
         await using var browser = await Infrastructure.Browser.LaunchAsync();
         var page = await browser.OpenSignedInAsync(portal.BaseAddress, "/models");
-        await Assertions.Expect(page.Locator("#no-key")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        await page.Locator("#key-passphrase").FillAsync("correct horse battery staple");
-        await page.RunAndWaitForDownloadAsync(() => page.Locator("#create-key").ClickAsync());
-        await Assertions.Expect(page.Locator("#public-key")).ToBeVisibleAsync();
+        await Infrastructure.Browser.CreateDeveloperKeyAsync(page);
 
         // A file on disk: the same path gives the same name, size and modification time, which is how the page recognises it.
         var model = Path.Combine(Path.GetTempPath(), $"cocoon-big-{Guid.NewGuid():N}.onnx");

@@ -56,6 +56,20 @@ public sealed class Browser : IAsyncDisposable
         return page;
     }
 
+    /// <summary>
+    /// On the Models &amp; datasets page of a browser that has no key yet: creates the developer key under
+    /// a passphrase and returns the encrypted backup the page downloads.
+    /// </summary>
+    public static async Task<IDownload> CreateDeveloperKeyAsync(IPage page, string passphrase = "correct horse battery staple")
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        await Assertions.Expect(page.Locator("#no-key")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await page.Locator("#key-passphrase").FillAsync(passphrase);
+        var backup = await page.RunAndWaitForDownloadAsync(() => page.Locator("#create-key").ClickAsync());
+        await Assertions.Expect(page.Locator("#public-key")).ToBeVisibleAsync();
+        return backup;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
