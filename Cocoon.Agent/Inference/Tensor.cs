@@ -1,26 +1,65 @@
 namespace Cocoon.Agent.Inference;
 
-/// <summary>A dense float32 tensor in row-major order.</summary>
+/// <summary>Element types the engine computes with (the values are ONNX's TensorProto.DataType codes).</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "ONNX's own names for its element types.")]
+public enum ElementType
+{
+    Float32 = 1,
+    Int64 = 7,
+    Bool = 9,
+}
+
+/// <summary>
+/// A dense tensor in row-major order: float32 for data, int64 where shapes and indices need it, bool
+/// for masks. Exactly one of <see cref="Data"/>, <see cref="Longs"/> and <see cref="Bools"/> holds the
+/// elements; the others are empty.
+/// </summary>
 public sealed class Tensor
 {
     public Tensor(int[] shape, float[] data)
+        : this(shape, ElementType.Float32, data, [], [], data?.Length ?? 0)
+    {
+    }
+
+    private Tensor(int[] shape, ElementType type, float[] data, long[] longs, bool[] bools, int length)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(data);
-        if (ElementCount(shape) != data.Length)
+        if (shape.Any(d => d < 0) || ElementCount(shape) != length)
         {
-            throw new ArgumentException($"Shape [{string.Join(", ", shape)}] holds {ElementCount(shape)} elements, not {data.Length}.");
+            throw new ArgumentException($"Shape [{string.Join(", ", shape)}] does not hold {length} elements.");
         }
 
         Shape = shape;
+        Type = type;
         Data = data;
+        Longs = longs;
+        Bools = bools;
     }
 
     public int[] Shape { get; }
 
+    public ElementType Type { get; }
+
+    /// <summary>The float32 elements (empty unless <see cref="Type"/> is Float32).</summary>
     public float[] Data { get; }
 
+    /// <summary>The int64 elements (empty unless <see cref="Type"/> is Int64).</summary>
+    public long[] Longs { get; }
+
+    /// <summary>The bool elements (empty unless <see cref="Type"/> is Bool).</summary>
+    public bool[] Bools { get; }
+
     public int Rank => Shape.Length;
+
+    /// <summary>Number of elements.</summary>
+    public int Length => (int)ElementCount(Shape);
+
+    public static Tensor OfLongs(int[] shape, long[] values) => new(shape, ElementType.Int64, [], values, [], values.Length);
+
+    public static Tensor OfBools(int[] shape, bool[] values) => new(shape, ElementType.Bool, [], [], values, values.Length);
+
+    public static Tensor Scalar(float value) => new([], [value]);
 
     public static long ElementCount(ReadOnlySpan<int> shape)
     {
@@ -33,5 +72,60 @@ public sealed class Tensor
         return count;
     }
 
-    public override string ToString() => $"[{string.Join(", ", Shape)}]";
+    /// <summary>The elements as int64 (int64 tensors as they are; float and bool converted), for shape and index inputs.</summary>
+    public long[] AsLongs() => Type switch
+    {
+        ElementType.Int64 => Longs,
+        ElementType.Float32 => [.. Data.Select(v => (long)v)],
+        _ => [.. Bools.Select(b => b ? 1L : 0L)],
+    };
+
+    /// <summary>The same elements under another shape of the same size.</summary>
+    public Tensor Reshaped(int[] shape) => new(shape, Type, Data, Longs, Bools, Length);
+
+    /// <summary>A tensor of this one's type from element indices into it (the workhorse of every data-movement op).</summary>
+    public Tensor Gather(int[] shape, int[] indices) => Type switch
+    {
+        ElementType.Float32 => new Tensor(shape, Pick(Data, indices)),
+        ElementType.Int64 => OfLongs(shape, Pick(Longs, indices)),
+        _ => OfBools(shape, Pick(Bools, indices)),
+    };
+
+    /// <summary>A tensor of this type made of runs copied from sources in order (used by Concat).</summary>
+    internal static Tensor Join(ElementType type, int[] shape, IReadOnlyList<(Tensor Source, int Offset, int Count)> blocks)
+    {
+        var length = (int)ElementCount(shape);
+        return type switch
+        {
+            ElementType.Float32 => new Tensor(shape, Copy(blocks, t => t.Data, length)),
+            ElementType.Int64 => OfLongs(shape, Copy(blocks, t => t.Longs, length)),
+            _ => OfBools(shape, Copy(blocks, t => t.Bools, length)),
+        };
+    }
+
+    private static T[] Copy<T>(IReadOnlyList<(Tensor Source, int Offset, int Count)> blocks, Func<Tensor, T[]> of, int length)
+    {
+        var values = new T[length];
+        var at = 0;
+        foreach (var (source, offset, count) in blocks)
+        {
+            Array.Copy(of(source), offset, values, at, count);
+            at += count;
+        }
+
+        return values;
+    }
+
+    private static T[] Pick<T>(T[] source, int[] indices)
+    {
+        var values = new T[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            values[i] = source[indices[i]];
+        }
+
+        return values;
+    }
+
+    public override string ToString() => $"{Type} [{string.Join(", ", Shape)}]";
 }

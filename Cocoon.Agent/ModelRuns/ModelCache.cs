@@ -15,12 +15,12 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
 {
     private const int InMemory = 2;
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly LinkedList<(string Digest, OnnxRowModel Model)> _loaded = new();
+    private readonly LinkedList<(string Digest, OnnxModel Model)> _loaded = new();
 
     /// <summary>Times a sealed model was downloaded (the rest came from the disk cache).</summary>
     public int Downloads { get; private set; }
 
-    public async Task<OnnxRowModel> GetAsync(Guid leaseId, ModelRunSpec spec, CancellationToken cancellationToken)
+    public async Task<OnnxModel> GetAsync(Guid leaseId, ModelRunSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         await _lock.WaitAsync(cancellationToken);
@@ -41,7 +41,7 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
 
                 using var plain = new MemoryStream();
                 await SealedEnvelope.OpenPayloadAsync(header, fileKey, sealedModel, plain, cancellationToken);
-                var model = OnnxRowModel.Load(plain.GetBuffer().AsSpan(0, (int)plain.Length));
+                var model = OnnxModel.Load(plain.GetBuffer().AsSpan(0, (int)plain.Length));
                 CryptographicOperations.ZeroMemory(plain.GetBuffer());
                 _loaded.AddFirst((spec.ModelDigest, model));
                 while (_loaded.Count > InMemory)

@@ -2,7 +2,7 @@ using Cocoon.Agent.Inference;
 
 namespace Cocoon.Agent.Tests.Inference;
 
-public sealed class OnnxRowModelTests
+public sealed class OnnxModelTests
 {
     [Theory]
     [InlineData(1)]
@@ -11,7 +11,7 @@ public sealed class OnnxRowModelTests
     public void An_mlp_matches_the_plain_reference(int rows)
     {
         var (bytes, reference) = OnnxBuilder.Mlp(inputs: 5, hidden: 11, outputs: 3, seed: 42);
-        var model = OnnxRowModel.Load(bytes);
+        var model = OnnxModel.Load(bytes);
         var x = Enumerable.Range(0, rows * 5).Select(i => (float)Math.Sin(i)).ToArray();
 
         var y = model.Run(new Dictionary<string, Tensor> { ["x"] = new([rows, 5], x) }, out var flops)["y"];
@@ -26,7 +26,7 @@ public sealed class OnnxRowModelTests
     [Fact]
     public void Broadcasting_softmax_and_gemm_with_transposed_operands_follow_onnx()
     {
-        var model = OnnxRowModel.Load(new OnnxBuilder()
+        var model = OnnxModel.Load(new OnnxBuilder()
             .Input("x", "n", 2, 3).Output("y", "n", 2, 3).Output("g", 3, 3)
             .Initializer("row", [1, 3], [1, 2, 3])
             .Initializer("a", [2, 3], [1, 2, 3, 4, 5, 6])
@@ -60,7 +60,7 @@ public sealed class OnnxRowModelTests
             .Node("Conv", ["x"], "a").Node("Relu", ["a"], "b").Node("LSTM", ["b"], "y")
             .Build();
 
-        var error = Assert.Throws<ModelException>(() => OnnxRowModel.Load(bytes));
+        var error = Assert.Throws<ModelException>(() => OnnxModel.Load(bytes));
 
         Assert.Contains("Conv (node 'conv_0')", error.Message, StringComparison.Ordinal);
         Assert.Contains("LSTM (node 'lstm_2')", error.Message, StringComparison.Ordinal);
@@ -73,19 +73,19 @@ public sealed class OnnxRowModelTests
     {
         var cyclic = new OnnxBuilder().Input("x", 1).Output("y", 1)
             .Node("Add", ["x", "b"], "a").Node("Relu", ["a"], "b").Node("Identity", ["b"], "y").Build();
-        Assert.Contains("cycle", Assert.Throws<ModelException>(() => OnnxRowModel.Load(cyclic)).Message, StringComparison.Ordinal);
+        Assert.Contains("cycle", Assert.Throws<ModelException>(() => OnnxModel.Load(cyclic)).Message, StringComparison.Ordinal);
 
         var missing = new OnnxBuilder().Input("x", 1, 2).Output("y", 1, 3).Node("MatMul", ["x", "w"], "y").Build();
-        Assert.Contains("reads 'w'", Assert.Throws<ModelException>(() => OnnxRowModel.Load(missing)).Message, StringComparison.Ordinal);
+        Assert.Contains("reads 'w'", Assert.Throws<ModelException>(() => OnnxModel.Load(missing)).Message, StringComparison.Ordinal);
 
         var badInitializer = new OnnxBuilder().Input("x", 1, 2).Output("y", 1, 3).Initializer("w", [2, 3], [1, 2, 3]).Node("MatMul", ["x", "w"], "y").Build();
-        Assert.Contains("needs 24", Assert.Throws<ModelException>(() => OnnxRowModel.Load(badInitializer)).Message, StringComparison.Ordinal);
+        Assert.Contains("needs 24", Assert.Throws<ModelException>(() => OnnxModel.Load(badInitializer)).Message, StringComparison.Ordinal);
 
         var (mlp, _) = OnnxBuilder.Mlp(3, 4, 2, seed: 1);
-        Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxRowModel.Load(mlp.AsSpan(0, mlp.Length / 2))).Message, StringComparison.Ordinal);
-        Assert.Throws<ModelException>(() => OnnxRowModel.Load("this is not protobuf at all"u8));
+        Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxModel.Load(mlp.AsSpan(0, mlp.Length / 2))).Message, StringComparison.Ordinal);
+        Assert.Throws<ModelException>(() => OnnxModel.Load("this is not protobuf at all"u8));
 
-        var model = OnnxRowModel.Load(mlp);
+        var model = OnnxModel.Load(mlp);
         var shape = Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor> { ["x"] = new([2, 5], new float[10]) }));
         Assert.Contains("do not fit", shape.Message, StringComparison.Ordinal);
         Assert.Contains("'x'", Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor>())).Message, StringComparison.Ordinal);
@@ -106,7 +106,7 @@ public sealed class OnnxRowModelTests
 
             try
             {
-                var model = OnnxRowModel.Load(bytes.AsSpan(0, random.Next(bytes.Length / 2, bytes.Length + 1)));
+                var model = OnnxModel.Load(bytes.AsSpan(0, random.Next(bytes.Length / 2, bytes.Length + 1)));
                 model.Run(new Dictionary<string, Tensor> { [model.Inputs[0]] = new([3, 4], new float[12]) });
             }
             catch (ModelException)

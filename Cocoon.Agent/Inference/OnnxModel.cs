@@ -1,0 +1,207 @@
+using Cocoon.Agent.Inference.Operators;
+using Google.Protobuf;
+using Onnx;
+
+namespace Cocoon.Agent.Inference;
+
+/// <summary>
+/// An ONNX model loaded for inference: parsed (OnnxSharp's generated protobuf types), checked once
+/// (every operator supported, every value defined, no cycles, initializers readable) and evaluated
+/// node by node on the CPU. Operators follow the ONNX specification for opsets 9 to 21, including the
+/// attributes that became inputs across those opsets.
+/// </summary>
+public sealed class OnnxModel
+{
+    /// <summary>Lowest and highest default-domain opset this engine reads.</summary>
+    public const long MinOpset = 9;
+
+    public const long MaxOpset = 21;
+
+    private static readonly Dictionary<string, Func<OpContext, Tensor[]>> Operators = Build();
+
+    private readonly List<NodeProto> _order;
+    private readonly Dictionary<string, Tensor> _initializers;
+    private readonly long _opset;
+
+    private OnnxModel(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset)
+    {
+        _order = order;
+        _initializers = initializers;
+        Inputs = inputs;
+        Outputs = outputs;
+        _opset = opset;
+    }
+
+    /// <summary>Operators this engine runs.</summary>
+    public static IReadOnlyCollection<string> SupportedOperators => Operators.Keys;
+
+    /// <summary>Graph inputs that are not initializers: what the caller feeds, by name.</summary>
+    public IReadOnlyList<string> Inputs { get; }
+
+    /// <summary>Graph outputs, by name.</summary>
+    public IReadOnlyList<string> Outputs { get; }
+
+    /// <exception cref="ModelException">The bytes are not an ONNX model this engine can run; nothing was run.</exception>
+    public static OnnxModel Load(ReadOnlySpan<byte> bytes)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new ModelException($"The model is not a valid ONNX file ({ex.Message}).");
+        }
+
+        var graph = model.Graph ?? throw new ModelException("The ONNX file holds no graph.");
+        if (graph.Node.Count == 0)
+        {
+            throw new ModelException("The ONNX graph has no nodes.");
+        }
+
+        var opset = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(0).Max();
+        if (opset is < MinOpset or > MaxOpset)
+        {
+            throw new ModelException($"The model imports opset {opset}; this agent runs opsets {MinOpset} to {MaxOpset}. Re-export it with one of those.");
+        }
+
+        var unsupported = graph.Node
+            .Where(n => n.Domain is not ("" or "ai.onnx") || !Operators.ContainsKey(n.OpType))
+            .Select(n => $"{(n.Domain is "" or "ai.onnx" ? "" : n.Domain + ".")}{n.OpType} (node '{NodeName(n)}')")
+            .ToList();
+        if (unsupported.Count > 0)
+        {
+            throw new ModelException($"The model uses operators this agent cannot run (opset {opset}): {string.Join(", ", unsupported)}.");
+        }
+
+        var initializers = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var t in graph.Initializer)
+        {
+            try
+            {
+                initializers[t.Name] = Initializers.Read(t);
+            }
+            catch (ModelException ex)
+            {
+                throw new ModelException($"Initializer '{t.Name}': {ex.Message}");
+            }
+        }
+
+        var inputs = graph.Input.Select(i => i.Name).Where(n => !initializers.ContainsKey(n)).ToList();
+        var outputs = graph.Output.Select(o => o.Name).ToList();
+        if (inputs.Count == 0 || outputs.Count == 0)
+        {
+            throw new ModelException("The ONNX graph must have at least one input (not an initializer) and one output.");
+        }
+
+        return new OnnxModel(TopologicalOrder(graph, initializers.Keys.Concat(inputs)), initializers, inputs, outputs, opset);
+    }
+
+    /// <summary>Runs the graph on <paramref name="feeds"/> (one tensor per input) and returns the outputs by name.</summary>
+    /// <exception cref="ModelException">A missing input or shapes that do not fit the graph.</exception>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds) => Run(feeds, out _);
+
+    /// <summary>Runs the graph and counts its floating-point operations (2·M·K·N per product, one per output element otherwise).</summary>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, out long flops)
+    {
+        ArgumentNullException.ThrowIfNull(feeds);
+        flops = 0;
+        var values = new Dictionary<string, Tensor>(_initializers, StringComparer.Ordinal);
+        foreach (var name in Inputs)
+        {
+            values[name] = feeds.TryGetValue(name, out var t) ? t : throw new ModelException($"The model needs an input named '{name}' and none was given.");
+        }
+
+        foreach (var node in _order)
+        {
+            var args = node.Input.Select(n => n.Length == 0 ? null : values[n]).ToArray();
+            Tensor[] results;
+            try
+            {
+                results = Operators[node.OpType](new OpContext(node, args, _opset));
+            }
+            catch (ModelException ex)
+            {
+                throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {ex.Message}");
+            }
+            catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException)
+            {
+                throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): the inputs do not fit the operator ({ex.Message}).");
+            }
+
+            for (var i = 0; i < node.Output.Count && i < results.Length; i++)
+            {
+                if (node.Output[i].Length > 0)
+                {
+                    values[node.Output[i]] = results[i];
+                }
+            }
+
+            flops += node.OpType is "MatMul" or "Gemm" && results.Length > 0
+                ? Linear.Flops(results[0], InnerSize(node, args))
+                : results.Sum(r => (long)r.Length);
+        }
+
+        return Outputs.ToDictionary(n => n, n => values[n], StringComparer.Ordinal);
+    }
+
+    private static int InnerSize(NodeProto node, Tensor?[] args) =>
+        node.OpType == "Gemm" && node.Attribute.Any(a => a.Name == "transA" && a.I == 1) ? args[0]!.Shape[0] : args[0]!.Shape[^1];
+
+    private static Dictionary<string, Func<OpContext, Tensor[]>> Build()
+    {
+        var ops = new Dictionary<string, Func<OpContext, Tensor[]>>(StringComparer.Ordinal);
+        Elementwise.Register(ops);
+        Shapes.Register(ops);
+        Reductions.Register(ops);
+        Linear.Register(ops);
+        Normalization.Register(ops);
+        return ops;
+    }
+
+    private static string NodeName(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output.FirstOrDefault() ?? "?";
+
+    /// <summary>Kahn's algorithm: a node runs once all its inputs exist; a node left over is on a cycle or reads an undefined value.</summary>
+    private static List<NodeProto> TopologicalOrder(GraphProto graph, IEnumerable<string> available)
+    {
+        var defined = new HashSet<string>(available, StringComparer.Ordinal);
+        var remaining = graph.Node.ToList();
+        var order = new List<NodeProto>(remaining.Count);
+        while (remaining.Count > 0)
+        {
+            var ready = remaining.Where(n => n.Input.All(i => i.Length == 0 || defined.Contains(i))).ToList();
+            if (ready.Count == 0)
+            {
+                var stuck = remaining[0];
+                var missing = stuck.Input.First(i => i.Length > 0 && !defined.Contains(i));
+                var produced = graph.Node.Any(n => n.Output.Contains(missing));
+                throw new ModelException(produced
+                    ? $"The ONNX graph has a cycle through node '{NodeName(stuck)}'."
+                    : $"Node '{NodeName(stuck)}' reads '{missing}', which no input, initializer or node defines.");
+            }
+
+            foreach (var node in ready)
+            {
+                if (node.Output.Count == 0)
+                {
+                    throw new ModelException($"Node '{NodeName(node)}' has no output.");
+                }
+
+                order.Add(node);
+                remaining.Remove(node);
+                defined.UnionWith(node.Output.Where(o => o.Length > 0));
+            }
+        }
+
+        foreach (var output in graph.Output)
+        {
+            if (!defined.Contains(output.Name))
+            {
+                throw new ModelException($"Graph output '{output.Name}' is never computed.");
+            }
+        }
+
+        return order;
+    }
+}

@@ -1,0 +1,53 @@
+using Onnx;
+
+namespace Cocoon.Agent.Inference;
+
+/// <summary>One node as an operator sees it: its attributes, its inputs (absent ones null) and the model's opset.</summary>
+public sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset)
+{
+    public NodeProto Node { get; } = node;
+
+    public long Opset { get; } = opset;
+
+    public int InputCount => inputs.Length;
+
+    /// <summary>Outputs the node names (trailing optional ones may be absent).</summary>
+    public int OutputCount => Node.Output.Count;
+
+    /// <summary>Input <paramref name="index"/>; throws when the node does not give it.</summary>
+    public Tensor Input(int index) => Optional(index) ?? throw new ModelException($"input {index} is missing.");
+
+    /// <summary>Input <paramref name="index"/>, or null when absent (past the end or named "").</summary>
+    public Tensor? Optional(int index) => index < inputs.Length ? inputs[index] : null;
+
+    public long GetInt(string name, long fallback) => Attribute(name)?.I ?? fallback;
+
+    public float GetFloat(string name, float fallback) => Attribute(name)?.F ?? fallback;
+
+    public string GetString(string name, string fallback) => Attribute(name) is { } a ? a.S.ToStringUtf8() : fallback;
+
+    public long[]? GetInts(string name) => Attribute(name) is { } a ? [.. a.Ints] : null;
+
+    public float[]? GetFloats(string name) => Attribute(name) is { } a ? [.. a.Floats] : null;
+
+    public AttributeProto? Attribute(string name) => Node.Attribute.FirstOrDefault(a => a.Name == name);
+
+    /// <summary>
+    /// A list that moved from an attribute to an input across opsets (axes, split, pads…): the input
+    /// at <paramref name="inputIndex"/> from <paramref name="sinceOpset"/> on, the attribute before.
+    /// </summary>
+    public long[]? AttributeOrInput(string name, int inputIndex, long sinceOpset) =>
+        Opset >= sinceOpset ? Optional(inputIndex)?.AsLongs() : GetInts(name);
+
+    /// <summary>An axis counted from the end when negative, checked against <paramref name="rank"/>.</summary>
+    public static int Axis(long axis, int rank)
+    {
+        var resolved = axis < 0 ? axis + rank : axis;
+        if (resolved < 0 || resolved >= Math.Max(rank, 1))
+        {
+            throw new ModelException($"axis {axis} is out of range for rank {rank}.");
+        }
+
+        return (int)resolved;
+    }
+}

@@ -1,0 +1,88 @@
+namespace Cocoon.Agent.Inference.Operators;
+
+/// <summary>NumPy broadcasting: shapes align at the right, and a dimension of 1 stretches to the other.</summary>
+internal static class Broadcasting
+{
+    public static int[] Shape(params int[][] shapes)
+    {
+        var rank = shapes.Max(s => s.Length);
+        var result = new int[rank];
+        for (var d = 0; d < rank; d++)
+        {
+            var size = 1;
+            foreach (var shape in shapes)
+            {
+                var dim = d - (rank - shape.Length) >= 0 ? shape[d - (rank - shape.Length)] : 1;
+                if (dim != 1 && size != 1 && dim != size)
+                {
+                    throw new ModelException($"shapes {string.Join(" and ", shapes.Select(s => $"[{string.Join(", ", s)}]"))} do not broadcast.");
+                }
+
+                size = dim == 1 ? size : dim;
+            }
+
+            result[d] = size;
+        }
+
+        return result;
+    }
+
+    /// <summary>For every element of <paramref name="to"/>, the index of the element of a tensor shaped <paramref name="from"/> it reads.</summary>
+    public static int[] Indices(int[] from, int[] to)
+    {
+        var rank = to.Length;
+        var strides = new long[rank];
+        long stride = 1;
+        for (var d = from.Length - 1; d >= 0; d--)
+        {
+            strides[d + (rank - from.Length)] = from[d] == 1 ? 0 : stride;
+            stride *= from[d];
+        }
+
+        var count = (int)Tensor.ElementCount(to);
+        var indices = new int[count];
+        var index = new int[rank];
+        long at = 0;
+        for (var i = 0; i < count; i++)
+        {
+            indices[i] = (int)at;
+            for (var d = rank - 1; d >= 0; d--)
+            {
+                at += strides[d];
+                if (++index[d] < to[d])
+                {
+                    break;
+                }
+
+                at -= strides[d] * to[d];
+                index[d] = 0;
+            }
+        }
+
+        return indices;
+    }
+
+    /// <summary>Applies <paramref name="op"/> to every broadcast pair.</summary>
+    public static TOut[] Zip<TA, TB, TOut>(TA[] a, int[] aShape, TB[] b, int[] bShape, int[] shape, Func<TA, TB, TOut> op)
+    {
+        var result = new TOut[(int)Tensor.ElementCount(shape)];
+        if (aShape.AsSpan().SequenceEqual(shape) && bShape.AsSpan().SequenceEqual(shape))
+        {
+            for (var i = 0; i < result.Length; i++)
+            {
+                result[i] = op(a[i], b[i]);
+            }
+
+            return result;
+        }
+
+        var ia = Indices(aShape, shape);
+        var ib = Indices(bShape, shape);
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = op(a[ia[i]], b[ib[i]]);
+        }
+
+        return result;
+    }
+}

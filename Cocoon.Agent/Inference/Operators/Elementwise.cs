@@ -1,0 +1,228 @@
+using System.Numerics.Tensors;
+
+namespace Cocoon.Agent.Inference.Operators;
+
+/// <summary>Element-wise operators: activations, arithmetic with broadcasting, comparisons, Where, Cast, Clip.</summary>
+internal static class Elementwise
+{
+    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    {
+        Unary(ops, "Relu", (x, y) => TensorPrimitives.Max(x, 0f, y));
+        Unary(ops, "Sigmoid", (x, y) => TensorPrimitives.Sigmoid(x, y));
+        Unary(ops, "Tanh", (x, y) => TensorPrimitives.Tanh(x, y));
+        Unary(ops, "Exp", (x, y) => TensorPrimitives.Exp(x, y));
+        Unary(ops, "Log", (x, y) => TensorPrimitives.Log(x, y));
+        Unary(ops, "Neg", (x, y) => TensorPrimitives.Negate(x, y));
+        Unary(ops, "Abs", (x, y) => TensorPrimitives.Abs(x, y));
+        Unary(ops, "Sqrt", (x, y) => TensorPrimitives.Sqrt(x, y));
+        Unary(ops, "Reciprocal", (x, y) => TensorPrimitives.Reciprocal(x, y));
+        Unary(ops, "Erf", (x, y) => Each(x, y, Erf));
+        ops["LeakyRelu"] = c => Map(c, c.GetFloat("alpha", 0.01f), static (v, a) => v >= 0 ? v : a * v);
+        ops["Elu"] = c => Map(c, c.GetFloat("alpha", 1f), static (v, a) => v >= 0 ? v : a * (MathF.Exp(v) - 1));
+        ops["HardSigmoid"] = c =>
+        {
+            var (alpha, beta) = (c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f));
+            return Map(c, 0f, (v, _) => Math.Clamp((alpha * v) + beta, 0f, 1f));
+        };
+        ops["HardSwish"] = c => Map(c, 0f, static (v, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f));
+        ops["Gelu"] = c => c.GetString("approximate", "none") == "tanh"
+            ? Map(c, 0f, static (v, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
+            : Map(c, 0f, static (v, _) => 0.5f * v * (1f + Erf(v * 0.70710678118f)));
+        ops["Identity"] = c => [c.Input(0)];
+        ops["Dropout"] = c => c.OutputCount > 1 && c.Node.Output[1].Length > 0
+            ? [c.Input(0), Tensor.OfBools(c.Input(0).Shape, Enumerable.Repeat(true, c.Input(0).Length).ToArray())]
+            : [c.Input(0)];
+        ops["Not"] = c => [Tensor.OfBools(c.Input(0).Shape, [.. c.Input(0).Bools.Select(b => !b)])];
+
+        Arithmetic(ops, "Add", static (a, b) => a + b, static (a, b) => a + b);
+        Arithmetic(ops, "Sub", static (a, b) => a - b, static (a, b) => a - b);
+        Arithmetic(ops, "Mul", static (a, b) => a * b, static (a, b) => a * b);
+        Arithmetic(ops, "Div", static (a, b) => a / b, static (a, b) => b == 0 ? throw new ModelException("integer division by zero.") : a / b);
+        ops["Pow"] = c => [Float(c.Input(0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), MathF.Pow)];
+        Variadic(ops, "Min", MathF.Min, Math.Min);
+        Variadic(ops, "Max", MathF.Max, Math.Max);
+        Compare(ops, "Equal", static (a, b) => a == b, static (a, b) => a == b);
+        Compare(ops, "Less", static (a, b) => a < b, static (a, b) => a < b);
+        Compare(ops, "Greater", static (a, b) => a > b, static (a, b) => a > b);
+        ops["Where"] = Where;
+        ops["Cast"] = c => [Cast(c.Input(0), TargetType(c.GetInt("to", 1)))];
+        ops["Clip"] = Clip;
+    }
+
+    public static Tensor Cast(Tensor x, ElementType to) => (x.Type, to) switch
+    {
+        _ when x.Type == to => x,
+        (ElementType.Int64, ElementType.Float32) => new Tensor(x.Shape, [.. x.Longs.Select(v => (float)v)]),
+        (ElementType.Bool, ElementType.Float32) => new Tensor(x.Shape, [.. x.Bools.Select(v => v ? 1f : 0f)]),
+        (ElementType.Float32, ElementType.Int64) => Tensor.OfLongs(x.Shape, [.. x.Data.Select(v => (long)v)]),
+        (ElementType.Bool, ElementType.Int64) => Tensor.OfLongs(x.Shape, [.. x.Bools.Select(v => v ? 1L : 0L)]),
+        (ElementType.Float32, ElementType.Bool) => Tensor.OfBools(x.Shape, [.. x.Data.Select(v => v != 0)]),
+        _ => Tensor.OfBools(x.Shape, [.. x.Longs.Select(v => v != 0)]),
+    };
+
+    private static ElementType TargetType(long onnxType) => onnxType switch
+    {
+        1 => ElementType.Float32,
+        7 => ElementType.Int64,
+        9 => ElementType.Bool,
+        _ => throw new ModelException($"Cast to ONNX type {onnxType} is not supported (float32, int64 and bool are)."),
+    };
+
+    /// <summary>erf(x) to about 1e-7 (Abramowitz and Stegun 7.1.26), the accuracy float32 needs.</summary>
+    public static float Erf(float x)
+    {
+        var t = 1.0 / (1.0 + (0.3275911 * Math.Abs(x)));
+        var polynomial = ((((((((1.061405429 * t) - 1.453152027) * t) + 1.421413741) * t) - 0.284496736) * t) + 0.254829592) * t;
+        var y = 1.0 - (polynomial * Math.Exp(-x * (double)x));
+        return (float)(x >= 0 ? y : -y);
+    }
+
+    private static void Unary(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, Action<ReadOnlySpan<float>, Span<float>> op) =>
+        ops[name] = c =>
+        {
+            var x = FloatInput(c, 0);
+            var y = new float[x.Length];
+            op(x.Data, y);
+            return [new Tensor(x.Shape, y)];
+        };
+
+    private static Tensor[] Map(OpContext c, float parameter, Func<float, float, float> op)
+    {
+        var x = FloatInput(c, 0);
+        var y = new float[x.Length];
+        for (var i = 0; i < y.Length; i++)
+        {
+            y[i] = op(x.Data[i], parameter);
+        }
+
+        return [new Tensor(x.Shape, y)];
+    }
+
+    private static void Each(ReadOnlySpan<float> x, Span<float> y, Func<float, float> op)
+    {
+        for (var i = 0; i < x.Length; i++)
+        {
+            y[i] = op(x[i]);
+        }
+    }
+
+    private static Tensor FloatInput(OpContext c, int index)
+    {
+        var x = c.Input(index);
+        return x.Type == ElementType.Float32 ? x : throw new ModelException($"input {index} is {x.Type}; this operator takes float32.");
+    }
+
+    private static void Arithmetic(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, Func<float, float, float> floats, Func<long, long, long> longs) =>
+        ops[name] = c =>
+        {
+            var (a, b) = (c.Input(0), c.Input(1));
+            if (a.Type != b.Type)
+            {
+                throw new ModelException($"the inputs are {a.Type} and {b.Type}; they must be of one type.");
+            }
+
+            return a.Type switch
+            {
+                ElementType.Float32 => [SameShapeFast(a, b, name) ?? Float(a, b, floats)],
+                ElementType.Int64 => [Long(a, b, longs)],
+                _ => throw new ModelException("bool inputs are not supported."),
+            };
+        };
+
+    /// <summary>Same-shape float arithmetic through TensorPrimitives (vectorised); null when broadcasting is needed.</summary>
+    private static Tensor? SameShapeFast(Tensor a, Tensor b, string name)
+    {
+        if (!a.Shape.AsSpan().SequenceEqual(b.Shape))
+        {
+            return null;
+        }
+
+        var y = new float[a.Length];
+        switch (name)
+        {
+            case "Add": TensorPrimitives.Add(a.Data, b.Data, y); break;
+            case "Sub": TensorPrimitives.Subtract(a.Data, b.Data, y); break;
+            case "Mul": TensorPrimitives.Multiply(a.Data, b.Data, y); break;
+            default: TensorPrimitives.Divide(a.Data, b.Data, y); break;
+        }
+
+        return new Tensor(a.Shape, y);
+    }
+
+    public static Tensor Float(Tensor a, Tensor b, Func<float, float, float> op)
+    {
+        var shape = Broadcasting.Shape(a.Shape, b.Shape);
+        return new Tensor(shape, Broadcasting.Zip(a.Data, a.Shape, b.Data, b.Shape, shape, op));
+    }
+
+    private static Tensor Long(Tensor a, Tensor b, Func<long, long, long> op)
+    {
+        var shape = Broadcasting.Shape(a.Shape, b.Shape);
+        return Tensor.OfLongs(shape, Broadcasting.Zip(a.Longs, a.Shape, b.Longs, b.Shape, shape, op));
+    }
+
+    private static void Variadic(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, Func<float, float, float> floats, Func<long, long, long> longs) =>
+        ops[name] = c =>
+        {
+            var result = c.Input(0);
+            for (var i = 1; i < c.InputCount; i++)
+            {
+                var next = c.Input(i);
+                result = result.Type == ElementType.Int64 ? Long(result, next, longs) : Float(result, next, floats);
+            }
+
+            return [result];
+        };
+
+    private static void Compare(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, Func<float, float, bool> floats, Func<long, long, bool> longs) =>
+        ops[name] = c =>
+        {
+            var (a, b) = (c.Input(0), c.Input(1));
+            var shape = Broadcasting.Shape(a.Shape, b.Shape);
+            return a.Type switch
+            {
+                ElementType.Float32 => [Tensor.OfBools(shape, Broadcasting.Zip(a.Data, a.Shape, b.Data, b.Shape, shape, floats))],
+                ElementType.Int64 => [Tensor.OfBools(shape, Broadcasting.Zip(a.Longs, a.Shape, b.Longs, b.Shape, shape, longs))],
+                _ => [Tensor.OfBools(shape, Broadcasting.Zip(a.Bools, a.Shape, b.Bools, b.Shape, shape, static (p, q) => p == q))],
+            };
+        };
+
+    private static Tensor[] Where(OpContext c)
+    {
+        var (condition, x, y) = (c.Input(0), c.Input(1), c.Input(2));
+        var shape = Broadcasting.Shape(condition.Shape, x.Shape, y.Shape);
+        var ic = Broadcasting.Indices(condition.Shape, shape);
+        var ix = Broadcasting.Indices(x.Shape, shape);
+        var iy = Broadcasting.Indices(y.Shape, shape);
+        var count = ic.Length;
+        var pickX = x.Gather(shape, ix);
+        var pickY = y.Gather(shape, iy);
+        var take = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            take[i] = condition.Bools[ic[i]] ? i : count + i;
+        }
+
+        return [Tensor.Join(x.Type, [2, .. shape], [(pickX, 0, count), (pickY, 0, count)]).Gather(shape, take)];
+    }
+
+    private static Tensor[] Clip(OpContext c)
+    {
+        var x = FloatInput(c, 0);
+        float min, max;
+        if (c.Opset >= 11)
+        {
+            min = c.Optional(1) is { } lo ? lo.Data[0] : float.MinValue;
+            max = c.Optional(2) is { } hi ? hi.Data[0] : float.MaxValue;
+        }
+        else
+        {
+            (min, max) = (c.GetFloat("min", float.MinValue), c.GetFloat("max", float.MaxValue));
+        }
+
+        var y = new float[x.Length];
+        TensorPrimitives.Min(x.Data, max, y);
+        TensorPrimitives.Max(y, min, y);
+        return [new Tensor(x.Shape, y)];
+    }
+}

@@ -1,0 +1,83 @@
+namespace Cocoon.Agent.Inference.Operators;
+
+/// <summary>LayerNormalization and BatchNormalization (inference).</summary>
+internal static class Normalization
+{
+    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    {
+        ops["LayerNormalization"] = LayerNormalization;
+        ops["BatchNormalization"] = BatchNormalization;
+    }
+
+    private static Tensor[] LayerNormalization(OpContext c)
+    {
+        var x = c.Input(0);
+        var axis = OpContext.Axis(c.GetInt("axis", -1), x.Rank);
+        var epsilon = c.GetFloat("epsilon", 1e-5f);
+        var rows = (int)Tensor.ElementCount(x.Shape.AsSpan(0, axis));
+        var size = (int)Tensor.ElementCount(x.Shape.AsSpan(axis));
+        int[] normalized = x.Shape[axis..];
+        var scale = Stretch(c.Input(1), normalized);
+        var bias = c.Optional(2) is { } b ? Stretch(b, normalized) : new float[size];
+        var y = new float[x.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = x.Data.AsSpan(r * size, size);
+            double mean = 0;
+            foreach (var v in row)
+            {
+                mean += v;
+            }
+
+            mean /= size;
+            double variance = 0;
+            foreach (var v in row)
+            {
+                variance += (v - mean) * (v - mean);
+            }
+
+            var inverse = 1 / Math.Sqrt((variance / size) + epsilon);
+            for (var i = 0; i < size; i++)
+            {
+                y[(r * size) + i] = (float)((row[i] - mean) * inverse * scale[i]) + bias[i];
+            }
+        }
+
+        return [new Tensor(x.Shape, y)];
+    }
+
+    private static Tensor[] BatchNormalization(OpContext c)
+    {
+        var x = c.Input(0);
+        if (x.Rank < 2)
+        {
+            throw new ModelException($"BatchNormalization needs [N, C, …]; got {x}.");
+        }
+
+        if (c.GetInt("training_mode", 0) == 1)
+        {
+            throw new ModelException("training mode is not supported; export the model for inference.");
+        }
+
+        var epsilon = c.GetFloat("epsilon", 1e-5f);
+        var (scale, bias, mean, variance) = (c.Input(1).Data, c.Input(2).Data, c.Input(3).Data, c.Input(4).Data);
+        var channels = x.Shape[1];
+        if (scale.Length != channels || bias.Length != channels || mean.Length != channels || variance.Length != channels)
+        {
+            throw new ModelException($"scale, bias, mean and variance must have {channels} values each.");
+        }
+
+        var inner = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
+        var y = new float[x.Length];
+        for (var i = 0; i < x.Length; i++)
+        {
+            var ch = i / inner % channels;
+            y[i] = ((x.Data[i] - mean[ch]) / MathF.Sqrt(variance[ch] + epsilon) * scale[ch]) + bias[ch];
+        }
+
+        return [new Tensor(x.Shape, y)];
+    }
+
+    /// <summary>A scale or bias broadcast to the normalised shape, flattened.</summary>
+    private static float[] Stretch(Tensor t, int[] shape) => t.Gather(shape, Broadcasting.Indices(t.Shape, shape)).Data;
+}

@@ -1,0 +1,155 @@
+using System.Numerics.Tensors;
+
+namespace Cocoon.Agent.Inference.Operators;
+
+/// <summary>Reductions over axes, ArgMax, and the softmax family.</summary>
+internal static class Reductions
+{
+    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    {
+        ops["ReduceSum"] = c => [Reduce(c, 13, static (s, _) => s.Sum(), 0)];
+        ops["ReduceMean"] = c => [Reduce(c, 18, static (s, n) => n == 0 ? float.NaN : s.Sum() / n, 0)];
+        ops["ReduceMax"] = c => [Reduce(c, 18, static (s, _) => s.Length == 0 ? float.NegativeInfinity : s.Max(), float.NegativeInfinity)];
+        ops["ArgMax"] = ArgMax;
+        ops["Softmax"] = c => [Softmax(c, log: false)];
+        ops["LogSoftmax"] = c => [Softmax(c, log: true)];
+    }
+
+    /// <summary>Shape as (outer, axis, inner) around one axis.</summary>
+    public static (int Outer, int Axis, int Inner) Around(int[] shape, int axis) =>
+        ((int)Tensor.ElementCount(shape.AsSpan(0, axis)), shape[axis], (int)Tensor.ElementCount(shape.AsSpan(axis + 1)));
+
+    private static Tensor Reduce(OpContext c, long axesInputSince, Func<float[], int, float> reduce, float empty)
+    {
+        var x = c.Input(0);
+        if (x.Type != ElementType.Float32)
+        {
+            throw new ModelException($"input is {x.Type}; reductions take float32.");
+        }
+
+        var axesList = c.AttributeOrInput("axes", 1, axesInputSince);
+        var keep = c.GetInt("keepdims", 1) == 1;
+        if (axesList is { Length: 0 } || axesList is null)
+        {
+            if (c.GetInt("noop_with_empty_axes", 0) == 1)
+            {
+                return x;
+            }
+
+            axesList = [.. Enumerable.Range(0, x.Rank).Select(i => (long)i)];
+        }
+
+        var axes = axesList.Select(a => OpContext.Axis(a, x.Rank)).ToHashSet();
+        var keptShape = x.Shape.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray();
+        var groups = new List<float>[(int)Tensor.ElementCount(keptShape)];
+        for (var g = 0; g < groups.Length; g++)
+        {
+            groups[g] = [];
+        }
+
+        var index = new int[x.Rank];
+        for (var i = 0; i < x.Length; i++)
+        {
+            var target = 0;
+            for (var d = 0; d < x.Rank; d++)
+            {
+                target = (target * keptShape[d]) + (axes.Contains(d) ? 0 : index[d]);
+            }
+
+            groups[target].Add(x.Data[i]);
+            for (var d = x.Rank - 1; d >= 0 && ++index[d] == x.Shape[d]; d--)
+            {
+                index[d] = 0;
+            }
+        }
+
+        var values = groups.Select(g => g.Count == 0 ? empty : reduce([.. g], g.Count)).ToArray();
+        return new Tensor(keep ? keptShape : [.. x.Shape.Where((_, i) => !axes.Contains(i))], values);
+    }
+
+    private static Tensor[] ArgMax(OpContext c)
+    {
+        var x = c.Input(0);
+        var axis = OpContext.Axis(c.GetInt("axis", 0), x.Rank);
+        var last = c.GetInt("select_last_index", 0) == 1;
+        var (outer, size, inner) = Around(x.Shape, axis);
+        var result = new long[outer * inner];
+        for (var o = 0; o < outer; o++)
+        {
+            for (var i = 0; i < inner; i++)
+            {
+                var best = 0;
+                for (var k = 1; k < size; k++)
+                {
+                    var v = x.Data[(((o * size) + k) * inner) + i];
+                    var b = x.Data[(((o * size) + best) * inner) + i];
+                    if (v > b || (last && v == b))
+                    {
+                        best = k;
+                    }
+                }
+
+                result[(o * inner) + i] = best;
+            }
+        }
+
+        var shape = c.GetInt("keepdims", 1) == 1 ? x.Shape.Select((d, i) => i == axis ? 1 : d).ToArray() : [.. x.Shape.Where((_, i) => i != axis)];
+        return [Tensor.OfLongs(shape, result)];
+    }
+
+    /// <summary>
+    /// Opset 13 and later: over one axis (default -1). Before 13: the input is seen as 2-D, split at
+    /// the axis (default 1), and each row of that view is normalised.
+    /// </summary>
+    private static Tensor Softmax(OpContext c, bool log)
+    {
+        var x = c.Input(0);
+        var axis = OpContext.Axis(c.GetInt("axis", c.Opset >= 13 ? -1 : 1), x.Rank);
+        var (outer, size, inner) = c.Opset >= 13
+            ? Around(x.Shape, axis)
+            : ((int)Tensor.ElementCount(x.Shape.AsSpan(0, axis)), (int)Tensor.ElementCount(x.Shape.AsSpan(axis)), 1);
+        if (size == 0 || x.Length == 0)
+        {
+            return x;
+        }
+
+        var y = new float[x.Length];
+        var row = new float[size];
+        var output = new float[size];
+        for (var o = 0; o < outer; o++)
+        {
+            for (var i = 0; i < inner; i++)
+            {
+                for (var k = 0; k < size; k++)
+                {
+                    row[k] = x.Data[(((o * size) + k) * inner) + i];
+                }
+
+                if (log)
+                {
+                    var max = TensorPrimitives.Max<float>(row);
+                    TensorPrimitives.Subtract(row, max, output);
+                    TensorPrimitives.Subtract(output, MathF.Log(TensorPrimitives.SumOfMagnitudes(Exp(output))), output);
+                }
+                else
+                {
+                    TensorPrimitives.SoftMax(row, output);
+                }
+
+                for (var k = 0; k < size; k++)
+                {
+                    y[(((o * size) + k) * inner) + i] = output[k];
+                }
+            }
+        }
+
+        return new Tensor(x.Shape, y);
+    }
+
+    private static float[] Exp(float[] values)
+    {
+        var e = new float[values.Length];
+        TensorPrimitives.Exp(values, e);
+        return e;
+    }
+}

@@ -1,0 +1,341 @@
+using Onnx;
+
+namespace Cocoon.Agent.Inference.Operators;
+
+/// <summary>Operators that move data or compute shapes: every one builds an index map and gathers.</summary>
+internal static class Shapes
+{
+    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    {
+        ops["Reshape"] = Reshape;
+        ops["Flatten"] = c =>
+        {
+            var x = c.Input(0);
+            var axis = c.GetInt("axis", 1);
+            var split = axis < 0 ? axis + x.Rank : axis;
+            if (split < 0 || split > x.Rank)
+            {
+                throw new ModelException($"axis {axis} is out of range for rank {x.Rank}.");
+            }
+
+            return [x.Reshaped([(int)Tensor.ElementCount(x.Shape.AsSpan(0, (int)split)), (int)Tensor.ElementCount(x.Shape.AsSpan((int)split))])];
+        };
+        ops["Transpose"] = c =>
+        {
+            var x = c.Input(0);
+            var perm = c.GetInts("perm")?.Select(p => OpContext.Axis(p, x.Rank)).ToArray() ?? [.. Enumerable.Range(0, x.Rank).Reverse()];
+            if (perm.Length != x.Rank || perm.Distinct().Count() != x.Rank)
+            {
+                throw new ModelException($"perm [{string.Join(", ", perm)}] is not a permutation of {x.Rank} axes.");
+            }
+
+            return [Transpose(x, perm)];
+        };
+        ops["Concat"] = Concat;
+        ops["Split"] = Split;
+        ops["Slice"] = Slice;
+        ops["Gather"] = Gather;
+        ops["Unsqueeze"] = c =>
+        {
+            var x = c.Input(0);
+            var axes = c.AttributeOrInput("axes", 1, 13) ?? throw new ModelException("Unsqueeze needs axes.");
+            var rank = x.Rank + axes.Length;
+            var resolved = axes.Select(a => OpContext.Axis(a, rank)).ToHashSet();
+            var shape = new List<int>();
+            var next = 0;
+            for (var d = 0; d < rank; d++)
+            {
+                shape.Add(resolved.Contains(d) ? 1 : x.Shape[next++]);
+            }
+
+            return [x.Reshaped([.. shape])];
+        };
+        ops["Squeeze"] = c =>
+        {
+            var x = c.Input(0);
+            var axes = c.AttributeOrInput("axes", 1, 13)?.Select(a => OpContext.Axis(a, x.Rank)).ToHashSet();
+            if (axes is not null && axes.Any(a => x.Shape[a] != 1))
+            {
+                throw new ModelException($"cannot squeeze axes of size other than 1 from {x}.");
+            }
+
+            return [x.Reshaped([.. x.Shape.Where((d, i) => axes is null ? d != 1 : !axes.Contains(i))])];
+        };
+        ops["Shape"] = c =>
+        {
+            var shape = c.Input(0).Shape;
+            var start = (int)Math.Clamp(c.GetInt("start", 0) < 0 ? c.GetInt("start", 0) + shape.Length : c.GetInt("start", 0), 0, shape.Length);
+            var end = (int)Math.Clamp(c.Attribute("end") is null ? shape.Length : c.GetInt("end", 0) < 0 ? c.GetInt("end", 0) + shape.Length : c.GetInt("end", 0), start, shape.Length);
+            return [Tensor.OfLongs([end - start], [.. shape[start..end].Select(d => (long)d)])];
+        };
+        ops["Constant"] = c => [Constant(c)];
+        ops["ConstantOfShape"] = c =>
+        {
+            var shape = ToShape(c.Input(0).AsLongs());
+            var value = c.Attribute("value") is { } v ? Initializers.Read(v.T) : Tensor.Scalar(0f);
+            return [value.Gather(shape, new int[(int)Tensor.ElementCount(shape)])];
+        };
+        ops["Expand"] = c =>
+        {
+            var x = c.Input(0);
+            var shape = Broadcasting.Shape(x.Shape, ToShape(c.Input(1).AsLongs()));
+            return [x.Gather(shape, Broadcasting.Indices(x.Shape, shape))];
+        };
+        ops["Tile"] = c =>
+        {
+            var x = c.Input(0);
+            var repeats = c.Input(1).AsLongs();
+            if (repeats.Length != x.Rank || repeats.Any(r => r < 0))
+            {
+                throw new ModelException($"Tile needs {x.Rank} non-negative repeats; got [{string.Join(", ", repeats)}].");
+            }
+
+            var shape = x.Shape.Select((d, i) => d * (int)repeats[i]).ToArray();
+            return [x.Gather(shape, Map(shape, index => Offset(x.Shape, index.Select((v, d) => v % x.Shape[d]).ToArray())))];
+        };
+    }
+
+    public static int[] ToShape(long[] dims) =>
+        dims.Any(d => d < 0 || d > int.MaxValue) ? throw new ModelException($"[{string.Join(", ", dims)}] is not a shape.") : [.. dims.Select(d => (int)d)];
+
+    public static Tensor Transpose(Tensor x, int[] perm)
+    {
+        var shape = perm.Select(p => x.Shape[p]).ToArray();
+        return x.Gather(shape, Map(shape, index =>
+        {
+            var source = new int[x.Rank];
+            for (var d = 0; d < perm.Length; d++)
+            {
+                source[perm[d]] = index[d];
+            }
+
+            return Offset(x.Shape, source);
+        }));
+    }
+
+    /// <summary>Row-major offset of <paramref name="index"/> in <paramref name="shape"/>.</summary>
+    public static int Offset(int[] shape, int[] index)
+    {
+        var offset = 0;
+        for (var d = 0; d < shape.Length; d++)
+        {
+            offset = (offset * shape[d]) + index[d];
+        }
+
+        return offset;
+    }
+
+    /// <summary>Calls <paramref name="source"/> for every index of <paramref name="shape"/> in row-major order.</summary>
+    public static int[] Map(int[] shape, Func<int[], int> source)
+    {
+        var count = (int)Tensor.ElementCount(shape);
+        var result = new int[count];
+        var index = new int[shape.Length];
+        for (var i = 0; i < count; i++)
+        {
+            result[i] = source(index);
+            for (var d = shape.Length - 1; d >= 0 && ++index[d] == shape[d]; d--)
+            {
+                index[d] = 0;
+            }
+        }
+
+        return result;
+    }
+
+    private static Tensor[] Reshape(OpContext c)
+    {
+        var x = c.Input(0);
+        var requested = c.Input(1).AsLongs();
+        var allowZero = c.GetInt("allowzero", 0) == 1;
+        var shape = new int[requested.Length];
+        var infer = -1;
+        for (var i = 0; i < requested.Length; i++)
+        {
+            switch (requested[i])
+            {
+                case 0 when !allowZero:
+                    shape[i] = i < x.Rank ? x.Shape[i] : throw new ModelException($"shape entry {i} copies a dimension {x} does not have.");
+                    break;
+                case -1 when infer < 0:
+                    infer = i;
+                    break;
+                case < 0:
+                    throw new ModelException($"shape [{string.Join(", ", requested)}] is not a valid Reshape target.");
+                default:
+                    shape[i] = (int)requested[i];
+                    break;
+            }
+        }
+
+        if (infer >= 0)
+        {
+            var known = Tensor.ElementCount(shape.Where((_, i) => i != infer).ToArray());
+            shape[infer] = known == 0 ? 0 : (int)(x.Length / known);
+        }
+
+        if (Tensor.ElementCount(shape) != x.Length)
+        {
+            throw new ModelException($"cannot reshape {x} to [{string.Join(", ", requested)}].");
+        }
+
+        return [x.Reshaped(shape)];
+    }
+
+    private static Tensor[] Concat(OpContext c)
+    {
+        var inputs = Enumerable.Range(0, c.InputCount).Select(c.Input).ToList();
+        var first = inputs[0];
+        var axis = OpContext.Axis(c.GetInt("axis", 0), first.Rank);
+        foreach (var t in inputs)
+        {
+            if (t.Rank != first.Rank || t.Type != first.Type || Enumerable.Range(0, t.Rank).Any(d => d != axis && t.Shape[d] != first.Shape[d]))
+            {
+                throw new ModelException($"cannot concatenate {first} and {t} along axis {axis}.");
+            }
+        }
+
+        var shape = (int[])first.Shape.Clone();
+        shape[axis] = inputs.Sum(t => t.Shape[axis]);
+        var outer = (int)Tensor.ElementCount(first.Shape.AsSpan(0, axis));
+        var blocks = new List<(Tensor, int, int)>();
+        for (var o = 0; o < outer; o++)
+        {
+            foreach (var t in inputs)
+            {
+                var block = (int)Tensor.ElementCount(t.Shape.AsSpan(axis));
+                blocks.Add((t, o * block, block));
+            }
+        }
+
+        return [Tensor.Join(first.Type, shape, blocks)];
+    }
+
+    private static Tensor[] Split(OpContext c)
+    {
+        var x = c.Input(0);
+        var axis = OpContext.Axis(c.GetInt("axis", 0), x.Rank);
+        var sizes = c.AttributeOrInput("split", 1, 13);
+        if (sizes is null)
+        {
+            var parts = c.Opset >= 18 && c.Attribute("num_outputs") is { } n ? (int)n.I : c.OutputCount;
+            var each = (x.Shape[axis] + parts - 1) / parts;
+            sizes = [.. Enumerable.Range(0, parts).Select(i => (long)Math.Max(0, Math.Min(each, x.Shape[axis] - (i * each))))];
+        }
+
+        if (sizes.Sum() != x.Shape[axis] || sizes.Any(s => s < 0))
+        {
+            throw new ModelException($"split sizes [{string.Join(", ", sizes)}] do not add up to dimension {axis} of {x}.");
+        }
+
+        var results = new Tensor[sizes.Length];
+        var start = 0;
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            var shape = (int[])x.Shape.Clone();
+            shape[axis] = (int)sizes[i];
+            var from = start;
+            results[i] = x.Gather(shape, Map(shape, index =>
+            {
+                var source = (int[])index.Clone();
+                source[axis] += from;
+                return Offset(x.Shape, source);
+            }));
+            start += (int)sizes[i];
+        }
+
+        return results;
+    }
+
+    private static Tensor[] Slice(OpContext c)
+    {
+        var x = c.Input(0);
+        long[] starts, ends;
+        long[]? axes, steps = null;
+        if (c.Opset >= 10)
+        {
+            (starts, ends) = (c.Input(1).AsLongs(), c.Input(2).AsLongs());
+            axes = c.Optional(3)?.AsLongs();
+            steps = c.Optional(4)?.AsLongs();
+        }
+        else
+        {
+            (starts, ends) = (c.GetInts("starts") ?? [], c.GetInts("ends") ?? []);
+            axes = c.GetInts("axes");
+        }
+
+        axes ??= [.. Enumerable.Range(0, starts.Length).Select(i => (long)i)];
+        steps ??= [.. Enumerable.Repeat(1L, starts.Length)];
+        if (ends.Length != starts.Length || axes.Length != starts.Length || steps.Length != starts.Length)
+        {
+            throw new ModelException("starts, ends, axes and steps must have one entry each per sliced axis.");
+        }
+
+        var begin = new int[x.Rank];
+        var stride = Enumerable.Repeat(1, x.Rank).ToArray();
+        var shape = (int[])x.Shape.Clone();
+        for (var i = 0; i < starts.Length; i++)
+        {
+            var axis = OpContext.Axis(axes[i], x.Rank);
+            var dim = x.Shape[axis];
+            var step = steps[i];
+            if (step == 0)
+            {
+                throw new ModelException("a slice step cannot be 0.");
+            }
+
+            long Clamp(long v, long lo, long hi) => Math.Clamp(v < 0 ? v + dim : v, lo, hi);
+            var (s, e) = step > 0 ? (Clamp(starts[i], 0, dim), Clamp(ends[i], 0, dim)) : (Clamp(starts[i], -1, dim - 1), Clamp(ends[i], -1, dim - 1));
+            begin[axis] = (int)s;
+            stride[axis] = (int)step;
+            shape[axis] = (int)Math.Max(0, step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step);
+        }
+
+        return [x.Gather(shape, Map(shape, index => Offset(x.Shape, [.. index.Select((v, d) => begin[d] + (v * stride[d]))])))];
+    }
+
+    private static Tensor[] Gather(OpContext c)
+    {
+        var x = c.Input(0);
+        var indices = c.Input(1);
+        var axis = OpContext.Axis(c.GetInt("axis", 0), x.Rank);
+        var positions = indices.AsLongs();
+        var dim = x.Shape[axis];
+        foreach (var p in positions)
+        {
+            if (p < -dim || p >= dim)
+            {
+                throw new ModelException($"index {p} is out of range for dimension {axis} of {x}.");
+            }
+        }
+
+        int[] shape = [.. x.Shape[..axis], .. indices.Shape, .. x.Shape[(axis + 1)..]];
+        var indexRank = indices.Rank;
+        return [x.Gather(shape, Map(shape, index =>
+        {
+            var flat = 0;
+            for (var d = 0; d < indexRank; d++)
+            {
+                flat = (flat * indices.Shape[d]) + index[axis + d];
+            }
+
+            var p = positions[flat];
+            int[] source = [.. index[..axis], (int)(p < 0 ? p + dim : p), .. index[(axis + indexRank)..]];
+            return Offset(x.Shape, source);
+        }))];
+    }
+
+    private static Tensor Constant(OpContext c)
+    {
+        var a = c.Node.Attribute.FirstOrDefault() ?? throw new ModelException("Constant has no value.");
+        return a.Name switch
+        {
+            "value" => Initializers.Read(a.T),
+            "value_float" => Tensor.Scalar(a.F),
+            "value_floats" => new Tensor([a.Floats.Count], [.. a.Floats]),
+            "value_int" => Tensor.OfLongs([], [a.I]),
+            "value_ints" => Tensor.OfLongs([a.Ints.Count], [.. a.Ints]),
+            _ => throw new ModelException($"Constant's {a.Name} attribute is not supported."),
+        };
+    }
+}
