@@ -9,15 +9,34 @@ internal sealed class OnnxBuilder(long opset = 17)
 {
     private readonly GraphProto _graph = new() { Name = "test" };
 
-    public OnnxBuilder Input(string name, params object[] dims)
-    {
-        _graph.Input.Add(ValueInfo(name, dims));
-        return this;
-    }
+    public OnnxBuilder Input(string name, params object[] dims) => Typed(name, 1, dims);
 
     public OnnxBuilder Output(string name, params object[] dims)
     {
-        _graph.Output.Add(ValueInfo(name, dims));
+        _graph.Output.Add(ValueInfo(name, 1, dims));
+        return this;
+    }
+
+    /// <summary>An input of ONNX element type <paramref name="elementType"/> (1 float, 7 int64, 9 bool).</summary>
+    public OnnxBuilder Typed(string name, int elementType, params object[] dims)
+    {
+        _graph.Input.Add(ValueInfo(name, elementType, dims));
+        return this;
+    }
+
+    /// <summary>An output whose type and shape are left to the runtime to infer.</summary>
+    public OnnxBuilder AnyOutput(string name)
+    {
+        _graph.Output.Add(new ValueInfoProto { Name = name });
+        return this;
+    }
+
+    public OnnxBuilder Longs(string name, int[] shape, long[] values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = 7 };
+        tensor.Dims.AddRange(shape.Select(d => (long)d));
+        tensor.Int64Data.AddRange(values);
+        _graph.Initializer.Add(tensor);
         return this;
     }
 
@@ -29,11 +48,14 @@ internal sealed class OnnxBuilder(long opset = 17)
         return this;
     }
 
-    public OnnxBuilder Node(string op, string[] inputs, string output, params (string Name, object Value)[] attributes)
+    public OnnxBuilder Node(string op, string[] inputs, string output, params (string Name, object Value)[] attributes) =>
+        Node(op, inputs, [output], attributes);
+
+    public OnnxBuilder Node(string op, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
     {
         var node = new NodeProto { OpType = op, Name = $"{op.ToLowerInvariant()}_{_graph.Node.Count}" };
         node.Input.AddRange(inputs);
-        node.Output.Add(output);
+        node.Output.AddRange(outputs);
         foreach (var (name, value) in attributes)
         {
             node.Attribute.Add(value switch
@@ -41,6 +63,9 @@ internal sealed class OnnxBuilder(long opset = 17)
                 long i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
                 int i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
                 float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
+                long[] ints => Ints(name, ints),
+                string text => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(text) },
+                TensorProto t => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t },
                 _ => throw new ArgumentException($"Attribute {name} has an unsupported type."),
             });
         }
@@ -56,7 +81,14 @@ internal sealed class OnnxBuilder(long opset = 17)
         return model.ToByteArray();
     }
 
-    private static ValueInfoProto ValueInfo(string name, object[] dims)
+    private static AttributeProto Ints(string name, long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    private static ValueInfoProto ValueInfo(string name, int elementType, object[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (var d in dims)
@@ -64,7 +96,7 @@ internal sealed class OnnxBuilder(long opset = 17)
             shape.Dim.Add(d is string symbol ? new TensorShapeProto.Types.Dimension { DimParam = symbol } : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(d, System.Globalization.CultureInfo.InvariantCulture) });
         }
 
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = 1, Shape = shape } } };
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elementType, Shape = shape } } };
     }
 
     /// <summary>

@@ -82,7 +82,11 @@ internal static class Elementwise
         {
             var x = FloatInput(c, 0);
             var y = new float[x.Length];
-            op(x.Data, y);
+            if (y.Length > 0)
+            {
+                op(x.Data, y);
+            }
+
             return [new Tensor(x.Shape, y)];
         };
 

@@ -1,0 +1,174 @@
+using Cocoon.Agent.Inference;
+
+namespace Cocoon.Agent.Tests.Inference;
+
+/// <summary>
+/// Every operator against ONNX Runtime 1.31.1, one-node models built here, on random values and on
+/// shapes chosen to hit broadcasting, negative axes, odd sizes and empty tensors.
+/// </summary>
+public sealed class OperatorConformanceTests
+{
+    private static readonly object[][] UnaryShapes = [[3, 5], [2, 3, 7], [1], [0, 4], [4, 1, 3, 2]];
+
+    public static TheoryData<string> UnaryOperators => new()
+    {
+        "Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Reciprocal", "Erf", "LeakyRelu", "Elu", "HardSigmoid", "HardSwish", "Identity", "Softmax", "LogSoftmax",
+    };
+
+    [Theory]
+    [MemberData(nameof(UnaryOperators))]
+    public void Unary_operators_match_onnx_runtime(string op)
+    {
+        var random = new Random(op.GetHashCode(StringComparison.Ordinal));
+        foreach (var dims in UnaryShapes)
+        {
+            var shape = dims.Cast<int>().ToArray();
+            OrtReference.AssertSame(
+                new OnnxBuilder(17).Input("x", dims).AnyOutput("y").Node(op, ["x"], "y").Build(),
+                Feeds(("x", RandomTensor(random, shape, -3, 3))));
+        }
+    }
+
+    [Theory]
+    [InlineData("Sqrt")]
+    [InlineData("Log")]
+    public void Operators_defined_on_positive_values_match_onnx_runtime(string op)
+    {
+        var random = new Random(5);
+        OrtReference.AssertSame(new OnnxBuilder(17).Input("x", 4, 9).AnyOutput("y").Node(op, ["x"], "y").Build(), Feeds(("x", RandomTensor(random, [4, 9], 0.1f, 5))));
+    }
+
+    public static TheoryData<string, int[], int[]> BinaryCases()
+    {
+        var data = new TheoryData<string, int[], int[]>();
+        int[][][] shapes = [[[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [4]], [[2, 1, 4], [3, 1]], [[], [2, 3]], [[0, 3], [3]], [[5, 1, 1, 3], [1, 2, 3]]];
+        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Equal", "Less", "Greater" })
+        {
+            foreach (var pair in shapes)
+            {
+                data.Add(op, pair[0], pair[1]);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BinaryCases))]
+    public void Binary_operators_broadcast_like_onnx_runtime(string op, int[] a, int[] b)
+    {
+        var random = new Random(a.Length * 31 + b.Length);
+        var (low, high) = op == "Pow" ? (0.5f, 2f) : (-4f, 4f);
+        var x = RandomTensor(random, a, low, high);
+        var y = RandomTensor(random, b, op == "Div" ? 0.5f : low, high);
+        if (op == "Equal")
+        {
+            // Some equal pairs, or Equal is all false and proves little.
+            y = new Tensor(b, [.. y.Data.Select((v, i) => i % 2 == 0 && x.Length > 0 ? x.Data[i % x.Length] : v)]);
+        }
+
+        OrtReference.AssertSame(
+            new OnnxBuilder(17).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).AnyOutput("y").Node(op, ["a", "b"], "y").Build(),
+            Feeds(("a", x), ("b", y)));
+    }
+
+    [Fact]
+    public void Integer_shape_arithmetic_and_comparisons_are_exact()
+    {
+        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Equal", "Less", "Greater", "Max" })
+        {
+            OrtReference.AssertSame(
+                new OnnxBuilder(17).Typed("a", 7, 2, 3).Typed("b", 7, 3).AnyOutput("y").Node(op, ["a", "b"], "y").Build(),
+                Feeds(("a", Tensor.OfLongs([2, 3], [6, -7, 8, 9, 10, -11])), ("b", Tensor.OfLongs([3], [3, 2, -4]))));
+        }
+    }
+
+    [Fact]
+    public void Where_not_cast_and_clip_match_onnx_runtime()
+    {
+        var random = new Random(7);
+        var mask = Tensor.OfBools([3, 1], [true, false, true]);
+        OrtReference.AssertSame(
+            new OnnxBuilder(17).Typed("c", 9, 3, 1).Input("x", 3, 4).Input("y", 4).AnyOutput("w").AnyOutput("n").Node("Where", ["c", "x", "y"], "w").Node("Not", ["c"], "n").Build(),
+            Feeds(("c", mask), ("x", RandomTensor(random, [3, 4], -1, 1)), ("y", RandomTensor(random, [4], -1, 1))));
+        OrtReference.AssertSame(
+            new OnnxBuilder(17).Input("x", 2, 5).AnyOutput("i").AnyOutput("b").AnyOutput("f")
+                .Node("Cast", ["x"], "i", ("to", 7L)).Node("Cast", ["x"], "b", ("to", 9L)).Node("Cast", ["i"], "f", ("to", 1L)).Build(),
+            Feeds(("x", new Tensor([2, 5], [0, 1.5f, -2.7f, 3, 0, 9.9f, -0.2f, 4, 5, -6]))));
+        OrtReference.AssertSame(
+            new OnnxBuilder(13).Input("x", 3, 3).Input("lo").Input("hi").AnyOutput("y").Node("Clip", ["x", "lo", "hi"], "y").Build(),
+            Feeds(("x", RandomTensor(random, [3, 3], -3, 3)), ("lo", Tensor.Scalar(-1)), ("hi", Tensor.Scalar(0.5f))));
+        OrtReference.AssertSame(
+            new OnnxBuilder(9).Input("x", 3, 3).AnyOutput("y").Node("Clip", ["x"], "y", ("min", -0.5f), ("max", 1f)).Build(),
+            Feeds(("x", RandomTensor(random, [3, 3], -3, 3))));
+    }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("tanh")]
+    public void Gelu_matches_onnx_runtime(string approximate)
+    {
+        OrtReference.AssertSame(
+            new OnnxBuilder(20).Input("x", 4, 8).AnyOutput("y").Node("Gelu", ["x"], "y", ("approximate", approximate)).Build(),
+            Feeds(("x", RandomTensor(new Random(3), [4, 8], -4, 4))));
+    }
+
+    [Theory]
+    [InlineData(-1, 17)]
+    [InlineData(1, 17)]
+    [InlineData(0, 17)]
+    [InlineData(1, 11)]
+    [InlineData(2, 11)]
+    public void Softmax_axes_follow_each_opsets_semantics(int axis, int opset)
+    {
+        foreach (var op in new[] { "Softmax", "LogSoftmax" })
+        {
+            OrtReference.AssertSame(
+                new OnnxBuilder(opset).Input("x", 2, 3, 4).AnyOutput("y").Node(op, ["x"], "y", ("axis", (long)axis)).Build(),
+                Feeds(("x", RandomTensor(new Random(axis + 10), [2, 3, 4], -5, 5))));
+        }
+    }
+
+    public static TheoryData<int[], int[]> MatMulShapes => new()
+    {
+        { [3, 4], [4, 5] },
+        { [2, 3, 4], [4, 5] },
+        { [2, 1, 3, 4], [5, 4, 2] },
+        { [4], [4, 3] },
+        { [3, 4], [4] },
+        { [7], [7] },
+        { [1, 33, 17], [3, 17, 9] },
+        { [0, 4], [4, 2] },
+    };
+
+    [Theory]
+    [MemberData(nameof(MatMulShapes))]
+    public void MatMul_broadcasts_batches_and_promotes_vectors_like_onnx_runtime(int[] a, int[] b)
+    {
+        var random = new Random(a.Sum() + b.Sum());
+        OrtReference.AssertSame(
+            new OnnxBuilder(17).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).AnyOutput("y").Node("MatMul", ["a", "b"], "y").Build(),
+            Feeds(("a", RandomTensor(random, a, -1, 1)), ("b", RandomTensor(random, b, -1, 1))));
+    }
+
+    [Theory]
+    [InlineData(0, 0, 1f, 1f, new[] { 5 })]
+    [InlineData(1, 0, 0.5f, 2f, new[] { 1, 5 })]
+    [InlineData(0, 1, 1f, 0.3f, new[] { 3, 1 })]
+    [InlineData(1, 1, 2f, 1f, new int[0])]
+    public void Gemm_transposes_scales_and_broadcasts_its_bias(int transA, int transB, float alpha, float beta, int[] bias)
+    {
+        var random = new Random(transA + (2 * transB));
+        var a = transA == 1 ? new[] { 4, 3 } : [3, 4];
+        var b = transB == 1 ? new[] { 5, 4 } : [4, 5];
+        OrtReference.AssertSame(
+            new OnnxBuilder(13).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).Input("c", [.. bias.Cast<object>()]).AnyOutput("y")
+                .Node("Gemm", ["a", "b", "c"], "y", ("transA", (long)transA), ("transB", (long)transB), ("alpha", alpha), ("beta", beta)).Build(),
+            Feeds(("a", RandomTensor(random, a, -1, 1)), ("b", RandomTensor(random, b, -1, 1)), ("c", RandomTensor(random, bias, -1, 1))));
+    }
+
+    internal static Dictionary<string, Tensor> Feeds(params (string Name, Tensor Value)[] feeds) => feeds.ToDictionary(f => f.Name, f => f.Value);
+
+    internal static Tensor RandomTensor(Random random, int[] shape, float low, float high) =>
+        new(shape, [.. Enumerable.Range(0, (int)Tensor.ElementCount(shape)).Select(_ => low + ((float)random.NextDouble() * (high - low)))]);
+}

@@ -1,0 +1,75 @@
+using Cocoon.Agent.Inference;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Tensor = Cocoon.Agent.Inference.Tensor;
+
+namespace Cocoon.Agent.Tests.Inference;
+
+/// <summary>
+/// Runs a model in ONNX Runtime (the test-only reference; the agent does not ship it) and in our
+/// engine on the same inputs, and compares every output: shapes exactly, int64 and bool exactly,
+/// float32 within a relative L2 error of 1e-4.
+/// </summary>
+internal static class OrtReference
+{
+    public const double Tolerance = 1e-4;
+
+    public static void AssertSame(byte[] model, IReadOnlyDictionary<string, Tensor> feeds)
+    {
+        var ours = OnnxModel.Load(model).Run(feeds);
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(model, options);
+        using var results = session.Run([.. feeds.Select(f => ToOrt(f.Key, f.Value))]);
+        foreach (var result in results)
+        {
+            var mine = ours[result.Name];
+            switch (result.Value)
+            {
+                case DenseTensor<float> expected:
+                    Assert.Equal(Dims(expected), mine.Shape);
+                    AssertClose(expected.ToArray(), mine.Data, result.Name);
+                    break;
+                case DenseTensor<long> expected:
+                    Assert.Equal(Dims(expected), mine.Shape);
+                    Assert.Equal(expected.ToArray(), mine.Longs);
+                    break;
+                case DenseTensor<bool> expected:
+                    Assert.Equal(Dims(expected), mine.Shape);
+                    Assert.Equal(expected.ToArray(), mine.Bools);
+                    break;
+                default:
+                    Assert.Fail($"ONNX Runtime gave output '{result.Name}' of a type the test does not compare: {result.Value?.GetType().Name}.");
+                    break;
+            }
+        }
+    }
+
+    public static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double error = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            if (float.IsNaN(expected[i]) || float.IsInfinity(expected[i]))
+            {
+                Assert.True(expected[i].Equals(actual[i]), $"{what}[{i}]: {actual[i]}, expected {expected[i]}");
+                continue;
+            }
+
+            error += Math.Pow(expected[i] - actual[i], 2);
+            norm += Math.Pow(expected[i], 2);
+        }
+
+        var relative = Math.Sqrt(error) / Math.Max(Math.Sqrt(norm), 1e-12);
+        Assert.True(relative <= Tolerance || Math.Sqrt(error) <= 1e-6, $"{what}: relative L2 error {relative:E2} > {Tolerance:E0}");
+    }
+
+    private static int[] Dims<T>(DenseTensor<T> t) => [.. t.Dimensions.ToArray()];
+
+    private static NamedOnnxValue ToOrt(string name, Tensor t) => t.Type switch
+    {
+        ElementType.Float32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(t.Data, t.Shape)),
+        ElementType.Int64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(t.Longs, t.Shape)),
+        _ => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(t.Bools, t.Shape)),
+    };
+}
