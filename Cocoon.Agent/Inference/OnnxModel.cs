@@ -138,16 +138,33 @@ public sealed class OnnxModel
                 }
             }
 
-            flops += node.OpType is "MatMul" or "Gemm" && results.Length > 0
-                ? Linear.Flops(results[0], InnerSize(node, args))
-                : results.Sum(r => (long)r.Length);
+            flops += Flops(node, args, results);
         }
 
         return Outputs.ToDictionary(n => n, n => values[n], StringComparer.Ordinal);
     }
 
-    private static int InnerSize(NodeProto node, Tensor?[] args) =>
-        node.OpType == "Gemm" && node.Attribute.Any(a => a.Name == "transA" && a.I == 1) ? args[0]!.Shape[0] : args[0]!.Shape[^1];
+    /// <summary>
+    /// Floating-point operations of one node at the shapes it ran with: two per multiply-add for
+    /// MatMul, Gemm and the convolutions (what billing charges for), one per output element otherwise.
+    /// </summary>
+    private static long Flops(NodeProto node, Tensor?[] args, Tensor[] results)
+    {
+        if (results.Length == 0)
+        {
+            return 0;
+        }
+
+        var output = results[0];
+        return node.OpType switch
+        {
+            "MatMul" => Linear.Flops(output, args[0]!.Shape[^1]),
+            "Gemm" => Linear.Flops(output, node.Attribute.Any(a => a.Name == "transA" && a.I == 1) ? args[0]!.Shape[0] : args[0]!.Shape[^1]),
+            "Conv" => 2L * output.Length * args[1]!.Shape[1] * args[1]!.Shape[2] * args[1]!.Shape[3],
+            "ConvTranspose" => 2L * args[0]!.Length * args[1]!.Shape[1] * args[1]!.Shape[2] * args[1]!.Shape[3],
+            _ => results.Sum(r => (long)r.Length),
+        };
+    }
 
     private static Dictionary<string, Func<OpContext, Tensor[]>> Build()
     {
@@ -157,6 +174,8 @@ public sealed class OnnxModel
         Reductions.Register(ops);
         Linear.Register(ops);
         Normalization.Register(ops);
+        Spatial.Register(ops);
+        Resampling.Register(ops);
         return ops;
     }
 

@@ -1,0 +1,130 @@
+using Cocoon.Agent.Inference;
+using static Cocoon.Agent.Tests.Inference.OperatorConformanceTests;
+
+namespace Cocoon.Agent.Tests.Inference;
+
+/// <summary>Convolutions, pooling, padding and resizing against ONNX Runtime.</summary>
+public sealed class SpatialOperatorTests
+{
+    private static readonly Random Random = new(77);
+
+    public static TheoryData<string, int, int[], (string, object)[]> ConvCases => new()
+    {
+        { "plain 3×3", 1, [1, 3, 7, 6], [] },
+        { "strided, padded, biased", 1, [2, 4, 9, 8], [("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 0, 2, 1 })] },
+        { "dilated", 1, [1, 2, 10, 10], [("dilations", new long[] { 2, 3 })] },
+        { "grouped", 2, [1, 4, 6, 6], [("pads", new long[] { 1, 1, 1, 1 })] },
+        { "depthwise", 4, [2, 4, 5, 5], [("strides", new long[] { 1, 2 })] },
+        { "same upper", 1, [1, 3, 7, 5], [("auto_pad", "SAME_UPPER"), ("strides", new long[] { 2, 2 })] },
+        { "same lower", 1, [1, 3, 6, 6], [("auto_pad", "SAME_LOWER")] },
+    };
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv_matches_onnx_runtime(string label, int group, int[] input, (string, object)[] attributes)
+    {
+        var filters = 6 - (6 % group);
+        int[] weight = [filters, input[1] / group, 3, 3];
+        var model = new OnnxBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).Input("b", filters).AnyOutput("y")
+            .Node("Conv", ["x", "w", "b"], "y", [("group", (long)group), .. attributes]).Build();
+        Assert.NotEmpty(label);
+        OrtReference.AssertSame(model, Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [filters], -1, 1))));
+    }
+
+    [Theory]
+    [InlineData(1, new long[] { 1, 1 }, new long[] { 0, 0, 0, 0 }, new long[] { 0, 0 })]
+    [InlineData(1, new long[] { 2, 2 }, new long[] { 1, 1, 1, 1 }, new long[] { 1, 1 })]
+    [InlineData(2, new long[] { 2, 1 }, new long[] { 0, 1, 0, 1 }, new long[] { 0, 0 })]
+    public void ConvTranspose_matches_onnx_runtime(int group, long[] strides, long[] pads, long[] outputPadding)
+    {
+        int[] input = [2, 4, 5, 4];
+        int[] weight = [4, 3, 3, 2];
+        OrtReference.AssertSame(
+            new OnnxBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).Input("b", 3 * group).AnyOutput("y")
+                .Node("ConvTranspose", ["x", "w", "b"], "y", ("group", (long)group), ("strides", strides), ("pads", pads), ("output_padding", outputPadding)).Build(),
+            Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [3 * group], -1, 1))));
+    }
+
+    [Fact]
+    public void Pools_match_onnx_runtime()
+    {
+        OrtReference.AssertSame(
+            new OnnxBuilder(17).Input("x", 2, 3, 9, 7).AnyOutput("max").AnyOutput("ceil").AnyOutput("avg").AnyOutput("avgpad").AnyOutput("global").AnyOutput("dilated")
+                .Node("MaxPool", ["x"], "max", ("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }))
+                .Node("MaxPool", ["x"], "ceil", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("ceil_mode", 1L))
+                .Node("AveragePool", ["x"], "avg", ("kernel_shape", new long[] { 3, 2 }), ("pads", new long[] { 1, 0, 1, 1 }))
+                .Node("AveragePool", ["x"], "avgpad", ("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }), ("count_include_pad", 1L), ("strides", new long[] { 2, 2 }))
+                .Node("GlobalAveragePool", ["x"], "global")
+                .Node("MaxPool", ["x"], "dilated", ("kernel_shape", new long[] { 2, 2 }), ("dilations", new long[] { 2, 2 })).Build(),
+            Feeds(("x", RandomTensor(Random, [2, 3, 9, 7], -2, 2))));
+    }
+
+    [Fact]
+    public void Instance_normalization_matches_onnx_runtime()
+    {
+        OrtReference.AssertSame(
+            new OnnxBuilder(17).Input("x", 2, 3, 5, 4).Input("s", 3).Input("b", 3).AnyOutput("y").Node("InstanceNormalization", ["x", "s", "b"], "y", ("epsilon", 1e-4f)).Build(),
+            Feeds(("x", RandomTensor(Random, [2, 3, 5, 4], -3, 3)), ("s", RandomTensor(Random, [3], 0.5f, 2)), ("b", RandomTensor(Random, [3], -1, 1))));
+    }
+
+    [Theory]
+    [InlineData("constant", 18)]
+    [InlineData("reflect", 18)]
+    [InlineData("edge", 18)]
+    [InlineData("constant", 11)]
+    [InlineData("reflect", 9)]
+    public void Pad_matches_onnx_runtime(string mode, int opset)
+    {
+        var x = RandomTensor(Random, [2, 3, 4], -1, 1);
+        var builder = new OnnxBuilder(opset).Input("x", 2, 3, 4).AnyOutput("y");
+        long[] pads = [0, 2, 1, 1, 1, 3];
+        if (opset >= 11)
+        {
+            builder.Longs("p", [6], pads).Node("Pad", mode == "constant" ? ["x", "p", "v"] : ["x", "p"], "y", ("mode", mode));
+            if (mode == "constant")
+            {
+                builder.Input("v");
+            }
+        }
+        else
+        {
+            builder.Node("Pad", ["x"], "y", ("mode", mode), ("pads", pads));
+        }
+
+        var feeds = Feeds(("x", x));
+        if (mode == "constant" && opset >= 11)
+        {
+            feeds["v"] = Tensor.Scalar(0.75f);
+        }
+
+        OrtReference.AssertSame(builder.Build(), feeds);
+    }
+
+    [Theory]
+    [InlineData("nearest", "half_pixel", "round_prefer_floor", 2f)]
+    [InlineData("nearest", "asymmetric", "floor", 1.7f)]
+    [InlineData("nearest", "align_corners", "round_prefer_ceil", 2.5f)]
+    [InlineData("linear", "half_pixel", "round_prefer_floor", 1.5f)]
+    [InlineData("linear", "align_corners", "round_prefer_floor", 3f)]
+    [InlineData("linear", "pytorch_half_pixel", "round_prefer_floor", 0.6f)]
+    [InlineData("linear", "asymmetric", "round_prefer_floor", 2f)]
+    public void Resize_with_scales_matches_onnx_runtime(string mode, string transform, string nearest, float factor)
+    {
+        OrtReference.AssertSame(
+            new OnnxBuilder(13).Input("x", 1, 2, 5, 4).Input("scales", 4).AnyOutput("y")
+                .Node("Resize", ["x", "", "scales"], "y", ("mode", mode), ("coordinate_transformation_mode", transform), ("nearest_mode", nearest)).Build(),
+            Feeds(("x", RandomTensor(Random, [1, 2, 5, 4], -1, 1)), ("scales", new Tensor([4], [1, 1, factor, factor]))));
+    }
+
+    [Fact]
+    public void Resize_to_sizes_and_in_opset_10_matches_onnx_runtime()
+    {
+        OrtReference.AssertSame(
+            new OnnxBuilder(13).Input("x", 1, 1, 4, 6).Longs("sizes", [4], [1, 1, 7, 3]).AnyOutput("y")
+                .Node("Resize", ["x", "", "", "sizes"], "y", ("mode", "linear")).Build(),
+            Feeds(("x", RandomTensor(Random, [1, 1, 4, 6], -1, 1))));
+        OrtReference.AssertSame(
+            new OnnxBuilder(10).Input("x", 1, 1, 3, 3).Input("scales", 4).AnyOutput("y").Node("Resize", ["x", "scales"], "y", ("mode", "nearest")).Build(),
+            Feeds(("x", RandomTensor(Random, [1, 1, 3, 3], -1, 1)), ("scales", new Tensor([4], [1, 1, 2, 3]))));
+    }
+}

@@ -1,0 +1,357 @@
+namespace Cocoon.Agent.Inference.Operators;
+
+/// <summary>
+/// 2-D image operators on NCHW tensors: Conv (groups, strides, pads, dilations, auto_pad) as im2col
+/// plus matrix products, ConvTranspose, Max/Average/GlobalAverage pooling, InstanceNormalization.
+/// </summary>
+internal static class Spatial
+{
+    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    {
+        ops["Conv"] = Conv;
+        ops["ConvTranspose"] = ConvTranspose;
+        ops["MaxPool"] = c => [Pool(c, max: true)];
+        ops["AveragePool"] = c => [Pool(c, max: false)];
+        ops["GlobalAveragePool"] = GlobalAveragePool;
+        ops["InstanceNormalization"] = InstanceNormalization;
+    }
+
+    /// <summary>Per spatial axis: kernel, stride, dilation, padding before and after, output size.</summary>
+    private readonly record struct Window(int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Output)
+    {
+        public int Span => ((Kernel - 1) * Dilation) + 1;
+    }
+
+    private static Window[] Windows(OpContext c, int[] input, int[] kernel, bool ceil = false)
+    {
+        var rank = kernel.Length;
+        var strides = c.GetInts("strides") ?? [.. Enumerable.Repeat(1L, rank)];
+        var dilations = c.GetInts("dilations") ?? [.. Enumerable.Repeat(1L, rank)];
+        var pads = c.GetInts("pads") ?? new long[2 * rank];
+        var autoPad = c.GetString("auto_pad", "NOTSET");
+        if (strides.Length != rank || dilations.Length != rank || pads.Length != 2 * rank || strides.Any(s => s < 1) || dilations.Any(d => d < 1) || pads.Any(p => p < 0))
+        {
+            throw new ModelException($"strides, dilations and pads do not fit a {rank}-D kernel.");
+        }
+
+        var windows = new Window[rank];
+        for (var d = 0; d < rank; d++)
+        {
+            var (k, s, dil) = (kernel[d], (int)strides[d], (int)dilations[d]);
+            var span = ((k - 1) * dil) + 1;
+            int begin, end, output;
+            switch (autoPad)
+            {
+                case "SAME_UPPER" or "SAME_LOWER":
+                    output = (input[d] + s - 1) / s;
+                    var total = Math.Max(((output - 1) * s) + span - input[d], 0);
+                    (begin, end) = autoPad == "SAME_UPPER" ? (total / 2, total - (total / 2)) : (total - (total / 2), total / 2);
+                    break;
+                case "VALID":
+                    (begin, end) = (0, 0);
+                    output = ((input[d] - span) / s) + 1;
+                    break;
+                case "NOTSET":
+                    (begin, end) = ((int)pads[d], (int)pads[d + rank]);
+                    var room = input[d] + begin + end - span;
+                    output = (ceil ? (room + s - 1) / s : room / s) + 1;
+                    if (ceil && (output - 1) * s >= input[d] + begin)
+                    {
+                        output--;
+                    }
+
+                    break;
+                default:
+                    throw new ModelException($"auto_pad {autoPad} is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID.");
+            }
+
+            if (output < 0 || input[d] + begin + end < span)
+            {
+                throw new ModelException($"a kernel spanning {span} does not fit an input of {input[d]} with padding {begin}+{end}.");
+            }
+
+            windows[d] = new Window(k, s, dil, begin, end, output);
+        }
+
+        return windows;
+    }
+
+    private static Tensor[] Conv(OpContext c)
+    {
+        var (x, w) = (c.Input(0), c.Input(1));
+        if (x.Rank != 4 || w.Rank != 4)
+        {
+            throw new ModelException($"only 2-D convolutions are supported (input [N, C, H, W], weight [M, C/group, kH, kW]); got {x} and {w}.");
+        }
+
+        var group = (int)c.GetInt("group", 1);
+        var (n, channels, height, width) = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
+        var (filters, perGroup, kh, kw) = (w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]);
+        if (group < 1 || channels % group != 0 || filters % group != 0 || perGroup != channels / group)
+        {
+            throw new ModelException($"{channels} input channels, {filters} filters of {perGroup} channels and group {group} do not fit together.");
+        }
+
+        var kernel = c.GetInts("kernel_shape")?.Select(k => (int)k).ToArray() ?? [kh, kw];
+        var win = Windows(c, [height, width], kernel);
+        var (oh, ow) = (win[0].Output, win[1].Output);
+        var bias = c.Optional(2)?.Data;
+        var filtersPerGroup = filters / group;
+        var patch = perGroup * kh * kw;
+        var columns = new float[patch * oh * ow];
+        var y = new float[n * filters * oh * ow];
+        for (var b = 0; b < n; b++)
+        {
+            for (var g = 0; g < group; g++)
+            {
+                Im2Col(x.Data.AsSpan(((b * channels) + (g * perGroup)) * height * width, perGroup * height * width), perGroup, height, width, win, columns);
+                var output = y.AsSpan(((b * filters) + (g * filtersPerGroup)) * oh * ow, filtersPerGroup * oh * ow);
+                Linear.Multiply(w.Data.AsSpan(g * filtersPerGroup * patch, filtersPerGroup * patch), columns, output, filtersPerGroup, patch, oh * ow);
+                if (bias is not null)
+                {
+                    for (var f = 0; f < filtersPerGroup; f++)
+                    {
+                        System.Numerics.Tensors.TensorPrimitives.Add(output.Slice(f * oh * ow, oh * ow), bias[(g * filtersPerGroup) + f], output.Slice(f * oh * ow, oh * ow));
+                    }
+                }
+            }
+        }
+
+        return [new Tensor([n, filters, oh, ow], y)];
+    }
+
+    /// <summary>Unfolds every receptive field into a column: rows are (channel, ky, kx), columns are output pixels.</summary>
+    private static void Im2Col(ReadOnlySpan<float> image, int channels, int height, int width, Window[] win, Span<float> columns)
+    {
+        var (oh, ow) = (win[0].Output, win[1].Output);
+        var row = 0;
+        for (var ch = 0; ch < channels; ch++)
+        {
+            for (var ky = 0; ky < win[0].Kernel; ky++)
+            {
+                for (var kx = 0; kx < win[1].Kernel; kx++, row++)
+                {
+                    var target = columns.Slice(row * oh * ow, oh * ow);
+                    for (var oy = 0; oy < oh; oy++)
+                    {
+                        var iy = (oy * win[0].Stride) - win[0].PadBegin + (ky * win[0].Dilation);
+                        for (var ox = 0; ox < ow; ox++)
+                        {
+                            var ix = (ox * win[1].Stride) - win[1].PadBegin + (kx * win[1].Dilation);
+                            target[(oy * ow) + ox] = iy >= 0 && iy < height && ix >= 0 && ix < width ? image[(((ch * height) + iy) * width) + ix] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static Tensor[] ConvTranspose(OpContext c)
+    {
+        var (x, w) = (c.Input(0), c.Input(1));
+        if (x.Rank != 4 || w.Rank != 4)
+        {
+            throw new ModelException($"only 2-D transposed convolutions are supported; got {x} and {w}.");
+        }
+
+        var group = (int)c.GetInt("group", 1);
+        var (n, channels, height, width) = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
+        var (kh, kw) = (w.Shape[2], w.Shape[3]);
+        if (group < 1 || channels % group != 0 || w.Shape[0] != channels)
+        {
+            throw new ModelException($"weight {w} does not fit {channels} input channels in {group} group(s).");
+        }
+
+        var perGroupOut = w.Shape[1];
+        var filters = perGroupOut * group;
+        var strides = c.GetInts("strides") ?? [1, 1];
+        var dilations = c.GetInts("dilations") ?? [1, 1];
+        var outputPadding = c.GetInts("output_padding") ?? [0, 0];
+        var pads = c.GetInts("pads") ?? [0, 0, 0, 0];
+        int[] input = [height, width];
+        int[] kernel = [kh, kw];
+        var outSize = new int[2];
+        var padBegin = new int[2];
+        var requested = c.GetInts("output_shape");
+        var autoPad = c.GetString("auto_pad", "NOTSET");
+        for (var d = 0; d < 2; d++)
+        {
+            var natural = ((int)strides[d] * (input[d] - 1)) + (int)outputPadding[d] + (((kernel[d] - 1) * (int)dilations[d]) + 1);
+            if (requested is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
+            {
+                outSize[d] = requested is not null ? (int)requested[^(2 - d)] : input[d] * (int)strides[d];
+                var total = natural - outSize[d];
+                padBegin[d] = autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
+            }
+            else
+            {
+                padBegin[d] = (int)pads[d];
+                outSize[d] = natural - (int)pads[d] - (int)pads[d + 2];
+            }
+        }
+
+        var bias = c.Optional(2)?.Data;
+        var y = new float[n * filters * outSize[0] * outSize[1]];
+        var inPerGroup = channels / group;
+        for (var b = 0; b < n; b++)
+        {
+            for (var ic = 0; ic < channels; ic++)
+            {
+                var g = ic / inPerGroup;
+                for (var iy = 0; iy < height; iy++)
+                {
+                    for (var ix = 0; ix < width; ix++)
+                    {
+                        var v = x.Data[(((b * channels) + ic) * height * width) + (iy * width) + ix];
+                        for (var oc = 0; oc < perGroupOut; oc++)
+                        {
+                            var f = (g * perGroupOut) + oc;
+                            for (var ky = 0; ky < kh; ky++)
+                            {
+                                var oy = (iy * (int)strides[0]) - padBegin[0] + (ky * (int)dilations[0]);
+                                if (oy < 0 || oy >= outSize[0])
+                                {
+                                    continue;
+                                }
+
+                                for (var kx = 0; kx < kw; kx++)
+                                {
+                                    var ox = (ix * (int)strides[1]) - padBegin[1] + (kx * (int)dilations[1]);
+                                    if (ox >= 0 && ox < outSize[1])
+                                    {
+                                        y[(((b * filters) + f) * outSize[0] * outSize[1]) + (oy * outSize[1]) + ox] += v * w.Data[((((ic * perGroupOut) + oc) * kh) + ky) * kw + kx];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        if (bias is not null)
+        {
+            var plane = outSize[0] * outSize[1];
+            for (var i = 0; i < y.Length; i++)
+            {
+                y[i] += bias[i / plane % filters];
+            }
+        }
+
+        return [new Tensor([n, filters, outSize[0], outSize[1]], y)];
+    }
+
+    private static Tensor Pool(OpContext c, bool max)
+    {
+        var x = c.Input(0);
+        if (x.Rank != 4)
+        {
+            throw new ModelException($"only 2-D pooling is supported (input [N, C, H, W]); got {x}.");
+        }
+
+        if (c.OutputCount > 1 && c.Node.Output[1].Length > 0)
+        {
+            throw new ModelException("MaxPool's Indices output is not supported.");
+        }
+
+        var kernel = c.GetInts("kernel_shape")?.Select(k => (int)k).ToArray() ?? throw new ModelException("kernel_shape is required.");
+        var win = Windows(c, [x.Shape[2], x.Shape[3]], kernel, ceil: c.GetInt("ceil_mode", 0) == 1);
+        var includePad = c.GetInt("count_include_pad", 0) == 1;
+        var (planes, height, width) = (x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3]);
+        var (oh, ow) = (win[0].Output, win[1].Output);
+        var y = new float[planes * oh * ow];
+        for (var p = 0; p < planes; p++)
+        {
+            for (var oy = 0; oy < oh; oy++)
+            {
+                for (var ox = 0; ox < ow; ox++)
+                {
+                    var best = float.NegativeInfinity;
+                    var sum = 0f;
+                    var count = 0;
+                    var padded = 0;
+                    for (var ky = 0; ky < win[0].Kernel; ky++)
+                    {
+                        var iy = (oy * win[0].Stride) - win[0].PadBegin + (ky * win[0].Dilation);
+                        for (var kx = 0; kx < win[1].Kernel; kx++)
+                        {
+                            var ix = (ox * win[1].Stride) - win[1].PadBegin + (kx * win[1].Dilation);
+                            if (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                            {
+                                var v = x.Data[(((p * height) + iy) * width) + ix];
+                                best = Math.Max(best, v);
+                                sum += v;
+                                count++;
+                            }
+                            else if (iy < height + win[0].PadEnd && ix < width + win[1].PadEnd)
+                            {
+                                padded++;
+                            }
+                        }
+                    }
+
+                    y[(((p * oh) + oy) * ow) + ox] = max ? best : sum / Math.Max(1, includePad ? count + padded : count);
+                }
+            }
+        }
+
+        return new Tensor([x.Shape[0], x.Shape[1], oh, ow], y);
+    }
+
+    private static Tensor[] GlobalAveragePool(OpContext c)
+    {
+        var x = c.Input(0);
+        if (x.Rank < 3)
+        {
+            throw new ModelException($"GlobalAveragePool needs [N, C, spatial…]; got {x}.");
+        }
+
+        var plane = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
+        var planes = x.Shape[0] * x.Shape[1];
+        var y = new float[planes];
+        for (var p = 0; p < planes; p++)
+        {
+            y[p] = plane == 0 ? float.NaN : System.Numerics.Tensors.TensorPrimitives.Sum<float>(x.Data.AsSpan(p * plane, plane)) / plane;
+        }
+
+        return [new Tensor([x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)], y)];
+    }
+
+    private static Tensor[] InstanceNormalization(OpContext c)
+    {
+        var x = c.Input(0);
+        var (scale, bias) = (c.Input(1).Data, c.Input(2).Data);
+        var epsilon = c.GetFloat("epsilon", 1e-5f);
+        if (x.Rank < 3 || scale.Length != x.Shape[1] || bias.Length != x.Shape[1])
+        {
+            throw new ModelException($"InstanceNormalization needs [N, C, spatial…] and C scales and biases; got {x}.");
+        }
+
+        var plane = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
+        var y = new float[x.Length];
+        for (var p = 0; p < x.Shape[0] * x.Shape[1]; p++)
+        {
+            var values = x.Data.AsSpan(p * plane, plane);
+            double mean = 0, variance = 0;
+            foreach (var v in values)
+            {
+                mean += v;
+            }
+
+            mean /= plane;
+            foreach (var v in values)
+            {
+                variance += (v - mean) * (v - mean);
+            }
+
+            var inverse = 1 / Math.Sqrt((variance / plane) + epsilon);
+            var ch = p % x.Shape[1];
+            for (var i = 0; i < plane; i++)
+            {
+                y[(p * plane) + i] = (float)(((values[i] - mean) * inverse * scale[ch]) + bias[ch]);
+            }
+        }
+
+        return [new Tensor(x.Shape, y)];
+    }
+}
