@@ -10,7 +10,7 @@ public sealed class OnnxModelTests
     [InlineData(300)]
     public void An_mlp_matches_the_plain_reference(int rows)
     {
-        var (bytes, reference) = OnnxBuilder.Mlp(inputs: 5, hidden: 11, outputs: 3, seed: 42);
+        var (bytes, reference) = TestMlp.Build(inputs: 5, hidden: 11, outputs: 3, seed: 42);
         var model = OnnxModel.Load(bytes);
         var x = Enumerable.Range(0, rows * 5).Select(i => (float)Math.Sin(i)).ToArray();
 
@@ -26,7 +26,7 @@ public sealed class OnnxModelTests
     [Fact]
     public void Broadcasting_softmax_and_gemm_with_transposed_operands_follow_onnx()
     {
-        var model = OnnxModel.Load(new OnnxBuilder()
+        var model = OnnxModel.Load(new OnnxGraphBuilder()
             .Input("x", "n", 2, 3).Output("y", "n", 2, 3).Output("g", 3, 3)
             .Initializer("row", [1, 3], [1, 2, 3])
             .Initializer("a", [2, 3], [1, 2, 3, 4, 5, 6])
@@ -55,7 +55,7 @@ public sealed class OnnxModelTests
     [Fact]
     public void A_model_with_unsupported_operators_is_refused_naming_every_one()
     {
-        var bytes = new OnnxBuilder(opset: 13)
+        var bytes = new OnnxGraphBuilder(opset: 13)
             .Input("x", 1, 4).Output("y", 1, 4)
             .Node("Conv", ["x"], "a").Node("Relu", ["a"], "b").Node("LSTM", ["b"], "y")
             .Build();
@@ -71,17 +71,17 @@ public sealed class OnnxModelTests
     [Fact]
     public void Broken_graphs_are_refused_with_one_clear_error_each()
     {
-        var cyclic = new OnnxBuilder().Input("x", 1).Output("y", 1)
+        var cyclic = new OnnxGraphBuilder().Input("x", 1).Output("y", 1)
             .Node("Add", ["x", "b"], "a").Node("Relu", ["a"], "b").Node("Identity", ["b"], "y").Build();
         Assert.Contains("cycle", Assert.Throws<ModelException>(() => OnnxModel.Load(cyclic)).Message, StringComparison.Ordinal);
 
-        var missing = new OnnxBuilder().Input("x", 1, 2).Output("y", 1, 3).Node("MatMul", ["x", "w"], "y").Build();
+        var missing = new OnnxGraphBuilder().Input("x", 1, 2).Output("y", 1, 3).Node("MatMul", ["x", "w"], "y").Build();
         Assert.Contains("reads 'w'", Assert.Throws<ModelException>(() => OnnxModel.Load(missing)).Message, StringComparison.Ordinal);
 
-        var badInitializer = new OnnxBuilder().Input("x", 1, 2).Output("y", 1, 3).Initializer("w", [2, 3], [1, 2, 3]).Node("MatMul", ["x", "w"], "y").Build();
+        var badInitializer = new OnnxGraphBuilder().Input("x", 1, 2).Output("y", 1, 3).Initializer("w", [2, 3], [1, 2, 3]).Node("MatMul", ["x", "w"], "y").Build();
         Assert.Contains("needs 24", Assert.Throws<ModelException>(() => OnnxModel.Load(badInitializer)).Message, StringComparison.Ordinal);
 
-        var (mlp, _) = OnnxBuilder.Mlp(3, 4, 2, seed: 1);
+        var (mlp, _) = TestMlp.Build(3, 4, 2, seed: 1);
         Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxModel.Load(mlp.AsSpan(0, mlp.Length / 2))).Message, StringComparison.Ordinal);
         Assert.Throws<ModelException>(() => OnnxModel.Load("this is not protobuf at all"u8));
 
@@ -94,7 +94,7 @@ public sealed class OnnxModelTests
     [Fact]
     public void Mutated_model_bytes_never_crash_the_loader()
     {
-        var (mlp, _) = OnnxBuilder.Mlp(4, 6, 2, seed: 9);
+        var (mlp, _) = TestMlp.Build(4, 6, 2, seed: 9);
         var random = new Random(2026);
         for (var i = 0; i < 2000; i++)
         {

@@ -24,7 +24,7 @@ public sealed class OperatorConformanceTests
         {
             var shape = dims.Cast<int>().ToArray();
             OrtReference.AssertSame(
-                new OnnxBuilder(17).Input("x", dims).AnyOutput("y").Node(op, ["x"], "y").Build(),
+                new OnnxGraphBuilder(17).Input("x", dims).AnyOutput("y").Node(op, ["x"], "y").Build(),
                 Feeds(("x", RandomTensor(random, shape, -3, 3))));
         }
     }
@@ -35,7 +35,7 @@ public sealed class OperatorConformanceTests
     public void Operators_defined_on_positive_values_match_onnx_runtime(string op)
     {
         var random = new Random(5);
-        OrtReference.AssertSame(new OnnxBuilder(17).Input("x", 4, 9).AnyOutput("y").Node(op, ["x"], "y").Build(), Feeds(("x", RandomTensor(random, [4, 9], 0.1f, 5))));
+        OrtReference.AssertSame(new OnnxGraphBuilder(17).Input("x", 4, 9).AnyOutput("y").Node(op, ["x"], "y").Build(), Feeds(("x", RandomTensor(random, [4, 9], 0.1f, 5))));
     }
 
     public static TheoryData<string, int[], int[]> BinaryCases()
@@ -68,7 +68,7 @@ public sealed class OperatorConformanceTests
         }
 
         OrtReference.AssertSame(
-            new OnnxBuilder(17).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).AnyOutput("y").Node(op, ["a", "b"], "y").Build(),
+            new OnnxGraphBuilder(17).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).AnyOutput("y").Node(op, ["a", "b"], "y").Build(),
             Feeds(("a", x), ("b", y)));
     }
 
@@ -78,7 +78,7 @@ public sealed class OperatorConformanceTests
         foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Equal", "Less", "Greater", "Max" })
         {
             OrtReference.AssertSame(
-                new OnnxBuilder(17).Typed("a", 7, 2, 3).Typed("b", 7, 3).AnyOutput("y").Node(op, ["a", "b"], "y").Build(),
+                new OnnxGraphBuilder(17).Typed("a", 7, 2, 3).Typed("b", 7, 3).AnyOutput("y").Node(op, ["a", "b"], "y").Build(),
                 Feeds(("a", Tensor.OfLongs([2, 3], [6, -7, 8, 9, 10, -11])), ("b", Tensor.OfLongs([3], [3, 2, -4]))));
         }
     }
@@ -89,17 +89,17 @@ public sealed class OperatorConformanceTests
         var random = new Random(7);
         var mask = Tensor.OfBools([3, 1], [true, false, true]);
         OrtReference.AssertSame(
-            new OnnxBuilder(17).Typed("c", 9, 3, 1).Input("x", 3, 4).Input("y", 4).AnyOutput("w").AnyOutput("n").Node("Where", ["c", "x", "y"], "w").Node("Not", ["c"], "n").Build(),
+            new OnnxGraphBuilder(17).Typed("c", 9, 3, 1).Input("x", 3, 4).Input("y", 4).AnyOutput("w").AnyOutput("n").Node("Where", ["c", "x", "y"], "w").Node("Not", ["c"], "n").Build(),
             Feeds(("c", mask), ("x", RandomTensor(random, [3, 4], -1, 1)), ("y", RandomTensor(random, [4], -1, 1))));
         OrtReference.AssertSame(
-            new OnnxBuilder(17).Input("x", 2, 5).AnyOutput("i").AnyOutput("b").AnyOutput("f")
+            new OnnxGraphBuilder(17).Input("x", 2, 5).AnyOutput("i").AnyOutput("b").AnyOutput("f")
                 .Node("Cast", ["x"], "i", ("to", 7L)).Node("Cast", ["x"], "b", ("to", 9L)).Node("Cast", ["i"], "f", ("to", 1L)).Build(),
             Feeds(("x", new Tensor([2, 5], [0, 1.5f, -2.7f, 3, 0, 9.9f, -0.2f, 4, 5, -6]))));
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("x", 3, 3).Input("lo").Input("hi").AnyOutput("y").Node("Clip", ["x", "lo", "hi"], "y").Build(),
+            new OnnxGraphBuilder(13).Input("x", 3, 3).Input("lo").Input("hi").AnyOutput("y").Node("Clip", ["x", "lo", "hi"], "y").Build(),
             Feeds(("x", RandomTensor(random, [3, 3], -3, 3)), ("lo", Tensor.Scalar(-1)), ("hi", Tensor.Scalar(0.5f))));
         OrtReference.AssertSame(
-            new OnnxBuilder(9).Input("x", 3, 3).AnyOutput("y").Node("Clip", ["x"], "y", ("min", -0.5f), ("max", 1f)).Build(),
+            new OnnxGraphBuilder(9).Input("x", 3, 3).AnyOutput("y").Node("Clip", ["x"], "y", ("min", -0.5f), ("max", 1f)).Build(),
             Feeds(("x", RandomTensor(random, [3, 3], -3, 3))));
     }
 
@@ -109,7 +109,7 @@ public sealed class OperatorConformanceTests
     public void Gelu_matches_onnx_runtime(string approximate)
     {
         OrtReference.AssertSame(
-            new OnnxBuilder(20).Input("x", 4, 8).AnyOutput("y").Node("Gelu", ["x"], "y", ("approximate", approximate)).Build(),
+            new OnnxGraphBuilder(20).Input("x", 4, 8).AnyOutput("y").Node("Gelu", ["x"], "y", ("approximate", approximate)).Build(),
             Feeds(("x", RandomTensor(new Random(3), [4, 8], -4, 4))));
     }
 
@@ -124,7 +124,7 @@ public sealed class OperatorConformanceTests
         foreach (var op in new[] { "Softmax", "LogSoftmax" })
         {
             OrtReference.AssertSame(
-                new OnnxBuilder(opset).Input("x", 2, 3, 4).AnyOutput("y").Node(op, ["x"], "y", ("axis", (long)axis)).Build(),
+                new OnnxGraphBuilder(opset).Input("x", 2, 3, 4).AnyOutput("y").Node(op, ["x"], "y", ("axis", (long)axis)).Build(),
                 Feeds(("x", RandomTensor(new Random(axis + 10), [2, 3, 4], -5, 5))));
         }
     }
@@ -147,7 +147,7 @@ public sealed class OperatorConformanceTests
     {
         var random = new Random(a.Sum() + b.Sum());
         OrtReference.AssertSame(
-            new OnnxBuilder(17).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).AnyOutput("y").Node("MatMul", ["a", "b"], "y").Build(),
+            new OnnxGraphBuilder(17).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).AnyOutput("y").Node("MatMul", ["a", "b"], "y").Build(),
             Feeds(("a", RandomTensor(random, a, -1, 1)), ("b", RandomTensor(random, b, -1, 1))));
     }
 
@@ -162,7 +162,7 @@ public sealed class OperatorConformanceTests
         var a = transA == 1 ? new[] { 4, 3 } : [3, 4];
         var b = transB == 1 ? new[] { 5, 4 } : [4, 5];
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).Input("c", [.. bias.Cast<object>()]).AnyOutput("y")
+            new OnnxGraphBuilder(13).Input("a", [.. a.Cast<object>()]).Input("b", [.. b.Cast<object>()]).Input("c", [.. bias.Cast<object>()]).AnyOutput("y")
                 .Node("Gemm", ["a", "b", "c"], "y", ("transA", (long)transA), ("transB", (long)transB), ("alpha", alpha), ("beta", beta)).Build(),
             Feeds(("a", RandomTensor(random, a, -1, 1)), ("b", RandomTensor(random, b, -1, 1)), ("c", RandomTensor(random, bias, -1, 1))));
     }

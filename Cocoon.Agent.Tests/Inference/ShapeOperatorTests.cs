@@ -13,7 +13,7 @@ public sealed class ShapeOperatorTests
     {
         var x = RandomTensor(Random, [2, 3, 4], -1, 1);
         OrtReference.AssertSame(
-            new OnnxBuilder(14).Input("x", 2, 3, 4).Longs("s", [3], [0, -1, 2]).AnyOutput("r").AnyOutput("f").AnyOutput("t").AnyOutput("d")
+            new OnnxGraphBuilder(14).Input("x", 2, 3, 4).Longs("s", [3], [0, -1, 2]).AnyOutput("r").AnyOutput("f").AnyOutput("t").AnyOutput("d")
                 .Node("Reshape", ["x", "s"], "r").Node("Flatten", ["x"], "f", ("axis", -1L))
                 .Node("Transpose", ["x"], "t", ("perm", new long[] { 2, 0, 1 })).Node("Transpose", ["x"], "d").Build(),
             Feeds(("x", x)));
@@ -23,11 +23,11 @@ public sealed class ShapeOperatorTests
     public void Concat_and_split_in_both_opset_forms()
     {
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("a", 2, 3).Input("b", 2, 1).Input("c", 2, 0).Longs("parts", [3], [1, 2, 1]).AnyOutput("y").AnyOutput("p").AnyOutput("q").AnyOutput("r")
+            new OnnxGraphBuilder(13).Input("a", 2, 3).Input("b", 2, 1).Input("c", 2, 0).Longs("parts", [3], [1, 2, 1]).AnyOutput("y").AnyOutput("p").AnyOutput("q").AnyOutput("r")
                 .Node("Concat", ["a", "b", "c"], "y", ("axis", -1L)).Node("Split", ["y", "parts"], ["p", "q", "r"], ("axis", 1L)).Build(),
             Feeds(("a", RandomTensor(Random, [2, 3], -1, 1)), ("b", RandomTensor(Random, [2, 1], -1, 1)), ("c", RandomTensor(Random, [2, 0], -1, 1))));
         OrtReference.AssertSame(
-            new OnnxBuilder(11).Input("x", 6, 2).AnyOutput("p").AnyOutput("q").AnyOutput("e1").AnyOutput("e2").AnyOutput("e3")
+            new OnnxGraphBuilder(11).Input("x", 6, 2).AnyOutput("p").AnyOutput("q").AnyOutput("e1").AnyOutput("e2").AnyOutput("e3")
                 .Node("Split", ["x"], ["p", "q"], ("split", new long[] { 2, 4 })).Node("Split", ["x"], ["e1", "e2", "e3"]).Build(),
             Feeds(("x", RandomTensor(Random, [6, 2], -1, 1))));
     }
@@ -37,14 +37,14 @@ public sealed class ShapeOperatorTests
     {
         var x = RandomTensor(Random, [5, 6, 3], -1, 1);
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("x", 5, 6, 3)
+            new OnnxGraphBuilder(13).Input("x", 5, 6, 3)
                 .Longs("s", [3], [-1, 1, 0]).Longs("e", [3], [-100, 1000, 2]).Longs("ax", [3], [0, 1, -1]).Longs("st", [3], [-2, 2, 1])
                 .Longs("s2", [1], [2]).Longs("e2", [1], [2])
                 .AnyOutput("y").AnyOutput("empty")
                 .Node("Slice", ["x", "s", "e", "ax", "st"], "y").Node("Slice", ["x", "s2", "e2"], "empty").Build(),
             Feeds(("x", x)));
         OrtReference.AssertSame(
-            new OnnxBuilder(9).Input("x", 5, 6, 3).AnyOutput("y")
+            new OnnxGraphBuilder(9).Input("x", 5, 6, 3).AnyOutput("y")
                 .Node("Slice", ["x"], "y", ("starts", new long[] { 1, -4 }), ("ends", new long[] { 4, 100 }), ("axes", new long[] { 0, 1 })).Build(),
             Feeds(("x", x)));
     }
@@ -54,7 +54,7 @@ public sealed class ShapeOperatorTests
     {
         var x = RandomTensor(Random, [4, 5, 3], -1, 1);
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("x", 4, 5, 3).Typed("i", 7, 2, 2).Longs("j", [], [-1]).AnyOutput("a").AnyOutput("b").AnyOutput("c")
+            new OnnxGraphBuilder(13).Input("x", 4, 5, 3).Typed("i", 7, 2, 2).Longs("j", [], [-1]).AnyOutput("a").AnyOutput("b").AnyOutput("c")
                 .Node("Gather", ["x", "i"], "a").Node("Gather", ["x", "i"], "b", ("axis", 1L)).Node("Gather", ["x", "j"], "c", ("axis", -1L)).Build(),
             Feeds(("x", x), ("i", Tensor.OfLongs([2, 2], [0, -1, 2, 3]))));
     }
@@ -64,11 +64,11 @@ public sealed class ShapeOperatorTests
     {
         var x = RandomTensor(Random, [1, 3, 1, 2], -1, 1);
         OrtReference.AssertSame(
-            new OnnxBuilder(11).Input("x", 1, 3, 1, 2).AnyOutput("a").AnyOutput("b").AnyOutput("c")
+            new OnnxGraphBuilder(11).Input("x", 1, 3, 1, 2).AnyOutput("a").AnyOutput("b").AnyOutput("c")
                 .Node("Squeeze", ["x"], "a").Node("Squeeze", ["x"], "b", ("axes", new long[] { -2 })).Node("Unsqueeze", ["x"], "c", ("axes", new long[] { 0, -1 })).Build(),
             Feeds(("x", x)));
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("x", 1, 3, 1, 2).Longs("axes", [1], [0]).Longs("more", [2], [1, 5]).AnyOutput("a").AnyOutput("b")
+            new OnnxGraphBuilder(13).Input("x", 1, 3, 1, 2).Longs("axes", [1], [0]).Longs("more", [2], [1, 5]).AnyOutput("a").AnyOutput("b")
                 .Node("Squeeze", ["x", "axes"], "a").Node("Unsqueeze", ["x", "more"], "b").Build(),
             Feeds(("x", x)));
     }
@@ -78,7 +78,7 @@ public sealed class ShapeOperatorTests
     {
         // The pattern exporters emit: read a shape, compute on it in int64, build a tensor from it.
         OrtReference.AssertSame(
-            new OnnxBuilder(15).Input("x", 2, 3, 4).Longs("zero", [1], [0]).Longs("two", [], [2]).Longs("rep", [3], [1, 2, 1])
+            new OnnxGraphBuilder(15).Input("x", 2, 3, 4).Longs("zero", [1], [0]).Longs("two", [], [2]).Longs("rep", [3], [1, 2, 1])
                 .AnyOutput("shape").AnyOutput("tail").AnyOutput("ones").AnyOutput("wide").AnyOutput("tiled").AnyOutput("k")
                 .Node("Shape", ["x"], "shape").Node("Shape", ["x"], "tail", ("start", -2L))
                 .Node("Gather", ["shape", "zero"], "first").Node("Mul", ["first", "two"], "doubled")
@@ -99,7 +99,7 @@ public sealed class ShapeOperatorTests
     public void Reductions_over_axes_with_and_without_kept_dimensions(string op, int opset)
     {
         var axesAsInput = op == "ReduceSum" ? opset >= 13 : opset >= 18;
-        var builder = new OnnxBuilder(opset).Input("x", 3, 4, 5).AnyOutput("kept").AnyOutput("dropped").AnyOutput("all");
+        var builder = new OnnxGraphBuilder(opset).Input("x", 3, 4, 5).AnyOutput("kept").AnyOutput("dropped").AnyOutput("all");
         if (axesAsInput)
         {
             builder.Longs("axes", [2], [0, -1])
@@ -118,7 +118,7 @@ public sealed class ShapeOperatorTests
     {
         var x = new Tensor([2, 4], [1, 3, 3, 0, -1, -1, -2, -1]);
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("x", 2, 4).AnyOutput("a").AnyOutput("b").AnyOutput("c")
+            new OnnxGraphBuilder(13).Input("x", 2, 4).AnyOutput("a").AnyOutput("b").AnyOutput("c")
                 .Node("ArgMax", ["x"], "a", ("axis", 1L)).Node("ArgMax", ["x"], "b", ("axis", -1L), ("select_last_index", 1L), ("keepdims", 0L)).Node("ArgMax", ["x"], "c").Build(),
             Feeds(("x", x)));
     }
@@ -127,11 +127,11 @@ public sealed class ShapeOperatorTests
     public void Layer_and_batch_normalization_and_dropout_at_inference()
     {
         OrtReference.AssertSame(
-            new OnnxBuilder(17).Input("x", 2, 3, 8).Input("g", 8).Input("b", 8).Input("g2", 3, 8).AnyOutput("y").AnyOutput("z")
+            new OnnxGraphBuilder(17).Input("x", 2, 3, 8).Input("g", 8).Input("b", 8).Input("g2", 3, 8).AnyOutput("y").AnyOutput("z")
                 .Node("LayerNormalization", ["x", "g", "b"], "y", ("epsilon", 1e-3f)).Node("LayerNormalization", ["x", "g2"], "z", ("axis", 1L)).Build(),
             Feeds(("x", RandomTensor(Random, [2, 3, 8], -3, 3)), ("g", RandomTensor(Random, [8], 0.5f, 2)), ("b", RandomTensor(Random, [8], -1, 1)), ("g2", RandomTensor(Random, [3, 8], 0.5f, 2))));
         OrtReference.AssertSame(
-            new OnnxBuilder(15).Input("x", 2, 3, 4, 5).Input("s", 3).Input("b", 3).Input("m", 3).Input("v", 3).AnyOutput("y").AnyOutput("d")
+            new OnnxGraphBuilder(15).Input("x", 2, 3, 4, 5).Input("s", 3).Input("b", 3).Input("m", 3).Input("v", 3).AnyOutput("y").AnyOutput("d")
                 .Node("BatchNormalization", ["x", "s", "b", "m", "v"], "y").Node("Dropout", ["x"], "d").Build(),
             Feeds(("x", RandomTensor(Random, [2, 3, 4, 5], -3, 3)), ("s", RandomTensor(Random, [3], 0.5f, 2)), ("b", RandomTensor(Random, [3], -1, 1)),
                 ("m", RandomTensor(Random, [3], -1, 1)), ("v", RandomTensor(Random, [3], 0.5f, 2))));

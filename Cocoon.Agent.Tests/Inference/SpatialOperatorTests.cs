@@ -25,7 +25,7 @@ public sealed class SpatialOperatorTests
     {
         var filters = 6 - (6 % group);
         int[] weight = [filters, input[1] / group, 3, 3];
-        var model = new OnnxBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).Input("b", filters).AnyOutput("y")
+        var model = new OnnxGraphBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).Input("b", filters).AnyOutput("y")
             .Node("Conv", ["x", "w", "b"], "y", [("group", (long)group), .. attributes]).Build();
         Assert.NotEmpty(label);
         OrtReference.AssertSame(model, Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [filters], -1, 1))));
@@ -40,7 +40,7 @@ public sealed class SpatialOperatorTests
         int[] input = [2, 4, 5, 4];
         int[] weight = [4, 3, 3, 2];
         OrtReference.AssertSame(
-            new OnnxBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).Input("b", 3 * group).AnyOutput("y")
+            new OnnxGraphBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).Input("b", 3 * group).AnyOutput("y")
                 .Node("ConvTranspose", ["x", "w", "b"], "y", ("group", (long)group), ("strides", strides), ("pads", pads), ("output_padding", outputPadding)).Build(),
             Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [3 * group], -1, 1))));
     }
@@ -49,7 +49,7 @@ public sealed class SpatialOperatorTests
     public void Pools_match_onnx_runtime()
     {
         OrtReference.AssertSame(
-            new OnnxBuilder(17).Input("x", 2, 3, 9, 7).AnyOutput("max").AnyOutput("ceil").AnyOutput("avg").AnyOutput("avgpad").AnyOutput("global").AnyOutput("dilated")
+            new OnnxGraphBuilder(17).Input("x", 2, 3, 9, 7).AnyOutput("max").AnyOutput("ceil").AnyOutput("avg").AnyOutput("avgpad").AnyOutput("global").AnyOutput("dilated")
                 .Node("MaxPool", ["x"], "max", ("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }))
                 .Node("MaxPool", ["x"], "ceil", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("ceil_mode", 1L))
                 .Node("AveragePool", ["x"], "avg", ("kernel_shape", new long[] { 3, 2 }), ("pads", new long[] { 1, 0, 1, 1 }))
@@ -63,7 +63,7 @@ public sealed class SpatialOperatorTests
     public void Instance_normalization_matches_onnx_runtime()
     {
         OrtReference.AssertSame(
-            new OnnxBuilder(17).Input("x", 2, 3, 5, 4).Input("s", 3).Input("b", 3).AnyOutput("y").Node("InstanceNormalization", ["x", "s", "b"], "y", ("epsilon", 1e-4f)).Build(),
+            new OnnxGraphBuilder(17).Input("x", 2, 3, 5, 4).Input("s", 3).Input("b", 3).AnyOutput("y").Node("InstanceNormalization", ["x", "s", "b"], "y", ("epsilon", 1e-4f)).Build(),
             Feeds(("x", RandomTensor(Random, [2, 3, 5, 4], -3, 3)), ("s", RandomTensor(Random, [3], 0.5f, 2)), ("b", RandomTensor(Random, [3], -1, 1))));
     }
 
@@ -76,7 +76,7 @@ public sealed class SpatialOperatorTests
     public void Pad_matches_onnx_runtime(string mode, int opset)
     {
         var x = RandomTensor(Random, [2, 3, 4], -1, 1);
-        var builder = new OnnxBuilder(opset).Input("x", 2, 3, 4).AnyOutput("y");
+        var builder = new OnnxGraphBuilder(opset).Input("x", 2, 3, 4).AnyOutput("y");
         long[] pads = [0, 2, 1, 1, 1, 3];
         if (opset >= 11)
         {
@@ -111,7 +111,7 @@ public sealed class SpatialOperatorTests
     public void Resize_with_scales_matches_onnx_runtime(string mode, string transform, string nearest, float factor)
     {
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("x", 1, 2, 5, 4).Input("scales", 4).AnyOutput("y")
+            new OnnxGraphBuilder(13).Input("x", 1, 2, 5, 4).Input("scales", 4).AnyOutput("y")
                 .Node("Resize", ["x", "", "scales"], "y", ("mode", mode), ("coordinate_transformation_mode", transform), ("nearest_mode", nearest)).Build(),
             Feeds(("x", RandomTensor(Random, [1, 2, 5, 4], -1, 1)), ("scales", new Tensor([4], [1, 1, factor, factor]))));
     }
@@ -120,11 +120,11 @@ public sealed class SpatialOperatorTests
     public void Resize_to_sizes_and_in_opset_10_matches_onnx_runtime()
     {
         OrtReference.AssertSame(
-            new OnnxBuilder(13).Input("x", 1, 1, 4, 6).Longs("sizes", [4], [1, 1, 7, 3]).AnyOutput("y")
+            new OnnxGraphBuilder(13).Input("x", 1, 1, 4, 6).Longs("sizes", [4], [1, 1, 7, 3]).AnyOutput("y")
                 .Node("Resize", ["x", "", "", "sizes"], "y", ("mode", "linear")).Build(),
             Feeds(("x", RandomTensor(Random, [1, 1, 4, 6], -1, 1))));
         OrtReference.AssertSame(
-            new OnnxBuilder(10).Input("x", 1, 1, 3, 3).Input("scales", 4).AnyOutput("y").Node("Resize", ["x", "scales"], "y", ("mode", "nearest")).Build(),
+            new OnnxGraphBuilder(10).Input("x", 1, 1, 3, 3).Input("scales", 4).AnyOutput("y").Node("Resize", ["x", "scales"], "y", ("mode", "nearest")).Build(),
             Feeds(("x", RandomTensor(Random, [1, 1, 3, 3], -1, 1)), ("scales", new Tensor([4], [1, 1, 2, 3]))));
     }
 }

@@ -35,7 +35,7 @@ public sealed class ConfidentialityTests(PostgresFixture postgres)
         await portal.WaitForAgentsOnlineAsync(2);
 
         var canary = "CANARY-" + Guid.NewGuid().ToString("N");
-        var (onnx, reference) = OnnxBuilder.Mlp(Inputs, 8, Outputs, seed: 3);
+        var (onnx, reference) = TestMlp.Build(Inputs, 8, Outputs, seed: 3);
         var withCanary = ModelProto.Parser.ParseFrom(onnx);
         withCanary.DocString = $"trained on secret data {canary}";
         var random = new Random(5);

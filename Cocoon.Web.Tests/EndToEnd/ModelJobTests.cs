@@ -35,7 +35,7 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         await portal.WaitForAgentsOnlineAsync(2);
 
         using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
-        var (onnx, reference) = OnnxBuilder.Mlp(Inputs, 16, Outputs, seed: 7);
+        var (onnx, reference) = TestMlp.Build(Inputs, 16, Outputs, seed: 7);
         var random = new Random(11);
         var x = Enumerable.Range(0, Rows * Inputs).Select(_ => (float)((random.NextDouble() * 4) - 2)).ToArray();
         var dataset = Safetensors.Write(new Dictionary<string, Tensor>
