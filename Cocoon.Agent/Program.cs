@@ -5,4 +5,6 @@ var root = new RootCommand("Cocoon agent: runs Cocoon work units on this machine
 root.Subcommands.Add(PairCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
+root.Subcommands.Add(InferCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

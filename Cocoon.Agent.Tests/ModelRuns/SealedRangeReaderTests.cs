@@ -72,7 +72,7 @@ public sealed class SealedRangeReaderTests
         var rows = 600;
         var x = Enumerable.Range(0, rows * 4).Select(i => (float)i).ToArray();
         var labels = Enumerable.Range(0, rows).Select(i => (float)-i).ToArray();
-        var file = Safetensors.Write(new Dictionary<string, Tensor> { ["x"] = new([rows, 4], x), ["label"] = new([rows, 1], labels) });
+        var file = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([rows, 4], x), ["label"] = new([rows, 1], labels) });
         var (sealedBytes, header, fileKey) = await SealAsync(file);
         long bytesFetched = 0;
         using var reader = new SealedRangeReader((o, l, _) =>

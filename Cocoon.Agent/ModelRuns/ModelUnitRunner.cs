@@ -74,7 +74,7 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
             reportProgress(done, spec.RowCount);
         }
 
-        var plain = Safetensors.Write(outputs.ToDictionary(o => o.Key, o => Concatenate(o.Value), StringComparer.Ordinal));
+        var plain = TensorFiles.WriteSafetensors(outputs.ToDictionary(o => o.Key, o => Concatenate(o.Value), StringComparer.Ordinal));
         using var sealedOutput = new MemoryStream();
         await SealedEnvelope.SealAsync(new MemoryStream(plain), sealedOutput, [spec.OutputRecipientKey], "output", Guid.NewGuid(), cancellationToken: cancellationToken);
         CryptographicOperations.ZeroMemory(plain);

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Cocoon.Agent.Inference;
 
@@ -14,8 +13,9 @@ public sealed record SafetensorsEntry(string Name, string DType, int[] Shape, lo
 }
 
 /// <summary>
-/// The safetensors format (8-byte little-endian header length, JSON header, tensor bytes): the header
-/// parsed so that one row range of every tensor can be located and read, and a writer for outputs.
+/// The safetensors format (8-byte little-endian header length, JSON header, tensor bytes), read
+/// piecemeal: the header parsed so that one row range of every tensor can be located and read through
+/// a sealed file's range reader. Whole files are read and written by <see cref="TensorFiles"/>.
 /// </summary>
 public static class Safetensors
 {
@@ -94,45 +94,5 @@ public static class Safetensors
         var data = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
         return new Tensor([count, .. entry.Shape[1..]], data);
-    }
-
-    /// <summary>Writes float32 tensors as a safetensors file (header padded to 8 bytes, tensors in name order).</summary>
-    public static byte[] Write(IReadOnlyDictionary<string, Tensor> tensors)
-    {
-        ArgumentNullException.ThrowIfNull(tensors);
-        var names = tensors.Keys.Order(StringComparer.Ordinal).ToList();
-        if (names.Count == 0)
-        {
-            throw new ArgumentException("A safetensors file needs at least one tensor.", nameof(tensors));
-        }
-
-        var header = new StringBuilder("{");
-        long offset = 0;
-        foreach (var name in names)
-        {
-            var t = tensors[name];
-            var size = (long)t.Data.Length * sizeof(float);
-            header.Append(JsonSerializer.Serialize(name)).Append(":{\"dtype\":\"F32\",\"shape\":[")
-                .Append(string.Join(',', t.Shape)).Append("],\"data_offsets\":[").Append(offset).Append(',').Append(offset + size).Append("]},");
-            offset += size;
-        }
-
-        header.Length--;
-        header.Append('}');
-        var json = Encoding.UTF8.GetBytes(header.ToString());
-        var padded = (json.Length + 7) / 8 * 8;
-        var file = new byte[8 + padded + offset];
-        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)padded);
-        json.CopyTo(file, 8);
-        file.AsSpan(8 + json.Length, padded - json.Length).Fill((byte)' ');
-        var at = 8 + padded;
-        foreach (var name in names)
-        {
-            var bytes = MemoryMarshal.AsBytes(tensors[name].Data.AsSpan());
-            bytes.CopyTo(file.AsSpan(at));
-            at += bytes.Length;
-        }
-
-        return file;
     }
 }

@@ -97,7 +97,7 @@ public sealed class ConfidentialityTests(PostgresFixture postgres)
 
     private static byte[] DatasetWithMetadata(float[] x, string canary)
     {
-        var plain = Safetensors.Write(new Dictionary<string, Tensor> { ["x"] = new([Rows, Inputs], x) });
+        var plain = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([Rows, Inputs], x) });
         // Rewrite the header with a __metadata__ entry carrying the canary (safetensors allows string metadata).
         var headerLength = (int)BitConverter.ToUInt64(plain, 0);
         var json = Encoding.UTF8.GetString(plain, 8, headerLength).TrimEnd();

@@ -38,7 +38,7 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         var (onnx, reference) = TestMlp.Build(Inputs, 16, Outputs, seed: 7);
         var random = new Random(11);
         var x = Enumerable.Range(0, Rows * Inputs).Select(_ => (float)((random.NextDouble() * 4) - 2)).ToArray();
-        var dataset = Safetensors.Write(new Dictionary<string, Tensor>
+        var dataset = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor>
         {
             ["x"] = new([Rows, Inputs], x),
             ["label"] = new([Rows, 1], new float[Rows]),

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Cocoon.Agent.Inference;
+
+namespace Cocoon.Agent.Cli;
+
+/// <summary>
+/// <c>cocoon-agent bench</c>: the reference models at batch 1 and 32 on this machine — latency p50/p90,
+/// throughput, GFLOP/s, memory — and the score the portal shows for the agent (the geometric mean of
+/// the models' GFLOP/s at batch 32).
+/// </summary>
+public static class BenchCommand
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var seconds = new Option<double>("--seconds") { Description = "Least time spent timing each model and batch (default 2)." };
+        var command = new Command("bench", "Time the reference models (MLP, CNN, transformer block) on this machine.") { json, seconds };
+        command.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(seconds) is > 0 and var s ? s : 2));
+        return command;
+    }
+
+    public sealed record Row(string Model, int Batch, double P50Ms, double P90Ms, double RowsPerSecond, double Gflops, double AllocatedMiBPerRun, int Runs);
+
+    public sealed record Report(string Device, IReadOnlyList<Row> Rows, double Score, double PeakWorkingSetMiB);
+
+    public static Report Measure(double seconds)
+    {
+        var rows = new List<Row>();
+        foreach (var reference in ReferenceModels.All)
+        {
+            var model = OnnxModel.Load(reference.Onnx);
+            foreach (var batch in new[] { 1, 32 })
+            {
+                var shape = reference.InputShape(batch);
+                var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f));
+                var timing = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds));
+                rows.Add(new Row(reference.Name, batch, timing.Median, timing.P90, batch / (timing.Median / 1e3), timing.Gflops, timing.AllocatedBytesPerRun / 1048576.0, timing.Milliseconds.Count));
+            }
+        }
+
+        var score = Math.Exp(rows.Where(r => r.Batch == 32).Average(r => Math.Log(r.Gflops)));
+        using var process = Process.GetCurrentProcess();
+        return new Report($"CPU ({Environment.ProcessorCount} threads)", rows, score, process.PeakWorkingSet64 / 1048576.0);
+    }
+
+    private static int Run(bool json, double seconds)
+    {
+        var report = Measure(seconds);
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(report, Json));
+            return 0;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine($"device: {report.Device}");
+        Console.WriteLine($"{"model",-12}{"batch",6}{"p50 ms",10}{"p90 ms",10}{"rows/s",11}{"GFLOP/s",9}{"MiB/run",9}{"runs",6}");
+        foreach (var r in report.Rows)
+        {
+            Console.WriteLine(string.Create(c, $"{r.Model,-12}{r.Batch,6}{r.P50Ms,10:N2}{r.P90Ms,10:N2}{r.RowsPerSecond,11:N0}{r.Gflops,9:N2}{r.AllocatedMiBPerRun,9:N1}{r.Runs,6}"));
+        }
+
+        Console.WriteLine(string.Create(c, $"score: {report.Score:N2} (geometric mean GFLOP/s at batch 32); peak working set {report.PeakWorkingSetMiB:N0} MiB"));
+        return 0;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace Cocoon.Agent.Inference;
+
+/// <summary>Latencies of repeated runs of one model on one input, after a warm-up run.</summary>
+public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops, long AllocatedBytesPerRun)
+{
+    public double Median => Percentile(0.5);
+
+    public double P90 => Percentile(0.9);
+
+    public double Gflops => Flops / (Median / 1e3) / 1e9;
+
+    public double Percentile(double p)
+    {
+        var sorted = Milliseconds.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(p * sorted.Count))];
+    }
+
+    /// <summary>Runs once to warm up, then <paramref name="minRuns"/> times or until <paramref name="minTime"/> has passed (at most <paramref name="maxRuns"/>).</summary>
+    public static ModelTiming Measure(OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, int minRuns, TimeSpan minTime, int maxRuns = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        model.Run(feeds, out var flops);
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        while (times.Count < maxRuns && (times.Count < minRuns || total.Elapsed < minTime))
+        {
+            var run = Stopwatch.StartNew();
+            model.Run(feeds);
+            times.Add(run.Elapsed.TotalMilliseconds);
+        }
+
+        return new ModelTiming(times, flops, (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / Math.Max(times.Count, 1));
+    }
+}
