@@ -3,7 +3,7 @@ using Cocoon.Agent.Options;
 
 namespace Cocoon.Agent.Tests.Connection;
 
-[Collection("Console")]
+[Collection(ConsoleCollection.Name)]
 public sealed class AgentOptionsTests
 {
     [Theory]

@@ -8,7 +8,7 @@ using Cocoon.Agent.Connection;
 namespace Cocoon.Agent.Tests.Connection;
 
 /// <summary>The pair command's failures are one line and a non-zero exit; the credentials it leaves are private.</summary>
-[Collection("Console")]
+[Collection(ConsoleCollection.Name)]
 public sealed class PairCommandTests
 {
     [Theory]
