@@ -2,10 +2,22 @@ using BenchmarkDotNet.Running;
 using Cocoon.Benchmarks;
 
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- browser-seal [MiB]   (headless Chromium harness)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- models [seconds]    (our ONNX engine against ONNX Runtime)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- model-memory [MB]   (peak memory of a large model)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- --filter '*'          (BenchmarkDotNet)
 if (args is ["browser-seal", ..])
 {
     return await BrowserSealBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 64);
+}
+
+if (args is ["models", ..])
+{
+    return ModelBenchmark.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+}
+
+if (args is ["model-memory", ..])
+{
+    return ModelBenchmark.Memory(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(BrowserSealBenchmark).Assembly).Run(args);

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cocoon.Agent.Inference;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Tensor = Cocoon.Agent.Inference.Tensor;
+
+namespace Cocoon.Benchmarks;
+
+/// <summary>
+/// Our ONNX engine against ONNX Runtime's CPU provider, same process, same models, same inputs:
+/// median latency per reference model at batch 1 and 32, the ratio, and the peak memory of running a
+/// 100 MB model relative to its size. Prints tables for docs/BENCHMARKS.md.
+/// </summary>
+public static class ModelBenchmark
+{
+    public static int Run(double seconds)
+    {
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(c, $"{Environment.ProcessorCount} threads, ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {seconds:N0} s per measurement"));
+        Console.WriteLine("| model | batch | Cocoon p50 ms | ORT p50 ms | Cocoon / ORT | Cocoon GFLOP/s | ORT GFLOP/s |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var reference in ReferenceModels.All)
+        {
+            var model = OnnxModel.Load(reference.Onnx);
+            using var session = new InferenceSession(reference.Onnx);
+            foreach (var batch in new[] { 1, 32 })
+            {
+                var shape = reference.InputShape(batch);
+                var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f));
+                var ours = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds));
+                var theirs = Time(() =>
+                {
+                    using var results = session.Run([NamedOnnxValue.CreateFromTensor(reference.Input, new DenseTensor<float>(input.Data, shape))]);
+                }, seconds);
+                Console.WriteLine(string.Create(c,
+                    $"| {reference.Name} | {batch} | {ours.Median:N2} | {theirs:N2} | {ours.Median / theirs:N2} | {ours.Gflops:N1} | {ours.Flops / (theirs / 1e3) / 1e9:N1} |"));
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Peak resident memory while loading and running a model of about <paramref name="megabytes"/> MB, over the model's size.</summary>
+    public static int Memory(int megabytes)
+    {
+        var width = 2048;
+        var layers = Math.Max(1, (int)Math.Round(megabytes * 1e6 / (width * width * 4.0)));
+        var random = new Random(4);
+        var b = new OnnxGraphBuilder(17).Input("x", "batch", width).AnyOutput("y");
+        var x = "x";
+        for (var i = 0; i < layers; i++)
+        {
+            b.Initializer($"w{i}", [width, width], ReferenceModels.Values(random, width * width, 0.02f)).Node("MatMul", [x, $"w{i}"], $"h{i}");
+            x = $"h{i}";
+        }
+
+        b.Node("Relu", [x], "y");
+        var path = Path.Combine(Path.GetTempPath(), "cocoon-bench-big.onnx");
+        File.WriteAllBytes(path, b.Build());
+        var size = new FileInfo(path).Length;
+        b = null!;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var baseline = process.WorkingSet64;
+        var peak = baseline;
+        using var sampler = new Timer(_ =>
+        {
+            process.Refresh();
+            peak = Math.Max(peak, process.WorkingSet64);
+        }, null, 0, 5);
+        var model = OnnxModel.Load(File.ReadAllBytes(path));
+        model.Run(new Dictionary<string, Tensor> { ["x"] = new([8, width], ReferenceModels.Values(random, 8 * width, 1f)) });
+        Thread.Sleep(50);
+        process.Refresh();
+        peak = Math.Max(peak, process.WorkingSet64);
+        File.Delete(path);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"model {size / 1e6:N1} MB ({layers} × {width}² float32): peak working set over baseline {(peak - baseline) / 1e6:N1} MB = {(double)(peak - baseline) / size:N2} × the model"));
+        GC.KeepAlive(model);
+        return 0;
+    }
+
+    private static double Time(Action run, double seconds)
+    {
+        run();
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (times.Count < 5 || total.Elapsed.TotalSeconds < seconds)
+        {
+            var one = Stopwatch.StartNew();
+            run();
+            times.Add(one.Elapsed.TotalMilliseconds);
+        }
+
+        times.Sort();
+        return times[times.Count / 2];
+    }
+}
