@@ -133,25 +133,53 @@ internal static class Elementwise
             };
         };
 
-    /// <summary>Same-shape float arithmetic through TensorPrimitives (vectorised); null when broadcasting is needed.</summary>
+    /// <summary>
+    /// Float arithmetic through TensorPrimitives (vectorised) when the operands are the same shape, or
+    /// the second repeats over the first's leading dimensions (a bias, a scale, a scalar); null when
+    /// general broadcasting is needed.
+    /// </summary>
     private static Tensor? SameShapeFast(Tensor a, Tensor b, string name)
     {
-        if (!a.Shape.AsSpan().SequenceEqual(b.Shape))
+        var trailing = b.Rank <= a.Rank && b.Shape.AsSpan().SequenceEqual(a.Shape.AsSpan(a.Rank - b.Rank));
+        if (!trailing && !(b.Length == 1 && b.Rank <= a.Rank))
         {
             return null;
         }
 
         var y = new float[a.Length];
-        switch (name)
+        if (b.Length == 1 && y.Length > 0)
         {
-            case "Add": TensorPrimitives.Add(a.Data, b.Data, y); break;
-            case "Sub": TensorPrimitives.Subtract(a.Data, b.Data, y); break;
-            case "Mul": TensorPrimitives.Multiply(a.Data, b.Data, y); break;
-            default: TensorPrimitives.Divide(a.Data, b.Data, y); break;
+            var scalar = b.Data[0];
+            switch (name)
+            {
+                case "Add": TensorPrimitives.Add(a.Data, scalar, y); break;
+                case "Sub": TensorPrimitives.Subtract(a.Data, scalar, y); break;
+                case "Mul": TensorPrimitives.Multiply(a.Data, scalar, y); break;
+                default: TensorPrimitives.Divide(a.Data, scalar, y); break;
+            }
+
+            return new Tensor(a.Shape, y);
+        }
+
+        var width = b.Length;
+        for (var at = 0; width > 0 && at < y.Length; at += width)
+        {
+            var x = a.Data.AsSpan(at, width);
+            var o = y.AsSpan(at, width);
+            switch (name)
+            {
+                case "Add": TensorPrimitives.Add(x, b.Data, o); break;
+                case "Sub": TensorPrimitives.Subtract(x, b.Data, o); break;
+                case "Mul": TensorPrimitives.Multiply(x, b.Data, o); break;
+                default: TensorPrimitives.Divide(x, b.Data, o); break;
+            }
         }
 
         return new Tensor(a.Shape, y);
     }
+
+    /// <summary>a + b for float tensors, vectorised where the shapes allow.</summary>
+    public static Tensor Add(Tensor a, Tensor b) => SameShapeFast(a, b, "Add") ?? Float(a, b, static (p, q) => p + q);
 
     public static Tensor Float(Tensor a, Tensor b, Func<float, float, float> op)
     {

@@ -37,7 +37,7 @@ internal static class Linear
         var c = new float[batches * m * n];
         for (var i = 0; i < batches; i++)
         {
-            Multiply(a2.Data.AsSpan(ia[i] * m * k, m * k), b2.Data.AsSpan(ib[i] * k * n, k * n), c.AsSpan(i * m * n, m * n), m, k, n);
+            GemmKernel.Multiply(a2.Data, ia[i] * m * k, b2.Data, ib[i] * k * n, c, i * m * n, m, k, n);
         }
 
         List<int> shape = [.. batch];
@@ -52,20 +52,6 @@ internal static class Linear
         }
 
         return new Tensor([.. shape], c);
-    }
-
-    /// <summary>C (m×n) = A (m×k) · B (k×n), row by row with a vectorised multiply-add.</summary>
-    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n)
-    {
-        c.Clear();
-        for (var i = 0; i < m; i++)
-        {
-            var row = c.Slice(i * n, n);
-            for (var p = 0; p < k; p++)
-            {
-                TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), a[(i * k) + p], row, row);
-            }
-        }
     }
 
     private static Tensor[] Gemm(OpContext c)
@@ -99,6 +85,6 @@ internal static class Linear
         }
 
         var beta = c.GetFloat("beta", 1f);
-        return [Elementwise.Float(y, bias, (p, q) => p + (beta * q))];
+        return [beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(y, bias, (p, q) => p + (beta * q))];
     }
 }

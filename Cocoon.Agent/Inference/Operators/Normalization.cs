@@ -67,12 +67,16 @@ internal static class Normalization
             throw new ModelException($"scale, bias, mean and variance must have {channels} values each.");
         }
 
+        // y = x · a + b per channel, with a = scale / √(var + ε) and b = bias − mean · a.
         var inner = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
         var y = new float[x.Length];
-        for (var i = 0; i < x.Length; i++)
+        for (var plane = 0; inner > 0 && plane < x.Length / inner; plane++)
         {
-            var ch = i / inner % channels;
-            y[i] = ((x.Data[i] - mean[ch]) / MathF.Sqrt(variance[ch] + epsilon) * scale[ch]) + bias[ch];
+            var ch = plane % channels;
+            var a = scale[ch] / MathF.Sqrt(variance[ch] + epsilon);
+            var target = y.AsSpan(plane * inner, inner);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(x.Data.AsSpan(plane * inner, inner), a, target);
+            System.Numerics.Tensors.TensorPrimitives.Add(target, bias[ch] - (mean[ch] * a), target);
         }
 
         return [new Tensor(x.Shape, y)];

@@ -101,16 +101,40 @@ internal static class Shapes
     public static Tensor Transpose(Tensor x, int[] perm)
     {
         var shape = perm.Select(p => x.Shape[p]).ToArray();
-        return x.Gather(shape, Map(shape, index =>
+        var inputStrides = new int[x.Rank];
+        for (int d = x.Rank - 1, stride = 1; d >= 0; d--)
         {
-            var source = new int[x.Rank];
-            for (var d = 0; d < perm.Length; d++)
-            {
-                source[perm[d]] = index[d];
-            }
+            inputStrides[d] = stride;
+            stride *= x.Shape[d];
+        }
 
-            return Offset(x.Shape, source);
-        }));
+        return x.Gather(shape, Strided(shape, [.. perm.Select(p => inputStrides[p])], 0));
+    }
+
+    /// <summary>Source offsets for every index of <paramref name="shape"/>: <paramref name="start"/> plus index · strides, walked incrementally.</summary>
+    public static int[] Strided(int[] shape, int[] strides, int start)
+    {
+        var count = (int)Tensor.ElementCount(shape);
+        var offsets = new int[count];
+        var index = new int[shape.Length];
+        var at = start;
+        for (var i = 0; i < count; i++)
+        {
+            offsets[i] = at;
+            for (var d = shape.Length - 1; d >= 0; d--)
+            {
+                at += strides[d];
+                if (++index[d] < shape[d])
+                {
+                    break;
+                }
+
+                at -= strides[d] * shape[d];
+                index[d] = 0;
+            }
+        }
+
+        return offsets;
     }
 
     /// <summary>Row-major offset of <paramref name="index"/> in <paramref name="shape"/>.</summary>

@@ -105,8 +105,9 @@ internal static class Spatial
             for (var g = 0; g < group; g++)
             {
                 Im2Col(x.Data.AsSpan(((b * channels) + (g * perGroup)) * height * width, perGroup * height * width), perGroup, height, width, win, columns);
-                var output = y.AsSpan(((b * filters) + (g * filtersPerGroup)) * oh * ow, filtersPerGroup * oh * ow);
-                Linear.Multiply(w.Data.AsSpan(g * filtersPerGroup * patch, filtersPerGroup * patch), columns, output, filtersPerGroup, patch, oh * ow);
+                var outputAt = ((b * filters) + (g * filtersPerGroup)) * oh * ow;
+                GemmKernel.Multiply(w.Data, g * filtersPerGroup * patch, columns, 0, y, outputAt, filtersPerGroup, patch, oh * ow);
+                var output = y.AsSpan(outputAt, filtersPerGroup * oh * ow);
                 if (bias is not null)
                 {
                     for (var f = 0; f < filtersPerGroup; f++)
