@@ -61,6 +61,30 @@ public sealed class Tensor
 
     public static Tensor Scalar(float value) => new([], [value]);
 
+    /// <summary>Most elements one tensor may hold (1 GiB of float32): a model asking for more is refused, not run out of memory.</summary>
+    public const long MaxElements = 1L << 28;
+
+    /// <summary>The element count of a tensor about to be made, refused with a <see cref="ModelException"/> past <see cref="MaxElements"/>.</summary>
+    public static int CheckedCount(ReadOnlySpan<int> shape)
+    {
+        long count = 1;
+        foreach (var d in shape)
+        {
+            if (d < 0)
+            {
+                throw new ModelException($"a dimension of {d} is impossible.");
+            }
+
+            count *= d;
+            if (count > MaxElements)
+            {
+                throw new ModelException($"a tensor of shape [{string.Join(", ", shape.ToArray())}] would exceed {MaxElements:N0} elements.");
+            }
+        }
+
+        return (int)count;
+    }
+
     public static long ElementCount(ReadOnlySpan<int> shape)
     {
         long count = 1;
@@ -94,7 +118,7 @@ public sealed class Tensor
     /// <summary>A tensor of this type made of runs copied from sources in order (used by Concat).</summary>
     internal static Tensor Join(ElementType type, int[] shape, IReadOnlyList<(Tensor Source, int Offset, int Count)> blocks)
     {
-        var length = (int)ElementCount(shape);
+        var length = CheckedCount(shape);
         return type switch
         {
             ElementType.Float32 => new Tensor(shape, Copy(blocks, t => t.Data, length)),

@@ -39,7 +39,7 @@ internal static class Broadcasting
             stride *= from[d];
         }
 
-        var count = (int)Tensor.ElementCount(to);
+        var count = Tensor.CheckedCount(to);
         var indices = new int[count];
         var index = new int[rank];
         long at = 0;
@@ -65,7 +65,7 @@ internal static class Broadcasting
     /// <summary>Applies <paramref name="op"/> to every broadcast pair.</summary>
     public static TOut[] Zip<TA, TB, TOut>(TA[] a, int[] aShape, TB[] b, int[] bShape, int[] shape, Func<TA, TB, TOut> op)
     {
-        var result = new TOut[(int)Tensor.ElementCount(shape)];
+        var result = new TOut[Tensor.CheckedCount(shape)];
         if (aShape.AsSpan().SequenceEqual(shape) && bShape.AsSpan().SequenceEqual(shape))
         {
             for (var i = 0; i < result.Length; i++)

@@ -31,7 +31,8 @@ internal static class Linear
         }
 
         var batch = Broadcasting.Shape(a2.Shape[..^2], b2.Shape[..^2]);
-        var batches = (int)Tensor.ElementCount(batch);
+        Tensor.CheckedCount([.. batch, m, n]);
+        var batches = Tensor.CheckedCount(batch);
         var ia = Broadcasting.Indices(a2.Shape[..^2], batch);
         var ib = Broadcasting.Indices(b2.Shape[..^2], batch);
         var c = new float[batches * m * n];

@@ -163,7 +163,7 @@ internal static class Resampling
         var (outer, length, inner) = Reductions.Around(x.Shape, axis);
         var shape = (int[])x.Shape.Clone();
         shape[axis] = size;
-        var y = new float[outer * size * inner];
+        var y = new float[Tensor.CheckedCount([outer, size, inner])];
         for (var o = 0; o < size; o++)
         {
             var source = transform switch

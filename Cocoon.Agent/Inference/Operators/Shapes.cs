@@ -73,7 +73,7 @@ internal static class Shapes
         {
             var shape = ToShape(c.Input(0).AsLongs());
             var value = c.Attribute("value") is { } v ? Initializers.Read(v.T) : Tensor.Scalar(0f);
-            return [value.Gather(shape, new int[(int)Tensor.ElementCount(shape)])];
+            return [value.Gather(shape, new int[Tensor.CheckedCount(shape)])];
         };
         ops["Expand"] = c =>
         {
@@ -114,7 +114,7 @@ internal static class Shapes
     /// <summary>Source offsets for every index of <paramref name="shape"/>: <paramref name="start"/> plus index · strides, walked incrementally.</summary>
     public static int[] Strided(int[] shape, int[] strides, int start)
     {
-        var count = (int)Tensor.ElementCount(shape);
+        var count = Tensor.CheckedCount(shape);
         var offsets = new int[count];
         var index = new int[shape.Length];
         var at = start;
@@ -152,7 +152,7 @@ internal static class Shapes
     /// <summary>Calls <paramref name="source"/> for every index of <paramref name="shape"/> in row-major order.</summary>
     public static int[] Map(int[] shape, Func<int[], int> source)
     {
-        var count = (int)Tensor.ElementCount(shape);
+        var count = Tensor.CheckedCount(shape);
         var result = new int[count];
         var index = new int[shape.Length];
         for (var i = 0; i < count; i++)

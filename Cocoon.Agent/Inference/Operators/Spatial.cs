@@ -98,8 +98,8 @@ internal static class Spatial
         var bias = c.Optional(2)?.Data;
         var filtersPerGroup = filters / group;
         var patch = perGroup * kh * kw;
-        var columns = new float[patch * oh * ow];
-        var y = new float[n * filters * oh * ow];
+        var columns = new float[Tensor.CheckedCount([patch, oh, ow])];
+        var y = new float[Tensor.CheckedCount([n, filters, oh, ow])];
         for (var b = 0; b < n; b++)
         {
             for (var g = 0; g < group; g++)
@@ -192,7 +192,7 @@ internal static class Spatial
         }
 
         var bias = c.Optional(2)?.Data;
-        var y = new float[n * filters * outSize[0] * outSize[1]];
+        var y = new float[Tensor.CheckedCount([n, filters, outSize[0], outSize[1]])];
         var inPerGroup = channels / group;
         for (var b = 0; b < n; b++)
         {
@@ -260,7 +260,7 @@ internal static class Spatial
         var includePad = c.GetInt("count_include_pad", 0) == 1;
         var (planes, height, width) = (x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3]);
         var (oh, ow) = (win[0].Output, win[1].Output);
-        var y = new float[planes * oh * ow];
+        var y = new float[Tensor.CheckedCount([planes, oh, ow])];
         for (var p = 0; p < planes; p++)
         {
             for (var oy = 0; oy < oh; oy++)
