@@ -31,35 +31,15 @@ internal static class Broadcasting
     public static int[] Indices(int[] from, int[] to)
     {
         var rank = to.Length;
-        var strides = new long[rank];
-        long stride = 1;
+        var strides = new int[rank];
+        var stride = 1;
         for (var d = from.Length - 1; d >= 0; d--)
         {
             strides[d + (rank - from.Length)] = from[d] == 1 ? 0 : stride;
             stride *= from[d];
         }
 
-        var count = Tensor.CheckedCount(to);
-        var indices = new int[count];
-        var index = new int[rank];
-        long at = 0;
-        for (var i = 0; i < count; i++)
-        {
-            indices[i] = (int)at;
-            for (var d = rank - 1; d >= 0; d--)
-            {
-                at += strides[d];
-                if (++index[d] < to[d])
-                {
-                    break;
-                }
-
-                at -= strides[d] * to[d];
-                index[d] = 0;
-            }
-        }
-
-        return indices;
+        return Shapes.Strided(to, strides, 0);
     }
 
     /// <summary>Applies <paramref name="op"/> to every broadcast pair.</summary>
