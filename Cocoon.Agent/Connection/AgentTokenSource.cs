@@ -45,6 +45,9 @@ public sealed class AgentTokenSource(
         }
     }
 
+    /// <summary>Forgets the cached token (the portal refused it: it restarted with new signing keys, or revoked it).</summary>
+    public void InvalidateCachedToken() => _cached = null;
+
     /// <summary>Signs evidence for the enclave key with the key this agent was paired with.</summary>
     public Shared.Attestation.EnclaveEvidence SignEnclaveEvidence(ModelRuns.EnclaveKey enclave)
     {

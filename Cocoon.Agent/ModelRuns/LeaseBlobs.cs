@@ -19,9 +19,7 @@ public sealed class LeaseBlobs(AgentIdentity identity, AgentTokenSource tokens) 
     /// <summary>Reads <paramref name="length"/> ciphertext bytes at <paramref name="offset"/>.</summary>
     public async Task<byte[]> ReadAsync(Guid leaseId, Guid blobId, long offset, int length, CancellationToken cancellationToken)
     {
-        using var request = await RequestAsync(HttpMethod.Get, $"api/agent/leases/{leaseId}/blobs/{blobId}", cancellationToken);
-        request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Get, $"api/agent/leases/{leaseId}/blobs/{blobId}", r => r.Headers.Range = new RangeHeaderValue(offset, offset + length - 1), cancellationToken);
         await EnsureSuccessAsync(response, "read a job input", cancellationToken);
         if (response.StatusCode != HttpStatusCode.PartialContent)
         {
@@ -34,8 +32,7 @@ public sealed class LeaseBlobs(AgentIdentity identity, AgentTokenSource tokens) 
     /// <summary>Streams a whole sealed blob into <paramref name="destination"/>.</summary>
     public async Task DownloadAsync(Guid leaseId, Guid blobId, Stream destination, CancellationToken cancellationToken)
     {
-        using var request = await RequestAsync(HttpMethod.Get, $"api/agent/leases/{leaseId}/blobs/{blobId}", cancellationToken);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Get, $"api/agent/leases/{leaseId}/blobs/{blobId}", _ => { }, cancellationToken);
         await EnsureSuccessAsync(response, "download the model", cancellationToken);
         await response.Content.CopyToAsync(destination, cancellationToken);
     }
@@ -43,21 +40,35 @@ public sealed class LeaseBlobs(AgentIdentity identity, AgentTokenSource tokens) 
     /// <summary>Uploads the unit's sealed output; the portal stores it for the job's owner.</summary>
     public async Task<UploadedOutput> UploadOutputAsync(Guid leaseId, byte[] sealedOutput, CancellationToken cancellationToken)
     {
-        using var request = await RequestAsync(HttpMethod.Put, $"api/agent/leases/{leaseId}/output", cancellationToken);
-        request.Content = new ByteArrayContent(sealedOutput);
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        request.Headers.Add("X-Content-SHA256", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(sealedOutput)));
-        using var response = await _http.SendAsync(request, cancellationToken);
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(sealedOutput));
+        using var response = await SendAsync(HttpMethod.Put, $"api/agent/leases/{leaseId}/output", r =>
+        {
+            r.Content = new ByteArrayContent(sealedOutput);
+            r.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            r.Headers.Add("X-Content-SHA256", digest);
+        }, cancellationToken);
         await EnsureSuccessAsync(response, "upload the output", cancellationToken);
         return await response.Content.ReadFromJsonAsync<UploadedOutput>(cancellationToken)
             ?? throw new HttpRequestException("The portal's answer to the output upload was empty.");
     }
 
-    private async Task<HttpRequestMessage> RequestAsync(HttpMethod method, string path, CancellationToken cancellationToken)
+    /// <summary>Sends with the cached token; a 401 (the portal restarted with new keys) gets one retry with a fresh token.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Action<HttpRequestMessage> prepare, CancellationToken cancellationToken)
     {
-        var request = new HttpRequestMessage(method, new Uri(identity.PortalUri, path));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetCachedAccessTokenAsync(cancellationToken));
-        return request;
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(method, new Uri(identity.PortalUri, path));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await tokens.GetCachedAccessTokenAsync(cancellationToken));
+            prepare(request);
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (response.StatusCode != HttpStatusCode.Unauthorized || attempt > 0)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            tokens.InvalidateCachedToken();
+        }
     }
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
