@@ -91,6 +91,28 @@ public sealed class OnnxModelTests
         Assert.Contains("'x'", Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor>())).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Values_are_dropped_after_their_last_reader_so_peak_memory_is_the_live_set()
+    {
+        // x → ten ReLUs in a chain → y: summed, twelve 4 MB tensors; alive at once, at most three.
+        var builder = new OnnxGraphBuilder().Input("x", 1000, 1000).Output("y", 1000, 1000);
+        var previous = "x";
+        for (var i = 0; i < 10; i++)
+        {
+            builder.Node("Relu", [previous], i == 9 ? "y" : $"h{i}");
+            previous = $"h{i}";
+        }
+
+        var model = OnnxModel.Load(builder.Build());
+        var x = new Tensor([1000, 1000], Enumerable.Range(0, 1_000_000).Select(i => (float)Math.Sin(i)).ToArray());
+
+        var y = model.Run(new Dictionary<string, Tensor> { ["x"] = x }, out _, out var peak)["y"];
+
+        Assert.True(peak <= 3 * 4_000_000L, $"peak live bytes {peak:N0}");
+        Assert.True(peak >= 2 * 4_000_000L, $"peak live bytes {peak:N0}");
+        Assert.Equal(x.Data.Select(v => Math.Max(v, 0f)), y.Data);
+    }
+
     public static TheoryData<string> FuzzedModels => new() { "mlp", "cnn", "transformer" };
 
     /// <summary>

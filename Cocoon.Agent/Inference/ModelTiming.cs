@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Cocoon.Agent.Inference;
 
 /// <summary>Latencies of repeated runs of one model on one input, after a warm-up run.</summary>
-public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops, long AllocatedBytesPerRun)
+public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops, long AllocatedBytesPerRun, long PeakLiveBytes)
 {
     public double Median => Percentile(0.5);
 
@@ -21,7 +21,7 @@ public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops,
     public static ModelTiming Measure(OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, int minRuns, TimeSpan minTime, int maxRuns = 1000)
     {
         ArgumentNullException.ThrowIfNull(model);
-        model.Run(feeds, out var flops);
+        model.Run(feeds, out var flops, out var peak);
         var times = new List<double>();
         var total = Stopwatch.StartNew();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
@@ -32,6 +32,6 @@ public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops,
             times.Add(run.Elapsed.TotalMilliseconds);
         }
 
-        return new ModelTiming(times, flops, (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / Math.Max(times.Count, 1));
+        return new ModelTiming(times, flops, (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / Math.Max(times.Count, 1), peak);
     }
 }

@@ -23,9 +23,13 @@ public sealed class OnnxModel
     private readonly Dictionary<string, Tensor> _initializers;
     private readonly long _opset;
 
+    /// <summary>Per node, the values no later node reads and that are not graph outputs: dropped once it has run.</summary>
+    private readonly List<string[]> _deadAfter;
+
     private OnnxModel(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset)
     {
         _order = order;
+        _deadAfter = DeadAfter(order, outputs, initializers.Keys);
         _initializers = initializers;
         Inputs = inputs;
         Outputs = outputs;
@@ -103,18 +107,28 @@ public sealed class OnnxModel
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds) => Run(feeds, out _);
 
     /// <summary>Runs the graph and counts its floating-point operations (2·M·K·N per product, one per output element otherwise).</summary>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, out long flops)
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, out long flops) => Run(feeds, out flops, out _);
+
+    /// <summary>
+    /// Runs the graph, counting FLOPs and the most bytes of intermediate values alive at once (each value
+    /// is dropped after the last node that reads it, so this is the live set, not the sum).
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, out long flops, out long peakLiveBytes)
     {
         ArgumentNullException.ThrowIfNull(feeds);
         flops = 0;
+        peakLiveBytes = 0;
+        long liveBytes = 0;
         var values = new Dictionary<string, Tensor>(_initializers, StringComparer.Ordinal);
         foreach (var name in Inputs)
         {
             values[name] = feeds.TryGetValue(name, out var t) ? t : throw new ModelException($"The model needs an input named '{name}' and none was given.");
+            liveBytes += Bytes(t!);
         }
 
-        foreach (var node in _order)
+        for (var index = 0; index < _order.Count; index++)
         {
+            var node = _order[index];
             var args = node.Input.Select(n => n.Length == 0 ? null : values[n]).ToArray();
             Tensor[] results;
             try
@@ -135,10 +149,19 @@ public sealed class OnnxModel
                 if (node.Output[i].Length > 0)
                 {
                     values[node.Output[i]] = results[i];
+                    liveBytes += Bytes(results[i]);
                 }
             }
 
+            peakLiveBytes = Math.Max(peakLiveBytes, liveBytes);
             flops += Flops(node, args, results);
+            foreach (var dead in _deadAfter[index])
+            {
+                if (values.Remove(dead, out var released))
+                {
+                    liveBytes -= Bytes(released);
+                }
+            }
         }
 
         return Outputs.ToDictionary(n => n, n => values[n], StringComparer.Ordinal);
@@ -164,6 +187,32 @@ public sealed class OnnxModel
             "ConvTranspose" => 2L * args[0]!.Length * args[1]!.Shape[1] * args[1]!.Shape[2] * args[1]!.Shape[3],
             _ => results.Sum(r => (long)r.Length),
         };
+    }
+
+    private static long Bytes(Tensor t) => t.Type switch { ElementType.Float32 => 4L, ElementType.Int64 => 8L, _ => 1L } * t.Length;
+
+    private static List<string[]> DeadAfter(List<NodeProto> order, IReadOnlyList<string> outputs, IEnumerable<string> initializers)
+    {
+        var keep = new HashSet<string>(outputs.Concat(initializers), StringComparer.Ordinal);
+        var lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < order.Count; i++)
+        {
+            foreach (var name in order[i].Input.Concat(order[i].Output).Where(n => n.Length > 0))
+            {
+                lastUse[name] = i;
+            }
+        }
+
+        var dead = order.Select(_ => new List<string>()).ToList();
+        foreach (var (name, last) in lastUse)
+        {
+            if (!keep.Contains(name))
+            {
+                dead[last].Add(name);
+            }
+        }
+
+        return [.. dead.Select(d => d.ToArray())];
     }
 
     private static Dictionary<string, Func<OpContext, Tensor[]>> Build()
