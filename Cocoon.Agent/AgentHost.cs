@@ -76,6 +76,7 @@ public static class AgentHost
         services.AddSingleton<PortalConnection>();
         services.AddHostedService(sp => sp.GetRequiredService<PortalConnection>());
         services.AddHostedService<WorkExecutor>();
+        services.AddHostedService<SelfBenchmark>();
         return services;
     }
 }

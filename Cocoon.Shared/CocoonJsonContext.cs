@@ -15,6 +15,7 @@ namespace Cocoon.Shared;
 [JsonSerializable(typeof(AgentHello))]
 [JsonSerializable(typeof(AgentWelcome))]
 [JsonSerializable(typeof(AgentHeartbeat))]
+[JsonSerializable(typeof(AgentBenchmark))]
 [JsonSerializable(typeof(WorkAssignment))]
 [JsonSerializable(typeof(UnitProgress))]
 [JsonSerializable(typeof(UnitResult))]

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Cocoon.Agent.Inference;
@@ -24,33 +23,9 @@ public static class BenchCommand
         return command;
     }
 
-    public sealed record Row(string Model, int Batch, double P50Ms, double P90Ms, double RowsPerSecond, double Gflops, double PeakLiveMiB, double AllocatedMiBPerRun, int Runs);
-
-    public sealed record Report(string Device, IReadOnlyList<Row> Rows, double Score, double PeakWorkingSetMiB);
-
-    public static Report Measure(double seconds)
-    {
-        var rows = new List<Row>();
-        foreach (var reference in ReferenceModels.All)
-        {
-            var model = OnnxModel.Load(reference.Onnx);
-            foreach (var batch in new[] { 1, 32 })
-            {
-                var shape = reference.InputShape(batch);
-                var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f));
-                var timing = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds));
-                rows.Add(new Row(reference.Name, batch, timing.Median, timing.P90, batch / (timing.Median / 1e3), timing.Gflops, timing.PeakLiveBytes / 1048576.0, timing.AllocatedBytesPerRun / 1048576.0, timing.Milliseconds.Count));
-            }
-        }
-
-        var score = Math.Exp(rows.Where(r => r.Batch == 32).Average(r => Math.Log(r.Gflops)));
-        using var process = Process.GetCurrentProcess();
-        return new Report($"CPU ({Environment.ProcessorCount} threads)", rows, score, process.PeakWorkingSet64 / 1048576.0);
-    }
-
     private static int Run(bool json, double seconds)
     {
-        var report = Measure(seconds);
+        var report = ModelBenchmark.Measure(seconds);
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(report, Json));

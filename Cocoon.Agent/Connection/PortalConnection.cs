@@ -58,6 +58,34 @@ public sealed class PortalConnection(
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// Sends the agent's benchmark once registered. False: not registered yet, or the call failed and is
+    /// worth retrying. True: sent, or refused by the portal (an older one without the method), which is not.
+    /// </summary>
+    public async Task<bool> TryReportBenchmarkAsync(AgentBenchmark benchmark, CancellationToken cancellationToken)
+    {
+        var connection = _connection;
+        if (!_registered || connection is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            await connection.InvokeAsync(nameof(IAgentHub.ReportBenchmarkAsync), benchmark, cancellationToken);
+            return true;
+        }
+        catch (HubException ex)
+        {
+            logger.LogWarning("The portal did not take the benchmark: {Reason}", ex.Message);
+            return true;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;

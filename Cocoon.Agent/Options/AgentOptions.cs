@@ -42,6 +42,9 @@ public sealed class AgentOptions
     /// <summary>Where the kernel's configfs-tsm report interface is (Linux 6.7+ in a TDX guest).</summary>
     public string TsmReportPath { get; set; } = "/sys/kernel/config/tsm/report";
 
+    /// <summary>Run the reference models briefly at start and report the score to the portal.</summary>
+    public bool BenchmarkOnStart { get; set; } = true;
+
     public string ResolveDataDirectory() =>
         string.IsNullOrWhiteSpace(DataDirectory)
             ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "cocoon-agent")

@@ -53,6 +53,9 @@ public sealed record AgentView
     /// <summary>True only when the evidence is hardware attestation (TDX) the portal verified.</summary>
     public bool HardwareAttested => Evidence == EvidenceKind.Tdx;
 
+    /// <summary>The agent's benchmark score (GFLOP/s, geometric mean of the reference models at batch 32); null until it reports one.</summary>
+    public double? BenchmarkScore { get; init; }
+
     /// <summary>When the evidence was last checked (at the agent's last registration).</summary>
     public DateTimeOffset? AttestedAt { get; init; }
 }

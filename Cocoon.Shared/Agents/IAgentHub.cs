@@ -19,4 +19,7 @@ public interface IAgentHub
 
     /// <summary>A unit the agent could not finish.</summary>
     Task<ResultAck> ReportFailureAsync(UnitFailure failure);
+
+    /// <summary>The agent's benchmark of itself, measured after it started (portals before this method ignore it).</summary>
+    Task ReportBenchmarkAsync(AgentBenchmark benchmark);
 }

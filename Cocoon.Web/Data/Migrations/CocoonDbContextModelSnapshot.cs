@@ -38,6 +38,14 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("attested_at");
 
+                    b.Property<double?>("BenchmarkScore")
+                        .HasColumnType("double precision")
+                        .HasColumnName("benchmark_score");
+
+                    b.Property<DateTimeOffset?>("BenchmarkedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("benchmarked_at");
+
                     b.Property<int>("Capacity")
                         .HasColumnType("integer")
                         .HasColumnName("capacity");

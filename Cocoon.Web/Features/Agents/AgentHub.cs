@@ -49,6 +49,9 @@ public sealed class AgentHub(AgentRegistry registry, UnitLifecycle lifecycle, Ag
     public Task<ResultAck> ReportFailureAsync(UnitFailure failure) =>
         lifecycle.AcceptFailureAsync(AgentId, failure, CancellationToken.None);
 
+    public Task ReportBenchmarkAsync(AgentBenchmark benchmark) =>
+        registry.RecordBenchmarkAsync(AgentId, benchmark, Context.ConnectionAborted);
+
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         connections.Remove(Context.ConnectionId);

@@ -35,6 +35,7 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
                 EnclaveKey = a.EnclavePublicKey,
                 Evidence = a.EvidenceKind,
                 AttestedAt = a.AttestedAt,
+                BenchmarkScore = a.BenchmarkScore,
             })
             .ToListAsync(cancellationToken);
     }

@@ -115,6 +115,23 @@ public sealed class AgentRegistry(
         agent.AttestedAt = now;
     }
 
+    /// <summary>Stores an agent's self-reported benchmark score; an impossible one is refused.</summary>
+    public async Task RecordBenchmarkAsync(Guid agentId, AgentBenchmark benchmark, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(benchmark);
+        if (!double.IsFinite(benchmark.Score) || benchmark.Score <= 0 || benchmark.Score > 1e6)
+        {
+            throw new HubException($"A benchmark score of {benchmark.Score} GFLOP/s is not believable.");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        await db.Agents.Where(a => a.Id == agentId)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.BenchmarkScore, benchmark.Score).SetProperty(a => a.BenchmarkedAt, now), cancellationToken);
+        logger.LogInformation("Agent {AgentId} benchmarked itself at {Score:N1} GFLOP/s on {Device}", agentId, benchmark.Score, benchmark.Device);
+        live.AgentsChanged();
+    }
+
     public async Task HeartbeatAsync(Guid agentId, string connectionId, AgentHeartbeat heartbeat, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

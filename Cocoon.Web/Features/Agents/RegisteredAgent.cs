@@ -59,4 +59,9 @@ public sealed class RegisteredAgent
     public string? Measurement { get; set; }
 
     public DateTimeOffset? AttestedAt { get; set; }
+
+    /// <summary>The score the agent last reported from its own benchmark (GFLOP/s on the reference models).</summary>
+    public double? BenchmarkScore { get; set; }
+
+    public DateTimeOffset? BenchmarkedAt { get; set; }
 }
