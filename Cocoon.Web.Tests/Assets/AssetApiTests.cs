@@ -67,5 +67,13 @@ public sealed class AssetApiTests(PostgresFixture postgres)
         var opened = new MemoryStream();
         await SealedEnvelope.OpenAsync(new MemoryStream(sealedDataset), opened, developerKey);
         Assert.Equal(9000, opened.Length);
+
+        // Ciphertext lost from the store (a moved root, a bad restore) is a clear problem, not a stack trace.
+        var datasetDigest = datasetView.GetProperty("digest").GetString()!;
+        File.Delete(Path.Combine(portal.BlobRoot, "objects", datasetDigest[..2], datasetDigest[2..]));
+        var missing = await http.GetAsync($"api/blobs/{datasetBlob}");
+        Assert.Equal(HttpStatusCode.InternalServerError, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("missing from the blob store", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

@@ -100,10 +100,7 @@ public sealed class ModelJobTests(PostgresFixture postgres)
             var y = await Safetensors.ReadRowsAsync(entries.Single(e => e.Name == "y"), 0, unit.RowCount, (o, l) => Task.FromResult(plain.AsSpan((int)o, l).ToArray()));
             var expected = reference(x.AsSpan((int)unit.FirstRow * Inputs, unit.RowCount * Inputs).ToArray(), unit.RowCount);
             Assert.Equal([unit.RowCount, Outputs], y.Shape);
-            for (var i = 0; i < expected.Length; i++)
-            {
-                Assert.True(Math.Abs(expected[i] - y.Data[i]) < 1e-5, $"unit {unit.UnitIndex} element {i}: {y.Data[i]} vs {expected[i]}");
-            }
+            AssertRows(expected, y.Data, unit.UnitIndex);
         }
 
         // Nobody else reads the outputs or the job's inputs: not another account, not another agent.
@@ -127,6 +124,59 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.NoContent, (await developer.Http.DeleteAsync($"api/models/{modelId}")).StatusCode);
         Assert.Equal(8, (await developer.OutputsAsync(job.Id)).Count);
         Assert.DoesNotContain("Unhandled", allowed.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_model_job_survives_a_portal_restart_and_the_agent_renews_its_token()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_model_restart");
+        var port = FreePort.Next();
+        var portal = await PortalProcess.StartAsync(db, port, "portal-model-restart-1");
+        await using var agent = await AgentProcess.StartPairedAsync(portal, "steady");
+        await portal.WaitForAgentsOnlineAsync(1);
+        var wallet = new TestWallet();
+        using var developer = new SealedDeveloper(await portal.SignInAsync(wallet));
+        await developer.RegisterKeyAsync();
+        var (onnx, reference) = TestMlp.Build(Inputs, 16, Outputs, seed: 5);
+        const int rows = 3000;
+        var x = Enumerable.Range(0, rows * Inputs).Select(i => (float)Math.Sin(i * 0.37)).ToArray();
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([rows, Inputs], x) }), rows);
+        var agents = await developer.CandidatesAsync();
+        var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, 10, agents));
+        var job = (await submitted.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!;
+        await Eventually.HoldsAsync(async () => (await developer.Http.GetFromJsonAsync<JobView>($"api/jobs/{job.Id}", PortalProcess.Json))!.UnitsDone >= 5,
+            TimeSpan.FromMinutes(1), "five units before the restart");
+
+        // The restarted portal signs tokens with new keys: the agent's cached one is refused and must be renewed.
+        await portal.StopAsync();
+        await portal.DisposeAsync();
+        await using var restarted = await PortalProcess.StartAsync(db, port, "portal-model-restart-2", new Dictionary<string, string> { ["Cocoon__Blobs__Root"] = portal.BlobRoot });
+        using var again = new SealedDeveloper(await restarted.SignInAsync(wallet), developer.Key);
+        JobView done = null!;
+        await Eventually.HoldsAsync(async () =>
+        {
+            done = (await again.Http.GetFromJsonAsync<JobView>($"api/jobs/{job.Id}", PortalProcess.Json))!;
+            return done.State is JobState.Succeeded or JobState.Failed;
+        }, TimeSpan.FromMinutes(3), "the model job to finish after the restart", 200);
+
+        Assert.True(done.State == JobState.Succeeded, $"{done.State}: {done.FailureReason}");
+        Assert.True(done.UnitsDone > 5 && done.UnitsTotal == 300);
+        var outputs = await again.OutputsAsync(job.Id);
+        Assert.Equal(300, outputs.Count);
+        foreach (var (unit, plain) in outputs.Where((_, i) => i % 37 == 0))
+        {
+            var y = TensorFiles.ReadSafetensors(plain)["y"];
+            AssertRows(reference(x.AsSpan((int)unit.FirstRow * Inputs, unit.RowCount * Inputs).ToArray(), unit.RowCount), y.Data, unit.UnitIndex);
+        }
+    }
+
+    private static void AssertRows(float[] expected, float[] actual, int unit)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"unit {unit} element {i}: {actual[i]} vs {expected[i]}");
+        }
     }
 
     private static async Task<string> ErrorFieldAsync(HttpResponseMessage response)

@@ -13,9 +13,10 @@ namespace Cocoon.Web.Tests.Infrastructure;
 /// file keys to agents' enclave keys at submission, and opens outputs. Used where a test is about
 /// the portal and the agent rather than the page.
 /// </summary>
-public sealed class SealedDeveloper(HttpClient http) : IDisposable
+public sealed class SealedDeveloper(HttpClient http, ECDiffieHellman? key = null) : IDisposable
 {
-    public ECDiffieHellman Key { get; } = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+    /// <summary>The developer's key (a new one unless the same developer continues in a new session).</summary>
+    public ECDiffieHellman Key { get; } = key ?? ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
 
     public HttpClient Http => http;
 

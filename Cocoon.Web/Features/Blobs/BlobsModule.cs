@@ -86,9 +86,7 @@ public static class BlobsModule
     {
         var viewer = Viewer.From(user);
         var blob = await db.Set<StoredBlob>().AsNoTracking().SingleOrDefaultAsync(b => b.Id == id && (viewer.IsAdmin || b.AccountId == viewer.AccountId), ct);
-        return blob is null
-            ? NotFound(id)
-            : TypedResults.Stream(store.OpenRead(blob.Digest, 0), "application/octet-stream", enableRangeProcessing: true);
+        return blob is null ? NotFound(id) : Stream(store, blob.Digest);
     }
 
     private static async Task<IResult> DeleteAsync(Guid id, ClaimsPrincipal user, CocoonDbContext db, IBlobStore store, CancellationToken ct)
@@ -107,6 +105,20 @@ public static class BlobsModule
 
         await BlobRemoval.RemoveAsync(db, store, blob.Id, blob.Digest, ct);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>The ciphertext with range support, or a problem that says it is missing from the store.</summary>
+    public static IResult Stream(IBlobStore store, string digest)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        try
+        {
+            return TypedResults.Stream(store.OpenRead(digest, 0), "application/octet-stream", enableRangeProcessing: true);
+        }
+        catch (BlobMissingException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status500InternalServerError, title: "Blob missing");
+        }
     }
 
     private static async Task<IResult> Refusable(Func<Task<IResult>> action)

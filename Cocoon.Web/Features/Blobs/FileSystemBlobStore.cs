@@ -86,7 +86,13 @@ public sealed class FileSystemBlobStore : IBlobStore
 
     public Stream OpenRead(string digest, long offset)
     {
-        var stream = new FileStream(ObjectPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var path = ObjectPath(digest);
+        if (!File.Exists(path))
+        {
+            throw new BlobMissingException(digest);
+        }
+
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         stream.Position = offset;
         return stream;
     }

@@ -21,6 +21,7 @@ public interface IBlobStore
     Task DiscardUploadAsync(Guid uploadId, CancellationToken cancellationToken);
 
     /// <summary>A stream over a committed object, positioned at <paramref name="offset"/>.</summary>
+    /// <exception cref="BlobMissingException">The object is not in the store.</exception>
     Stream OpenRead(string digest, long offset);
 
     Task DeleteAsync(string digest, CancellationToken cancellationToken);

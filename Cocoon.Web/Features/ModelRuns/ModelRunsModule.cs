@@ -100,7 +100,7 @@ public static class ModelRunsModule
             .FirstOrDefaultAsync(ct);
         return blob is null
             ? TypedResults.Problem($"Blob {blobId} is not an input of this lease's job.", statusCode: StatusCodes.Status404NotFound, title: "Blob not found")
-            : TypedResults.Stream(store.OpenRead(blob.Digest, 0), "application/octet-stream", enableRangeProcessing: true);
+            : BlobsModule.Stream(store, blob.Digest);
     }
 
     /// <summary>Stores the unit's sealed output for the job's owner, when its SHA-256 is what the agent says.</summary>
