@@ -132,44 +132,9 @@ public static partial class TensorFiles
         return [.. prefix, .. Encoding.Latin1.GetBytes(header), .. Encode(tensor)];
     }
 
-    public static Dictionary<string, Tensor> ReadSafetensors(byte[] bytes)
-    {
-        ArgumentNullException.ThrowIfNull(bytes);
-        if (bytes.Length < 8)
-        {
-            throw new ModelException("This is not a safetensors file (too short).");
-        }
-
-        var length = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (length > (ulong)bytes.Length - 8)
-        {
-            throw new ModelException("This is not a safetensors file (bad header length).");
-        }
-
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            using var header = JsonDocument.Parse(bytes.AsMemory(8, (int)length));
-            foreach (var property in header.RootElement.EnumerateObject().Where(p => p.Name != "__metadata__"))
-            {
-                var shape = property.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
-                var offsets = property.Value.GetProperty("data_offsets").EnumerateArray().Select(o => o.GetInt64()).ToArray();
-                var (begin, end) = offsets.Length == 2 ? (8 + (long)length + offsets[0], 8 + (long)length + offsets[1]) : (0, -1);
-                if (begin < 8 || begin > end || end > bytes.Length)
-                {
-                    throw new ModelException($"tensor '{property.Name}' lies outside the file.");
-                }
-
-                tensors[property.Name] = Decode(property.Value.GetProperty("dtype").GetString() ?? "", shape, bytes.AsSpan((int)begin, (int)(end - begin)), property.Name);
-            }
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new ModelException($"The safetensors header is malformed ({ex.Message}).");
-        }
-
-        return tensors;
-    }
+    public static Dictionary<string, Tensor> ReadSafetensors(byte[] bytes) =>
+        ModelRuns.Safetensors.ReadHeader(bytes).ToDictionary(
+            e => e.Name, e => Decode(e.DType, e.Shape, bytes.AsSpan((int)e.Start, (int)(e.End - e.Start)), e.Name), StringComparer.Ordinal);
 
     public static byte[] WriteSafetensors(IReadOnlyDictionary<string, Tensor> tensors)
     {

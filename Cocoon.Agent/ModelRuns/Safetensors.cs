@@ -26,36 +26,50 @@ public static class Safetensors
     public static async Task<IReadOnlyList<SafetensorsEntry>> ReadHeaderAsync(Func<long, int, Task<byte[]>> read, long fileLength)
     {
         ArgumentNullException.ThrowIfNull(read);
-        if (fileLength < 8)
+        var headerLength = HeaderLength(fileLength < 8 ? [] : await read(0, 8), fileLength);
+        return ParseHeader(await read(8, headerLength), fileLength);
+    }
+
+    /// <summary>Reads a whole safetensors file's header from its bytes.</summary>
+    public static IReadOnlyList<SafetensorsEntry> ReadHeader(byte[] file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var headerLength = HeaderLength(file.AsSpan(0, Math.Min(8, file.Length)), file.Length);
+        return ParseHeader(file.AsMemory(8, headerLength), file.Length);
+    }
+
+    private static int HeaderLength(ReadOnlySpan<byte> first8, long fileLength)
+    {
+        if (first8.Length < 8)
         {
-            throw new ModelException("The dataset is not a safetensors file (too short).");
+            throw new ModelException("This is not a safetensors file (too short).");
         }
 
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(await read(0, 8));
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(first8);
         if (headerLength < 2 || headerLength > MaxHeaderBytes || 8 + (long)headerLength > fileLength)
         {
-            throw new ModelException("The dataset is not a safetensors file (bad header length).");
+            throw new ModelException("This is not a safetensors file (bad header length).");
         }
 
-        var json = await read(8, (int)headerLength);
-        var dataStart = 8 + (long)headerLength;
+        return (int)headerLength;
+    }
+
+    /// <summary>Parses the JSON header that starts at byte 8 of a file of <paramref name="fileLength"/> bytes.</summary>
+    private static List<SafetensorsEntry> ParseHeader(ReadOnlyMemory<byte> json, long fileLength)
+    {
+        var dataStart = 8 + (long)json.Length;
         var entries = new List<SafetensorsEntry>();
         try
         {
             using var document = JsonDocument.Parse(json);
-            foreach (var property in document.RootElement.EnumerateObject())
+            foreach (var property in document.RootElement.EnumerateObject().Where(p => p.Name != "__metadata__"))
             {
-                if (property.Name == "__metadata__")
-                {
-                    continue;
-                }
-
                 var t = property.Value;
                 var shape = t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
                 var offsets = t.GetProperty("data_offsets").EnumerateArray().Select(o => o.GetInt64()).ToArray();
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || dataStart + offsets[1] > fileLength || shape.Any(d => d < 0))
                 {
-                    throw new ModelException($"The dataset's tensor '{property.Name}' lies outside the file.");
+                    throw new ModelException($"The safetensors tensor '{property.Name}' lies outside the file.");
                 }
 
                 entries.Add(new SafetensorsEntry(property.Name, t.GetProperty("dtype").GetString() ?? "", shape, dataStart + offsets[0], dataStart + offsets[1]));
@@ -63,7 +77,7 @@ public static class Safetensors
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new ModelException($"The dataset's safetensors header is malformed ({ex.Message}).");
+            throw new ModelException($"The safetensors header is malformed ({ex.Message}).");
         }
 
         return entries;
