@@ -22,16 +22,24 @@ public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops,
     {
         ArgumentNullException.ThrowIfNull(model);
         model.Run(feeds, out var flops, out var peak);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var times = Times(() => model.Run(feeds), minRuns, minTime, maxRuns);
+        return new ModelTiming(times, flops, (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / Math.Max(times.Count, 1), peak);
+    }
+
+    /// <summary>Milliseconds of each run of <paramref name="run"/>: at least <paramref name="minRuns"/>, and until <paramref name="minTime"/> has passed, at most <paramref name="maxRuns"/>.</summary>
+    public static IReadOnlyList<double> Times(Action run, int minRuns, TimeSpan minTime, int maxRuns = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(run);
         var times = new List<double>();
         var total = Stopwatch.StartNew();
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         while (times.Count < maxRuns && (times.Count < minRuns || total.Elapsed < minTime))
         {
-            var run = Stopwatch.StartNew();
-            model.Run(feeds);
-            times.Add(run.Elapsed.TotalMilliseconds);
+            var one = Stopwatch.StartNew();
+            run();
+            times.Add(one.Elapsed.TotalMilliseconds);
         }
 
-        return new ModelTiming(times, flops, (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / Math.Max(times.Count, 1), peak);
+        return times;
     }
 }

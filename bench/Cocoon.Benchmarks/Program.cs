@@ -12,12 +12,12 @@ if (args is ["browser-seal", ..])
 
 if (args is ["models", ..])
 {
-    return ModelBenchmark.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    return EngineVersusOrt.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
 }
 
 if (args is ["model-memory", ..])
 {
-    return ModelBenchmark.Memory(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
+    return EngineVersusOrt.Memory(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(BrowserSealBenchmark).Assembly).Run(args);

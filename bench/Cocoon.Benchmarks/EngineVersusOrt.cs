@@ -12,7 +12,7 @@ namespace Cocoon.Benchmarks;
 /// median latency per reference model at batch 1 and 32, the ratio, and the peak memory of running a
 /// 100 MB model relative to its size. Prints tables for docs/BENCHMARKS.md.
 /// </summary>
-public static class ModelBenchmark
+public static class EngineVersusOrt
 {
     public static int Run(double seconds)
     {
@@ -29,10 +29,13 @@ public static class ModelBenchmark
                 var shape = reference.InputShape(batch);
                 var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f));
                 var ours = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds));
-                var theirs = Time(() =>
+                void RunOrt()
                 {
                     using var results = session.Run([NamedOnnxValue.CreateFromTensor(reference.Input, new DenseTensor<float>(input.Data, shape))]);
-                }, seconds);
+                }
+
+                RunOrt();
+                var theirs = new ModelTiming(ModelTiming.Times(RunOrt, 5, TimeSpan.FromSeconds(seconds)), 0, 0, 0).Median;
                 Console.WriteLine(string.Create(c,
                     $"| {reference.Name} | {batch} | {ours.Median:N2} | {theirs:N2} | {ours.Median / theirs:N2} | {ours.Gflops:N1} | {ours.Flops / (theirs / 1e3) / 1e9:N1} |"));
             }
@@ -81,21 +84,5 @@ public static class ModelBenchmark
             $"model {size / 1e6:N1} MB ({layers} × {width}² float32): peak working set over baseline {(peak - baseline) / 1e6:N1} MB = {(double)(peak - baseline) / size:N2} × the model"));
         GC.KeepAlive(model);
         return 0;
-    }
-
-    private static double Time(Action run, double seconds)
-    {
-        run();
-        var times = new List<double>();
-        var total = Stopwatch.StartNew();
-        while (times.Count < 5 || total.Elapsed.TotalSeconds < seconds)
-        {
-            var one = Stopwatch.StartNew();
-            run();
-            times.Add(one.Elapsed.TotalMilliseconds);
-        }
-
-        times.Sort();
-        return times[times.Count / 2];
     }
 }
