@@ -37,7 +37,7 @@ public sealed class TdxAgentTests(PostgresFixture postgres)
         var (credentials, directory) = await TestAgents.PairAsync(portal, "tdx-agent");
 
         // Not allowed yet: the agent is refused, and told what an admin must do.
-        await using (var hub = await ConnectAsync(portal, credentials, directory))
+        await using (var hub = await TestAgents.ConnectHubAsync(portal, credentials, directory))
         {
             var refused = await Assert.ThrowsAsync<HubException>(() => RegisterAsync(hub, credentials.AgentId, TdxEvidence.Create(key, quotes.Build(TdxQuoteVerifier.ReportDataFor(key), mrtd))));
             Assert.Contains(AgentProtocol.RefusalPrefix, refused.Message, StringComparison.Ordinal);
@@ -53,7 +53,7 @@ public sealed class TdxAgentTests(PostgresFixture postgres)
         var measurementId = (await added.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         Assert.Equal(HttpStatusCode.BadRequest, (await portal.Http.PostAsJsonAsync("api/admin/tdx-measurements", new { mrtd = Convert.ToHexStringLower(mrtd), label = "again" })).StatusCode);
 
-        await using (var hub = await ConnectAsync(portal, credentials, directory))
+        await using (var hub = await TestAgents.ConnectHubAsync(portal, credentials, directory))
         {
             // A quote for another key, or from a debug TD, is refused even with an allowed measurement.
             using var other = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
@@ -61,7 +61,7 @@ public sealed class TdxAgentTests(PostgresFixture postgres)
             Assert.Contains("does not commit", (await Assert.ThrowsAsync<HubException>(() => RegisterAsync(hub, credentials.AgentId, stolen))).Message, StringComparison.Ordinal);
         }
 
-        await using (var hub = await ConnectAsync(portal, credentials, directory))
+        await using (var hub = await TestAgents.ConnectHubAsync(portal, credentials, directory))
         {
             await RegisterAsync(hub, credentials.AgentId, TdxEvidence.Create(key, quotes.Build(TdxQuoteVerifier.ReportDataFor(key), mrtd)));
             var candidate = Assert.Single(await developer.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/model-jobs/agents", PortalProcess.Json) ?? []);
@@ -78,28 +78,6 @@ public sealed class TdxAgentTests(PostgresFixture postgres)
         }
     }
 
-    private static async Task<HubConnection> ConnectAsync(PortalProcess portal, Cocoon.Agent.Connection.AgentCredentials credentials, string directory)
-    {
-        var token = await TestAgents.AccessTokenAsync(portal, credentials, directory);
-        var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(portal.BaseAddress, AgentProtocol.HubPath.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.TypeInfoResolverChain.Insert(0, CocoonJsonContext.Default))
-            .Build();
-        await hub.StartAsync();
-        return hub;
-    }
-
     private static Task<AgentWelcome> RegisterAsync(HubConnection hub, Guid agentId, EnclaveEvidence evidence) =>
-        hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), new AgentHello
-        {
-            AgentId = agentId,
-            Name = "tdx-agent",
-            ProtocolVersion = AgentProtocol.Version,
-            AgentVersion = "1.0.0",
-            Device = new DeviceInfo { Name = "cpu", Kind = DeviceKind.Cpu, MemoryBytes = 1, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
-            AllDevices = [],
-            Capacity = 1,
-            HeldLeases = [],
-            Enclave = evidence,
-        });
+        hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(agentId, "tdx-agent") with { Enclave = evidence });
 }

@@ -29,23 +29,8 @@ public sealed class AgentBenchmarkTests(PostgresFixture postgres)
         Assert.Contains("Benchmarked the reference models", agent.Output, StringComparison.Ordinal);
 
         var (credentials, directory) = await TestAgents.PairAsync(portal, "boaster");
-        var token = await TestAgents.AccessTokenAsync(portal, credentials, directory);
-        await using var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(portal.BaseAddress, AgentProtocol.HubPath.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.TypeInfoResolverChain.Insert(0, CocoonJsonContext.Default))
-            .Build();
-        await hub.StartAsync();
-        await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), new AgentHello
-        {
-            AgentId = credentials.AgentId,
-            Name = "boaster",
-            ProtocolVersion = AgentProtocol.Version,
-            AgentVersion = "1.0.0",
-            Device = new DeviceInfo { Name = "cpu", Kind = DeviceKind.Cpu, MemoryBytes = 1, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
-            AllDevices = [],
-            Capacity = 1,
-            HeldLeases = [],
-        });
+        await using var hub = await TestAgents.ConnectHubAsync(portal, credentials, directory);
+        await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, "boaster"));
         var refused = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync(nameof(IAgentHub.ReportBenchmarkAsync), new AgentBenchmark { Score = 1e9, Device = "cpu" }));
         Assert.Contains("not believable", refused.Message, StringComparison.Ordinal);
     }

@@ -53,23 +53,8 @@ public sealed class PortalApiTests(PostgresFixture postgres)
 
         // An agent speaking another protocol version is refused with a message that says what to do.
         var (credentials, dataDirectory) = await TestAgents.PairAsync(portal, "from-the-future");
-        var token = await TestAgents.AccessTokenAsync(portal, credentials, dataDirectory);
-        await using var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(portal.BaseAddress, AgentProtocol.HubPath.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.TypeInfoResolverChain.Insert(0, CocoonJsonContext.Default))
-            .Build();
-        await hub.StartAsync();
-        var hello = new AgentHello
-        {
-            AgentId = credentials.AgentId,
-            Name = "from-the-future",
-            ProtocolVersion = AgentProtocol.Version + 1,
-            AgentVersion = "9.9.9",
-            Device = new DeviceInfo { Name = "cpu", Kind = DeviceKind.Cpu, MemoryBytes = 1, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
-            AllDevices = [],
-            Capacity = 1,
-            HeldLeases = [],
-        };
+        await using var hub = await TestAgents.ConnectHubAsync(portal, credentials, dataDirectory);
+        var hello = TestAgents.Hello(credentials.AgentId, "from-the-future") with { ProtocolVersion = AgentProtocol.Version + 1, AgentVersion = "9.9.9" };
         var refused = await Assert.ThrowsAsync<HubException>(() => hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), hello));
         Assert.StartsWith(AgentProtocol.RefusalPrefix, refused.Message[refused.Message.IndexOf(AgentProtocol.RefusalPrefix, StringComparison.Ordinal)..], StringComparison.Ordinal);
         Assert.Contains("update the portal", refused.Message, StringComparison.Ordinal);

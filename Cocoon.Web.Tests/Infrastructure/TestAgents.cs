@@ -1,4 +1,7 @@
 using Cocoon.Agent.Connection;
+using Cocoon.Shared;
+using Cocoon.Shared.Agents;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Cocoon.Web.Tests.Infrastructure;
 
@@ -40,4 +43,29 @@ public static class TestAgents
         Assert.False(response.Refused, $"{response.Error}: {response.ErrorDescription}");
         return response.AccessToken!;
     }
+
+    /// <summary>A started connection to the agent hub as a paired test agent (no process behind it).</summary>
+    public static async Task<HubConnection> ConnectHubAsync(PortalProcess portal, AgentCredentials credentials, string dataDirectory)
+    {
+        var token = await AccessTokenAsync(portal, credentials, dataDirectory);
+        var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(portal.BaseAddress, AgentProtocol.HubPath.TrimStart('/')), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.TypeInfoResolverChain.Insert(0, CocoonJsonContext.Default))
+            .Build();
+        await hub.StartAsync();
+        return hub;
+    }
+
+    /// <summary>The handshake a CPU-only test agent sends; tests change what they are about with <c>with</c>.</summary>
+    public static AgentHello Hello(Guid agentId, string name) => new()
+    {
+        AgentId = agentId,
+        Name = name,
+        ProtocolVersion = AgentProtocol.Version,
+        AgentVersion = "1.0.0",
+        Device = new DeviceInfo { Name = "cpu", Kind = DeviceKind.Cpu, MemoryBytes = 1, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
+        AllDevices = [],
+        Capacity = 1,
+        HeldLeases = [],
+    };
 }
