@@ -36,9 +36,6 @@ public sealed class OnnxModel
         _opset = opset;
     }
 
-    /// <summary>Operators this engine runs.</summary>
-    public static IReadOnlyCollection<string> SupportedOperators => Operators.Keys;
-
     /// <summary>Graph inputs that are not initializers: what the caller feeds, by name.</summary>
     public IReadOnlyList<string> Inputs { get; }
 

@@ -17,9 +17,6 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly LinkedList<(string Digest, OnnxModel Model)> _loaded = new();
 
-    /// <summary>Times a sealed model was downloaded (the rest came from the disk cache).</summary>
-    public int Downloads { get; private set; }
-
     public async Task<OnnxModel> GetAsync(Guid leaseId, ModelRunSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -97,7 +94,6 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
             }
 
             File.Move(partial, file, overwrite: true);
-            Downloads++;
             return file;
         }
         finally

@@ -47,9 +47,6 @@ public sealed class SealedRangeReader : IDisposable
     /// <summary>Plaintext length.</summary>
     public long Length { get; }
 
-    /// <summary>Chunks fetched and decrypted so far (what a range read saved is visible in tests).</summary>
-    public long ChunksRead { get; private set; }
-
     /// <summary>Reads plaintext bytes [offset, offset + length).</summary>
     public async Task<byte[]> ReadAsync(long offset, int length, CancellationToken cancellationToken)
     {
@@ -83,7 +80,6 @@ public sealed class SealedRangeReader : IDisposable
             var size = (int)Math.Min(_stride, cipher.Length - at);
             var plainLength = size - PayloadCipher.TagLength;
             _cipher.Decrypt(index, index == _chunkCount - 1, cipher.AsSpan(at, size), plain.AsSpan(0, plainLength));
-            ChunksRead++;
 
             var chunkStart = index * _header.ChunkSize;
             var from = Math.Max(offset, chunkStart);
