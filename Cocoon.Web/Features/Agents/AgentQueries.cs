@@ -40,6 +40,10 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
             .ToListAsync(cancellationToken);
     }
 
+    /// <summary>The agents a developer may grant a job's keys to: online, paired, with an enclave key.</summary>
+    public async Task<IReadOnlyList<AgentView>> GrantCandidatesAsync(CancellationToken cancellationToken = default) =>
+        [.. (await ListAsync(cancellationToken)).Where(a => a.Online && a.RevokedAt is null && a.EnclaveKey is not null)];
+
     public async Task<Dictionary<Guid, string>> NamesAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -30,7 +30,7 @@ public static class ModelRunsModule
     {
         var developer = app.MapGroup("/api/model-jobs").WithTags("Model jobs");
         developer.MapGet("/agents", async (AgentQueries agents, CancellationToken ct) =>
-            TypedResults.Ok((await agents.ListAsync(ct)).Where(a => a.Online && a.RevokedAt is null && a.EnclaveKey is not null).ToList()))
+            TypedResults.Ok(await agents.GrantCandidatesAsync(ct)))
             .RequireAuthorization(CocoonPolicies.JobsWrite);
         developer.MapPost("/", SubmitAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
         developer.MapGet("/{id:guid}/outputs", OutputsAsync).RequireAuthorization(CocoonPolicies.JobsRead);
