@@ -1,4 +1,5 @@
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Gpu;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tensor = Cocoon.Agent.Inference.Tensor;
@@ -7,27 +8,42 @@ namespace Cocoon.Agent.Tests.Inference;
 
 /// <summary>
 /// Runs a model in ONNX Runtime (the test-only reference; the agent does not ship it) and in our
-/// engine on the same inputs, and compares every output: shapes exactly, int64 and bool exactly,
-/// float32 within a relative L2 error of 1e-4.
+/// engine on the same inputs, twice: on the CPU kernels and on the ILGPU kernels (ILGPU's CPU
+/// accelerator, so CI checks the GPU code without a GPU). Every output is compared: shapes exactly,
+/// int64 and bool exactly, float32 within a relative L2 error of 1e-4.
 /// </summary>
 internal static class OrtReference
 {
     public const double Tolerance = 1e-4;
 
+    private static readonly Lazy<GpuDevice> KernelChecker = new(() => GpuDevice.Open("ilgpu-cpu"));
+
+    /// <summary>ILGPU's CPU accelerator, shared by the tests (opening one and compiling kernels takes a moment).</summary>
+    public static GpuDevice IlgpuCpu => KernelChecker.Value;
+
     public static void AssertSame(byte[] model, IReadOnlyDictionary<string, Tensor> feeds)
     {
-        var ours = OnnxModel.Load(model).Run(feeds);
+        var loaded = OnnxModel.Load(model);
+        var cpu = loaded.Run(feeds);
+        var gpu = loaded.Run(feeds, IlgpuCpu, out _, out _);
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         using var session = new InferenceSession(model, options);
         using var results = session.Run([.. feeds.Select(f => ToOrt(f.Key, f.Value))]);
         foreach (var result in results)
         {
-            var mine = ours[result.Name];
+            Compare(result, cpu[result.Name], "CPU kernels");
+            Compare(result, gpu[result.Name], "ILGPU kernels");
+        }
+    }
+
+    private static void Compare(NamedOnnxValue result, Tensor mine, string engine)
+    {
+        {
             switch (result.Value)
             {
                 case DenseTensor<float> expected:
                     Assert.Equal(Dims(expected), mine.Shape);
-                    AssertClose(expected.ToArray(), mine.Data, result.Name);
+                    AssertClose(expected.ToArray(), mine.Data, $"{result.Name} ({engine})");
                     break;
                 case DenseTensor<long> expected:
                     Assert.Equal(Dims(expected), mine.Shape);

@@ -33,8 +33,27 @@ public sealed class ComputeDevice : IDisposable
 
     public IReadOnlyList<DeviceInfo> AllDevices { get; }
 
+    /// <summary>The accelerator the kernels run on (the ONNX engine's GPU runs share it).</summary>
+    internal Accelerator Accelerator => _accelerator;
+
     /// <summary>Opens the best device matching the preference, falling back past devices that fail to open.</summary>
     public static ComputeDevice Open(string preference, ILogger? logger = null)
+    {
+        var (context, accelerator) = OpenAccelerator(preference, logger);
+        try
+        {
+            return new ComputeDevice(context, accelerator, [.. context.Devices.Select(DeviceCatalog.Describe)]);
+        }
+        catch
+        {
+            accelerator.Dispose();
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A new context and the best accelerator in it matching the preference (auto, cuda, opencl, cpu).</summary>
+    internal static (Context Context, Accelerator Accelerator) OpenAccelerator(string preference, ILogger? logger)
     {
         var context = DeviceCatalog.CreateContext();
         try
@@ -52,7 +71,7 @@ public sealed class ComputeDevice : IDisposable
             {
                 try
                 {
-                    return new ComputeDevice(context, device.CreateAccelerator(context), all);
+                    return (context, device.CreateAccelerator(context));
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {

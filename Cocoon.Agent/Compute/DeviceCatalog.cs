@@ -1,5 +1,6 @@
 using Cocoon.Shared.Agents;
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -15,6 +16,7 @@ public static class DeviceCatalog
     /// multiprocessor per core (its default is a single one) and 16-thread groups.
     /// </summary>
     public static Context CreateContext() => Context.Create(builder => builder
+        .EnableAlgorithms()
         .Cuda()
         .OpenCL()
         .CPU(new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: Environment.ProcessorCount)));

@@ -1,3 +1,4 @@
+using Cocoon.Agent.Inference.Gpu;
 using Cocoon.Agent.Inference.Operators;
 using Google.Protobuf;
 using Onnx;
@@ -8,7 +9,9 @@ namespace Cocoon.Agent.Inference;
 /// An ONNX model loaded for inference: parsed (OnnxSharp's generated protobuf types), checked once
 /// (every operator supported, every value defined, no cycles, initializers readable) and evaluated
 /// node by node on the CPU. Operators follow the ONNX specification for opsets 9 to 21, including the
-/// attributes that became inputs across those opsets.
+/// attributes that became inputs across those opsets. A run goes either to the CPU kernels (SIMD) or,
+/// given a <see cref="GpuDevice"/>, to ILGPU kernels for the float operators, with values kept in
+/// device memory between nodes; shape and index operators stay on the host either way.
 /// </summary>
 public sealed class OnnxModel
 {
@@ -21,6 +24,7 @@ public sealed class OnnxModel
 
     private readonly List<NodeProto> _order;
     private readonly Dictionary<string, Tensor> _initializers;
+    private readonly HashSet<Tensor> _weights;
     private readonly long _opset;
 
     /// <summary>Per node, the values no later node reads and that are not graph outputs: dropped once it has run.</summary>
@@ -31,6 +35,7 @@ public sealed class OnnxModel
         _order = order;
         _deadAfter = DeadAfter(order, outputs, initializers.Keys);
         _initializers = initializers;
+        _weights = new HashSet<Tensor>(initializers.Values, ReferenceEqualityComparer.Instance);
         Inputs = inputs;
         Outputs = outputs;
         _opset = opset;
@@ -110,9 +115,33 @@ public sealed class OnnxModel
     /// Runs the graph, counting FLOPs and the most bytes of intermediate values alive at once (each value
     /// is dropped after the last node that reads it, so this is the live set, not the sum).
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, out long flops, out long peakLiveBytes)
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, out long flops, out long peakLiveBytes) =>
+        Run(feeds, null, out flops, out peakLiveBytes);
+
+    /// <summary>
+    /// Runs the graph on <paramref name="device"/> (null: the CPU kernels). Outputs come back in host
+    /// memory; the device memory the run used is freed before this returns, the model's weights stay
+    /// on the device for the next run.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, GpuDevice? device, out long flops, out long peakLiveBytes)
     {
         ArgumentNullException.ThrowIfNull(feeds);
+        if (device is null)
+        {
+            return Execute(feeds, null, out flops, out peakLiveBytes);
+        }
+
+        lock (device.Gate)
+        {
+            using var gpu = new GpuRun(device, _weights);
+            var outputs = Execute(feeds, gpu, out flops, out peakLiveBytes);
+            device.CountLaunches(gpu.Launches);
+            return outputs.ToDictionary(o => o.Key, o => o.Value.Device is null ? o.Value : new Tensor(o.Value.Shape, o.Value.Data), StringComparer.Ordinal);
+        }
+    }
+
+    private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, GpuRun? gpu, out long flops, out long peakLiveBytes)
+    {
         flops = 0;
         peakLiveBytes = 0;
         long liveBytes = 0;
@@ -130,7 +159,7 @@ public sealed class OnnxModel
             Tensor[] results;
             try
             {
-                results = Operators[node.OpType](new OpContext(node, args, _opset));
+                results = Operators[node.OpType](new OpContext(node, args, _opset, gpu));
             }
             catch (ModelException ex)
             {
@@ -147,6 +176,7 @@ public sealed class OnnxModel
                 {
                     values[node.Output[i]] = results[i];
                     liveBytes += Bytes(results[i]);
+                    gpu?.Retain(results[i]);
                 }
             }
 
@@ -157,6 +187,7 @@ public sealed class OnnxModel
                 if (values.Remove(dead, out var released))
                 {
                     liveBytes -= Bytes(released);
+                    gpu?.Release(released);
                 }
             }
         }

@@ -1,13 +1,19 @@
+using Cocoon.Agent.Inference.Gpu;
 using Onnx;
 
 namespace Cocoon.Agent.Inference;
 
-/// <summary>One node as an operator sees it: its attributes, its inputs (absent ones null) and the model's opset.</summary>
-public sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset)
+/// <summary>
+/// One node as an operator sees it: its attributes, its inputs (absent ones null), the model's opset,
+/// and the GPU run to launch kernels on (null when the model runs on the CPU kernels).
+/// </summary>
+internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, GpuRun? gpu = null)
 {
     public NodeProto Node { get; } = node;
 
     public long Opset { get; } = opset;
+
+    internal GpuRun? Gpu { get; } = gpu;
 
     public int InputCount => inputs.Length;
 

@@ -1,3 +1,5 @@
+using Cocoon.Agent.Inference.Gpu;
+
 namespace Cocoon.Agent.Inference;
 
 /// <summary>Element types the engine computes with (the values are ONNX's TensorProto.DataType codes).</summary>
@@ -12,13 +14,32 @@ public enum ElementType
 /// <summary>
 /// A dense tensor in row-major order: float32 for data, int64 where shapes and indices need it, bool
 /// for masks. Exactly one of <see cref="Data"/>, <see cref="Longs"/> and <see cref="Bools"/> holds the
-/// elements; the others are empty.
+/// elements; the others are empty. A float32 tensor made by a GPU kernel lives in device memory and is
+/// copied to <see cref="Data"/> only when host code reads it.
 /// </summary>
 public sealed class Tensor
 {
+    private float[]? _data;
+
     public Tensor(int[] shape, float[] data)
         : this(shape, ElementType.Float32, data, [], [], data?.Length ?? 0)
     {
+    }
+
+    /// <summary>A float32 tensor held in device memory (made by a kernel during a GPU run).</summary>
+    internal Tensor(int[] shape, DeviceBuffer device, float[]? data = null)
+    {
+        if (shape.Any(d => d < 0) || ElementCount(shape) != device.Length)
+        {
+            throw new ArgumentException($"Shape [{string.Join(", ", shape)}] does not hold {device.Length} elements.");
+        }
+
+        Shape = shape;
+        Type = ElementType.Float32;
+        Device = device;
+        _data = data;
+        Longs = [];
+        Bools = [];
     }
 
     private Tensor(int[] shape, ElementType type, float[] data, long[] longs, bool[] bools, int length)
@@ -32,7 +53,7 @@ public sealed class Tensor
 
         Shape = shape;
         Type = type;
-        Data = data;
+        _data = data;
         Longs = longs;
         Bools = bools;
     }
@@ -41,8 +62,11 @@ public sealed class Tensor
 
     public ElementType Type { get; }
 
-    /// <summary>The float32 elements (empty unless <see cref="Type"/> is Float32).</summary>
-    public float[] Data { get; }
+    /// <summary>The float32 elements (empty unless <see cref="Type"/> is Float32); copied from the device on first read when the tensor lives there.</summary>
+    public float[] Data => _data ??= Device!.Download();
+
+    /// <summary>Device memory holding the elements, when a GPU kernel made this tensor.</summary>
+    internal DeviceBuffer? Device { get; }
 
     /// <summary>The int64 elements (empty unless <see cref="Type"/> is Int64).</summary>
     public long[] Longs { get; }
@@ -105,7 +129,9 @@ public sealed class Tensor
     };
 
     /// <summary>The same elements under another shape of the same size.</summary>
-    public Tensor Reshaped(int[] shape) => new(shape, Type, Data, Longs, Bools, Length);
+    public Tensor Reshaped(int[] shape) => Device is { } device
+        ? new Tensor(shape, device, _data)
+        : new Tensor(shape, Type, Data, Longs, Bools, Length);
 
     /// <summary>A tensor of this one's type from element indices into it (the workhorse of every data-movement op).</summary>
     public Tensor Gather(int[] shape, int[] indices) => Type switch

@@ -28,18 +28,20 @@ internal static class Broadcasting
     }
 
     /// <summary>For every element of <paramref name="to"/>, the index of the element of a tensor shaped <paramref name="from"/> it reads.</summary>
-    public static int[] Indices(int[] from, int[] to)
+    public static int[] Indices(int[] from, int[] to) => Shapes.Strided(to, Strides(from, to), 0);
+
+    /// <summary>Per dimension of <paramref name="to"/>, how far a row-major tensor shaped <paramref name="from"/> (right-aligned) moves: 0 where it stretches.</summary>
+    public static int[] Strides(int[] from, int[] to)
     {
-        var rank = to.Length;
-        var strides = new int[rank];
+        var strides = new int[to.Length];
         var stride = 1;
         for (var d = from.Length - 1; d >= 0; d--)
         {
-            strides[d + (rank - from.Length)] = from[d] == 1 ? 0 : stride;
+            strides[d + (to.Length - from.Length)] = from[d] == 1 ? 0 : stride;
             stride *= from[d];
         }
 
-        return Shapes.Strided(to, strides, 0);
+        return strides;
     }
 
     /// <summary>Applies <paramref name="op"/> to every broadcast pair.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Cocoon.Agent.Inference.Gpu;
 
 namespace Cocoon.Agent.Inference.Operators;
 
@@ -7,40 +8,36 @@ internal static class Elementwise
 {
     public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
     {
-        Unary(ops, "Relu", (x, y) => TensorPrimitives.Max(x, 0f, y));
-        Unary(ops, "Sigmoid", (x, y) => TensorPrimitives.Sigmoid(x, y));
-        Unary(ops, "Tanh", (x, y) => TensorPrimitives.Tanh(x, y));
-        Unary(ops, "Exp", (x, y) => TensorPrimitives.Exp(x, y));
-        Unary(ops, "Log", (x, y) => TensorPrimitives.Log(x, y));
-        Unary(ops, "Neg", (x, y) => TensorPrimitives.Negate(x, y));
-        Unary(ops, "Abs", (x, y) => TensorPrimitives.Abs(x, y));
-        Unary(ops, "Sqrt", (x, y) => TensorPrimitives.Sqrt(x, y));
-        Unary(ops, "Reciprocal", (x, y) => TensorPrimitives.Reciprocal(x, y));
-        Unary(ops, "Erf", (x, y) => Each(x, y, Erf));
-        ops["LeakyRelu"] = c => Map(c, c.GetFloat("alpha", 0.01f), static (v, a) => v >= 0 ? v : a * v);
-        ops["Elu"] = c => Map(c, c.GetFloat("alpha", 1f), static (v, a) => v >= 0 ? v : a * (MathF.Exp(v) - 1));
-        ops["HardSigmoid"] = c =>
-        {
-            var (alpha, beta) = (c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f));
-            return Map(c, 0f, (v, _) => Math.Clamp((alpha * v) + beta, 0f, 1f));
-        };
-        ops["HardSwish"] = c => Map(c, 0f, static (v, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f));
+        Unary(ops, "Relu", UnaryOp.Relu, (x, y) => TensorPrimitives.Max(x, 0f, y));
+        Unary(ops, "Sigmoid", UnaryOp.Sigmoid, (x, y) => TensorPrimitives.Sigmoid(x, y));
+        Unary(ops, "Tanh", UnaryOp.Tanh, (x, y) => TensorPrimitives.Tanh(x, y));
+        Unary(ops, "Exp", UnaryOp.Exp, (x, y) => TensorPrimitives.Exp(x, y));
+        Unary(ops, "Log", UnaryOp.Log, (x, y) => TensorPrimitives.Log(x, y));
+        Unary(ops, "Neg", UnaryOp.Neg, (x, y) => TensorPrimitives.Negate(x, y));
+        Unary(ops, "Abs", UnaryOp.Abs, (x, y) => TensorPrimitives.Abs(x, y));
+        Unary(ops, "Sqrt", UnaryOp.Sqrt, (x, y) => TensorPrimitives.Sqrt(x, y));
+        Unary(ops, "Reciprocal", UnaryOp.Reciprocal, (x, y) => TensorPrimitives.Reciprocal(x, y));
+        Unary(ops, "Erf", UnaryOp.Erf, (x, y) => Each(x, y, Erf));
+        ops["LeakyRelu"] = c => Map(c, UnaryOp.LeakyRelu, c.GetFloat("alpha", 0.01f), 0f, static (v, a, _) => v >= 0 ? v : a * v);
+        ops["Elu"] = c => Map(c, UnaryOp.Elu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => v >= 0 ? v : a * (MathF.Exp(v) - 1));
+        ops["HardSigmoid"] = c => Map(c, UnaryOp.HardSigmoid, c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f), static (v, a, b) => Math.Clamp((a * v) + b, 0f, 1f));
+        ops["HardSwish"] = c => Map(c, UnaryOp.HardSwish, 0f, 0f, static (v, _, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f));
         ops["Gelu"] = c => c.GetString("approximate", "none") == "tanh"
-            ? Map(c, 0f, static (v, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
-            : Map(c, 0f, static (v, _) => 0.5f * v * (1f + Erf(v * 0.70710678118f)));
+            ? Map(c, UnaryOp.GeluTanh, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
+            : Map(c, UnaryOp.Gelu, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + Erf(v * 0.70710678118f)));
         ops["Identity"] = c => [c.Input(0)];
         ops["Dropout"] = c => c.OutputCount > 1 && c.Node.Output[1].Length > 0
             ? [c.Input(0), Tensor.OfBools(c.Input(0).Shape, Enumerable.Repeat(true, c.Input(0).Length).ToArray())]
             : [c.Input(0)];
         ops["Not"] = c => [Tensor.OfBools(c.Input(0).Shape, [.. c.Input(0).Bools.Select(b => !b)])];
 
-        Arithmetic(ops, "Add", static (a, b) => a + b, static (a, b) => a + b);
-        Arithmetic(ops, "Sub", static (a, b) => a - b, static (a, b) => a - b);
-        Arithmetic(ops, "Mul", static (a, b) => a * b, static (a, b) => a * b);
-        Arithmetic(ops, "Div", static (a, b) => a / b, static (a, b) => b == 0 ? throw new ModelException("integer division by zero.") : a / b);
-        ops["Pow"] = c => [Float(c.Input(0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), MathF.Pow)];
-        Variadic(ops, "Min", MathF.Min, Math.Min);
-        Variadic(ops, "Max", MathF.Max, Math.Max);
+        Arithmetic(ops, "Add", BinaryOp.Add, static (a, b) => a + b, static (a, b) => a + b);
+        Arithmetic(ops, "Sub", BinaryOp.Sub, static (a, b) => a - b, static (a, b) => a - b);
+        Arithmetic(ops, "Mul", BinaryOp.Mul, static (a, b) => a * b, static (a, b) => a * b);
+        Arithmetic(ops, "Div", BinaryOp.Div, static (a, b) => a / b, static (a, b) => b == 0 ? throw new ModelException("integer division by zero.") : a / b);
+        ops["Pow"] = c => [Float(c, c.Input(0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), BinaryOp.Pow, MathF.Pow)];
+        Variadic(ops, "Min", BinaryOp.Min, MathF.Min, Math.Min);
+        Variadic(ops, "Max", BinaryOp.Max, MathF.Max, Math.Max);
         Compare(ops, "Equal", static (a, b) => a == b, static (a, b) => a == b);
         Compare(ops, "Less", static (a, b) => a < b, static (a, b) => a < b);
         Compare(ops, "Greater", static (a, b) => a > b, static (a, b) => a > b);
@@ -77,10 +74,15 @@ internal static class Elementwise
         return (float)(x >= 0 ? y : -y);
     }
 
-    private static void Unary(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, Action<ReadOnlySpan<float>, Span<float>> op) =>
+    private static void Unary(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, UnaryOp code, Action<ReadOnlySpan<float>, Span<float>> op) =>
         ops[name] = c =>
         {
             var x = FloatInput(c, 0);
+            if (c.Gpu is { } gpu)
+            {
+                return [gpu.Unary(x, code)];
+            }
+
             var y = new float[x.Length];
             if (y.Length > 0)
             {
@@ -90,13 +92,19 @@ internal static class Elementwise
             return [new Tensor(x.Shape, y)];
         };
 
-    private static Tensor[] Map(OpContext c, float parameter, Func<float, float, float> op)
+    /// <summary>An element-wise function with two parameters: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> on the CPU.</summary>
+    private static Tensor[] Map(OpContext c, UnaryOp code, float p, float q, Func<float, float, float, float> op)
     {
         var x = FloatInput(c, 0);
+        if (c.Gpu is { } gpu)
+        {
+            return [gpu.Unary(x, code, p, q)];
+        }
+
         var y = new float[x.Length];
         for (var i = 0; i < y.Length; i++)
         {
-            y[i] = op(x.Data[i], parameter);
+            y[i] = op(x.Data[i], p, q);
         }
 
         return [new Tensor(x.Shape, y)];
@@ -116,7 +124,7 @@ internal static class Elementwise
         return x.Type == ElementType.Float32 ? x : throw new ModelException($"input {index} is {x.Type}; this operator takes float32.");
     }
 
-    private static void Arithmetic(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, Func<float, float, float> floats, Func<long, long, long> longs) =>
+    private static void Arithmetic(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, BinaryOp code, Func<float, float, float> floats, Func<long, long, long> longs) =>
         ops[name] = c =>
         {
             var (a, b) = (c.Input(0), c.Input(1));
@@ -127,7 +135,8 @@ internal static class Elementwise
 
             return a.Type switch
             {
-                ElementType.Float32 => [SameShapeFast(a, b, name) ?? Float(a, b, floats)],
+                ElementType.Float32 when c.Gpu is not null => [Float(c, a, b, code, floats)],
+                ElementType.Float32 => [SameShapeFast(a, b, name) ?? Float(c, a, b, code, floats)],
                 ElementType.Int64 => [Long(a, b, longs)],
                 _ => throw new ModelException("bool inputs are not supported."),
             };
@@ -179,11 +188,17 @@ internal static class Elementwise
     }
 
     /// <summary>a + b for float tensors, vectorised where the shapes allow.</summary>
-    public static Tensor Add(Tensor a, Tensor b) => SameShapeFast(a, b, "Add") ?? Float(a, b, static (p, q) => p + q);
+    public static Tensor Add(Tensor a, Tensor b) => SameShapeFast(a, b, "Add") ?? Float(null, a, b, BinaryOp.Add, static (p, q) => p + q);
 
-    public static Tensor Float(Tensor a, Tensor b, Func<float, float, float> op)
+    /// <summary>A broadcast float operation: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> on the CPU.</summary>
+    public static Tensor Float(OpContext? c, Tensor a, Tensor b, BinaryOp code, Func<float, float, float> op)
     {
         var shape = Broadcasting.Shape(a.Shape, b.Shape);
+        if (c?.Gpu is { } gpu && GpuRun.Fits(shape))
+        {
+            return gpu.Binary(a, b, code, shape);
+        }
+
         return new Tensor(shape, Broadcasting.Zip(a.Data, a.Shape, b.Data, b.Shape, shape, op));
     }
 
@@ -193,14 +208,14 @@ internal static class Elementwise
         return Tensor.OfLongs(shape, Broadcasting.Zip(a.Longs, a.Shape, b.Longs, b.Shape, shape, op));
     }
 
-    private static void Variadic(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, Func<float, float, float> floats, Func<long, long, long> longs) =>
+    private static void Variadic(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, BinaryOp code, Func<float, float, float> floats, Func<long, long, long> longs) =>
         ops[name] = c =>
         {
             var result = c.Input(0);
             for (var i = 1; i < c.InputCount; i++)
             {
                 var next = c.Input(i);
-                result = result.Type == ElementType.Int64 ? Long(result, next, longs) : Float(result, next, floats);
+                result = result.Type == ElementType.Int64 ? Long(result, next, longs) : Float(c, result, next, code, floats);
             }
 
             return [result];
@@ -250,6 +265,11 @@ internal static class Elementwise
         else
         {
             (min, max) = (c.GetFloat("min", float.MinValue), c.GetFloat("max", float.MaxValue));
+        }
+
+        if (c.Gpu is { } gpu)
+        {
+            return [gpu.Unary(x, UnaryOp.Clip, min, max)];
         }
 
         var y = new float[x.Length];

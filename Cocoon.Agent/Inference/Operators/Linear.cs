@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Cocoon.Agent.Inference.Gpu;
 
 namespace Cocoon.Agent.Inference.Operators;
 
@@ -7,14 +8,14 @@ internal static class Linear
 {
     public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
     {
-        ops["MatMul"] = c => [MatMul(c.Input(0), c.Input(1))];
+        ops["MatMul"] = c => [MatMul(c, c.Input(0), c.Input(1))];
         ops["Gemm"] = Gemm;
     }
 
     /// <summary>Floating-point operations of a MatMul or Gemm node producing <paramref name="output"/> with inner size <paramref name="k"/>.</summary>
     public static long Flops(Tensor output, int k) => 2L * output.Length * k;
 
-    public static Tensor MatMul(Tensor a, Tensor b)
+    public static Tensor MatMul(OpContext? context, Tensor a, Tensor b)
     {
         if (a.Type != ElementType.Float32 || b.Type != ElementType.Float32 || a.Rank == 0 || b.Rank == 0)
         {
@@ -32,15 +33,6 @@ internal static class Linear
 
         var batch = Broadcasting.Shape(a2.Shape[..^2], b2.Shape[..^2]);
         Tensor.CheckedCount([.. batch, m, n]);
-        var batches = Tensor.CheckedCount(batch);
-        var ia = Broadcasting.Indices(a2.Shape[..^2], batch);
-        var ib = Broadcasting.Indices(b2.Shape[..^2], batch);
-        var c = new float[batches * m * n];
-        for (var i = 0; i < batches; i++)
-        {
-            GemmKernel.Multiply(a2.Data, ia[i] * m * k, b2.Data, ib[i] * k * n, c, i * m * n, m, k, n);
-        }
-
         List<int> shape = [.. batch];
         if (a.Rank > 1)
         {
@@ -50,6 +42,26 @@ internal static class Linear
         if (b.Rank > 1)
         {
             shape.Add(n);
+        }
+
+        if (context?.Gpu is { } gpu && GpuRun.Fits(batch))
+        {
+            return gpu.Gemm(a2, b2, null, [.. shape], new GemmArguments
+            {
+                M = m, N = n, K = k, ARow = k, ACol = 1, BRow = n, BCol = 1, Alpha = 1f,
+                Batch = Dims6.From(batch, 1),
+                ABatch = Dims6.From([.. Broadcasting.Strides(a2.Shape[..^2], batch).Select(s => s * m * k)], 0),
+                BBatch = Dims6.From([.. Broadcasting.Strides(b2.Shape[..^2], batch).Select(s => s * k * n)], 0),
+            });
+        }
+
+        var batches = Tensor.CheckedCount(batch);
+        var ia = Broadcasting.Indices(a2.Shape[..^2], batch);
+        var ib = Broadcasting.Indices(b2.Shape[..^2], batch);
+        var c = new float[batches * m * n];
+        for (var i = 0; i < batches; i++)
+        {
+            GemmKernel.Multiply(a2.Data, ia[i] * m * k, b2.Data, ib[i] * k * n, c, i * m * n, m, k, n);
         }
 
         return new Tensor([.. shape], c);
@@ -63,17 +75,23 @@ internal static class Linear
             throw new ModelException($"Gemm takes two matrices; got {a} and {b}.");
         }
 
-        if (c.GetInt("transA", 0) == 1)
+        var (transA, transB) = (c.GetInt("transA", 0) == 1, c.GetInt("transB", 0) == 1);
+        if (c.Gpu is { } gpu)
         {
-            a = Shapes.Transpose(a, [1, 0]);
+            return [GemmOnGpu(c, gpu, a, b, transA, transB)];
         }
 
-        if (c.GetInt("transB", 0) == 1)
+        if (transA)
         {
-            b = Shapes.Transpose(b, [1, 0]);
+            a = Shapes.Transpose(c, a, [1, 0]);
         }
 
-        var y = MatMul(a, b);
+        if (transB)
+        {
+            b = Shapes.Transpose(c, b, [1, 0]);
+        }
+
+        var y = MatMul(c, a, b);
         var alpha = c.GetFloat("alpha", 1f);
         if (alpha != 1f)
         {
@@ -86,6 +104,40 @@ internal static class Linear
         }
 
         var beta = c.GetFloat("beta", 1f);
-        return [beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(y, bias, (p, q) => p + (beta * q))];
+        return [beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q))];
+    }
+
+    /// <summary>Gemm as one kernel: the transposes become strides, and alpha, beta and the broadcast bias are applied as each element is written.</summary>
+    private static Tensor GemmOnGpu(OpContext c, GpuRun gpu, Tensor a, Tensor b, bool transA, bool transB)
+    {
+        var (m, k) = transA ? (a.Shape[1], a.Shape[0]) : (a.Shape[0], a.Shape[1]);
+        var (kb, n) = transB ? (b.Shape[1], b.Shape[0]) : (b.Shape[0], b.Shape[1]);
+        if (k != kb)
+        {
+            throw new ModelException($"shapes {a} and {b} do not fit (inner dimensions {k} and {kb}).");
+        }
+
+        var beta = c.GetFloat("beta", 1f);
+        var bias = c.Optional(2) is { } t && beta != 0f ? t : null;
+        var biasStrides = new int[2];
+        if (bias is not null)
+        {
+            if (bias.Rank > 2 || !Broadcasting.Shape(bias.Shape, [m, n]).AsSpan().SequenceEqual([m, n]))
+            {
+                throw new ModelException($"bias {bias} does not broadcast to [{m}, {n}].");
+            }
+
+            biasStrides = Broadcasting.Strides(bias.Shape, [m, n]);
+        }
+
+        return gpu.Gemm(a, b, bias, [m, n], new GemmArguments
+        {
+            M = m, N = n, K = k,
+            ARow = transA ? 1 : k, ACol = transA ? m : 1,
+            BRow = transB ? 1 : n, BCol = transB ? k : 1,
+            BiasRow = biasStrides[0], BiasCol = biasStrides[1], HasBias = bias is null ? 0 : 1,
+            Alpha = c.GetFloat("alpha", 1f), Beta = beta,
+            Batch = Dims6.From([], 1),
+        });
     }
 }

@@ -17,6 +17,12 @@ internal static class Normalization
         var rows = (int)Tensor.ElementCount(x.Shape.AsSpan(0, axis));
         var size = (int)Tensor.ElementCount(x.Shape.AsSpan(axis));
         int[] normalized = x.Shape[axis..];
+        if (c.Gpu is { } gpu)
+        {
+            var (s, shift) = (c.Input(1), c.Optional(2) ?? new Tensor([size], new float[size]));
+            return [gpu.LayerNorm(x, s.Length == size ? s : gpu.Broadcast(s, normalized), shift.Length == size ? shift : gpu.Broadcast(shift, normalized), size, epsilon)];
+        }
+
         var scale = Stretch(c.Input(1), normalized);
         var bias = c.Optional(2) is { } b ? Stretch(b, normalized) : new float[size];
         var y = new float[x.Length];
@@ -69,6 +75,19 @@ internal static class Normalization
 
         // y = x · a + b per channel, with a = scale / √(var + ε) and b = bias − mean · a.
         var inner = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
+        if (c.Gpu is { } gpu)
+        {
+            var a = new float[channels];
+            var shift = new float[channels];
+            for (var ch = 0; ch < channels; ch++)
+            {
+                a[ch] = scale[ch] / MathF.Sqrt(variance[ch] + epsilon);
+                shift[ch] = bias[ch] - (mean[ch] * a[ch]);
+            }
+
+            return [gpu.ChannelAffine(x, a, shift, channels, inner)];
+        }
+
         var y = new float[x.Length];
         for (var plane = 0; inner > 0 && plane < x.Length / inner; plane++)
         {

@@ -7,9 +7,9 @@ internal static class Reductions
 {
     public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
     {
-        ops["ReduceSum"] = c => [Reduce(c, 13, static (s, _) => s.Sum(), 0)];
-        ops["ReduceMean"] = c => [Reduce(c, 18, static (s, n) => n == 0 ? float.NaN : s.Sum() / n, 0)];
-        ops["ReduceMax"] = c => [Reduce(c, 18, static (s, _) => s.Length == 0 ? float.NegativeInfinity : s.Max(), float.NegativeInfinity)];
+        ops["ReduceSum"] = c => [Reduce(c, 13, 0, static (s, _) => s.Sum(), 0)];
+        ops["ReduceMean"] = c => [Reduce(c, 18, 1, static (s, n) => n == 0 ? float.NaN : s.Sum() / n, 0)];
+        ops["ReduceMax"] = c => [Reduce(c, 18, 2, static (s, _) => s.Length == 0 ? float.NegativeInfinity : s.Max(), float.NegativeInfinity)];
         ops["ArgMax"] = ArgMax;
         ops["Softmax"] = c => [Softmax(c, log: false)];
         ops["LogSoftmax"] = c => [Softmax(c, log: true)];
@@ -19,7 +19,8 @@ internal static class Reductions
     public static (int Outer, int Axis, int Inner) Around(int[] shape, int axis) =>
         ((int)Tensor.ElementCount(shape.AsSpan(0, axis)), shape[axis], (int)Tensor.ElementCount(shape.AsSpan(axis + 1)));
 
-    private static Tensor Reduce(OpContext c, long axesInputSince, Func<float[], int, float> reduce, float empty)
+    /// <param name="kernelOp">The GPU reduction: 0 sum, 1 mean, 2 max.</param>
+    private static Tensor Reduce(OpContext c, long axesInputSince, int kernelOp, Func<float[], int, float> reduce, float empty)
     {
         var x = c.Input(0);
         if (x.Type != ElementType.Float32)
@@ -41,6 +42,20 @@ internal static class Reductions
 
         var axes = axesList.Select(a => OpContext.Axis(a, x.Rank)).ToHashSet();
         var keptShape = x.Shape.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray();
+        int[] dropped = [.. x.Shape.Where((_, i) => !axes.Contains(i))];
+        if (c.Gpu is { } gpu)
+        {
+            // One axis at a time: sums, means and maxima of equal-sized groups compose.
+            var y = x;
+            foreach (var axis in axes.OrderDescending())
+            {
+                var (_, size, inner) = Around(y.Shape, axis);
+                y = gpu.Reduce(y, size, inner, kernelOp, [.. y.Shape.Select((d, i) => i == axis ? 1 : d)], empty);
+            }
+
+            return keep ? y : y.Reshaped(dropped);
+        }
+
         var groups = new List<float>[(int)Tensor.ElementCount(keptShape)];
         for (var g = 0; g < groups.Length; g++)
         {
@@ -64,7 +79,7 @@ internal static class Reductions
         }
 
         var values = groups.Select(g => g.Count == 0 ? empty : reduce([.. g], g.Count)).ToArray();
-        return new Tensor(keep ? keptShape : [.. x.Shape.Where((_, i) => !axes.Contains(i))], values);
+        return new Tensor(keep ? keptShape : dropped, values);
     }
 
     private static Tensor[] ArgMax(OpContext c)
@@ -111,6 +126,11 @@ internal static class Reductions
         if (size == 0 || x.Length == 0)
         {
             return x;
+        }
+
+        if (c.Gpu is { } gpu)
+        {
+            return gpu.Softmax(x, size, inner, log);
         }
 
         var y = new float[x.Length];

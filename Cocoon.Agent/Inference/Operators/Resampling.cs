@@ -54,8 +54,21 @@ internal static class Resampling
             throw new ModelException($"{mode} padding needs a non-empty axis to copy from.");
         }
 
-        // Index count stands for "the constant": gathered from the input extended by one element.
         var fill = constant is null ? Tensor.Scalar(0f) : constant.Type == x.Type ? constant : Elementwise.Cast(constant, x.Type);
+        if (c.Gpu is { } gpu && x.Type == ElementType.Float32 && Gpu.GpuRun.Fits(shape))
+        {
+            var code = mode switch
+            {
+                "constant" => 0,
+                "reflect" => 1,
+                "edge" => 2,
+                "wrap" => 3,
+                _ => throw new ModelException($"Pad mode {mode} is not one of constant, reflect, edge, wrap."),
+            };
+            return [gpu.Pad(x, shape, begin, code, fill.Length > 0 ? fill.Data[0] : 0f)];
+        }
+
+        // Index count stands for "the constant": gathered from the input extended by one element.
         var extended = Tensor.Join(x.Type, [x.Length + 1], [(x, 0, x.Length), (fill, 0, 1)]);
         var outside = x.Length;
         return [extended.Gather(shape, Shapes.Map(shape, index =>

@@ -29,7 +29,7 @@ internal static class Shapes
                 throw new ModelException($"perm [{string.Join(", ", perm)}] is not a permutation of {x.Rank} axes.");
             }
 
-            return [Transpose(x, perm)];
+            return [Transpose(c, x, perm)];
         };
         ops["Concat"] = Concat;
         ops["Split"] = Split;
@@ -79,7 +79,7 @@ internal static class Shapes
         {
             var x = c.Input(0);
             var shape = Broadcasting.Shape(x.Shape, ToShape(c.Input(1).AsLongs()));
-            return [x.Gather(shape, Broadcasting.Indices(x.Shape, shape))];
+            return [Walk(c, x, shape, Broadcasting.Strides(x.Shape, shape), 0)];
         };
         ops["Tile"] = c =>
         {
@@ -91,24 +91,54 @@ internal static class Shapes
             }
 
             var shape = x.Shape.Select((d, i) => d * (int)repeats[i]).ToArray();
-            return [x.Gather(shape, Map(shape, index => Offset(x.Shape, index.Select((v, d) => v % x.Shape[d]).ToArray())))];
+            return [Walk(c, x, shape, RowMajorStrides(x.Shape), 0, wrap: [.. x.Shape.Select(d => Math.Max(d, 1))])];
         };
     }
 
     public static int[] ToShape(long[] dims) =>
         dims.Any(d => d < 0 || d > int.MaxValue) ? throw new ModelException($"[{string.Join(", ", dims)}] is not a shape.") : [.. dims.Select(d => (int)d)];
 
-    public static Tensor Transpose(Tensor x, int[] perm)
+    public static Tensor Transpose(OpContext? c, Tensor x, int[] perm)
     {
-        var shape = perm.Select(p => x.Shape[p]).ToArray();
-        var inputStrides = new int[x.Rank];
-        for (int d = x.Rank - 1, stride = 1; d >= 0; d--)
+        var inputStrides = RowMajorStrides(x.Shape);
+        return Walk(c, x, [.. perm.Select(p => x.Shape[p])], [.. perm.Select(p => inputStrides[p])], 0);
+    }
+
+    /// <summary>
+    /// A new tensor of <paramref name="shape"/> whose element at index i is x's element at
+    /// offset + Σ (i_d mod wrap_d) · strides_d: on the run's GPU when there is one, else by an index map.
+    /// </summary>
+    public static Tensor Walk(OpContext? c, Tensor x, int[] shape, int[] strides, int offset, int[]? wrap = null)
+    {
+        if (c?.Gpu is { } gpu && x.Type == ElementType.Float32 && Gpu.GpuRun.Fits(shape))
         {
-            inputStrides[d] = stride;
-            stride *= x.Shape[d];
+            return gpu.Copy(x, shape, strides, offset, wrap);
         }
 
-        return x.Gather(shape, Strided(shape, [.. perm.Select(p => inputStrides[p])], 0));
+        return x.Gather(shape, wrap is null
+            ? Strided(shape, strides, offset)
+            : Map(shape, index =>
+            {
+                var at = offset;
+                for (var d = 0; d < index.Length; d++)
+                {
+                    at += index[d] % wrap[d] * strides[d];
+                }
+
+                return at;
+            }));
+    }
+
+    public static int[] RowMajorStrides(int[] shape)
+    {
+        var strides = new int[shape.Length];
+        for (int d = shape.Length - 1, stride = 1; d >= 0; d--)
+        {
+            strides[d] = stride;
+            stride *= shape[d];
+        }
+
+        return strides;
     }
 
     /// <summary>Source offsets for every index of <paramref name="shape"/>: <paramref name="start"/> plus index · strides, walked incrementally.</summary>
@@ -221,6 +251,11 @@ internal static class Shapes
 
         var shape = (int[])first.Shape.Clone();
         shape[axis] = inputs.Sum(t => t.Shape[axis]);
+        if (c.Gpu is { } gpu && first.Type == ElementType.Float32 && Gpu.GpuRun.Fits(shape))
+        {
+            return [gpu.Concat(inputs, axis, shape)];
+        }
+
         var outer = (int)Tensor.ElementCount(first.Shape.AsSpan(0, axis));
         var blocks = new List<(Tensor, int, int)>();
         for (var o = 0; o < outer; o++)
@@ -253,18 +288,13 @@ internal static class Shapes
         }
 
         var results = new Tensor[sizes.Length];
+        var strides = RowMajorStrides(x.Shape);
         var start = 0;
         for (var i = 0; i < sizes.Length; i++)
         {
             var shape = (int[])x.Shape.Clone();
             shape[axis] = (int)sizes[i];
-            var from = start;
-            results[i] = x.Gather(shape, Map(shape, index =>
-            {
-                var source = (int[])index.Clone();
-                source[axis] += from;
-                return Offset(x.Shape, source);
-            }));
+            results[i] = Walk(c, x, shape, strides, start * strides[axis]);
             start += (int)sizes[i];
         }
 
@@ -315,7 +345,8 @@ internal static class Shapes
             shape[axis] = (int)Math.Max(0, step > 0 ? (e - s + step - 1) / step : (s - e - step - 1) / -step);
         }
 
-        return [x.Gather(shape, Map(shape, index => Offset(x.Shape, [.. index.Select((v, d) => begin[d] + (v * stride[d]))])))];
+        var strides = RowMajorStrides(x.Shape);
+        return [Walk(c, x, shape, [.. strides.Select((s, d) => s * stride[d])], begin.Select((b, d) => b * strides[d]).Sum())];
     }
 
     private static Tensor[] Gather(OpContext c)
@@ -334,6 +365,11 @@ internal static class Shapes
         }
 
         int[] shape = [.. x.Shape[..axis], .. indices.Shape, .. x.Shape[(axis + 1)..]];
+        if (c.Gpu is { } gpu && x.Type == ElementType.Float32)
+        {
+            return [gpu.Gather(x, axis, [.. positions.Select(p => (int)(p < 0 ? p + dim : p))], shape)];
+        }
+
         var indexRank = indices.Rank;
         return [x.Gather(shape, Map(shape, index =>
         {

@@ -1,3 +1,5 @@
+using Cocoon.Agent.Inference.Gpu;
+
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>
@@ -21,6 +23,15 @@ internal static class Spatial
     {
         public int Span => ((Kernel - 1) * Dilation) + 1;
     }
+
+    /// <summary>The kernels' description of a window over an [N, C, H, W] input.</summary>
+    private static ConvArguments Arguments(int[] input, Window[] win) => new()
+    {
+        Batch = input[0], Channels = input[1], Height = input[2], Width = input[3],
+        KernelHeight = win[0].Kernel, KernelWidth = win[1].Kernel, OutHeight = win[0].Output, OutWidth = win[1].Output,
+        StrideY = win[0].Stride, StrideX = win[1].Stride, DilationY = win[0].Dilation, DilationX = win[1].Dilation,
+        PadTop = win[0].PadBegin, PadLeft = win[1].PadBegin, PadBottom = win[0].PadEnd, PadRight = win[1].PadEnd,
+    };
 
     private static Window[] Windows(OpContext c, int[] input, int[] kernel, bool ceil = false)
     {
@@ -95,6 +106,12 @@ internal static class Spatial
         var kernel = c.GetInts("kernel_shape")?.Select(k => (int)k).ToArray() ?? [kh, kw];
         var win = Windows(c, [height, width], kernel);
         var (oh, ow) = (win[0].Output, win[1].Output);
+        if (c.Gpu is { } gpu)
+        {
+            var bias2 = c.Optional(2);
+            return [gpu.Conv(x, w, bias2, Arguments(x.Shape, win) with { Filters = filters, Group = group, HasBias = bias2 is null ? 0 : 1 }, transposed: false)];
+        }
+
         var bias = c.Optional(2)?.Data;
         var filtersPerGroup = filters / group;
         var patch = perGroup * kh * kw;
@@ -191,6 +208,19 @@ internal static class Spatial
             }
         }
 
+        Tensor.CheckedCount([n, filters, outSize[0], outSize[1]]);
+        if (c.Gpu is { } gpu)
+        {
+            var biasTensor = c.Optional(2);
+            return [gpu.Conv(x, w, biasTensor, new ConvArguments
+            {
+                Batch = n, Channels = channels, Height = height, Width = width, Filters = filters, Group = group,
+                KernelHeight = kh, KernelWidth = kw, OutHeight = outSize[0], OutWidth = outSize[1],
+                StrideY = (int)strides[0], StrideX = (int)strides[1], DilationY = (int)dilations[0], DilationX = (int)dilations[1],
+                PadTop = padBegin[0], PadLeft = padBegin[1], HasBias = biasTensor is null ? 0 : 1,
+            }, transposed: true)];
+        }
+
         var bias = c.Optional(2)?.Data;
         var y = new float[Tensor.CheckedCount([n, filters, outSize[0], outSize[1]])];
         var inPerGroup = channels / group;
@@ -260,6 +290,12 @@ internal static class Spatial
         var includePad = c.GetInt("count_include_pad", 0) == 1;
         var (planes, height, width) = (x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3]);
         var (oh, ow) = (win[0].Output, win[1].Output);
+        if (c.Gpu is { } gpu)
+        {
+            Tensor.CheckedCount([planes, oh, ow]);
+            return gpu.Pool(x, Arguments(x.Shape, win) with { Max = max ? 1 : 0, IncludePad = includePad ? 1 : 0 });
+        }
+
         var y = new float[Tensor.CheckedCount([planes, oh, ow])];
         for (var p = 0; p < planes; p++)
         {
@@ -309,13 +345,19 @@ internal static class Spatial
 
         var plane = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
         var planes = x.Shape[0] * x.Shape[1];
+        int[] shape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
+        if (c.Gpu is { } gpu)
+        {
+            return [gpu.Reduce(x, plane, 1, op: 1, shape, empty: float.NaN)];
+        }
+
         var y = new float[planes];
         for (var p = 0; p < planes; p++)
         {
             y[p] = plane == 0 ? float.NaN : System.Numerics.Tensors.TensorPrimitives.Sum<float>(x.Data.AsSpan(p * plane, plane)) / plane;
         }
 
-        return [new Tensor([x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)], y)];
+        return [new Tensor(shape, y)];
     }
 
     private static Tensor[] InstanceNormalization(OpContext c)
@@ -326,6 +368,11 @@ internal static class Spatial
         if (x.Rank < 3 || scale.Length != x.Shape[1] || bias.Length != x.Shape[1])
         {
             throw new ModelException($"InstanceNormalization needs [N, C, spatial…] and C scales and biases; got {x}.");
+        }
+
+        if (c.Gpu is { } gpu)
+        {
+            return [gpu.InstanceNorm(x, c.Input(1), c.Input(2), epsilon)];
         }
 
         var plane = (int)Tensor.ElementCount(x.Shape.AsSpan(2));

@@ -1,0 +1,161 @@
+using System.Reflection;
+using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Gpu;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.OpenCL;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+using static Cocoon.Agent.Tests.Inference.OperatorConformanceTests;
+
+namespace Cocoon.Agent.Tests.Inference;
+
+/// <summary>One ILGPU CPU accelerator for the class, so kernel launch counts belong to these tests alone.</summary>
+public sealed class KernelCheckerFixture : IDisposable
+{
+    public GpuDevice Device { get; } = GpuDevice.Open("ilgpu-cpu");
+
+    public void Dispose() => Device.Dispose();
+}
+
+/// <summary>
+/// The ONNX engine's ILGPU kernels without a GPU: every kernel compiles for CUDA (PTX for Hopper) and
+/// for OpenCL, and every float operator runs as kernels on ILGPU's CPU accelerator (the operator
+/// conformance tests compare those runs with ONNX Runtime).
+/// </summary>
+public sealed class GpuKernelTests(KernelCheckerFixture fixture) : IClassFixture<KernelCheckerFixture>
+{
+    public static TheoryData<string> Kernels => [.. KernelMethods().Select(m => m.Name)];
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void Each_kernel_compiles_to_ptx_for_hopper(string kernel)
+    {
+        using var context = Context.Create(b => b.Default().EnableAlgorithms());
+        var architecture = new CudaArchitecture(9, 0);
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, new CudaInstructionSet(7, 8), nvvmAPI: null);
+        var compiled = (PTXCompiledKernel)backend.Compile(Entry(kernel), KernelSpecialization.Empty);
+        Assert.Contains(".entry ", compiled.PTXAssembly, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void Each_kernel_compiles_to_opencl_c(string kernel)
+    {
+        using var context = Context.Create(b => b.Default().EnableAlgorithms());
+        var capabilities = new CLCapabilityContext(float16: false, float64: false, genericAddressSpace: true, int64_Atomics: false, subGroups: false);
+        using var backend = new CLBackend(context, capabilities, CLDeviceVendor.Nvidia, CLBackend.MinimumVersion);
+        var compiled = (CLCompiledKernel)backend.Compile(Entry(kernel), KernelSpecialization.Empty);
+        Assert.Contains("kernel void", compiled.Source, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> FloatOperators => [.. OperatorModels().Keys];
+
+    [Theory]
+    [MemberData(nameof(FloatOperators))]
+    public void Each_float_operator_runs_as_kernels_and_matches_the_cpu_kernels(string op)
+    {
+        var (model, feeds) = OperatorModels()[op];
+        var loaded = OnnxModel.Load(model);
+        var before = fixture.Device.KernelLaunches;
+
+        var gpu = loaded.Run(feeds, fixture.Device, out var gpuFlops, out _);
+
+        Assert.True(fixture.Device.KernelLaunches > before, $"{op} launched no kernel: it fell back to the CPU.");
+        var cpu = loaded.Run(feeds, out var cpuFlops);
+        Assert.Equal(cpuFlops, gpuFlops);
+        foreach (var (name, expected) in cpu)
+        {
+            Assert.Equal(expected.Shape, gpu[name].Shape);
+            Assert.Null(gpu[name].Device);
+            OrtReference.AssertClose(expected.Data, gpu[name].Data, $"{op} output {name}");
+        }
+    }
+
+    [Fact]
+    public void A_model_runs_again_with_its_weights_kept_on_the_device_and_gives_the_same_answer()
+    {
+        var reference = ReferenceModels.Mlp();
+        var model = OnnxModel.Load(reference.Onnx);
+        var feeds = Feeds((reference.Input, RandomTensor(new Random(2), reference.InputShape(3), -1, 1)));
+        var first = model.Run(feeds, fixture.Device, out _, out _).Single().Value.Data;
+        var second = model.Run(feeds, fixture.Device, out _, out _).Single().Value.Data;
+        Assert.Equal(first, second);
+        OrtReference.AssertClose(model.Run(feeds).Single().Value.Data, first, "mlp");
+    }
+
+    [Fact]
+    public void An_unknown_gpu_kind_is_refused_with_the_choices()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => GpuDevice.Open("tpu"));
+        Assert.Contains("cuda, opencl or ilgpu-cpu", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<MethodInfo> KernelMethods() =>
+        typeof(GpuKernels).GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D));
+
+    private static EntryPointDescription Entry(string kernel) =>
+        EntryPointDescription.FromImplicitlyGroupedKernel(typeof(GpuKernels).GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!);
+
+    /// <summary>A small one-node model and its inputs for every operator that has a kernel.</summary>
+    private static Dictionary<string, (byte[] Model, Dictionary<string, Tensor> Feeds)> OperatorModels()
+    {
+        var random = new Random(11);
+        var models = new Dictionary<string, (byte[], Dictionary<string, Tensor>)>(StringComparer.Ordinal);
+        (byte[], Dictionary<string, Tensor>) One(string op, int[] shape, params (string Name, object Value)[] attributes) =>
+            (new OnnxGraphBuilder(17).Input("x", [.. shape.Cast<object>()]).AnyOutput("y").Node(op, ["x"], "y", attributes).Build(), Feeds(("x", RandomTensor(random, shape, 0.1f, 2))));
+        (byte[], Dictionary<string, Tensor>) WithWeights(string op, int[] shape, (string Name, int[] Shape)[] weights, params (string Name, object Value)[] attributes)
+        {
+            var builder = new OnnxGraphBuilder(17).Input("x", [.. shape.Cast<object>()]).AnyOutput("y");
+            foreach (var (name, dims) in weights)
+            {
+                builder.Initializer(name, dims, RandomTensor(random, dims, 0.1f, 1).Data);
+            }
+
+            return (builder.Node(op, ["x", .. weights.Select(w => w.Name)], "y", attributes).Build(), Feeds(("x", RandomTensor(random, shape, -1, 1))));
+        }
+
+        foreach (var op in new[] { "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf", "LeakyRelu", "Elu", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax" })
+        {
+            models[op] = One(op, [3, 7]);
+        }
+
+        models["Gelu"] = (new OnnxGraphBuilder(20).Input("x", 2, 9).AnyOutput("y").Node("Gelu", ["x"], "y").Build(), Feeds(("x", RandomTensor(random, [2, 9], -3, 3))));
+        models["Clip"] = (new OnnxGraphBuilder(17).Input("x", 4, 5).AnyOutput("y").Initializer("lo", [], [-0.5f]).Initializer("hi", [], [0.5f]).Node("Clip", ["x", "lo", "hi"], "y").Build(), Feeds(("x", RandomTensor(random, [4, 5], -1, 1))));
+        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max" })
+        {
+            models[op] = WithWeights(op, [2, 3, 4], [("b", [3, 1])]);
+        }
+
+        models["MatMul"] = WithWeights("MatMul", [2, 3, 5], [("w", [5, 4])]);
+        models["Gemm"] = WithWeights("Gemm", [6, 5], [("w", [4, 5]), ("c", [4])], ("transB", 1L), ("alpha", 0.5f), ("beta", 2f));
+        models["Conv"] = WithWeights("Conv", [1, 4, 6, 5], [("w", [6, 2, 3, 3]), ("bias", [6])], ("group", 2L), ("pads", new long[] { 1, 0, 1, 2 }), ("strides", new long[] { 2, 1 }));
+        models["ConvTranspose"] = WithWeights("ConvTranspose", [1, 2, 3, 4], [("w", [2, 3, 3, 2]), ("bias", [3])], ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 0, 0, 1 }));
+        models["MaxPool"] = One("MaxPool", [1, 2, 5, 6], ("kernel_shape", new long[] { 3, 2 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }));
+        models["AveragePool"] = One("AveragePool", [1, 2, 5, 6], ("kernel_shape", new long[] { 2, 3 }), ("pads", new long[] { 1, 1, 0, 1 }), ("count_include_pad", 1L));
+        models["GlobalAveragePool"] = One("GlobalAveragePool", [2, 3, 4, 5]);
+        models["InstanceNormalization"] = WithWeights("InstanceNormalization", [2, 3, 4, 5], [("scale", [3]), ("shift", [3])]);
+        models["BatchNormalization"] = WithWeights("BatchNormalization", [2, 3, 4, 5], [("scale", [3]), ("shift", [3]), ("mean", [3]), ("var", [3])]);
+        models["LayerNormalization"] = WithWeights("LayerNormalization", [2, 3, 8], [("scale", [8]), ("shift", [8])]);
+        models["ReduceSum"] = WithLongs("ReduceSum", [2, 3, 4], "axes", [0, 2], random);
+        models["ReduceMean"] = One("ReduceMean", [2, 3, 4], ("axes", new long[] { 1 }), ("keepdims", 0L));
+        models["ReduceMax"] = One("ReduceMax", [2, 3, 4], ("axes", new long[] { -1 }));
+        models["Transpose"] = One("Transpose", [2, 3, 4], ("perm", new long[] { 2, 0, 1 }));
+        models["Split"] = (new OnnxGraphBuilder(17).Input("x", 4, 6).AnyOutput("y").AnyOutput("z").Node("Split", ["x"], ["y", "z"], ("axis", 1L)).Build(), Feeds(("x", RandomTensor(random, [4, 6], -1, 1))));
+        models["Concat"] = WithWeights("Concat", [2, 3], [("b", [2, 5])], ("axis", -1L));
+        models["Slice"] = new OnnxGraphBuilder(17).Input("x", 5, 6).AnyOutput("y").Longs("s", [2], [4, 1]).Longs("e", [2], [0, 6]).Longs("a", [2], [0, 1]).Longs("t", [2], [-2, 2])
+            .Node("Slice", ["x", "s", "e", "a", "t"], "y").Build() is var slice ? (slice, Feeds(("x", RandomTensor(random, [5, 6], -1, 1)))) : default;
+        models["Gather"] = WithLongs("Gather", [5, 3], "i", [4, -1, 0], random);
+        models["Expand"] = WithLongs("Expand", [3, 1], "s", [2, 3, 4], random);
+        models["Tile"] = WithLongs("Tile", [2, 3], "r", [2, 2], random);
+        models["Pad"] = WithLongs("Pad", [3, 4], "p", [1, 2, 0, 1], random, ("mode", "reflect"));
+        return models;
+    }
+
+    private static (byte[], Dictionary<string, Tensor>) WithLongs(string op, int[] shape, string name, long[] values, Random random, params (string Name, object Value)[] attributes) =>
+        (new OnnxGraphBuilder(17).Input("x", [.. shape.Cast<object>()]).AnyOutput("y").Longs(name, [values.Length], values).Node(op, ["x", name], "y", attributes).Build(),
+            Feeds(("x", RandomTensor(random, shape, -1, 1))));
+}

@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+using Cocoon.Agent.Compute;
+using Cocoon.Shared.Agents;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Cocoon.Agent.Inference.Gpu;
+
+/// <summary>
+/// An ILGPU accelerator the ONNX engine runs on: its kernels (compiled on first use), and the weights of
+/// the models run on it, uploaded once and kept while their model lives. One run at a time.
+/// </summary>
+public sealed class GpuDevice : IDisposable
+{
+    private readonly Context? _ownedContext;
+    private readonly bool _ownsAccelerator;
+    private readonly ConditionalWeakTable<Tensor, DeviceBuffer> _weights = [];
+    private readonly List<DeviceBuffer> _weightBuffers = [];
+    private readonly Dictionary<string, Delegate> _kernels = new(StringComparer.Ordinal);
+    private long _launches;
+
+    /// <summary>Runs on an accelerator someone else owns (the agent's compute device).</summary>
+    internal GpuDevice(Accelerator accelerator, DeviceInfo info)
+        : this(accelerator, info, null, ownsAccelerator: false)
+    {
+    }
+
+    private GpuDevice(Accelerator accelerator, DeviceInfo info, Context? ownedContext, bool ownsAccelerator)
+    {
+        Accelerator = accelerator;
+        Info = info;
+        _ownedContext = ownedContext;
+        _ownsAccelerator = ownsAccelerator;
+    }
+
+    public DeviceInfo Info { get; }
+
+    /// <summary>Kernels launched on this device by model runs so far.</summary>
+    public long KernelLaunches => Interlocked.Read(ref _launches);
+
+    /// <summary>Held while a model runs: kernels share one stream and the weight cache.</summary>
+    internal Lock Gate { get; } = new();
+
+    internal Accelerator Accelerator { get; }
+
+    /// <summary>
+    /// Opens an ILGPU device: "cuda", "opencl", or "ilgpu-cpu" (ILGPU's CPU accelerator, one OS thread
+    /// per GPU thread: slow, for checking the kernels on machines without a GPU).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No such device, naming what the machine has.</exception>
+    public static GpuDevice Open(string kind)
+    {
+        var catalogKind = kind switch
+        {
+            "cuda" or "opencl" => kind,
+            "ilgpu-cpu" => "cpu",
+            _ => throw new ArgumentException($"Unknown GPU device '{kind}': use cuda, opencl or ilgpu-cpu.", nameof(kind)),
+        };
+        var (context, accelerator) = ComputeDevice.OpenAccelerator(catalogKind, logger: null);
+        return new GpuDevice(accelerator, DeviceCatalog.Describe(accelerator.Device), context, ownsAccelerator: true);
+    }
+
+    internal DeviceBuffer Allocate(int length) => new(Accelerator, length);
+
+    internal void CountLaunches(int launches) => Interlocked.Add(ref _launches, launches);
+
+    /// <summary>A model weight's device copy, uploaded on first use.</summary>
+    internal DeviceBuffer Weight(Tensor weight)
+    {
+        if (!_weights.TryGetValue(weight, out var buffer))
+        {
+            buffer = Allocate(weight.Length);
+            buffer.Upload(weight.Data);
+            _weights.Add(weight, buffer);
+            _weightBuffers.Add(buffer);
+        }
+
+        return buffer;
+    }
+
+    /// <summary>The kernel <paramref name="method"/> loaded once as an auto-grouped stream kernel of type <typeparamref name="TDelegate"/>.</summary>
+    internal TDelegate Kernel<TDelegate>(string name, Func<Accelerator, TDelegate> load)
+        where TDelegate : Delegate
+    {
+        if (!_kernels.TryGetValue(name, out var kernel))
+        {
+            kernel = load(Accelerator);
+            _kernels[name] = kernel;
+        }
+
+        return (TDelegate)kernel;
+    }
+
+    public void Dispose()
+    {
+        lock (Gate)
+        {
+            foreach (var buffer in _weightBuffers)
+            {
+                buffer.Dispose();
+            }
+
+            _weightBuffers.Clear();
+            _weights.Clear();
+            if (_ownsAccelerator)
+            {
+                Accelerator.Dispose();
+                _ownedContext?.Dispose();
+            }
+        }
+    }
+}

@@ -1,0 +1,417 @@
+using ILGPU;
+
+namespace Cocoon.Agent.Inference.Gpu;
+
+/// <summary>Element-wise functions of one float, chosen inside <see cref="GpuKernels.Unary"/> by code.</summary>
+internal enum UnaryOp
+{
+    Relu,
+    Sigmoid,
+    Tanh,
+    Exp,
+    Log,
+    Neg,
+    Abs,
+    Sqrt,
+    Reciprocal,
+    Erf,
+    LeakyRelu,
+    Elu,
+    HardSigmoid,
+    HardSwish,
+    Gelu,
+    GeluTanh,
+    Clip,
+}
+
+/// <summary>Element-wise functions of two broadcast floats, chosen inside <see cref="GpuKernels.Binary"/> by code.</summary>
+internal enum BinaryOp
+{
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Min,
+    Max,
+}
+
+/// <summary>
+/// The ONNX engine's ILGPU kernels. Each is implicitly grouped (one thread per output element or row)
+/// and pure: views and structs in, one view written. The same methods compile to PTX for CUDA, to
+/// OpenCL C, and run on ILGPU's CPU accelerator in the tests. Math goes through MathF with ILGPU's
+/// Algorithms library enabled, which maps it to each backend's intrinsics.
+/// </summary>
+internal static class GpuKernels
+{
+    public static void Unary(Index1D i, ArrayView<float> x, ArrayView<float> y, UnaryArguments f) => y[i] = Apply(f, x[i]);
+
+    public static void Binary(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int op, Dims6 shape, Dims6 aStrides, Dims6 bStrides)
+    {
+        var p = a[Locate(i, shape, aStrides, shape)];
+        var q = b[Locate(i, shape, bStrides, shape)];
+        y[i] = op switch
+        {
+            (int)BinaryOp.Add => p + q,
+            (int)BinaryOp.Sub => p - q,
+            (int)BinaryOp.Mul => p * q,
+            (int)BinaryOp.Div => p / q,
+            (int)BinaryOp.Pow => MathF.Pow(p, q),
+            (int)BinaryOp.Min => p < q || float.IsNaN(p) ? p : q,
+            _ => p > q || float.IsNaN(p) ? p : q,
+        };
+    }
+
+    /// <summary>y[i] = x[walk(i)]: Transpose, Slice, Split, Expand, Tile and broadcasting a small operand.</summary>
+    public static void Copy(Index1D i, ArrayView<float> x, ArrayView<float> y, Walk walk) =>
+        y[i] = x[walk.Offset + Locate(i, walk.Shape, walk.Strides, walk.Wrap)];
+
+    /// <summary>y[walk(i)] = x[i]: writes one Concat input into its window of the output.</summary>
+    public static void Place(Index1D i, ArrayView<float> x, ArrayView<float> y, Walk walk) =>
+        y[walk.Offset + Locate(i, walk.Shape, walk.Strides, walk.Wrap)] = x[i];
+
+    /// <summary>Gather along one axis: x is (outer, dim, inner), the output (outer, count, inner).</summary>
+    public static void Gather(Index1D i, ArrayView<float> x, ArrayView<int> positions, ArrayView<float> y, int count, int dim, int inner)
+    {
+        var r = i % inner;
+        var j = i / inner % count;
+        var o = i / (inner * count);
+        y[i] = x[((o * dim) + positions[j]) * inner + r];
+    }
+
+    /// <summary>One output element of a batched matrix product with optional bias (MatMul and Gemm).</summary>
+    public static void Gemm(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> y, GemmArguments g)
+    {
+        var col = i % g.N;
+        var row = i / g.N % g.M;
+        var batch = i / (g.N * g.M);
+        var aAt = Locate(batch, g.Batch, g.ABatch, g.Batch) + (row * g.ARow);
+        var bAt = Locate(batch, g.Batch, g.BBatch, g.Batch) + (col * g.BCol);
+        var sum = 0f;
+        for (var k = 0; k < g.K; k++)
+        {
+            sum += a[aAt + (k * g.ACol)] * b[bAt + (k * g.BRow)];
+        }
+
+        var result = g.Alpha * sum;
+        if (g.HasBias != 0)
+        {
+            result += g.Beta * bias[(row * g.BiasRow) + (col * g.BiasCol)];
+        }
+
+        y[i] = result;
+    }
+
+    /// <summary>One output pixel of a grouped, strided, dilated, padded 2-D convolution (weights [F, C/group, kH, kW]).</summary>
+    public static void Conv(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ConvArguments s)
+    {
+        var ox = i % s.OutWidth;
+        var oy = i / s.OutWidth % s.OutHeight;
+        var f = i / (s.OutWidth * s.OutHeight) % s.Filters;
+        var n = i / (s.OutWidth * s.OutHeight * s.Filters);
+        var perGroup = s.Channels / s.Group;
+        var firstChannel = f / (s.Filters / s.Group) * perGroup;
+        var sum = s.HasBias != 0 ? bias[f] : 0f;
+        for (var c = 0; c < perGroup; c++)
+        {
+            var plane = ((n * s.Channels) + firstChannel + c) * s.Height;
+            var filter = ((f * perGroup) + c) * s.KernelHeight;
+            for (var ky = 0; ky < s.KernelHeight; ky++)
+            {
+                var iy = (oy * s.StrideY) - s.PadTop + (ky * s.DilationY);
+                if (iy < 0 || iy >= s.Height)
+                {
+                    continue;
+                }
+
+                for (var kx = 0; kx < s.KernelWidth; kx++)
+                {
+                    var ix = (ox * s.StrideX) - s.PadLeft + (kx * s.DilationX);
+                    if (ix >= 0 && ix < s.Width)
+                    {
+                        sum += x[((plane + iy) * s.Width) + ix] * w[((filter + ky) * s.KernelWidth) + kx];
+                    }
+                }
+            }
+        }
+
+        y[i] = sum;
+    }
+
+    /// <summary>
+    /// One output pixel of a 2-D transposed convolution (weights [C, F/group, kH, kW]), gathered: the
+    /// input pixels whose scattered window covers it, found by inverting the stride.
+    /// </summary>
+    public static void ConvTranspose(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ConvArguments s)
+    {
+        var ox = i % s.OutWidth;
+        var oy = i / s.OutWidth % s.OutHeight;
+        var f = i / (s.OutWidth * s.OutHeight) % s.Filters;
+        var n = i / (s.OutWidth * s.OutHeight * s.Filters);
+        var perGroupOut = s.Filters / s.Group;
+        var perGroupIn = s.Channels / s.Group;
+        var g = f / perGroupOut;
+        var oc = f % perGroupOut;
+        var sum = s.HasBias != 0 ? bias[f] : 0f;
+        for (var ic = g * perGroupIn; ic < (g + 1) * perGroupIn; ic++)
+        {
+            for (var ky = 0; ky < s.KernelHeight; ky++)
+            {
+                var ty = oy + s.PadTop - (ky * s.DilationY);
+                if (ty < 0 || ty % s.StrideY != 0 || ty / s.StrideY >= s.Height)
+                {
+                    continue;
+                }
+
+                for (var kx = 0; kx < s.KernelWidth; kx++)
+                {
+                    var tx = ox + s.PadLeft - (kx * s.DilationX);
+                    if (tx >= 0 && tx % s.StrideX == 0 && tx / s.StrideX < s.Width)
+                    {
+                        sum += x[((((n * s.Channels) + ic) * s.Height) + (ty / s.StrideY)) * s.Width + (tx / s.StrideX)]
+                            * w[((((ic * perGroupOut) + oc) * s.KernelHeight) + ky) * s.KernelWidth + kx];
+                    }
+                }
+            }
+        }
+
+        y[i] = sum;
+    }
+
+    /// <summary>One output pixel of max or average pooling over a plane of an NCHW tensor.</summary>
+    public static void Pool(Index1D i, ArrayView<float> x, ArrayView<float> y, ConvArguments s)
+    {
+        var ox = i % s.OutWidth;
+        var oy = i / s.OutWidth % s.OutHeight;
+        var plane = i / (s.OutWidth * s.OutHeight);
+        var best = float.NegativeInfinity;
+        var sum = 0f;
+        var count = 0;
+        var padded = 0;
+        for (var ky = 0; ky < s.KernelHeight; ky++)
+        {
+            var iy = (oy * s.StrideY) - s.PadTop + (ky * s.DilationY);
+            for (var kx = 0; kx < s.KernelWidth; kx++)
+            {
+                var ix = (ox * s.StrideX) - s.PadLeft + (kx * s.DilationX);
+                if (iy >= 0 && iy < s.Height && ix >= 0 && ix < s.Width)
+                {
+                    var v = x[(((plane * s.Height) + iy) * s.Width) + ix];
+                    best = v > best ? v : best;
+                    sum += v;
+                    count++;
+                }
+                else if (iy < s.Height + s.PadBottom && ix < s.Width + s.PadRight)
+                {
+                    padded++;
+                }
+            }
+        }
+
+        var divisor = s.IncludePad != 0 ? count + padded : count;
+        y[i] = s.Max != 0 ? best : sum / (divisor < 1 ? 1 : divisor);
+    }
+
+    /// <summary>Sum (0), mean (1) or max (2) over the middle axis of x seen as (outer, size, inner), <paramref name="empty"/> when size is 0; one thread per output.</summary>
+    public static void Reduce(Index1D i, ArrayView<float> x, ArrayView<float> y, int size, int inner, int op, float empty)
+    {
+        var at = (i / inner * size * inner) + (i % inner);
+        var sum = 0f;
+        var best = float.NegativeInfinity;
+        for (var k = 0; k < size; k++)
+        {
+            var v = x[at + (k * inner)];
+            sum += v;
+            best = v > best || float.IsNaN(v) ? v : best;
+        }
+
+        y[i] = size == 0 ? empty : op == 2 ? best : op == 1 ? sum / size : sum;
+    }
+
+    /// <summary>Softmax or log-softmax over the middle axis of (outer, size, inner); one thread per row.</summary>
+    public static void Softmax(Index1D i, ArrayView<float> x, ArrayView<float> y, int size, int inner, int log)
+    {
+        var at = (i / inner * size * inner) + (i % inner);
+        var max = float.NegativeInfinity;
+        for (var k = 0; k < size; k++)
+        {
+            var v = x[at + (k * inner)];
+            max = v > max ? v : max;
+        }
+
+        var sum = 0f;
+        for (var k = 0; k < size; k++)
+        {
+            sum += MathF.Exp(x[at + (k * inner)] - max);
+        }
+
+        var logSum = MathF.Log(sum);
+        for (var k = 0; k < size; k++)
+        {
+            var shifted = x[at + (k * inner)] - max;
+            y[at + (k * inner)] = log != 0 ? shifted - logSum : MathF.Exp(shifted) / sum;
+        }
+    }
+
+    /// <summary>Normalises one row of <paramref name="size"/> values, then scales and shifts it element by element.</summary>
+    public static void LayerNorm(Index1D row, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> y, int size, float epsilon)
+    {
+        var at = row * size;
+        var mean = 0f;
+        for (var k = 0; k < size; k++)
+        {
+            mean += x[at + k];
+        }
+
+        mean /= size;
+        var variance = 0f;
+        for (var k = 0; k < size; k++)
+        {
+            var d = x[at + k] - mean;
+            variance += d * d;
+        }
+
+        var inverse = 1f / MathF.Sqrt((variance / size) + epsilon);
+        for (var k = 0; k < size; k++)
+        {
+            y[at + k] = ((x[at + k] - mean) * inverse * scale[k]) + bias[k];
+        }
+    }
+
+    /// <summary>y = x · a[c] + b[c] where c is the channel of (…, channels, inner): BatchNormalization and InstanceNormalization.</summary>
+    public static void ChannelAffine(Index1D i, ArrayView<float> x, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int channels, int inner)
+    {
+        var c = i / inner % channels;
+        y[i] = (x[i] * a[c]) + b[c];
+    }
+
+    /// <summary>Per plane of <paramref name="size"/> values: a = scale/σ and b = bias − mean·a, so that ChannelAffine normalises it.</summary>
+    public static void PlaneStatistics(Index1D plane, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> a, ArrayView<float> b, int size, int channels, float epsilon)
+    {
+        var at = plane * size;
+        var mean = 0f;
+        for (var k = 0; k < size; k++)
+        {
+            mean += x[at + k];
+        }
+
+        mean /= size;
+        var variance = 0f;
+        for (var k = 0; k < size; k++)
+        {
+            var d = x[at + k] - mean;
+            variance += d * d;
+        }
+
+        var c = plane % channels;
+        var factor = scale[c] / MathF.Sqrt((variance / size) + epsilon);
+        a[plane] = factor;
+        b[plane] = bias[c] - (mean * factor);
+    }
+
+    /// <summary>Pad in constant, reflect, edge or wrap mode: each output element finds its source or takes the constant.</summary>
+    public static void Pad(Index1D i, ArrayView<float> x, ArrayView<float> y, PadArguments p)
+    {
+        var rest = i;
+        var source = 0;
+        var stride = 1;
+        var outside = 0;
+        for (var d = Dims6.MaxRank - 1; d >= 0; d--)
+        {
+            var size = Pick(p.Output, d);
+            var n = Pick(p.Input, d);
+            var at = (rest % size) - Pick(p.Begin, d);
+            rest /= size;
+            if (at < 0 || at >= n)
+            {
+                if (p.Mode == 0)
+                {
+                    outside = 1;
+                }
+                else if (p.Mode == 2)
+                {
+                    at = at < 0 ? 0 : n - 1;
+                }
+                else if (p.Mode == 3)
+                {
+                    at = ((at % n) + n) % n;
+                }
+                else
+                {
+                    var period = n > 1 ? 2 * (n - 1) : 1;
+                    var r = ((at % period) + period) % period;
+                    at = n == 1 ? 0 : r < n ? r : period - r;
+                }
+            }
+
+            source += at * stride;
+            stride *= n;
+        }
+
+        y[i] = outside != 0 ? p.Value : x[source];
+    }
+
+    private static float Apply(UnaryArguments f, float v) => f.Op switch
+    {
+        (int)UnaryOp.Relu => v > 0 ? v : 0f,
+        (int)UnaryOp.Sigmoid => 1f / (1f + MathF.Exp(-v)),
+        (int)UnaryOp.Tanh => MathF.Tanh(v),
+        (int)UnaryOp.Exp => MathF.Exp(v),
+        (int)UnaryOp.Log => MathF.Log(v),
+        (int)UnaryOp.Neg => -v,
+        (int)UnaryOp.Abs => MathF.Abs(v),
+        (int)UnaryOp.Sqrt => MathF.Sqrt(v),
+        (int)UnaryOp.Reciprocal => 1f / v,
+        (int)UnaryOp.Erf => Erf(v),
+        (int)UnaryOp.LeakyRelu => v >= 0 ? v : f.P * v,
+        (int)UnaryOp.Elu => v >= 0 ? v : f.P * (MathF.Exp(v) - 1f),
+        (int)UnaryOp.HardSigmoid => Clamp((f.P * v) + f.Q, 0f, 1f),
+        (int)UnaryOp.HardSwish => v * Clamp((v / 6f) + 0.5f, 0f, 1f),
+        (int)UnaryOp.Gelu => 0.5f * v * (1f + Erf(v * 0.70710678118f)),
+        (int)UnaryOp.GeluTanh => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))),
+        _ => Clamp(v, f.P, f.Q),
+    };
+
+    /// <summary>
+    /// min(max(v, …)) in the CPU operators' order (the upper bound first, so min wins when min &gt; max),
+    /// without the range check Math.Clamp throws from (kernels cannot throw); NaN passes through.
+    /// </summary>
+    private static float Clamp(float v, float min, float max)
+    {
+        var upper = v > max ? max : v;
+        return upper < min ? min : upper;
+    }
+
+    /// <summary>erf to about 1.5e-7 (Abramowitz and Stegun 7.1.26), as the CPU operator computes it.</summary>
+    private static float Erf(float x)
+    {
+        var t = 1f / (1f + (0.3275911f * MathF.Abs(x)));
+        var polynomial = ((((((((1.061405429f * t) - 1.453152027f) * t) + 1.421413741f) * t) - 0.284496736f) * t) + 0.254829592f) * t;
+        var y = 1f - (polynomial * MathF.Exp(-x * x));
+        return x >= 0 ? y : -y;
+    }
+
+    /// <summary>Offset of row-major element <paramref name="i"/> of <paramref name="shape"/> under <paramref name="strides"/>, each index taken modulo <paramref name="wrap"/>.</summary>
+    private static int Locate(int i, Dims6 shape, Dims6 strides, Dims6 wrap)
+    {
+        var at = 0;
+        for (var d = Dims6.MaxRank - 1; d >= 0; d--)
+        {
+            var size = Pick(shape, d);
+            at += (i % size % Pick(wrap, d)) * Pick(strides, d);
+            i /= size;
+        }
+
+        return at;
+    }
+
+    private static int Pick(Dims6 dims, int d) => d switch
+    {
+        0 => dims.D0,
+        1 => dims.D1,
+        2 => dims.D2,
+        3 => dims.D3,
+        4 => dims.D4,
+        _ => dims.D5,
+    };
+}

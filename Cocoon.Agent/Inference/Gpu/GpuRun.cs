@@ -1,0 +1,336 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Cocoon.Agent.Inference.Operators;
+using AV = ILGPU.ArrayView<float>;
+
+namespace Cocoon.Agent.Inference.Gpu;
+
+/// <summary>
+/// One model run on a <see cref="GpuDevice"/>: launches the kernels operators ask for, keeps each
+/// intermediate value in device memory for as long as the graph reads it, and frees what the run
+/// allocated when it ends. Host tensors (inputs, or outputs of operators that ran on the CPU) are
+/// uploaded once per run; model weights once per device.
+/// </summary>
+internal sealed class GpuRun : IDisposable
+{
+    private readonly GpuDevice _device;
+    private readonly IReadOnlySet<Tensor> _weights;
+    private readonly List<DeviceBuffer> _owned = [];
+    private readonly Dictionary<Tensor, DeviceBuffer> _uploads = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<DeviceBuffer, int> _liveValues = new(ReferenceEqualityComparer.Instance);
+
+    public GpuRun(GpuDevice device, IReadOnlySet<Tensor> weights)
+    {
+        _device = device;
+        _weights = weights;
+    }
+
+    /// <summary>The kernels operators launched in this run (the tests use it to prove an operator ran on the device).</summary>
+    public int Launches { get; private set; }
+
+    /// <summary>The tensor's elements on the device, uploading host tensors on first use.</summary>
+    public AV View(Tensor t)
+    {
+        if (t.Type != ElementType.Float32)
+        {
+            throw new ModelException($"a {t.Type} tensor cannot go to a float kernel.");
+        }
+
+        if (t.Device is { } device)
+        {
+            return device.View;
+        }
+
+        if (_weights.Contains(t))
+        {
+            return _device.Weight(t).View;
+        }
+
+        if (!_uploads.TryGetValue(t, out var buffer))
+        {
+            buffer = _device.Allocate(t.Length);
+            buffer.Upload(t.Data);
+            _uploads[t] = buffer;
+        }
+
+        return buffer.View;
+    }
+
+    /// <summary>A float tensor of <paramref name="shape"/> in device memory, for a kernel to fill.</summary>
+    public Tensor New(int[] shape, out AV view)
+    {
+        var buffer = _device.Allocate(Tensor.CheckedCount(shape));
+        _owned.Add(buffer);
+        view = buffer.View;
+        return new Tensor(shape, buffer);
+    }
+
+    /// <summary>A small host array uploaded for the length of the run (indices, per-channel factors).</summary>
+    private AV Constant(float[] values)
+    {
+        var buffer = _device.Allocate(values.Length);
+        buffer.Upload(values);
+        _owned.Add(buffer);
+        return buffer.View;
+    }
+
+    /// <summary>The graph stored <paramref name="t"/> as a value: its device memory stays until every value using it is released.</summary>
+    public void Retain(Tensor t)
+    {
+        if (t.Device is { } buffer)
+        {
+            _liveValues[buffer] = _liveValues.GetValueOrDefault(buffer) + 1;
+        }
+    }
+
+    /// <summary>The graph dropped a value: free its device memory once no live value shares it.</summary>
+    public void Release(Tensor t)
+    {
+        if (t.Device is { } buffer && _liveValues.TryGetValue(buffer, out var count))
+        {
+            if (count > 1)
+            {
+                _liveValues[buffer] = count - 1;
+                return;
+            }
+
+            _liveValues.Remove(buffer);
+            buffer.Dispose();
+        }
+        else if (_uploads.Remove(t, out var upload))
+        {
+            upload.Dispose();
+        }
+    }
+
+    public Tensor Unary(Tensor x, UnaryOp op, float p = 0, float q = 0)
+    {
+        var y = New(x.Shape, out var output);
+        if (x.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.Unary), a => a.LoadAutoGroupedStreamKernel<Index1D, AV, AV, UnaryArguments>(GpuKernels.Unary))(
+                x.Length, View(x), output, new UnaryArguments { Op = (int)op, P = p, Q = q });
+        }
+
+        return y;
+    }
+
+    public Tensor Binary(Tensor a, Tensor b, BinaryOp op, int[] shape)
+    {
+        var y = New(shape, out var output);
+        if (y.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.Binary), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, int, Dims6, Dims6, Dims6>(GpuKernels.Binary))(
+                y.Length, View(a), View(b), output, (int)op, Dims6.From(shape, 1), Dims6.From(Broadcasting.Strides(a.Shape, shape), 0), Dims6.From(Broadcasting.Strides(b.Shape, shape), 0));
+        }
+
+        return y;
+    }
+
+    /// <summary>A new tensor of <paramref name="shape"/> whose element at index i reads x at offset + Σ (i_d mod wrap_d) · strides_d.</summary>
+    public Tensor Copy(Tensor x, int[] shape, int[] strides, int offset, int[]? wrap = null)
+    {
+        var y = New(shape, out var output);
+        var walk = new Walk { Shape = Dims6.From(shape, 1), Strides = Dims6.From(strides, 0), Wrap = Dims6.From(wrap ?? shape, 1), Offset = offset };
+        if (y.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.Copy), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, Walk>(GpuKernels.Copy))(y.Length, View(x), output, walk);
+        }
+
+        return y;
+    }
+
+    /// <summary>A tensor broadcast to <paramref name="shape"/> (Expand, and stretching a scale or bias).</summary>
+    public Tensor Broadcast(Tensor x, int[] shape) => Copy(x, shape, Broadcasting.Strides(x.Shape, shape), 0);
+
+    /// <summary>Inputs joined along <paramref name="axis"/>, each written into its window of the output.</summary>
+    public Tensor Concat(IReadOnlyList<Tensor> inputs, int axis, int[] shape)
+    {
+        var y = New(shape, out var output);
+        var strides = Shapes.RowMajorStrides(shape);
+        var place = Kernel(nameof(GpuKernels.Place), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, Walk>(GpuKernels.Place));
+        var at = 0;
+        foreach (var input in inputs)
+        {
+            if (input.Length > 0)
+            {
+                var walk = new Walk { Shape = Dims6.From(input.Shape, 1), Strides = Dims6.From(strides, 0), Wrap = Dims6.From(input.Shape, 1), Offset = at * strides[axis] };
+                place(input.Length, View(input), output, walk);
+            }
+
+            at += input.Shape[axis];
+        }
+
+        return y;
+    }
+
+    /// <summary>Gather along an axis: x seen as (outer, dim, inner), positions already resolved to [0, dim).</summary>
+    public Tensor Gather(Tensor x, int axis, int[] positions, int[] shape)
+    {
+        var y = New(shape, out var output);
+        if (y.Length == 0)
+        {
+            return y;
+        }
+
+        var buffer = _device.Accelerator.Allocate1D(positions);
+        try
+        {
+            var inner = (int)Tensor.ElementCount(x.Shape.AsSpan(axis + 1));
+            if (y.Length > 0)
+            {
+                Kernel(nameof(GpuKernels.Gather), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, ArrayView<int>, AV, int, int, int>(GpuKernels.Gather))(
+                    y.Length, View(x), buffer.View.AsContiguous(), output, positions.Length, x.Shape[axis], inner);
+            }
+
+            _device.Accelerator.Synchronize();
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+
+        return y;
+    }
+
+    /// <summary>Batched alpha · op(A) · op(B) + beta · bias; the strides in <paramref name="g"/> say how each operand is laid out.</summary>
+    public Tensor Gemm(Tensor a, Tensor b, Tensor? bias, int[] shape, GemmArguments g)
+    {
+        var y = New(shape, out var output);
+        if (y.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.Gemm), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, AV, GemmArguments>(GpuKernels.Gemm))(
+                y.Length, View(a), View(b), bias is null ? output : View(bias), output, g);
+        }
+
+        return y;
+    }
+
+    public Tensor Conv(Tensor x, Tensor w, Tensor? bias, ConvArguments s, bool transposed)
+    {
+        var y = New([s.Batch, s.Filters, s.OutHeight, s.OutWidth], out var output);
+        var (name, method) = transposed
+            ? (nameof(GpuKernels.ConvTranspose), (Action<Index1D, AV, AV, AV, AV, ConvArguments>)GpuKernels.ConvTranspose)
+            : (nameof(GpuKernels.Conv), GpuKernels.Conv);
+        if (y.Length > 0)
+        {
+            Kernel(name, k => k.LoadAutoGroupedStreamKernel(method))(y.Length, View(x), View(w), bias is null ? output : View(bias), output, s);
+        }
+
+        return y;
+    }
+
+    public Tensor Pool(Tensor x, ConvArguments s)
+    {
+        var y = New([x.Shape[0], x.Shape[1], s.OutHeight, s.OutWidth], out var output);
+        if (y.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.Pool), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, ConvArguments>(GpuKernels.Pool))(y.Length, View(x), output, s);
+        }
+
+        return y;
+    }
+
+    /// <summary>Sum (0), mean (1) or max (2) over the middle of x seen as (outer, size, inner), <paramref name="empty"/> where size is 0; the result has <paramref name="shape"/>.</summary>
+    public Tensor Reduce(Tensor x, int size, int inner, int op, int[] shape, float empty)
+    {
+        var y = New(shape, out var output);
+        if (y.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.Reduce), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, int, int, int, float>(GpuKernels.Reduce))(y.Length, View(x), output, size, inner, op, empty);
+        }
+
+        return y;
+    }
+
+    public Tensor Softmax(Tensor x, int size, int inner, bool log)
+    {
+        var y = New(x.Shape, out var output);
+        var rows = size == 0 ? 0 : x.Length / size;
+        if (rows > 0)
+        {
+            Kernel(nameof(GpuKernels.Softmax), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, int, int, int>(GpuKernels.Softmax))(rows, View(x), output, size, inner, log ? 1 : 0);
+        }
+
+        return y;
+    }
+
+    public Tensor LayerNorm(Tensor x, Tensor scale, Tensor bias, int size, float epsilon)
+    {
+        var y = New(x.Shape, out var output);
+        var rows = size == 0 ? 0 : x.Length / size;
+        if (rows > 0)
+        {
+            Kernel(nameof(GpuKernels.LayerNorm), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, AV, int, float>(GpuKernels.LayerNorm))(
+                rows, View(x), View(scale), View(bias), output, size, epsilon);
+        }
+
+        return y;
+    }
+
+    /// <summary>y = x · a[c] + b[c] per channel c of (…, channels, inner), with a and b computed on the host.</summary>
+    public Tensor ChannelAffine(Tensor x, float[] a, float[] b, int channels, int inner) =>
+        ChannelAffine(x, Constant(a), Constant(b), channels, inner);
+
+    /// <summary>InstanceNormalization: per-plane statistics on the device, then one affine pass.</summary>
+    public Tensor InstanceNorm(Tensor x, Tensor scale, Tensor bias, float epsilon)
+    {
+        var (planes, size) = (x.Shape[0] * x.Shape[1], (int)Tensor.ElementCount(x.Shape.AsSpan(2)));
+        New([planes], out var a);
+        New([planes], out var b);
+        if (planes > 0)
+        {
+            Kernel(nameof(GpuKernels.PlaneStatistics), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, AV, AV, int, int, float>(GpuKernels.PlaneStatistics))(
+                planes, View(x), View(scale), View(bias), a, b, size, x.Shape[1], epsilon);
+        }
+
+        return ChannelAffine(x, a, b, planes, size);
+    }
+
+    public Tensor Pad(Tensor x, int[] shape, int[] begin, int mode, float value)
+    {
+        var y = New(shape, out var output);
+        var args = new PadArguments { Output = Dims6.From(shape, 1), Input = Dims6.From(x.Shape, 1), Begin = Dims6.From(begin, 0), Mode = mode, Value = value };
+        if (y.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.Pad), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, PadArguments>(GpuKernels.Pad))(y.Length, View(x), output, args);
+        }
+
+        return y;
+    }
+
+    /// <summary>Whether a shape fits the kernels' six-dimension arguments.</summary>
+    public static bool Fits(params int[][] shapes) => shapes.All(s => s.Length <= Dims6.MaxRank);
+
+    private Tensor ChannelAffine(Tensor x, AV a, AV b, int channels, int inner)
+    {
+        var y = New(x.Shape, out var output);
+        if (y.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.ChannelAffine), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, AV, int, int>(GpuKernels.ChannelAffine))(
+                y.Length, View(x), a, b, output, channels, inner);
+        }
+
+        return y;
+    }
+
+    /// <summary>The kernel to launch now (callers launch nothing for an empty tensor).</summary>
+    private TDelegate Kernel<TDelegate>(string name, Func<Accelerator, TDelegate> load)
+        where TDelegate : Delegate
+    {
+        Launches++;
+        return _device.Kernel(name, load);
+    }
+
+    public void Dispose()
+    {
+        foreach (var buffer in _owned.Concat(_uploads.Values))
+        {
+            buffer.Dispose();
+        }
+
+        _owned.Clear();
+        _uploads.Clear();
+        _liveValues.Clear();
+    }
+}
