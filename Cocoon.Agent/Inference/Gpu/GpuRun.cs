@@ -1,6 +1,6 @@
+using Cocoon.Agent.Inference.Operators;
 using ILGPU;
 using ILGPU.Runtime;
-using Cocoon.Agent.Inference.Operators;
 using AV = ILGPU.ArrayView<float>;
 
 namespace Cocoon.Agent.Inference.Gpu;

@@ -48,7 +48,14 @@ internal static class Linear
         {
             return gpu.Gemm(a2, b2, null, [.. shape], new GemmArguments
             {
-                M = m, N = n, K = k, ARow = k, ACol = 1, BRow = n, BCol = 1, Alpha = 1f,
+                M = m,
+                N = n,
+                K = k,
+                ARow = k,
+                ACol = 1,
+                BRow = n,
+                BCol = 1,
+                Alpha = 1f,
                 Batch = Dims6.From(batch, 1),
                 ABatch = Dims6.From([.. Broadcasting.Strides(a2.Shape[..^2], batch).Select(s => s * m * k)], 0),
                 BBatch = Dims6.From([.. Broadcasting.Strides(b2.Shape[..^2], batch).Select(s => s * k * n)], 0),
@@ -132,11 +139,18 @@ internal static class Linear
 
         return gpu.Gemm(a, b, bias, [m, n], new GemmArguments
         {
-            M = m, N = n, K = k,
-            ARow = transA ? 1 : k, ACol = transA ? m : 1,
-            BRow = transB ? 1 : n, BCol = transB ? k : 1,
-            BiasRow = biasStrides[0], BiasCol = biasStrides[1], HasBias = bias is null ? 0 : 1,
-            Alpha = c.GetFloat("alpha", 1f), Beta = beta,
+            M = m,
+            N = n,
+            K = k,
+            ARow = transA ? 1 : k,
+            ACol = transA ? m : 1,
+            BRow = transB ? 1 : n,
+            BCol = transB ? k : 1,
+            BiasRow = biasStrides[0],
+            BiasCol = biasStrides[1],
+            HasBias = bias is null ? 0 : 1,
+            Alpha = c.GetFloat("alpha", 1f),
+            Beta = beta,
             Batch = Dims6.From([], 1),
         });
     }

@@ -27,10 +27,22 @@ internal static class Spatial
     /// <summary>The kernels' description of a window over an [N, C, H, W] input.</summary>
     private static ConvArguments Arguments(int[] input, Window[] win) => new()
     {
-        Batch = input[0], Channels = input[1], Height = input[2], Width = input[3],
-        KernelHeight = win[0].Kernel, KernelWidth = win[1].Kernel, OutHeight = win[0].Output, OutWidth = win[1].Output,
-        StrideY = win[0].Stride, StrideX = win[1].Stride, DilationY = win[0].Dilation, DilationX = win[1].Dilation,
-        PadTop = win[0].PadBegin, PadLeft = win[1].PadBegin, PadBottom = win[0].PadEnd, PadRight = win[1].PadEnd,
+        Batch = input[0],
+        Channels = input[1],
+        Height = input[2],
+        Width = input[3],
+        KernelHeight = win[0].Kernel,
+        KernelWidth = win[1].Kernel,
+        OutHeight = win[0].Output,
+        OutWidth = win[1].Output,
+        StrideY = win[0].Stride,
+        StrideX = win[1].Stride,
+        DilationY = win[0].Dilation,
+        DilationX = win[1].Dilation,
+        PadTop = win[0].PadBegin,
+        PadLeft = win[1].PadBegin,
+        PadBottom = win[0].PadEnd,
+        PadRight = win[1].PadEnd,
     };
 
     private static Window[] Windows(OpContext c, int[] input, int[] kernel, bool ceil = false)
