@@ -1,5 +1,6 @@
 using Cocoon.Agent.Compute;
 using Cocoon.Agent.Connection;
+using Cocoon.Agent.Inference;
 using Cocoon.Agent.ModelRuns;
 using Cocoon.Agent.Options;
 using Cocoon.Agent.Work;
@@ -68,6 +69,7 @@ public static class AgentHost
         services.AddSingleton(sp => ComputeDevice.Open(
             sp.GetRequiredService<IOptions<AgentOptions>>().Value.Device,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<ComputeDevice>()));
+        services.AddSingleton(sp => InferenceDevice.For(sp.GetRequiredService<ComputeDevice>()));
         services.AddSingleton<EnclaveKey>();
         services.AddSingleton<EnclaveEvidenceSource>();
         services.AddSingleton<LeaseBlobs>();

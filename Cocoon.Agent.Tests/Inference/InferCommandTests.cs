@@ -10,20 +10,21 @@ public sealed class InferCommandTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("cocoon-infer-").FullName;
 
     [Theory]
-    [InlineData(".npz", ".npz")]
-    [InlineData(".safetensors", ".npz")]
-    [InlineData(".npz", ".safetensors")]
-    public void Infer_runs_a_model_from_files_and_writes_its_outputs(string inputKind, string outputKind)
+    [InlineData(".npz", ".npz", "auto")]
+    [InlineData(".safetensors", ".npz", "cpu")]
+    [InlineData(".npz", ".safetensors", "ilgpu-cpu")]
+    public void Infer_runs_a_model_from_files_and_writes_its_outputs(string inputKind, string outputKind, string device)
     {
         var (model, reference) = TestMlp.Build(4, 6, 3, seed: 8);
         var x = Enumerable.Range(0, 20).Select(i => (float)Math.Cos(i)).ToArray();
         File.WriteAllBytes(Path("m.onnx"), model);
         TensorFiles.Write(Path("in" + inputKind), new Dictionary<string, Tensor> { ["x"] = new([5, 4], x) });
 
-        var (code, output, error) = Capture(() => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("in" + inputKind)), new FileInfo(Path("out" + outputKind)), "auto", repeat: 3));
+        var (code, output, error) = Capture(() => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("in" + inputKind)), new FileInfo(Path("out" + outputKind)), device, repeat: 3));
 
         Assert.True(code == 0, error);
         Assert.Contains("median latency", output, StringComparison.Ordinal);
+        Assert.Contains(device == "ilgpu-cpu" ? "on ilgpu-cpu:" : "on cpu: SIMD kernels", output, StringComparison.Ordinal);
         var y = TensorFiles.Read(Path("out" + outputKind))["y"];
         Assert.Equal([5, 3], y.Shape);
         OrtReference.AssertClose(reference(x, 5), y.Data, "y");
@@ -45,7 +46,22 @@ public sealed class InferCommandTests : IDisposable
         AssertFails(1, "has no 'x'", () => Infer("m.onnx", "in.npz"));
         AssertFails(1, ".npz or .safetensors", () => Infer("m.onnx", "in.csv"));
         AssertFails(1, "not an .npz file", () => Infer("m.onnx", "junk.npz"));
-        AssertFails(2, "CPU only", () => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("ok.npz")), new FileInfo(Path("o.npz")), "cuda", 0));
+        AssertFails(2, "--device tpu: Unknown device 'tpu'", () => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("ok.npz")), new FileInfo(Path("o.npz")), "tpu", 0));
+    }
+
+    [SkippableFact]
+    public void Asking_for_a_gpu_the_machine_lacks_names_what_it_has()
+    {
+        using (var context = Cocoon.Agent.Compute.DeviceCatalog.CreateContext())
+        {
+            Skip.If(context.Devices.Any(d => d.AcceleratorType == ILGPU.Runtime.AcceleratorType.Cuda), "This machine has CUDA; the message under test cannot arise.");
+        }
+
+        var (model, _) = TestMlp.Build(4, 6, 3, seed: 8);
+        File.WriteAllBytes(Path("m.onnx"), model);
+        TensorFiles.Write(Path("ok.npz"), new Dictionary<string, Tensor> { ["x"] = new([1, 4], new float[4]) });
+        AssertFails(2, "--device cuda: No cuda device is available on this machine (found: Cpu", () => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("ok.npz")), new FileInfo(Path("o.npz")), "cuda", 0));
+        Assert.False(File.Exists(Path("o.npz")));
     }
 
     [Fact]

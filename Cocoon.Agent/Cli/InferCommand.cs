@@ -12,8 +12,11 @@ public static class InferCommand
         var model = new Option<FileInfo>("--model") { Description = "The ONNX model.", Required = true };
         var input = new Option<FileInfo>("--input") { Description = "Inputs as .npz or .safetensors; member names are the graph's input names.", Required = true };
         var output = new Option<FileInfo>("--output") { Description = "Where to write the outputs (.npz or .safetensors), under the graph's output names.", Required = true };
-        var device = new Option<string>("--device") { Description = "auto or cpu (the engine runs on the CPU; GPU kernels are not built yet)." };
-        device.AcceptOnlyFromAmong("auto", "cpu", "cuda", "opencl");
+        var device = new Option<string>("--device")
+        {
+            Description = "auto (CUDA, then OpenCL, then the CPU), cpu (SIMD kernels), cuda, opencl, or ilgpu-cpu (the GPU kernels on ILGPU's CPU emulator: slow, for checking).",
+        };
+        device.AcceptOnlyFromAmong(InferenceDevice.Choices);
         var repeat = new Option<int>("--repeat") { Description = "After a warm-up, run N more times and print the median latency." };
         var command = new Command("infer", "Run an ONNX model on inputs from a file and write its outputs.") { model, input, output, device, repeat };
         command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(device) ?? "auto", parse.GetValue(repeat)));
@@ -25,11 +28,6 @@ public static class InferCommand
         ArgumentNullException.ThrowIfNull(modelFile);
         ArgumentNullException.ThrowIfNull(inputFile);
         ArgumentNullException.ThrowIfNull(outputFile);
-        if (device is "cuda" or "opencl")
-        {
-            return Fail(2, $"--device {device}: this build runs models on the CPU only; use --device cpu.");
-        }
-
         if (repeat < 0)
         {
             return Fail(2, "--repeat must be 0 or more.");
@@ -43,6 +41,17 @@ public static class InferCommand
             }
         }
 
+        InferenceDevice target;
+        try
+        {
+            target = InferenceDevice.Open(device);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            return Fail(2, $"--device {device}: {ex.Message}");
+        }
+
+        using var opened = target;
         try
         {
             var model = OnnxModel.Load(File.ReadAllBytes(modelFile.FullName));
@@ -53,14 +62,14 @@ public static class InferCommand
                 return Fail(1, $"{inputFile.Name} has no {string.Join(", ", missing.Select(m => $"'{m}'"))}; the model's inputs are {string.Join(", ", model.Inputs.Select(m => $"'{m}'"))}.");
             }
 
-            var outputs = model.Run(feeds, out var flops);
+            var outputs = target.Run(model, feeds, out var flops, out _);
             TensorFiles.Write(outputFile.FullName, outputs);
-            Console.WriteLine($"wrote {string.Join(", ", outputs.Select(o => $"{o.Key} {o.Value}"))} to {outputFile.Name} ({flops / 1e9:N3} GFLOP)");
+            Console.WriteLine($"wrote {string.Join(", ", outputs.Select(o => $"{o.Key} {o.Value}"))} to {outputFile.Name} ({flops / 1e9:N3} GFLOP on {target.Name})");
             if (repeat > 0)
             {
-                var timing = ModelTiming.Measure(model, feeds, repeat, TimeSpan.Zero, repeat);
+                var timing = ModelTiming.Measure(model, feeds, repeat, TimeSpan.Zero, repeat, target);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"median latency {timing.Median:N3} ms over {repeat} run(s) (p90 {timing.P90:N3} ms), {timing.Gflops:N2} GFLOP/s on the CPU"));
+                    $"median latency {timing.Median:N3} ms over {repeat} run(s) (p90 {timing.P90:N3} ms), {timing.Gflops:N2} GFLOP/s on {target.Name}"));
             }
 
             return 0;

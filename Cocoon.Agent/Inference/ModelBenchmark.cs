@@ -12,8 +12,9 @@ public static class ModelBenchmark
 
     public sealed record Report(string Device, IReadOnlyList<Row> Rows, double Score, double PeakWorkingSetMiB);
 
-    public static Report Measure(double seconds)
+    public static Report Measure(double seconds, InferenceDevice device)
     {
+        ArgumentNullException.ThrowIfNull(device);
         var rows = new List<Row>();
         foreach (var reference in ReferenceModels.All)
         {
@@ -22,13 +23,13 @@ public static class ModelBenchmark
             {
                 var shape = reference.InputShape(batch);
                 var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f));
-                var timing = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds));
+                var timing = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds), device: device);
                 rows.Add(new Row(reference.Name, batch, timing.Median, timing.P90, batch / (timing.Median / 1e3), timing.Gflops, timing.PeakLiveBytes / 1048576.0, timing.AllocatedBytesPerRun / 1048576.0, timing.Milliseconds.Count));
             }
         }
 
         var score = Math.Exp(rows.Where(r => r.Batch == 32).Average(r => Math.Log(r.Gflops)));
         using var process = Process.GetCurrentProcess();
-        return new Report($"CPU ({Environment.ProcessorCount} threads)", rows, score, process.PeakWorkingSet64 / 1048576.0);
+        return new Report(device.Name, rows, score, process.PeakWorkingSet64 / 1048576.0);
     }
 }

@@ -17,13 +17,16 @@ public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops,
         return sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(p * sorted.Count))];
     }
 
-    /// <summary>Runs once to warm up, then <paramref name="minRuns"/> times or until <paramref name="minTime"/> has passed (at most <paramref name="maxRuns"/>).</summary>
-    public static ModelTiming Measure(OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, int minRuns, TimeSpan minTime, int maxRuns = 1000)
+    /// <summary>
+    /// Runs once to warm up, then <paramref name="minRuns"/> times or until <paramref name="minTime"/> has
+    /// passed (at most <paramref name="maxRuns"/>), on <paramref name="device"/> (null: the CPU kernels).
+    /// </summary>
+    public static ModelTiming Measure(OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, int minRuns, TimeSpan minTime, int maxRuns = 1000, InferenceDevice? device = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        model.Run(feeds, out var flops, out var peak);
+        model.Run(feeds, device?.Gpu, out var flops, out var peak);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
-        var times = Times(() => model.Run(feeds), minRuns, minTime, maxRuns);
+        var times = Times(() => model.Run(feeds, device?.Gpu, out _, out _), minRuns, minTime, maxRuns);
         return new ModelTiming(times, flops, (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / Math.Max(times.Count, 1), peak);
     }
 

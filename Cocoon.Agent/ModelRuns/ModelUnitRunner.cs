@@ -9,9 +9,10 @@ namespace Cocoon.Agent.ModelRuns;
 /// <summary>
 /// Runs one unit of a model job: opens the grants with the enclave key, reads only the dataset
 /// chunks that hold the unit's rows, runs the model batch by batch, seals the output rows to the
-/// developer's key and uploads them. Plaintext exists only in this process's memory.
+/// developer's key and uploads them. Plaintext exists only in this process's memory and, when the agent
+/// has a GPU, in device memory that is zeroed before it is freed.
 /// </summary>
-public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, EnclaveKey enclave)
+public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, EnclaveKey enclave, InferenceDevice device)
 {
     /// <summary>Most input bytes one batch of rows may take.</summary>
     public const long BatchBytes = 16L << 20;
@@ -52,7 +53,7 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
             }
 
             deviceTime.Start();
-            var result = model.Run(feeds, out var batchFlops);
+            var result = device.Run(model, feeds, out var batchFlops, out _);
             deviceTime.Stop();
             flops += batchFlops;
             foreach (var (name, tensor) in result)

@@ -3,7 +3,11 @@ using ILGPU.Runtime;
 
 namespace Cocoon.Agent.Inference.Gpu;
 
-/// <summary>Float32 elements in an accelerator's memory; an empty tensor still gets one element so views stay valid.</summary>
+/// <summary>
+/// Float32 elements in an accelerator's memory; an empty tensor still gets one element so views stay
+/// valid. Zeroed before it is freed: model inputs and activations are the developer's plaintext, and
+/// freed device memory goes back to a pool the next allocation may read.
+/// </summary>
 internal sealed class DeviceBuffer : IDisposable
 {
     private readonly Accelerator _accelerator;
@@ -48,6 +52,8 @@ internal sealed class DeviceBuffer : IDisposable
         if (!IsDisposed)
         {
             IsDisposed = true;
+            _memory.MemSetToZero();
+            _accelerator.Synchronize();
             _memory.Dispose();
         }
     }
