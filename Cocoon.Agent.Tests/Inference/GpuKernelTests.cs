@@ -159,3 +159,34 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture) : IClassFixture
         (new OnnxGraphBuilder(17).Input("x", [.. shape.Cast<object>()]).AnyOutput("y").Longs(name, [values.Length], values).Node(op, ["x", name], "y", attributes).Build(),
             Feeds(("x", RandomTensor(random, shape, -1, 1))));
 }
+
+/// <summary>The reference models on a real NVIDIA GPU against the CPU kernels; skipped where ILGPU finds no CUDA device.</summary>
+[Trait("Category", "Gpu")]
+public sealed class CudaEngineTests
+{
+    [SkippableFact]
+    public void The_reference_models_on_cuda_match_the_cpu_kernels()
+    {
+        using (var context = Cocoon.Agent.Compute.DeviceCatalog.CreateContext())
+        {
+            Skip.IfNot(context.Devices.Any(d => d.AcceleratorType == AcceleratorType.Cuda), "No CUDA device on this machine.");
+        }
+
+        using var device = InferenceDevice.Open("cuda");
+        foreach (var reference in ReferenceModels.All)
+        {
+            var model = OnnxModel.Load(reference.Onnx);
+            foreach (var batch in new[] { 1, 32 })
+            {
+                var feeds = Feeds((reference.Input, RandomTensor(new Random(batch), reference.InputShape(batch), -1, 1)));
+                var before = device.Gpu!.KernelLaunches;
+                var gpu = device.Run(model, feeds, out _, out _);
+                Assert.True(device.Gpu.KernelLaunches > before);
+                foreach (var (name, expected) in model.Run(feeds))
+                {
+                    OrtReference.AssertClose(expected.Data, gpu[name].Data, $"{reference.Name} batch {batch} {name} on CUDA");
+                }
+            }
+        }
+    }
+}

@@ -20,11 +20,12 @@ public sealed class InferCommandTests : IDisposable
         File.WriteAllBytes(Path("m.onnx"), model);
         TensorFiles.Write(Path("in" + inputKind), new Dictionary<string, Tensor> { ["x"] = new([5, 4], x) });
 
-        var (code, output, error) = Capture(() => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("in" + inputKind)), new FileInfo(Path("out" + outputKind)), device, repeat: 3));
+        var (code, output, error) = Capture(() => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("in" + inputKind)), new FileInfo(Path("out" + outputKind)), device, repeat: 3, profile: true));
 
         Assert.True(code == 0, error);
         Assert.Contains("median latency", output, StringComparison.Ordinal);
         Assert.Contains(device == "ilgpu-cpu" ? "on ilgpu-cpu:" : "on cpu: SIMD kernels", output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^MatMul +[0-9.]+ ms +[0-9.]+ % +1 node\(s\)$", output);
         var y = TensorFiles.Read(Path("out" + outputKind))["y"];
         Assert.Equal([5, 3], y.Shape);
         OrtReference.AssertClose(reference(x, 5), y.Data, "y");

@@ -113,6 +113,30 @@ public sealed class OnnxModelTests
         Assert.Equal(x.Data.Select(v => Math.Max(v, 0f)), y.Data);
     }
 
+    [Fact]
+    public void Dead_activations_are_reused_by_later_runs_without_touching_outputs_already_returned()
+    {
+        // x → Relu → Neg → Abs → Relu → y, 4 MB each: the middle values die inside the run. Negative
+        // inputs give zeros, positive ones give themselves back.
+        var model = OnnxModel.Load(new OnnxGraphBuilder().Input("x", 1000, 1000).Output("y", 1000, 1000)
+            .Node("Relu", ["x"], "a").Node("Neg", ["a"], "b").Node("Abs", ["b"], "c").Node("Relu", ["c"], "y").Build());
+        Tensor Input(float sign) => new([1000, 1000], [.. Enumerable.Range(0, 1_000_000).Select(i => sign * (1 + (i % 7)))]);
+
+        var first = model.Run(new Dictionary<string, Tensor> { ["x"] = Input(-1) })["y"];
+        var firstCopy = (float[])first.Data.Clone();
+        model.Run(new Dictionary<string, Tensor> { ["x"] = Input(-1) });
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var third = model.Run(new Dictionary<string, Tensor> { ["x"] = Input(1) })["y"];
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Input 4 MB + output 4 MB are new; the three intermediates come from the pool.
+        Assert.True(allocated < 3 * 4_000_000L, $"a warm run allocated {allocated:N0} bytes");
+        Assert.Equal(firstCopy, first.Data);
+        Assert.All(first.Data, v => Assert.Equal(0f, v));
+        Assert.Equal(Input(1).Data, third.Data);
+        Assert.NotSame(first.Data, third.Data);
+    }
+
     public static TheoryData<string> FuzzedModels => new() { "mlp", "cnn", "transformer" };
 
     /// <summary>

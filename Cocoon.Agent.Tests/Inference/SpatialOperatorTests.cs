@@ -31,6 +31,18 @@ public sealed class SpatialOperatorTests
         OrtReference.AssertSame(model, Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [filters], -1, 1))));
     }
 
+    /// <summary>A 1×1 kernel (read without unfolding) and a batch big enough that each core takes whole images.</summary>
+    [Theory]
+    [InlineData(new[] { 3, 6, 5, 7 }, new[] { 8, 6, 1, 1 }, 1)]
+    [InlineData(new[] { 4, 8, 32, 32 }, new[] { 16, 8, 3, 3 }, 1)]
+    [InlineData(new[] { 6, 8, 20, 20 }, new[] { 8, 4, 3, 3 }, 2)]
+    public void Pointwise_and_batched_convolutions_match_onnx_runtime(int[] input, int[] weight, int group)
+    {
+        var model = new OnnxGraphBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).Input("b", weight[0]).AnyOutput("y")
+            .Node("Conv", ["x", "w", "b"], "y", ("group", (long)group), ("pads", new long[] { weight[2] / 2, weight[3] / 2, weight[2] / 2, weight[3] / 2 })).Build();
+        OrtReference.AssertSame(model, Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [weight[0]], -1, 1))));
+    }
+
     [Theory]
     [InlineData(1, new long[] { 1, 1 }, new long[] { 0, 0, 0, 0 }, new long[] { 0, 0 })]
     [InlineData(1, new long[] { 2, 2 }, new long[] { 1, 1, 1, 1 }, new long[] { 1, 1 })]

@@ -18,12 +18,13 @@ public static class InferCommand
         };
         device.AcceptOnlyFromAmong(InferenceDevice.Choices);
         var repeat = new Option<int>("--repeat") { Description = "After a warm-up, run N more times and print the median latency." };
-        var command = new Command("infer", "Run an ONNX model on inputs from a file and write its outputs.") { model, input, output, device, repeat };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(device) ?? "auto", parse.GetValue(repeat)));
+        var profile = new Option<bool>("--profile") { Description = "Run once more and print the time spent in each operator type." };
+        var command = new Command("infer", "Run an ONNX model on inputs from a file and write its outputs.") { model, input, output, device, repeat, profile };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(device) ?? "auto", parse.GetValue(repeat), parse.GetValue(profile)));
         return command;
     }
 
-    public static int Run(FileInfo modelFile, FileInfo inputFile, FileInfo outputFile, string device, int repeat)
+    public static int Run(FileInfo modelFile, FileInfo inputFile, FileInfo outputFile, string device, int repeat, bool profile = false)
     {
         ArgumentNullException.ThrowIfNull(modelFile);
         ArgumentNullException.ThrowIfNull(inputFile);
@@ -70,6 +71,17 @@ public static class InferCommand
                 var timing = ModelTiming.Measure(model, feeds, repeat, TimeSpan.Zero, repeat, target);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"median latency {timing.Median:N3} ms over {repeat} run(s) (p90 {timing.P90:N3} ms), {timing.Gflops:N2} GFLOP/s on {target.Name}"));
+            }
+
+            if (profile)
+            {
+                var times = new OperatorProfile();
+                model.Run(feeds, target.Gpu, out _, out _, times);
+                foreach (var (op, time, nodes) in times.Entries)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{op,-24}{time.TotalMilliseconds,10:N3} ms {100 * time / times.Total,6:N1} % {nodes,5} node(s)"));
+                }
             }
 
             return 0;

@@ -25,6 +25,7 @@ public sealed class OnnxModel
     private readonly List<NodeProto> _order;
     private readonly Dictionary<string, Tensor> _initializers;
     private readonly HashSet<Tensor> _weights;
+    private Buffers? _buffers;
     private readonly long _opset;
 
     /// <summary>Per node, the values no later node reads and that are not graph outputs: dropped once it has run.</summary>
@@ -123,24 +124,41 @@ public sealed class OnnxModel
     /// memory; the device memory the run used is freed before this returns, the model's weights stay
     /// on the device for the next run.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, GpuDevice? device, out long flops, out long peakLiveBytes)
+    /// <param name="profile">When given, collects the time spent per operator type (a GPU run then waits for each node's kernels).</param>
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, GpuDevice? device, out long flops, out long peakLiveBytes, OperatorProfile? profile = null)
     {
         ArgumentNullException.ThrowIfNull(feeds);
         if (device is null)
         {
-            return Execute(feeds, null, out flops, out peakLiveBytes);
+            return Execute(feeds, null, profile, out flops, out peakLiveBytes);
         }
 
         lock (device.Gate)
         {
             using var gpu = new GpuRun(device, _weights);
-            var outputs = Execute(feeds, gpu, out flops, out peakLiveBytes);
+            var outputs = Execute(feeds, gpu, profile, out flops, out peakLiveBytes);
             device.CountLaunches(gpu.Launches);
             return outputs.ToDictionary(o => o.Key, o => o.Value.Device is null ? o.Value : new Tensor(o.Value.Shape, o.Value.Data), StringComparer.Ordinal);
         }
     }
 
-    private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, GpuRun? gpu, out long flops, out long peakLiveBytes)
+    private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, GpuRun? gpu, OperatorProfile? profile, out long flops, out long peakLiveBytes)
+    {
+        // The pool of dead activations carries over between runs; a concurrent run gets a fresh one.
+        var buffers = Interlocked.Exchange(ref _buffers, null) ?? new Buffers();
+        try
+        {
+            using var scope = buffers.Enter();
+            return Execute(feeds, gpu, buffers, profile, out flops, out peakLiveBytes);
+        }
+        finally
+        {
+            buffers.Finish();
+            _buffers = buffers;
+        }
+    }
+
+    private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, GpuRun? gpu, Buffers buffers, OperatorProfile? profile, out long flops, out long peakLiveBytes)
     {
         flops = 0;
         peakLiveBytes = 0;
@@ -159,7 +177,13 @@ public sealed class OnnxModel
             Tensor[] results;
             try
             {
+                var started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 results = Operators[node.OpType](new OpContext(node, args, _opset, gpu));
+                if (profile is not null)
+                {
+                    gpu?.Synchronize();
+                    profile.Add(node.OpType, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                }
             }
             catch (ModelException ex)
             {
@@ -177,6 +201,7 @@ public sealed class OnnxModel
                     values[node.Output[i]] = results[i];
                     liveBytes += Bytes(results[i]);
                     gpu?.Retain(results[i]);
+                    buffers.Retain(results[i]);
                 }
             }
 
@@ -188,6 +213,7 @@ public sealed class OnnxModel
                 {
                     liveBytes -= Bytes(released);
                     gpu?.Release(released);
+                    buffers.Release(released);
                 }
             }
         }

@@ -28,6 +28,9 @@ internal sealed class GpuRun : IDisposable
     /// <summary>The kernels operators launched in this run (the tests use it to prove an operator ran on the device).</summary>
     public int Launches { get; private set; }
 
+    /// <summary>Waits for the kernels launched so far (profiling times each node).</summary>
+    public void Synchronize() => _device.Accelerator.Synchronize();
+
     /// <summary>The tensor's elements on the device, uploading host tensors on first use.</summary>
     public AV View(Tensor t)
     {

@@ -47,7 +47,8 @@ internal static class Broadcasting
     /// <summary>Applies <paramref name="op"/> to every broadcast pair.</summary>
     public static TOut[] Zip<TA, TB, TOut>(TA[] a, int[] aShape, TB[] b, int[] bShape, int[] shape, Func<TA, TB, TOut> op)
     {
-        var result = new TOut[Tensor.CheckedCount(shape)];
+        var count = Tensor.CheckedCount(shape);
+        var result = typeof(TOut) == typeof(float) ? (TOut[])(object)Buffers.Floats(count) : new TOut[count];
         if (aShape.AsSpan().SequenceEqual(shape) && bShape.AsSpan().SequenceEqual(shape))
         {
             for (var i = 0; i < result.Length; i++)

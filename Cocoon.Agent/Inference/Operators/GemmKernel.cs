@@ -16,9 +16,10 @@ internal static class GemmKernel
     private const int KBlock = 256;
 
     /// <summary>Below this many multiply-adds a single thread is faster than splitting.</summary>
-    private const long ParallelThreshold = 1 << 20;
+    public const long ParallelThreshold = 1 << 20;
 
-    public static void Multiply(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n)
+    /// <param name="parallel">Whether a large product may be split across cores (false when the caller already runs products in parallel).</param>
+    public static void Multiply(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, bool parallel = true)
     {
         c.AsSpan(cOffset, m * n).Clear();
         if (m == 0 || n == 0 || k == 0)
@@ -27,7 +28,7 @@ internal static class GemmKernel
         }
 
         var work = (long)m * n * k;
-        var threads = work < ParallelThreshold ? 1 : Environment.ProcessorCount;
+        var threads = work < ParallelThreshold || !parallel ? 1 : Environment.ProcessorCount;
         if (threads == 1)
         {
             Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, 0, n);

@@ -65,7 +65,7 @@ internal static class Linear
         var batches = Tensor.CheckedCount(batch);
         var ia = Broadcasting.Indices(a2.Shape[..^2], batch);
         var ib = Broadcasting.Indices(b2.Shape[..^2], batch);
-        var c = new float[batches * m * n];
+        var c = Buffers.Floats(batches * m * n);
         for (var i = 0; i < batches; i++)
         {
             GemmKernel.Multiply(a2.Data, ia[i] * m * k, b2.Data, ib[i] * k * n, c, i * m * n, m, k, n);

@@ -25,7 +25,7 @@ internal static class Normalization
 
         var scale = Stretch(c.Input(1), normalized);
         var bias = c.Optional(2) is { } b ? Stretch(b, normalized) : new float[size];
-        var y = new float[x.Length];
+        var y = Buffers.Floats(x.Length);
         for (var r = 0; r < rows; r++)
         {
             var row = x.Data.AsSpan(r * size, size);
@@ -88,7 +88,7 @@ internal static class Normalization
             return [gpu.ChannelAffine(x, a, shift, channels, inner)];
         }
 
-        var y = new float[x.Length];
+        var y = Buffers.Floats(x.Length);
         for (var plane = 0; inner > 0 && plane < x.Length / inner; plane++)
         {
             var ch = plane % channels;

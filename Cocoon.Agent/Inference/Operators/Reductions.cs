@@ -133,7 +133,7 @@ internal static class Reductions
             return gpu.Softmax(x, size, inner, log);
         }
 
-        var y = new float[x.Length];
+        var y = Buffers.Floats(x.Length);
         var row = new float[size];
         var output = new float[size];
         for (var o = 0; o < outer; o++)

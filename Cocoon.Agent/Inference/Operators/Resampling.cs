@@ -176,7 +176,7 @@ internal static class Resampling
         var (outer, length, inner) = Reductions.Around(x.Shape, axis);
         var shape = (int[])x.Shape.Clone();
         shape[axis] = size;
-        var y = new float[Tensor.CheckedCount([outer, size, inner])];
+        var y = Buffers.Floats(Tensor.CheckedCount([outer, size, inner]));
         for (var o = 0; o < size; o++)
         {
             var source = transform switch

@@ -115,6 +115,13 @@ internal static class Shapes
             return gpu.Copy(x, shape, strides, offset, wrap);
         }
 
+        if (x.Type == ElementType.Float32)
+        {
+            var y = Buffers.Floats(Tensor.CheckedCount(shape));
+            CopyStrided(x.Data, y, shape, strides, offset, wrap);
+            return new Tensor(shape, y);
+        }
+
         return x.Gather(shape, wrap is null
             ? Strided(shape, strides, offset)
             : Map(shape, index =>
@@ -127,6 +134,55 @@ internal static class Shapes
 
                 return at;
             }));
+    }
+
+    /// <summary>
+    /// The walk of <see cref="Walk"/> done directly, without an index map: row by row of the last
+    /// dimension, each row one block copy when it is contiguous in the source.
+    /// </summary>
+    private static void CopyStrided(float[] source, float[] target, int[] shape, int[] strides, int offset, int[]? wrap)
+    {
+        if (target.Length == 0)
+        {
+            return;
+        }
+
+        var rank = shape.Length;
+        if (rank == 0)
+        {
+            target[0] = source[offset];
+            return;
+        }
+
+        var (inner, step) = (shape[^1], strides[^1]);
+        var innerWrap = wrap?[^1] ?? inner;
+        var index = new int[rank - 1];
+        for (var at = 0; at < target.Length; at += inner)
+        {
+            var start = offset;
+            for (var d = 0; d < rank - 1; d++)
+            {
+                start += (wrap is null ? index[d] : index[d] % wrap[d]) * strides[d];
+            }
+
+            var row = target.AsSpan(at, inner);
+            if (step == 1 && innerWrap >= inner)
+            {
+                source.AsSpan(start, inner).CopyTo(row);
+            }
+            else
+            {
+                for (var j = 0; j < inner; j++)
+                {
+                    row[j] = source[start + (j % innerWrap * step)];
+                }
+            }
+
+            for (var d = rank - 2; d >= 0 && ++index[d] == shape[d]; d--)
+            {
+                index[d] = 0;
+            }
+        }
     }
 
     public static int[] RowMajorStrides(int[] shape)

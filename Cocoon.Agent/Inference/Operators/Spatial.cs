@@ -1,3 +1,4 @@
+using System.Buffers;
 using Cocoon.Agent.Inference.Gpu;
 
 namespace Cocoon.Agent.Inference.Operators;
@@ -127,33 +128,71 @@ internal static class Spatial
         var bias = c.Optional(2)?.Data;
         var filtersPerGroup = filters / group;
         var patch = perGroup * kh * kw;
-        var columns = new float[Tensor.CheckedCount([patch, oh, ow])];
-        var y = new float[Tensor.CheckedCount([n, filters, oh, ow])];
-        for (var b = 0; b < n; b++)
+        var pixels = oh * ow;
+        var columnCount = Tensor.CheckedCount([patch, oh, ow]);
+        var y = Buffers.Floats(Tensor.CheckedCount([n, filters, oh, ow]));
+        var (xData, wData) = (x.Data, w.Data);
+
+        // A 1×1 kernel with stride 1 and no padding reads the image as it lies: no unfolding.
+        var direct = kh == 1 && kw == 1 && win.All(v => v.Stride == 1 && v.PadBegin == 0 && v.PadEnd == 0);
+
+        // Images (and groups) are independent: with enough of them, each core takes whole images with a
+        // single-threaded product, rather than every product being split across cores.
+        var tasks = n * group;
+        var work = (long)tasks * filtersPerGroup * patch * pixels;
+        var perTask = tasks >= Environment.ProcessorCount && work >= GemmKernel.ParallelThreshold;
+        void One(int task, float[] columns)
         {
-            for (var g = 0; g < group; g++)
+            var (b, g) = Math.DivRem(task, group);
+            var imageAt = ((b * channels) + (g * perGroup)) * height * width;
+            if (!direct)
             {
-                Im2Col(x.Data.AsSpan(((b * channels) + (g * perGroup)) * height * width, perGroup * height * width), perGroup, height, width, win, columns);
-                var outputAt = ((b * filters) + (g * filtersPerGroup)) * oh * ow;
-                GemmKernel.Multiply(w.Data, g * filtersPerGroup * patch, columns, 0, y, outputAt, filtersPerGroup, patch, oh * ow);
-                var output = y.AsSpan(outputAt, filtersPerGroup * oh * ow);
-                if (bias is not null)
+                Im2Col(xData.AsSpan(imageAt, perGroup * height * width), perGroup, height, width, win, columns);
+            }
+
+            var outputAt = ((b * filters) + (g * filtersPerGroup)) * pixels;
+            GemmKernel.Multiply(wData, g * filtersPerGroup * patch, direct ? xData : columns, direct ? imageAt : 0, y, outputAt, filtersPerGroup, patch, pixels, parallel: !perTask);
+            if (bias is not null)
+            {
+                for (var f = 0; f < filtersPerGroup; f++)
                 {
-                    for (var f = 0; f < filtersPerGroup; f++)
-                    {
-                        System.Numerics.Tensors.TensorPrimitives.Add(output.Slice(f * oh * ow, oh * ow), bias[(g * filtersPerGroup) + f], output.Slice(f * oh * ow, oh * ow));
-                    }
+                    var plane = y.AsSpan(outputAt + (f * pixels), pixels);
+                    System.Numerics.Tensors.TensorPrimitives.Add(plane, bias[(g * filtersPerGroup) + f], plane);
                 }
             }
+        }
+
+        if (perTask)
+        {
+            Parallel.For(0, tasks, () => direct ? [] : ArrayPool<float>.Shared.Rent(columnCount), (task, _, columns) =>
+            {
+                One(task, columns);
+                return columns;
+            }, columns => ArrayPool<float>.Shared.Return(columns));
+        }
+        else
+        {
+            var columns = direct ? [] : ArrayPool<float>.Shared.Rent(columnCount);
+            for (var task = 0; task < tasks; task++)
+            {
+                One(task, columns);
+            }
+
+            ArrayPool<float>.Shared.Return(columns);
         }
 
         return [new Tensor([n, filters, oh, ow], y)];
     }
 
-    /// <summary>Unfolds every receptive field into a column: rows are (channel, ky, kx), columns are output pixels.</summary>
+    /// <summary>
+    /// Unfolds every receptive field into a column: rows are (channel, ky, kx), columns are output
+    /// pixels. With a horizontal stride of 1 each output row is one copy of the input row it reads,
+    /// between the zeros the padding leaves at either end.
+    /// </summary>
     private static void Im2Col(ReadOnlySpan<float> image, int channels, int height, int width, Window[] win, Span<float> columns)
     {
         var (oh, ow) = (win[0].Output, win[1].Output);
+        var (sx, dx, px) = (win[1].Stride, win[1].Dilation, win[1].PadBegin);
         var row = 0;
         for (var ch = 0; ch < channels; ch++)
         {
@@ -162,13 +201,34 @@ internal static class Spatial
                 for (var kx = 0; kx < win[1].Kernel; kx++, row++)
                 {
                     var target = columns.Slice(row * oh * ow, oh * ow);
+                    var shift = (kx * dx) - px;
+
+                    // Output columns whose input column lies inside the image: first ≤ ox < last.
+                    var first = Math.Clamp(shift >= 0 ? 0 : (-shift + sx - 1) / sx, 0, ow);
+                    var last = Math.Clamp(width - shift <= 0 ? 0 : ((width - shift - 1) / sx) + 1, first, ow);
                     for (var oy = 0; oy < oh; oy++)
                     {
                         var iy = (oy * win[0].Stride) - win[0].PadBegin + (ky * win[0].Dilation);
-                        for (var ox = 0; ox < ow; ox++)
+                        var line = target.Slice(oy * ow, ow);
+                        if (iy < 0 || iy >= height)
                         {
-                            var ix = (ox * win[1].Stride) - win[1].PadBegin + (kx * win[1].Dilation);
-                            target[(oy * ow) + ox] = iy >= 0 && iy < height && ix >= 0 && ix < width ? image[(((ch * height) + iy) * width) + ix] : 0f;
+                            line.Clear();
+                            continue;
+                        }
+
+                        line[..first].Clear();
+                        line[last..].Clear();
+                        var source = image.Slice(((ch * height) + iy) * width, width);
+                        if (sx == 1)
+                        {
+                            source.Slice(first + shift, last - first).CopyTo(line[first..last]);
+                        }
+                        else
+                        {
+                            for (var ox = first; ox < last; ox++)
+                            {
+                                line[ox] = source[(ox * sx) + shift];
+                            }
                         }
                     }
                 }
@@ -234,7 +294,7 @@ internal static class Spatial
         }
 
         var bias = c.Optional(2)?.Data;
-        var y = new float[Tensor.CheckedCount([n, filters, outSize[0], outSize[1]])];
+        var y = Buffers.Floats(Tensor.CheckedCount([n, filters, outSize[0], outSize[1]]));
         var inPerGroup = channels / group;
         for (var b = 0; b < n; b++)
         {
@@ -308,7 +368,7 @@ internal static class Spatial
             return gpu.Pool(x, Arguments(x.Shape, win) with { Max = max ? 1 : 0, IncludePad = includePad ? 1 : 0 });
         }
 
-        var y = new float[Tensor.CheckedCount([planes, oh, ow])];
+        var y = Buffers.Floats(Tensor.CheckedCount([planes, oh, ow]));
         for (var p = 0; p < planes; p++)
         {
             for (var oy = 0; oy < oh; oy++)
@@ -388,7 +448,7 @@ internal static class Spatial
         }
 
         var plane = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
-        var y = new float[x.Length];
+        var y = Buffers.Floats(x.Length);
         for (var p = 0; p < x.Shape[0] * x.Shape[1]; p++)
         {
             var values = x.Data.AsSpan(p * plane, plane);

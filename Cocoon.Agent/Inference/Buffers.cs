@@ -1,0 +1,100 @@
+namespace Cocoon.Agent.Inference;
+
+/// <summary>
+/// The run's memory planner, at run time: float arrays of values no later node reads go back to a pool
+/// keyed by length, and operators take their output arrays from it, so a run reuses its dead
+/// activations instead of asking the allocator (and the OS, page by page) for fresh ones. Only arrays
+/// the run itself allocated are ever reused: inputs, weights and constants never are, and an array two
+/// live values share (a reshape) goes back only when both are dead.
+/// </summary>
+internal sealed class Buffers
+{
+    /// <summary>Arrays kept per length: enough for the few same-sized values a graph has alive at once.</summary>
+    private const int KeptPerLength = 4;
+
+    [ThreadStatic]
+    private static Buffers? current;
+
+    private readonly Dictionary<int, Stack<float[]>> _free = [];
+    private readonly HashSet<float[]> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<float[], int> _live = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>A zeroed float array for an operator's output: from the running graph's pool, or new outside a run.</summary>
+    public static float[] Floats(int length) => current is { } pool ? pool.Take(length) : new float[length];
+
+    /// <summary>Makes this pool the one <see cref="Floats"/> uses on this thread until the returned scope ends.</summary>
+    public Scope Enter()
+    {
+        var previous = current;
+        current = this;
+        return new Scope(previous);
+    }
+
+    /// <summary>A value holding <paramref name="t"/>'s elements became live.</summary>
+    public void Retain(Tensor t)
+    {
+        if (t is { Type: ElementType.Float32, Device: null } && _owned.Contains(t.Data))
+        {
+            _live[t.Data] = _live.GetValueOrDefault(t.Data) + 1;
+        }
+    }
+
+    /// <summary>A value died: its array goes back to the pool once no live value shares it.</summary>
+    public void Release(Tensor t)
+    {
+        if (t is not { Type: ElementType.Float32, Device: null } || !_live.TryGetValue(t.Data, out var count))
+        {
+            return;
+        }
+
+        if (count > 1)
+        {
+            _live[t.Data] = count - 1;
+            return;
+        }
+
+        _live.Remove(t.Data);
+        if (!_free.TryGetValue(t.Data.Length, out var stack))
+        {
+            _free[t.Data.Length] = stack = new Stack<float[]>();
+        }
+
+        if (stack.Count < KeptPerLength)
+        {
+            stack.Push(t.Data);
+        }
+        else
+        {
+            _owned.Remove(t.Data);
+        }
+    }
+
+    /// <summary>After a run: every array still counted live belongs to the caller now (the outputs).</summary>
+    public void Finish()
+    {
+        foreach (var array in _live.Keys)
+        {
+            _owned.Remove(array);
+        }
+
+        _live.Clear();
+    }
+
+    private float[] Take(int length)
+    {
+        if (length > 0 && _free.TryGetValue(length, out var stack) && stack.TryPop(out var reused))
+        {
+            Array.Clear(reused);
+            return reused;
+        }
+
+        var fresh = new float[length];
+        _owned.Add(fresh);
+        return fresh;
+    }
+
+    public readonly struct Scope(Buffers? previous) : IDisposable
+    {
+        public void Dispose() => current = previous;
+    }
+}
