@@ -13,20 +13,20 @@ internal sealed class Buffers
     private const int KeptPerLength = 4;
 
     [ThreadStatic]
-    private static Buffers? current;
+    private static Buffers? _current;
 
     private readonly Dictionary<int, Stack<float[]>> _free = [];
     private readonly HashSet<float[]> _owned = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<float[], int> _live = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>A zeroed float array for an operator's output: from the running graph's pool, or new outside a run.</summary>
-    public static float[] Floats(int length) => current is { } pool ? pool.Take(length) : new float[length];
+    public static float[] Floats(int length) => _current is { } pool ? pool.Take(length) : new float[length];
 
     /// <summary>Makes this pool the one <see cref="Floats"/> uses on this thread until the returned scope ends.</summary>
     public Scope Enter()
     {
-        var previous = current;
-        current = this;
+        var previous = _current;
+        _current = this;
         return new Scope(previous);
     }
 
@@ -95,6 +95,6 @@ internal sealed class Buffers
 
     public readonly struct Scope(Buffers? previous) : IDisposable
     {
-        public void Dispose() => current = previous;
+        public void Dispose() => _current = previous;
     }
 }
