@@ -29,6 +29,21 @@ public sealed class OperatorConformanceTests
         }
     }
 
+    /// <summary>Tensors large enough that the CPU kernels split them across cores, softmax along a middle axis included.</summary>
+    [Theory]
+    [InlineData("Softmax")]
+    [InlineData("LogSoftmax")]
+    [InlineData("Erf")]
+    [InlineData("HardSwish")]
+    public void Large_tensors_split_across_cores_match_onnx_runtime(string op)
+    {
+        var random = new Random(13);
+        var model = new OnnxGraphBuilder(17).Input("x", 48, 40, 41).Input("b", 41).AnyOutput("y").AnyOutput("z")
+            .Node(op, ["x"], "y", op.EndsWith("Softmax", StringComparison.Ordinal) ? [("axis", 1L)] : [])
+            .Node("Mul", ["y", "b"], "z").Build();
+        OrtReference.AssertSame(model, Feeds(("x", RandomTensor(random, [48, 40, 41], -3, 3)), ("b", RandomTensor(random, [41], -1, 1))));
+    }
+
     [Theory]
     [InlineData("Sqrt")]
     [InlineData("Log")]

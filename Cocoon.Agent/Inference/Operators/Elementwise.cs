@@ -119,12 +119,8 @@ internal static class Elementwise
                 return [gpu.Unary(x, code)];
             }
 
-            var y = Buffers.Floats(x.Length);
-            if (y.Length > 0)
-            {
-                op(x.Data, y);
-            }
-
+            var (data, y) = (x.Data, Buffers.Floats(x.Length));
+            Chunks.For(y.Length, 1, (start, count) => op(data.AsSpan(start, count), y.AsSpan(start, count)));
             return [new Tensor(x.Shape, y)];
         };
 
@@ -137,12 +133,14 @@ internal static class Elementwise
             return [gpu.Unary(x, code, p, q)];
         }
 
-        var y = Buffers.Floats(x.Length);
-        for (var i = 0; i < y.Length; i++)
+        var (data, y) = (x.Data, Buffers.Floats(x.Length));
+        Chunks.For(y.Length, 1, (start, count) =>
         {
-            y[i] = op(x.Data[i], p, q);
-        }
-
+            for (var i = start; i < start + count; i++)
+            {
+                y[i] = op(data[i], p, q);
+            }
+        });
         return [new Tensor(x.Shape, y)];
     }
 
@@ -183,36 +181,50 @@ internal static class Elementwise
             return null;
         }
 
-        var y = Buffers.Floats(a.Length);
-        if (b.Length == 1 && y.Length > 0)
+        var (x, w, y) = (a.Data, b.Data, Buffers.Floats(a.Length));
+        var width = b.Length;
+        if (width == 0 || y.Length == 0)
         {
-            var scalar = b.Data[0];
-            switch (name)
-            {
-                case "Add": TensorPrimitives.Add(a.Data, scalar, y); break;
-                case "Sub": TensorPrimitives.Subtract(a.Data, scalar, y); break;
-                case "Mul": TensorPrimitives.Multiply(a.Data, scalar, y); break;
-                default: TensorPrimitives.Divide(a.Data, scalar, y); break;
-            }
-
             return new Tensor(a.Shape, y);
         }
 
-        var width = b.Length;
-        for (var at = 0; width > 0 && at < y.Length; at += width)
+        // The second operand is a scalar or repeats every `width` elements: chunks start on a repeat.
+        Chunks.For(y.Length, width, (start, count) =>
         {
-            var x = a.Data.AsSpan(at, width);
-            var o = y.AsSpan(at, width);
-            switch (name)
+            if (width == 1)
             {
-                case "Add": TensorPrimitives.Add(x, b.Data, o); break;
-                case "Sub": TensorPrimitives.Subtract(x, b.Data, o); break;
-                case "Mul": TensorPrimitives.Multiply(x, b.Data, o); break;
-                default: TensorPrimitives.Divide(x, b.Data, o); break;
+                Apply(name, x.AsSpan(start, count), w[0], y.AsSpan(start, count));
+                return;
             }
-        }
 
+            for (var at = start; at < start + count; at += width)
+            {
+                Apply(name, x.AsSpan(at, width), w, y.AsSpan(at, width));
+            }
+        });
         return new Tensor(a.Shape, y);
+    }
+
+    private static void Apply(string name, ReadOnlySpan<float> x, float scalar, Span<float> y)
+    {
+        switch (name)
+        {
+            case "Add": TensorPrimitives.Add(x, scalar, y); break;
+            case "Sub": TensorPrimitives.Subtract(x, scalar, y); break;
+            case "Mul": TensorPrimitives.Multiply(x, scalar, y); break;
+            default: TensorPrimitives.Divide(x, scalar, y); break;
+        }
+    }
+
+    private static void Apply(string name, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y)
+    {
+        switch (name)
+        {
+            case "Add": TensorPrimitives.Add(x, w, y); break;
+            case "Sub": TensorPrimitives.Subtract(x, w, y); break;
+            case "Mul": TensorPrimitives.Multiply(x, w, y); break;
+            default: TensorPrimitives.Divide(x, w, y); break;
+        }
     }
 
     /// <summary>a + b for float tensors, vectorised where the shapes allow.</summary>

@@ -63,12 +63,32 @@ internal static class Linear
         }
 
         var batches = Tensor.CheckedCount(batch);
+        if (b2.Rank == 2 && a2.Shape[..^2].AsSpan().SequenceEqual(batch))
+        {
+            // One weight matrix for every batch entry (a linear layer over [batch, seq, features]):
+            // the batch folds into the rows of a single product.
+            var folded = Buffers.Floats(batches * m * n);
+            GemmKernel.Multiply(a2.Data, 0, b2.Data, 0, folded, 0, batches * m, k, n);
+            return new Tensor([.. shape], folded);
+        }
+
         var ia = Broadcasting.Indices(a2.Shape[..^2], batch);
         var ib = Broadcasting.Indices(b2.Shape[..^2], batch);
         var c = Buffers.Floats(batches * m * n);
-        for (var i = 0; i < batches; i++)
+        var (aData, bData) = (a2.Data, b2.Data);
+
+        // Many small products (attention heads): one core per product rather than each product split.
+        var product = (long)m * k * n;
+        if (batches > 1 && product < GemmKernel.ParallelThreshold && product * batches >= GemmKernel.ParallelThreshold)
         {
-            GemmKernel.Multiply(a2.Data, ia[i] * m * k, b2.Data, ib[i] * k * n, c, i * m * n, m, k, n);
+            Parallel.For(0, batches, i => GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n, parallel: false));
+        }
+        else
+        {
+            for (var i = 0; i < batches; i++)
+            {
+                GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n);
+            }
         }
 
         return new Tensor([.. shape], c);

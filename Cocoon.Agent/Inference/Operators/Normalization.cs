@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>LayerNormalization and BatchNormalization (inference).</summary>
@@ -25,29 +27,26 @@ internal static class Normalization
 
         var scale = Stretch(c.Input(1), normalized);
         var bias = c.Optional(2) is { } b ? Stretch(b, normalized) : new float[size];
-        var y = Buffers.Floats(x.Length);
-        for (var r = 0; r < rows; r++)
+        var (data, y) = (x.Data, Buffers.Floats(x.Length));
+        Chunks.For(rows * size, size, (start, count) =>
         {
-            var row = x.Data.AsSpan(r * size, size);
-            double mean = 0;
-            foreach (var v in row)
+            for (var at = start; at < start + count; at += size)
             {
-                mean += v;
-            }
+                var row = data.AsSpan(at, size);
+                var mean = TensorPrimitives.Sum<float>(row) / (double)size;
+                double variance = 0;
+                foreach (var v in row)
+                {
+                    variance += (v - mean) * (v - mean);
+                }
 
-            mean /= size;
-            double variance = 0;
-            foreach (var v in row)
-            {
-                variance += (v - mean) * (v - mean);
+                var inverse = (float)(1 / Math.Sqrt((variance / size) + epsilon));
+                var target = y.AsSpan(at, size);
+                TensorPrimitives.Subtract(row, (float)mean, target);
+                TensorPrimitives.Multiply(target, inverse, target);
+                TensorPrimitives.MultiplyAdd(target, scale, bias, target);
             }
-
-            var inverse = 1 / Math.Sqrt((variance / size) + epsilon);
-            for (var i = 0; i < size; i++)
-            {
-                y[(r * size) + i] = (float)((row[i] - mean) * inverse * scale[i]) + bias[i];
-            }
-        }
+        });
 
         return [new Tensor(x.Shape, y)];
     }

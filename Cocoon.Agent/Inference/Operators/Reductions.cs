@@ -133,43 +133,51 @@ internal static class Reductions
             return gpu.Softmax(x, size, inner, log);
         }
 
-        var y = Buffers.Floats(x.Length);
-        var row = new float[size];
-        var output = new float[size];
-        for (var o = 0; o < outer; o++)
+        var (data, y) = (x.Data, Buffers.Floats(x.Length));
+        var block = size * inner;
+        Chunks.For(x.Length, block, (start, count) =>
         {
-            for (var i = 0; i < inner; i++)
+            var row = new float[size];
+            var output = new float[size];
+            var exponentials = new float[size];
+            for (var o = start / block; o < (start + count) / block; o++)
             {
-                for (var k = 0; k < size; k++)
+                for (var i = 0; i < inner; i++)
                 {
-                    row[k] = x.Data[(((o * size) + k) * inner) + i];
-                }
+                    var contiguous = inner == 1;
+                    var source = contiguous ? data.AsSpan(o * size, size) : row;
+                    var target = contiguous ? y.AsSpan(o * size, size) : output;
+                    if (!contiguous)
+                    {
+                        for (var k = 0; k < size; k++)
+                        {
+                            row[k] = data[(((o * size) + k) * inner) + i];
+                        }
+                    }
 
-                if (log)
-                {
-                    var max = TensorPrimitives.Max<float>(row);
-                    TensorPrimitives.Subtract(row, max, output);
-                    TensorPrimitives.Subtract(output, MathF.Log(TensorPrimitives.SumOfMagnitudes(Exp(output))), output);
-                }
-                else
-                {
-                    TensorPrimitives.SoftMax(row, output);
-                }
+                    if (log)
+                    {
+                        var max = TensorPrimitives.Max<float>(source);
+                        TensorPrimitives.Subtract(source, max, target);
+                        TensorPrimitives.Exp(target, exponentials);
+                        TensorPrimitives.Subtract(target, MathF.Log(TensorPrimitives.Sum<float>(exponentials)), target);
+                    }
+                    else
+                    {
+                        TensorPrimitives.SoftMax(source, target);
+                    }
 
-                for (var k = 0; k < size; k++)
-                {
-                    y[(((o * size) + k) * inner) + i] = output[k];
+                    if (!contiguous)
+                    {
+                        for (var k = 0; k < size; k++)
+                        {
+                            y[(((o * size) + k) * inner) + i] = output[k];
+                        }
+                    }
                 }
             }
-        }
+        });
 
         return new Tensor(x.Shape, y);
-    }
-
-    private static float[] Exp(float[] values)
-    {
-        var e = new float[values.Length];
-        TensorPrimitives.Exp(values, e);
-        return e;
     }
 }

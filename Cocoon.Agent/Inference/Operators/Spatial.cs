@@ -369,42 +369,70 @@ internal static class Spatial
         }
 
         var y = Buffers.Floats(Tensor.CheckedCount([planes, oh, ow]));
-        for (var p = 0; p < planes; p++)
+        var data = x.Data;
+        var (rows, columns) = (Reach(win[0], height), Reach(win[1], width));
+        void Plane(int p)
         {
+            var source = data.AsSpan(p * height * width, height * width);
+            var target = y.AsSpan(p * oh * ow, oh * ow);
             for (var oy = 0; oy < oh; oy++)
             {
+                var (ky0, ky1, kyPadded) = rows[oy];
+                var iy0 = (oy * win[0].Stride) - win[0].PadBegin;
                 for (var ox = 0; ox < ow; ox++)
                 {
+                    var (kx0, kx1, kxPadded) = columns[ox];
+                    var ix0 = (ox * win[1].Stride) - win[1].PadBegin;
                     var best = float.NegativeInfinity;
                     var sum = 0f;
-                    var count = 0;
-                    var padded = 0;
-                    for (var ky = 0; ky < win[0].Kernel; ky++)
+                    for (var ky = ky0; ky < ky1; ky++)
                     {
-                        var iy = (oy * win[0].Stride) - win[0].PadBegin + (ky * win[0].Dilation);
-                        for (var kx = 0; kx < win[1].Kernel; kx++)
+                        var line = ((iy0 + (ky * win[0].Dilation)) * width) + ix0;
+                        for (var kx = kx0; kx < kx1; kx++)
                         {
-                            var ix = (ox * win[1].Stride) - win[1].PadBegin + (kx * win[1].Dilation);
-                            if (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                            {
-                                var v = x.Data[(((p * height) + iy) * width) + ix];
-                                best = Math.Max(best, v);
-                                sum += v;
-                                count++;
-                            }
-                            else if (iy < height + win[0].PadEnd && ix < width + win[1].PadEnd)
-                            {
-                                padded++;
-                            }
+                            var v = source[line + (kx * win[1].Dilation)];
+                            best = Math.Max(best, v);
+                            sum += v;
                         }
                     }
 
-                    y[(((p * oh) + oy) * ow) + ox] = max ? best : sum / Math.Max(1, includePad ? count + padded : count);
+                    var divisor = includePad ? kyPadded * kxPadded : (ky1 - ky0) * (kx1 - kx0);
+                    target[(oy * ow) + ox] = max ? best : sum / Math.Max(1, divisor);
                 }
             }
         }
 
+        if (planes > 1 && (long)y.Length * win[0].Kernel * win[1].Kernel >= 1 << 18)
+        {
+            Parallel.For(0, planes, Plane);
+        }
+        else
+        {
+            for (var p = 0; p < planes; p++)
+            {
+                Plane(p);
+            }
+        }
+
         return new Tensor([x.Shape[0], x.Shape[1], oh, ow], y);
+    }
+
+    /// <summary>
+    /// Per output position along one axis, the kernel taps [First, Last) that land inside the input,
+    /// and how many land inside the input or its trailing padding (what count_include_pad divides by).
+    /// </summary>
+    private static (int First, int Last, int Padded)[] Reach(Window w, int size)
+    {
+        var reach = new (int, int, int)[w.Output];
+        for (var o = 0; o < w.Output; o++)
+        {
+            var start = (o * w.Stride) - w.PadBegin;
+            int Taps(int limit) => Math.Clamp(limit - start <= 0 ? 0 : ((limit - start - 1) / w.Dilation) + 1, 0, w.Kernel);
+            var first = start >= 0 ? 0 : Math.Min(w.Kernel, (-start + w.Dilation - 1) / w.Dilation);
+            reach[o] = (first, Math.Max(first, Taps(size)), Taps(size + w.PadEnd));
+        }
+
+        return reach;
     }
 
     private static Tensor[] GlobalAveragePool(OpContext c)
