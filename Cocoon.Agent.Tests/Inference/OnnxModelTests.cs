@@ -87,6 +87,7 @@ public sealed class OnnxModelTests
 
         var model = OnnxModel.Load(mlp);
         var shape = Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor> { ["x"] = new([2, 5], new float[10]) }));
+        Assert.Contains("MatMul (node 'matmul_0'): shapes", shape.Message, StringComparison.Ordinal);
         Assert.Contains("do not fit", shape.Message, StringComparison.Ordinal);
         Assert.Contains("'x'", Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor>())).Message, StringComparison.Ordinal);
     }
@@ -135,6 +136,35 @@ public sealed class OnnxModelTests
         Assert.All(first.Data, v => Assert.Equal(0f, v));
         Assert.Equal(Input(1).Data, third.Data);
         Assert.NotSame(first.Data, third.Data);
+    }
+
+    [Fact]
+    public void Constant_subgraphs_and_shapes_of_fixed_inputs_fold_at_load()
+    {
+        // A PyTorch-style export: the weight is transposed by a node, and the Reshape target is computed
+        // from Shape(x) → Gather → Unsqueeze → Concat. With x's shape fixed, all of it folds.
+        var model = OnnxModel.Load(new OnnxGraphBuilder(17).Input("x", 6, 4).AnyOutput("y")
+            .Initializer("wt", [3, 4], [.. Enumerable.Range(0, 12).Select(i => (float)i)])
+            .Longs("zero", [], [0]).Longs("minus1", [1], [-1]).Longs("axes", [1], [0])
+            .Node("Transpose", ["wt"], "w", ("perm", new long[] { 1, 0 }))
+            .Node("MatMul", ["x", "w"], "h")
+            .Node("Shape", ["x"], "s").Node("Gather", ["s", "zero"], "rows").Node("Unsqueeze", ["rows", "axes"], "rows1")
+            .Node("Concat", ["rows1", "minus1"], "target", ("axis", 0L))
+            .Node("Reshape", ["h", "target"], "y").Build());
+        var x = new Tensor([6, 4], [.. Enumerable.Range(0, 24).Select(i => (float)(i % 5))]);
+
+        var profile = new OperatorProfile();
+        var y = model.Run(new Dictionary<string, Tensor> { ["x"] = x }, null, out var flops, out _, profile)["y"];
+
+        Assert.Equal(["MatMul", "Reshape"], profile.Entries.Select(e => e.Operator).Order());
+        Assert.Equal((2L * 6 * 4 * 3) + 18, flops); // the product, and one per element Reshape writes; nothing for what folded
+
+        Assert.Equal([6, 3], y.Shape);
+        Assert.Equal(Enumerable.Range(0, 4).Sum(k => (k % 5) * (float)((2 * 4) + k)), y.Data[2]);
+
+        // The folded Reshape target came from x's declared shape, so another shape is refused, not mis-shaped.
+        var other = Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor> { ["x"] = new([2, 4], new float[8]) }));
+        Assert.Contains("Input 'x' has shape [2, 4]; the model declares [6, 4]", other.Message, StringComparison.Ordinal);
     }
 
     public static TheoryData<string> FuzzedModels => new() { "mlp", "cnn", "transformer" };

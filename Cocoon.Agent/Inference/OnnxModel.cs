@@ -26,13 +26,17 @@ public sealed class OnnxModel
     private readonly Dictionary<string, Tensor> _initializers;
     private readonly HashSet<Tensor> _weights;
     private Buffers? _buffers;
+
+    /// <summary>The graph inputs whose declared shapes folding relied on, with those shapes: what is fed must match.</summary>
+    private readonly Dictionary<string, int?[]?> _declared;
     private readonly long _opset;
 
     /// <summary>Per node, the values no later node reads and that are not graph outputs: dropped once it has run.</summary>
     private readonly List<string[]> _deadAfter;
 
-    private OnnxModel(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset)
+    private OnnxModel(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset, Dictionary<string, int?[]?> declared)
     {
+        _declared = declared;
         _order = order;
         _deadAfter = DeadAfter(order, outputs, initializers.Keys);
         _initializers = initializers;
@@ -102,7 +106,86 @@ public sealed class OnnxModel
             throw new ModelException("The ONNX graph must have at least one input (not an initializer) and one output.");
         }
 
-        return new OnnxModel(TopologicalOrder(graph, initializers.Keys.Concat(inputs)), initializers, inputs, outputs, opset);
+        var declared = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToDictionary(i => i.Name, DeclaredShape, StringComparer.Ordinal);
+        var reliedOn = new HashSet<string>(StringComparer.Ordinal);
+        var order = Fold(TopologicalOrder(graph, initializers.Keys.Concat(inputs)), initializers, declared, outputs, opset, reliedOn);
+        return new OnnxModel(order, initializers, inputs, outputs, opset, declared.Where(d => reliedOn.Contains(d.Key)).ToDictionary(StringComparer.Ordinal));
+    }
+
+    /// <summary>Most elements a folded constant may hold; a bigger one is computed at run time instead of kept.</summary>
+    private const int MaxFoldedElements = 1 << 24;
+
+    /// <summary>
+    /// Constant folding, once at load: a node whose inputs are all initializers or earlier folded values
+    /// (weight transposes, Constant nodes, shape arithmetic) runs now and its outputs become
+    /// initializers; so does Shape of a graph input whose declared dimensions are all fixed, which folds
+    /// the Shape → Gather → Concat → Reshape chains exporters write. Initializers no remaining node
+    /// reads are dropped. Returns the nodes left to run; <paramref name="reliedOn"/> gets the inputs whose
+    /// declared shapes were folded in, which every run then checks (other inputs' declarations are not
+    /// enforced: exporters often fix a batch dimension of 1 that the operators do not depend on).
+    /// </summary>
+    private static List<NodeProto> Fold(List<NodeProto> order, Dictionary<string, Tensor> initializers, Dictionary<string, int?[]?> declared, List<string> outputs, long opset, HashSet<string> reliedOn)
+    {
+        var remaining = new List<NodeProto>(order.Count);
+        foreach (var node in order)
+        {
+            var inputs = node.Input.Where(n => n.Length > 0).ToList();
+            Tensor[]? results = null;
+            if (node.OpType == "Shape" && inputs.Count == 1 && declared.GetValueOrDefault(inputs[0]) is { } dims && dims.All(d => d is not null))
+            {
+                results = [Shapes.ShapeOf([.. dims.Select(d => d!.Value)], new OpContext(node, [], opset))];
+                reliedOn.Add(inputs[0]);
+            }
+            else if (inputs.All(initializers.ContainsKey))
+            {
+                results = Invoke(node, [.. node.Input.Select(n => n.Length == 0 ? null : initializers[n])], opset, null);
+            }
+
+            if (results is null || results.Any(r => r.Length > MaxFoldedElements))
+            {
+                remaining.Add(node);
+                continue;
+            }
+
+            for (var i = 0; i < node.Output.Count && i < results.Length; i++)
+            {
+                if (node.Output[i].Length > 0)
+                {
+                    initializers[node.Output[i]] = results[i];
+                }
+            }
+        }
+
+        var read = new HashSet<string>(remaining.SelectMany(n => n.Input).Concat(outputs), StringComparer.Ordinal);
+        foreach (var unread in initializers.Keys.Where(k => !read.Contains(k)).ToList())
+        {
+            initializers.Remove(unread);
+        }
+
+        return remaining;
+    }
+
+    /// <summary>A graph input's declared dimensions: a number where fixed, null where symbolic; null when it declares no shape.</summary>
+    private static int?[]? DeclaredShape(ValueInfoProto input) =>
+        input.Type?.TensorType?.Shape is { } shape
+            ? [.. shape.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue is >= 0 and <= int.MaxValue ? (int?)d.DimValue : null)]
+            : null;
+
+    /// <summary>Runs one node's operator, naming the node in any error.</summary>
+    private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset, GpuRun? gpu)
+    {
+        try
+        {
+            return Operators[node.OpType](new OpContext(node, args, opset, gpu));
+        }
+        catch (ModelException ex)
+        {
+            throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {ex.Message}");
+        }
+        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException)
+        {
+            throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): the inputs do not fit the operator ({ex.Message}).");
+        }
     }
 
     /// <summary>Runs the graph on <paramref name="feeds"/> (one tensor per input) and returns the outputs by name.</summary>
@@ -167,6 +250,11 @@ public sealed class OnnxModel
         foreach (var name in Inputs)
         {
             values[name] = feeds.TryGetValue(name, out var t) ? t : throw new ModelException($"The model needs an input named '{name}' and none was given.");
+            if (_declared.GetValueOrDefault(name) is { } dims && (dims.Length != t!.Rank || dims.Where((d, i) => d is not null && d != t.Shape[i]).Any()))
+            {
+                throw new ModelException($"Input '{name}' has shape [{string.Join(", ", t!.Shape)}]; the model declares [{string.Join(", ", dims.Select(d => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"))}].");
+            }
+
             liveBytes += Bytes(t!);
         }
 
@@ -174,24 +262,12 @@ public sealed class OnnxModel
         {
             var node = _order[index];
             var args = node.Input.Select(n => n.Length == 0 ? null : values[n]).ToArray();
-            Tensor[] results;
-            try
+            var started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            var results = Invoke(node, args, _opset, gpu);
+            if (profile is not null)
             {
-                var started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-                results = Operators[node.OpType](new OpContext(node, args, _opset, gpu));
-                if (profile is not null)
-                {
-                    gpu?.Synchronize();
-                    profile.Add(node.OpType, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                }
-            }
-            catch (ModelException ex)
-            {
-                throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {ex.Message}");
-            }
-            catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException)
-            {
-                throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): the inputs do not fit the operator ({ex.Message}).");
+                gpu?.Synchronize();
+                profile.Add(node.OpType, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
 
             for (var i = 0; i < node.Output.Count && i < results.Length; i++)

@@ -61,13 +61,7 @@ internal static class Shapes
 
             return [x.Reshaped([.. x.Shape.Where((d, i) => axes is null ? d != 1 : !axes.Contains(i))])];
         };
-        ops["Shape"] = c =>
-        {
-            var shape = c.Input(0).Shape;
-            var start = (int)Math.Clamp(c.GetInt("start", 0) < 0 ? c.GetInt("start", 0) + shape.Length : c.GetInt("start", 0), 0, shape.Length);
-            var end = (int)Math.Clamp(c.Attribute("end") is null ? shape.Length : c.GetInt("end", 0) < 0 ? c.GetInt("end", 0) + shape.Length : c.GetInt("end", 0), start, shape.Length);
-            return [Tensor.OfLongs([end - start], [.. shape[start..end].Select(d => (long)d)])];
-        };
+        ops["Shape"] = c => [ShapeOf(c.Input(0).Shape, c)];
         ops["Constant"] = c => [Constant(c)];
         ops["ConstantOfShape"] = c =>
         {
@@ -93,6 +87,14 @@ internal static class Shapes
             var shape = x.Shape.Select((d, i) => d * (int)repeats[i]).ToArray();
             return [Walk(c, x, shape, RowMajorStrides(x.Shape), 0, wrap: [.. x.Shape.Select(d => Math.Max(d, 1))])];
         };
+    }
+
+    /// <summary>The Shape operator on a tensor of <paramref name="shape"/>: its dimensions from start to end (opset 15's slice).</summary>
+    public static Tensor ShapeOf(int[] shape, OpContext c)
+    {
+        var start = (int)Math.Clamp(c.GetInt("start", 0) < 0 ? c.GetInt("start", 0) + shape.Length : c.GetInt("start", 0), 0, shape.Length);
+        var end = (int)Math.Clamp(c.Attribute("end") is null ? shape.Length : c.GetInt("end", 0) < 0 ? c.GetInt("end", 0) + shape.Length : c.GetInt("end", 0), start, shape.Length);
+        return Tensor.OfLongs([end - start], [.. shape[start..end].Select(d => (long)d)]);
     }
 
     public static int[] ToShape(long[] dims) =>
