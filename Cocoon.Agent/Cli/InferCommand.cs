@@ -55,7 +55,12 @@ public static class InferCommand
         using var opened = target;
         try
         {
-            var model = OnnxModel.Load(File.ReadAllBytes(modelFile.FullName));
+            OnnxModel model;
+            using (var stream = modelFile.OpenRead())
+            {
+                model = OnnxModel.Load(stream);
+            }
+
             var feeds = TensorFiles.Read(inputFile.FullName);
             var missing = model.Inputs.Where(n => !feeds.ContainsKey(n)).ToList();
             if (missing.Count > 0)

@@ -55,16 +55,35 @@ public sealed class OnnxModel
     /// <exception cref="ModelException">The bytes are not an ONNX model this engine can run; nothing was run.</exception>
     public static OnnxModel Load(ReadOnlySpan<byte> bytes)
     {
-        ModelProto model;
         try
         {
-            model = ModelProto.Parser.ParseFrom(bytes);
+            return Load(ModelProto.Parser.ParseFrom(bytes));
         }
         catch (InvalidProtocolBufferException ex)
         {
             throw new ModelException($"The model is not a valid ONNX file ({ex.Message}).");
         }
+    }
 
+    /// <summary>
+    /// Loads a model from a stream (a file), never holding the whole file in memory beside the parsed
+    /// model: for a large model that is one copy of the weights fewer than loading its bytes.
+    /// </summary>
+    /// <exception cref="ModelException">The stream does not hold an ONNX model this engine can run.</exception>
+    public static OnnxModel Load(Stream stream)
+    {
+        try
+        {
+            return Load(ModelProto.Parser.ParseFrom(stream));
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new ModelException($"The model is not a valid ONNX file ({ex.Message}).");
+        }
+    }
+
+    private static OnnxModel Load(ModelProto model)
+    {
         var graph = model.Graph ?? throw new ModelException("The ONNX file holds no graph.");
         if (graph.Node.Count == 0)
         {
@@ -92,6 +111,10 @@ public sealed class OnnxModel
             try
             {
                 initializers[t.Name] = Initializers.Read(t);
+
+                // The protobuf copy of the weights is not needed again: let it go before the next one is converted.
+                t.RawData = ByteString.Empty;
+                t.FloatData.Clear();
             }
             catch (ModelException ex)
             {

@@ -20,5 +20,10 @@ if (args is ["model-memory", ..])
     return EngineVersusOrt.Memory(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
 }
 
+if (args is ["model-memory-run", var modelPath])
+{
+    return EngineVersusOrt.MemoryRun(modelPath);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(BrowserSealBenchmark).Assembly).Run(args);
 return 0;
