@@ -84,6 +84,16 @@ public sealed class OnnxModelTests
         var (mlp, _) = TestMlp.Build(3, 4, 2, seed: 1);
         Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxModel.Load(mlp.AsSpan(0, mlp.Length / 2))).Message, StringComparison.Ordinal);
         Assert.Throws<ModelException>(() => OnnxModel.Load("this is not protobuf at all"u8));
+        using (var truncated = new MemoryStream(mlp[..(mlp.Length / 2)]))
+        {
+            Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxModel.Load(truncated)).Message, StringComparison.Ordinal);
+        }
+
+        using (var whole = new MemoryStream(mlp))
+        {
+            Assert.Equal(["x"], OnnxModel.Load(whole).Inputs);
+        }
+
 
         var model = OnnxModel.Load(mlp);
         var shape = Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor> { ["x"] = new([2, 5], new float[10]) }));
