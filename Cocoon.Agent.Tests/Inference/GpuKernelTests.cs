@@ -21,12 +21,20 @@ public sealed class KernelCheckerFixture : IDisposable
     public void Dispose() => Device.Dispose();
 }
 
+/// <summary>A second CPU accelerator whose products go through the tiled GEMM GPUs run.</summary>
+public sealed class TiledGemmFixture : IDisposable
+{
+    public GpuDevice Device { get; } = GpuDevice.Open("ilgpu-cpu");
+
+    public void Dispose() => Device.Dispose();
+}
+
 /// <summary>
 /// The ONNX engine's ILGPU kernels without a GPU: every kernel compiles for CUDA (PTX for Hopper) and
 /// for OpenCL, and every float operator runs as kernels on ILGPU's CPU accelerator (the operator
 /// conformance tests compare those runs with ONNX Runtime).
 /// </summary>
-public sealed class GpuKernelTests(KernelCheckerFixture fixture) : IClassFixture<KernelCheckerFixture>
+public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixture tiled) : IClassFixture<KernelCheckerFixture>, IClassFixture<TiledGemmFixture>
 {
     public static TheoryData<string> Kernels => [.. KernelMethods().Select(m => m.Name)];
 
@@ -87,6 +95,46 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture) : IClassFixture
         OrtReference.AssertClose(model.Run(feeds).Single().Value.Data, first, "mlp");
     }
 
+    public static TheoryData<string> Products => ["matmul odd sizes", "matmul broadcast batch", "gemm transposed with row bias", "gemm with column bias and scaling", "vector times matrix"];
+
+    /// <summary>
+    /// The shared-memory tiled GEMM that GPUs run, forced on ILGPU's CPU accelerator (4 × 4 tiles there)
+    /// at sizes that leave partial tiles on every edge.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Products))]
+    public void The_tiled_product_matches_the_cpu_kernels(string label)
+    {
+        var random = new Random(label.Length);
+        var builder = new OnnxGraphBuilder(17).AnyOutput("y");
+        (int[] A, int[] B) shapes = label switch
+        {
+            "matmul odd sizes" => ([6, 13], [13, 10]),
+            "matmul broadcast batch" => ([2, 1, 5, 7], [3, 7, 9]),
+            "gemm transposed with row bias" => ([7, 5], [11, 7]),
+            "gemm with column bias and scaling" => ([9, 6], [6, 5]),
+            _ => ([7], [7, 6]),
+        };
+        builder.Input("a", [.. shapes.A.Cast<object>()]).Input("b", [.. shapes.B.Cast<object>()]);
+        var feeds = Feeds(("a", RandomTensor(random, shapes.A, -1, 1)), ("b", RandomTensor(random, shapes.B, -1, 1)));
+        _ = label switch
+        {
+            "gemm transposed with row bias" => builder.Initializer("c", [11], RandomTensor(random, [11], -1, 1).Data)
+                .Node("Gemm", ["a", "b", "c"], "y", ("transA", 1L), ("transB", 1L)),
+            "gemm with column bias and scaling" => builder.Initializer("c", [9, 1], RandomTensor(random, [9, 1], -1, 1).Data)
+                .Node("Gemm", ["a", "b", "c"], "y", ("alpha", 0.5f), ("beta", -2f)),
+            _ => builder.Node("MatMul", ["a", "b"], "y"),
+        };
+        var model = OnnxModel.Load(builder.Build());
+
+        tiled.Device.TiledGemm = true;
+        var gpu = model.Run(feeds, tiled.Device, out _, out _)["y"];
+        var cpu = model.Run(feeds)["y"];
+
+        Assert.Equal(cpu.Shape, gpu.Shape);
+        OrtReference.AssertClose(cpu.Data, gpu.Data, label);
+    }
+
     [Fact]
     public void An_unknown_gpu_kind_is_refused_with_the_choices()
     {
@@ -94,11 +142,16 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture) : IClassFixture
         Assert.Contains("cuda, opencl or ilgpu-cpu", ex.Message, StringComparison.Ordinal);
     }
 
-    private static IEnumerable<MethodInfo> KernelMethods() =>
-        typeof(GpuKernels).GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => m.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D));
+    private static MethodInfo[] KernelMethods() => typeof(GpuKernels).GetMethods(BindingFlags.Public | BindingFlags.Static);
 
-    private static EntryPointDescription Entry(string kernel) =>
-        EntryPointDescription.FromImplicitlyGroupedKernel(typeof(GpuKernels).GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!);
+    /// <summary>Implicitly grouped kernels take their index first; the others (the tiled GEMM) are explicitly grouped.</summary>
+    private static EntryPointDescription Entry(string kernel)
+    {
+        var method = typeof(GpuKernels).GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!;
+        return method.GetParameters()[0].ParameterType == typeof(Index1D)
+            ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
+            : EntryPointDescription.FromExplicitlyGroupedKernel(method);
+    }
 
     /// <summary>A small one-node model and its inputs for every operator that has a kernel.</summary>
     private static Dictionary<string, (byte[] Model, Dictionary<string, Tensor> Feeds)> OperatorModels()

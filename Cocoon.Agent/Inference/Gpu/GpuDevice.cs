@@ -29,11 +29,18 @@ public sealed class GpuDevice : IDisposable
     {
         Accelerator = accelerator;
         Info = info;
+        TiledGemm = info.Kind != DeviceKind.Cpu;
         _ownedContext = ownedContext;
         _ownsAccelerator = ownsAccelerator;
     }
 
     public DeviceInfo Info { get; }
+
+    /// <summary>
+    /// Whether products use the shared-memory tiled GEMM: yes on GPUs; on ILGPU's CPU accelerator only
+    /// when a test asks (its barriers are OS-thread rendezvous, far too slow for whole models).
+    /// </summary>
+    internal bool TiledGemm { get; set; }
 
     /// <summary>Kernels launched on this device by model runs so far.</summary>
     public long KernelLaunches => Interlocked.Read(ref _launches);
