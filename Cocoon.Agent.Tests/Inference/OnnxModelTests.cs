@@ -177,6 +177,29 @@ public sealed class OnnxModelTests
         Assert.Contains("Input 'x' has shape [2, 4]; the model declares [6, 4]", other.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Batch_norms_fold_into_convolutions_and_relus_into_their_producers_only_where_nothing_else_reads_between()
+    {
+        var cnn = ReferenceModels.Cnn();
+        var model = OnnxModel.Load(cnn.Onnx);
+        var feeds = new Dictionary<string, Tensor> { [cnn.Input] = new(cnn.InputShape(2), ReferenceModels.Values(new Random(4), 2 * 3 * 32 * 32, 1f)) };
+        var profile = new OperatorProfile();
+        model.Run(feeds, null, out _, out _, profile);
+        Assert.Equal(["Conv", "Flatten", "Gemm", "GlobalAveragePool", "MaxPool"], profile.Entries.Select(e => e.Operator).Order());
+        Assert.Equal(3, profile.Entries.Single(e => e.Operator == "Conv").Nodes);
+
+        // The convolution's output is also a graph output: nothing may fold past it.
+        var random = new Random(8);
+        var builder = new OnnxGraphBuilder(17).Input("x", 1, 2, 5, 5).AnyOutput("c").AnyOutput("y")
+            .Initializer("w", [3, 2, 3, 3], ReferenceModels.Values(random, 54, 0.5f))
+            .Initializer("s", [3], [1.5f, 0.5f, 2f]).Initializer("b", [3], [0.1f, -0.2f, 0.3f]).Initializer("m", [3], [0.2f, 0f, -0.1f]).Initializer("v", [3], [1f, 2f, 0.5f])
+            .Node("Conv", ["x", "w"], "c").Node("BatchNormalization", ["c", "s", "b", "m", "v"], "n").Node("Relu", ["n"], "y");
+        var kept = OnnxModel.Load(builder.Build());
+        var keptProfile = new OperatorProfile();
+        kept.Run(new Dictionary<string, Tensor> { ["x"] = new([1, 2, 5, 5], ReferenceModels.Values(random, 50, 1f)) }, null, out _, out _, keptProfile);
+        Assert.Equal(["BatchNormalization", "Conv", "Relu"], keptProfile.Entries.Select(e => e.Operator).Order());
+    }
+
     public static TheoryData<string> FuzzedModels => new() { "mlp", "cnn", "transformer" };
 
     /// <summary>

@@ -31,6 +31,22 @@ public sealed class SpatialOperatorTests
         OrtReference.AssertSame(model, Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [filters], -1, 1))));
     }
 
+    /// <summary>Conv → BatchNormalization → Relu, which load-time fusion turns into one convolution, with and without a conv bias.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_fused_conv_batch_norm_relu_matches_onnx_runtime(bool convBias)
+    {
+        var builder = new OnnxGraphBuilder(17).Input("x", 2, 4, 7, 6).AnyOutput("y")
+            .Initializer("w", [5, 4, 3, 3], RandomTensor(Random, [5, 4, 3, 3], -1, 1).Data)
+            .Initializer("s", [5], RandomTensor(Random, [5], 0.5f, 2).Data).Initializer("b", [5], RandomTensor(Random, [5], -1, 1).Data)
+            .Initializer("m", [5], RandomTensor(Random, [5], -1, 1).Data).Initializer("v", [5], RandomTensor(Random, [5], 0.5f, 2).Data)
+            .Initializer("cb", [5], RandomTensor(Random, [5], -1, 1).Data)
+            .Node("Conv", convBias ? ["x", "w", "cb"] : ["x", "w"], "c", ("pads", new long[] { 1, 1, 1, 1 }))
+            .Node("BatchNormalization", ["c", "s", "b", "m", "v"], "n", ("epsilon", 1e-3f)).Node("Relu", ["n"], "y");
+        OrtReference.AssertSame(builder.Build(), Feeds(("x", RandomTensor(Random, [2, 4, 7, 6], -1, 1))));
+    }
+
     /// <summary>A 1×1 kernel (read without unfolding) and a batch big enough that each core takes whole images.</summary>
     [Theory]
     [InlineData(new[] { 3, 6, 5, 7 }, new[] { 8, 6, 1, 1 }, 1)]

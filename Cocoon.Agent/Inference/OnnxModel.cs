@@ -131,7 +131,13 @@ public sealed class OnnxModel
 
         var declared = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToDictionary(i => i.Name, DeclaredShape, StringComparer.Ordinal);
         var reliedOn = new HashSet<string>(StringComparer.Ordinal);
-        var order = Fold(TopologicalOrder(graph, initializers.Keys.Concat(inputs)), initializers, declared, outputs, opset, reliedOn);
+        var order = GraphFusion.Fuse(Fold(TopologicalOrder(graph, initializers.Keys.Concat(inputs)), initializers, declared, opset, reliedOn), initializers, outputs);
+        var read = new HashSet<string>(order.SelectMany(n => n.Input).Concat(outputs), StringComparer.Ordinal);
+        foreach (var unread in initializers.Keys.Where(k => !read.Contains(k)).ToList())
+        {
+            initializers.Remove(unread);
+        }
+
         return new OnnxModel(order, initializers, inputs, outputs, opset, declared.Where(d => reliedOn.Contains(d.Key)).ToDictionary(StringComparer.Ordinal));
     }
 
@@ -142,12 +148,11 @@ public sealed class OnnxModel
     /// Constant folding, once at load: a node whose inputs are all initializers or earlier folded values
     /// (weight transposes, Constant nodes, shape arithmetic) runs now and its outputs become
     /// initializers; so does Shape of a graph input whose declared dimensions are all fixed, which folds
-    /// the Shape → Gather → Concat → Reshape chains exporters write. Initializers no remaining node
-    /// reads are dropped. Returns the nodes left to run; <paramref name="reliedOn"/> gets the inputs whose
+    /// the Shape → Gather → Concat → Reshape chains exporters write. Returns the nodes left to run; <paramref name="reliedOn"/> gets the inputs whose
     /// declared shapes were folded in, which every run then checks (other inputs' declarations are not
     /// enforced: exporters often fix a batch dimension of 1 that the operators do not depend on).
     /// </summary>
-    private static List<NodeProto> Fold(List<NodeProto> order, Dictionary<string, Tensor> initializers, Dictionary<string, int?[]?> declared, List<string> outputs, long opset, HashSet<string> reliedOn)
+    private static List<NodeProto> Fold(List<NodeProto> order, Dictionary<string, Tensor> initializers, Dictionary<string, int?[]?> declared, long opset, HashSet<string> reliedOn)
     {
         var remaining = new List<NodeProto>(order.Count);
         foreach (var node in order)
@@ -177,12 +182,6 @@ public sealed class OnnxModel
                     initializers[node.Output[i]] = results[i];
                 }
             }
-        }
-
-        var read = new HashSet<string>(remaining.SelectMany(n => n.Input).Concat(outputs), StringComparer.Ordinal);
-        foreach (var unread in initializers.Keys.Where(k => !read.Contains(k)).ToList())
-        {
-            initializers.Remove(unread);
         }
 
         return remaining;

@@ -15,6 +15,9 @@ internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, Gp
 
     internal GpuRun? Gpu { get; } = gpu;
 
+    /// <summary>Whether load-time fusion folded a following Relu into this node (<see cref="GraphFusion"/>).</summary>
+    public bool FusedRelu => GetString(GraphFusion.Activation, "") == "Relu";
+
     public int InputCount => inputs.Length;
 
     /// <summary>Outputs the node names (trailing optional ones may be absent).</summary>

@@ -96,6 +96,24 @@ internal static class Linear
 
     private static Tensor[] Gemm(OpContext c)
     {
+        var y = GemmOnly(c);
+        if (!c.FusedRelu)
+        {
+            return [y];
+        }
+
+        if (c.Gpu is { } gpu)
+        {
+            return [gpu.Unary(y, UnaryOp.Relu)];
+        }
+
+        // The product and bias are this node's own fresh array: the Relu goes in place.
+        TensorPrimitives.Max(y.Data, 0f, y.Data);
+        return [y];
+    }
+
+    private static Tensor GemmOnly(OpContext c)
+    {
         var (a, b) = (c.Input(0), c.Input(1));
         if (a.Rank != 2 || b.Rank != 2)
         {
@@ -105,7 +123,7 @@ internal static class Linear
         var (transA, transB) = (c.GetInt("transA", 0) == 1, c.GetInt("transB", 0) == 1);
         if (c.Gpu is { } gpu)
         {
-            return [GemmOnGpu(c, gpu, a, b, transA, transB)];
+            return GemmOnGpu(c, gpu, a, b, transA, transB);
         }
 
         if (transA)
@@ -127,11 +145,11 @@ internal static class Linear
 
         if (c.Optional(2) is not { } bias || c.GetFloat("beta", 1f) == 0f)
         {
-            return [y];
+            return y;
         }
 
         var beta = c.GetFloat("beta", 1f);
-        return [beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q))];
+        return beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q));
     }
 
     /// <summary>Gemm as one kernel: the transposes become strides, and alpha, beta and the broadcast bias are applied as each element is written.</summary>

@@ -122,7 +122,8 @@ internal static class Spatial
         if (c.Gpu is { } gpu)
         {
             var bias2 = c.Optional(2);
-            return [gpu.Conv(x, w, bias2, Arguments(x.Shape, win) with { Filters = filters, Group = group, HasBias = bias2 is null ? 0 : 1 }, transposed: false)];
+            var convolved = gpu.Conv(x, w, bias2, Arguments(x.Shape, win) with { Filters = filters, Group = group, HasBias = bias2 is null ? 0 : 1 }, transposed: false);
+            return [c.FusedRelu ? gpu.Unary(convolved, UnaryOp.Relu) : convolved];
         }
 
         var bias = c.Optional(2)?.Data;
@@ -132,6 +133,7 @@ internal static class Spatial
         var columnCount = Tensor.CheckedCount([patch, oh, ow]);
         var y = Buffers.Floats(Tensor.CheckedCount([n, filters, oh, ow]));
         var (xData, wData) = (x.Data, w.Data);
+        var relu = c.FusedRelu;
 
         // A 1×1 kernel with stride 1 and no padding reads the image as it lies: no unfolding.
         var direct = kh == 1 && kw == 1 && win.All(v => v.Stride == 1 && v.PadBegin == 0 && v.PadEnd == 0);
@@ -159,6 +161,12 @@ internal static class Spatial
                     var plane = y.AsSpan(outputAt + (f * pixels), pixels);
                     System.Numerics.Tensors.TensorPrimitives.Add(plane, bias[(g * filtersPerGroup) + f], plane);
                 }
+            }
+
+            if (relu)
+            {
+                var planes = y.AsSpan(outputAt, filtersPerGroup * pixels);
+                System.Numerics.Tensors.TensorPrimitives.Max(planes, 0f, planes);
             }
         }
 
