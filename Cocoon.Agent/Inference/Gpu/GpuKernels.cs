@@ -297,21 +297,8 @@ internal static class GpuKernels
     public static void LayerNorm(Index1D row, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> y, int size, float epsilon)
     {
         var at = row * size;
-        var mean = 0f;
-        for (var k = 0; k < size; k++)
-        {
-            mean += x[at + k];
-        }
-
-        mean /= size;
-        var variance = 0f;
-        for (var k = 0; k < size; k++)
-        {
-            var d = x[at + k] - mean;
-            variance += d * d;
-        }
-
-        var inverse = 1f / MathF.Sqrt((variance / size) + epsilon);
+        var (mean, variance) = Moments(x, at, size);
+        var inverse = 1f / MathF.Sqrt(variance + epsilon);
         for (var k = 0; k < size; k++)
         {
             y[at + k] = ((x[at + k] - mean) * inverse * scale[k]) + bias[k];
@@ -328,23 +315,9 @@ internal static class GpuKernels
     /// <summary>Per plane of <paramref name="size"/> values: a = scale/σ and b = bias − mean·a, so that ChannelAffine normalises it.</summary>
     public static void PlaneStatistics(Index1D plane, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> a, ArrayView<float> b, int size, int channels, float epsilon)
     {
-        var at = plane * size;
-        var mean = 0f;
-        for (var k = 0; k < size; k++)
-        {
-            mean += x[at + k];
-        }
-
-        mean /= size;
-        var variance = 0f;
-        for (var k = 0; k < size; k++)
-        {
-            var d = x[at + k] - mean;
-            variance += d * d;
-        }
-
+        var (mean, variance) = Moments(x, plane * size, size);
         var c = plane % channels;
-        var factor = scale[c] / MathF.Sqrt((variance / size) + epsilon);
+        var factor = scale[c] / MathF.Sqrt(variance + epsilon);
         a[plane] = factor;
         b[plane] = bias[c] - (mean * factor);
     }
@@ -389,6 +362,26 @@ internal static class GpuKernels
         }
 
         y[i] = outside != 0 ? p.Value : x[source];
+    }
+
+    /// <summary>Mean and (population) variance of x[at, at + size), in two passes for accuracy.</summary>
+    private static (float Mean, float Variance) Moments(ArrayView<float> x, int at, int size)
+    {
+        var mean = 0f;
+        for (var k = 0; k < size; k++)
+        {
+            mean += x[at + k];
+        }
+
+        mean /= size;
+        var variance = 0f;
+        for (var k = 0; k < size; k++)
+        {
+            var d = x[at + k] - mean;
+            variance += d * d;
+        }
+
+        return (mean, variance / size);
     }
 
     private static float Apply(UnaryArguments f, float v) => f.Op switch
