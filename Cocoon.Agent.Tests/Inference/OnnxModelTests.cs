@@ -200,6 +200,21 @@ public sealed class OnnxModelTests
         Assert.Equal(["BatchNormalization", "Conv", "Relu"], keptProfile.Entries.Select(e => e.Operator).Order());
     }
 
+    [Fact]
+    public void The_five_node_erf_gelu_of_an_export_runs_as_one_gelu()
+    {
+        var transformer = ReferenceModels.Transformer(sequence: 8, width: 16, heads: 2, hidden: 32);
+        var model = OnnxModel.Load(transformer.Onnx);
+        var feeds = new Dictionary<string, Tensor> { [transformer.Input] = new(transformer.InputShape(2), ReferenceModels.Values(new Random(5), 2 * 8 * 16, 1f)) };
+        var profile = new OperatorProfile();
+        model.Run(feeds, null, out _, out _, profile);
+
+        Assert.Equal(1, profile.Entries.Single(e => e.Operator == "Gelu").Nodes);
+        Assert.DoesNotContain(profile.Entries, e => e.Operator is "Erf" or "Div");
+        Assert.Equal(1, profile.Entries.Single(e => e.Operator == "Mul").Nodes); // the attention scale stays
+        OrtReference.AssertSame(transformer.Onnx, feeds);
+    }
+
     public static TheoryData<string> FuzzedModels => new() { "mlp", "cnn", "transformer" };
 
     /// <summary>

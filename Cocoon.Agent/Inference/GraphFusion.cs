@@ -5,8 +5,9 @@ namespace Cocoon.Agent.Inference;
 
 /// <summary>
 /// Load-time rewrites that remove whole passes over activations, the ones exporters leave for the
-/// runtime to do: a BatchNormalization after a Conv folds into the Conv's weights and bias, and a Relu
-/// after a Conv or Gemm becomes part of that node (applied as its output is written). A rewrite
+/// runtime to do: a BatchNormalization after a Conv folds into the Conv's weights and bias, a Relu
+/// after a Conv or Gemm becomes part of that node (applied as its output is written), and the five-node
+/// erf GELU becomes one Gelu. A rewrite
 /// applies only where the intermediate value has no other reader and is not a graph output, and the
 /// parameters are constants, so the results are the same values up to float rounding.
 /// </summary>
@@ -20,7 +21,51 @@ internal static class GraphFusion
         var nodes = new List<NodeProto>(order);
         FoldBatchNormalization(nodes, initializers, outputs);
         FuseRelu(nodes, outputs);
+        FuseGelu(nodes, initializers, outputs);
         return nodes;
+    }
+
+    /// <summary>
+    /// The erf GELU as exporters spell it, x · (1 + erf(x / √2)) · 0.5 in five nodes (Div, Erf, Add,
+    /// Mul, Mul, either operand order for Add and Mul), becomes one Gelu node: one pass instead of five.
+    /// </summary>
+    private static void FuseGelu(List<NodeProto> nodes, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
+    {
+        bool Scalar(string name, float value) =>
+            initializers.TryGetValue(name, out var t) && t is { Type: ElementType.Float32, Length: 1 } && MathF.Abs(t.Data[0] - value) <= 1e-4f * MathF.Abs(value);
+
+        // The operand of a two-input node that is not the given one; null when neither or both are.
+        static string? Other(NodeProto node, string known) =>
+            node.Input.Count != 2 ? null : node.Input[0] == known ? node.Input[1] : node.Input[1] == known ? node.Input[0] : null;
+
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var div = nodes[i];
+            if (div.OpType != "Div" || div.Input.Count != 2 || !Scalar(div.Input[1], MathF.Sqrt(2f)))
+            {
+                continue;
+            }
+
+            var x = div.Input[0];
+            if (SoleReader(nodes, div.Output[0], outputs) is not { OpType: "Erf" } erf
+                || SoleReader(nodes, erf.Output[0], outputs) is not { OpType: "Add" } add || Other(add, erf.Output[0]) is not { } one || !Scalar(one, 1f)
+                || SoleReader(nodes, add.Output[0], outputs) is not { OpType: "Mul" } mul || Other(mul, add.Output[0]) != x
+                || SoleReader(nodes, mul.Output[0], outputs) is not { OpType: "Mul" } half || Other(half, mul.Output[0]) is not { } h || !Scalar(h, 0.5f))
+            {
+                continue;
+            }
+
+            var gelu = new NodeProto { OpType = "Gelu", Name = $"{half.Name}::gelu" };
+            gelu.Input.Add(x);
+            gelu.Output.Add(half.Output[0]);
+            nodes[nodes.IndexOf(half)] = gelu;
+            foreach (var fused in new[] { div, erf, add, mul })
+            {
+                nodes.Remove(fused);
+            }
+
+            i--;
+        }
     }
 
     private static void FoldBatchNormalization(List<NodeProto> nodes, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)

@@ -24,7 +24,7 @@ internal static class Elementwise
         ops["HardSwish"] = c => Map(c, UnaryOp.HardSwish, 0f, 0f, static (v, _, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f));
         ops["Gelu"] = c => c.GetString("approximate", "none") == "tanh"
             ? Map(c, UnaryOp.GeluTanh, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
-            : Map(c, UnaryOp.Gelu, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + Erf(v * 0.70710678118f)));
+            : c.Gpu is { } gpu ? [gpu.Unary(FloatInput(c, 0), UnaryOp.Gelu)] : [Vectorised(FloatInput(c, 0), Gelu)];
         ops["Identity"] = c => [c.Input(0)];
         ops["Dropout"] = c => c.OutputCount > 1 && c.Node.Output[1].Length > 0
             ? [c.Input(0), Tensor.OfBools(c.Input(0).Shape, Enumerable.Repeat(true, c.Input(0).Length).ToArray())]
@@ -68,17 +68,21 @@ internal static class Elementwise
     /// <summary>
     /// erf over a span, vectorised: the same Abramowitz and Stegun 7.1.26 formula as <see cref="Erf(float)"/>,
     /// evaluated in float32 a block at a time with TensorPrimitives (the scalar form costs a transformer
-    /// block's GELU more than its attention).
+    /// block's GELU more than its attention). <paramref name="y"/> may be <paramref name="x"/>.
     /// </summary>
     public static void Erf(ReadOnlySpan<float> x, Span<float> y)
     {
         const int block = 1024;
         Span<float> t = stackalloc float[block];
         Span<float> e = stackalloc float[block];
+        Span<float> copy = stackalloc float[block];
         for (var at = 0; at < x.Length; at += block)
         {
             var count = Math.Min(block, x.Length - at);
-            var xs = x.Slice(at, count);
+
+            // A copy of the block, so that y may be x itself.
+            var xs = copy[..count];
+            x.Slice(at, count).CopyTo(xs);
             var ys = y.Slice(at, count);
             var ts = t[..count];
             var es = e[..count];
@@ -101,6 +105,16 @@ internal static class Elementwise
         }
     }
 
+    /// <summary>GELU with erf, x · (1 + erf(x / √2)) / 2, over a span: the vectorised erf, then one multiply-add pass.</summary>
+    public static void Gelu(ReadOnlySpan<float> x, Span<float> y)
+    {
+        TensorPrimitives.Multiply(x, 0.70710678118f, y);
+        Erf(y, y);
+        TensorPrimitives.Add(y, 1f, y);
+        TensorPrimitives.Multiply(y, x, y);
+        TensorPrimitives.Multiply(y, 0.5f, y);
+    }
+
     /// <summary>erf(x) to about 1e-7 (Abramowitz and Stegun 7.1.26), the accuracy float32 needs.</summary>
     public static float Erf(float x)
     {
@@ -119,10 +133,16 @@ internal static class Elementwise
                 return [gpu.Unary(x, code)];
             }
 
-            var (data, y) = (x.Data, Buffers.Floats(x.Length));
-            Chunks.For(y.Length, 1, (start, count) => op(data.AsSpan(start, count), y.AsSpan(start, count)));
-            return [new Tensor(x.Shape, y)];
+            return [Vectorised(x, op)];
         };
+
+    /// <summary><paramref name="op"/> over x into a new tensor, split across cores when large.</summary>
+    private static Tensor Vectorised(Tensor x, Action<ReadOnlySpan<float>, Span<float>> op)
+    {
+        var (data, y) = (x.Data, Buffers.Floats(x.Length));
+        Chunks.For(y.Length, 1, (start, count) => op(data.AsSpan(start, count), y.AsSpan(start, count)));
+        return new Tensor(x.Shape, y);
+    }
 
     /// <summary>An element-wise function with two parameters: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> on the CPU.</summary>
     private static Tensor[] Map(OpContext c, UnaryOp code, float p, float q, Func<float, float, float, float> op)
