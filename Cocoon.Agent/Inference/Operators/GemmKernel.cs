@@ -138,10 +138,33 @@ internal static class GemmKernel
         }
     }
 
-    /// <summary>C[i, j0..j1) += Σp A[i, p] · B[p, j0..j1): one vectorised multiply-add per (row, p).</summary>
+    /// <summary>
+    /// C[i, j0..j1) += Σp A[i, p] · B[p, j0..j1): one vectorised multiply-add per (row, p), or for a
+    /// strip narrower than a vector (the last few columns), one dot product per element, since a call
+    /// per (row, p) on two or three columns costs far more than the arithmetic.
+    /// </summary>
     private static void RowWise(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int k, int n, int row0, int row1, int j0, int j1, int p0, int p1)
     {
         var width = j1 - j0;
+        if (width < Narrow)
+        {
+            for (var i = row0; i < row1; i++)
+            {
+                for (var j = j0; j < j1; j++)
+                {
+                    var sum = 0f;
+                    for (var p = p0; p < p1; p++)
+                    {
+                        sum += a[aOffset + (i * k) + p] * b[bOffset + (p * n) + j];
+                    }
+
+                    c[cOffset + (i * n) + j] += sum;
+                }
+            }
+
+            return;
+        }
+
         for (var i = row0; i < row1; i++)
         {
             var row = c.AsSpan(cOffset + (i * n) + j0, width);

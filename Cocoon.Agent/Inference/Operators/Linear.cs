@@ -149,6 +149,20 @@ internal static class Linear
         }
 
         var beta = c.GetFloat("beta", 1f);
+        var n = y.Shape[1];
+        if (bias.Type == ElementType.Float32 && bias.Length == n && (bias.Rank == 1 || (bias.Rank == 2 && bias.Shape[0] == 1)))
+        {
+            // A bias row (the usual case): added in place to the product, which is this node's own array.
+            var (rows, data, row) = (y.Shape[0], y.Data, bias.Data);
+            for (var i = 0; i < rows; i++)
+            {
+                var target = data.AsSpan(i * n, n);
+                TensorPrimitives.MultiplyAdd(row, beta, target, target);
+            }
+
+            return y;
+        }
+
         return beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q));
     }
 
