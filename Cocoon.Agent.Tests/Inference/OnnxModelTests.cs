@@ -178,6 +178,25 @@ public sealed class OnnxModelTests
     }
 
     [Fact]
+    public void Arrays_an_operator_uses_inside_itself_are_not_kept_from_one_run_to_the_next()
+    {
+        // Gemm with a [rows, 1] bias: the product is an array of Gemm's own, 4 MB, that never becomes a value.
+        var model = OnnxModel.Load(new OnnxGraphBuilder().Input("x", 1000, 8).AnyOutput("y")
+            .Initializer("w", [8, 1000], new float[8000]).Initializer("c", [1000, 1], new float[1000])
+            .Node("Gemm", ["x", "w", "c"], "y").Build());
+        var feeds = new Dictionary<string, Tensor> { ["x"] = new([1000, 8], new float[8000]) };
+        model.Run(feeds);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var i = 0; i < 50; i++)
+        {
+            model.Run(feeds);
+        }
+
+        var retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+        Assert.True(retained < 40_000_000, $"{retained:N0} bytes retained after 50 runs (200 MB were made)");
+    }
+
+    [Fact]
     public void Batch_norms_fold_into_convolutions_and_relus_into_their_producers_only_where_nothing_else_reads_between()
     {
         var cnn = ReferenceModels.Cnn();

@@ -69,12 +69,16 @@ internal sealed class Buffers
         }
     }
 
-    /// <summary>After a run: every array still counted live belongs to the caller now (the outputs).</summary>
+    /// <summary>
+    /// After a run: the pool keeps only its free arrays. Outputs belong to the caller now, and arrays an
+    /// operator used inside itself (never a value) are left to the garbage collector, not tracked.
+    /// </summary>
     public void Finish()
     {
-        foreach (var array in _live.Keys)
+        _owned.Clear();
+        foreach (var array in _free.Values.SelectMany(stack => stack))
         {
-            _owned.Remove(array);
+            _owned.Add(array);
         }
 
         _live.Clear();
