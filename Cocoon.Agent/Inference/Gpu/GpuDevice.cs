@@ -8,7 +8,8 @@ namespace Cocoon.Agent.Inference.Gpu;
 
 /// <summary>
 /// An ILGPU accelerator the ONNX engine runs on: its kernels (compiled on first use), and the weights of
-/// the models run on it, uploaded once and kept while their model lives. One run at a time.
+/// the models run on it, uploaded once and kept (zeroed, then freed) until the device is disposed. One
+/// run at a time.
 /// </summary>
 public sealed class GpuDevice : IDisposable
 {
@@ -85,7 +86,7 @@ public sealed class GpuDevice : IDisposable
         return buffer;
     }
 
-    /// <summary>The kernel <paramref name="method"/> loaded once as an auto-grouped stream kernel of type <typeparamref name="TDelegate"/>.</summary>
+    /// <summary>The kernel called <paramref name="name"/>, loaded by <paramref name="load"/> the first time it is asked for.</summary>
     internal TDelegate Kernel<TDelegate>(string name, Func<Accelerator, TDelegate> load)
         where TDelegate : Delegate
     {
