@@ -184,28 +184,38 @@ internal static class GemmKernel
     {
         Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        for (var p = p0; p < p1; p++)
+        // Each row of A and the slice of B walked by moving references, not recomputed offsets.
+        ref var r0 = ref Unsafe.Add(ref a, (i * k) + p0);
+        ref var r1 = ref Unsafe.Add(ref r0, k);
+        ref var r2 = ref Unsafe.Add(ref r1, k);
+        ref var r3 = ref Unsafe.Add(ref r2, k);
+        ref var bp = ref Unsafe.Add(ref b, (p0 * stride) + at);
+        for (var p = p1 - p0; p > 0; p--)
         {
-            var row = (nuint)((p * stride) + at);
-            var b0 = Vector256.LoadUnsafe(ref b, row);
-            var b1 = Vector256.LoadUnsafe(ref b, row + 8);
-            var b2 = Vector256.LoadUnsafe(ref b, row + 16);
-            var a0 = Vector256.Create(Unsafe.Add(ref a, (i * k) + p));
+            var b0 = Vector256.LoadUnsafe(ref bp);
+            var b1 = Vector256.LoadUnsafe(ref bp, 8);
+            var b2 = Vector256.LoadUnsafe(ref bp, 16);
+            var a0 = Vector256.Create(r0);
             c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
             c02 = Vector256.FusedMultiplyAdd(a0, b2, c02);
-            var a1 = Vector256.Create(Unsafe.Add(ref a, ((i + 1) * k) + p));
+            var a1 = Vector256.Create(r1);
             c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
             c12 = Vector256.FusedMultiplyAdd(a1, b2, c12);
-            var a2 = Vector256.Create(Unsafe.Add(ref a, ((i + 2) * k) + p));
+            var a2 = Vector256.Create(r2);
             c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
             c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
             c22 = Vector256.FusedMultiplyAdd(a2, b2, c22);
-            var a3 = Vector256.Create(Unsafe.Add(ref a, ((i + 3) * k) + p));
+            var a3 = Vector256.Create(r3);
             c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
             c32 = Vector256.FusedMultiplyAdd(a3, b2, c32);
+            r0 = ref Unsafe.Add(ref r0, 1);
+            r1 = ref Unsafe.Add(ref r1, 1);
+            r2 = ref Unsafe.Add(ref r2, 1);
+            r3 = ref Unsafe.Add(ref r3, 1);
+            bp = ref Unsafe.Add(ref bp, stride);
         }
 
         Accumulate(ref c, (nuint)((i * n) + j), c00, c01, c02);
@@ -218,13 +228,23 @@ internal static class GemmKernel
     private static void Kernel4x8(ref float a, ref float b, ref float c, int k, int n, int i, int j, int p0, int p1)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        for (var p = p0; p < p1; p++)
+        ref var r0 = ref Unsafe.Add(ref a, (i * k) + p0);
+        ref var r1 = ref Unsafe.Add(ref r0, k);
+        ref var r2 = ref Unsafe.Add(ref r1, k);
+        ref var r3 = ref Unsafe.Add(ref r2, k);
+        ref var bp = ref Unsafe.Add(ref b, (p0 * n) + j);
+        for (var p = p1 - p0; p > 0; p--)
         {
-            var b0 = Vector256.LoadUnsafe(ref b, (nuint)((p * n) + j));
-            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, (i * k) + p)), b0, c0);
-            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, ((i + 1) * k) + p)), b0, c1);
-            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, ((i + 2) * k) + p)), b0, c2);
-            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref a, ((i + 3) * k) + p)), b0, c3);
+            var b0 = Vector256.LoadUnsafe(ref bp);
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Create(r0), b0, c0);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Create(r1), b0, c1);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.Create(r2), b0, c2);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.Create(r3), b0, c3);
+            r0 = ref Unsafe.Add(ref r0, 1);
+            r1 = ref Unsafe.Add(ref r1, 1);
+            r2 = ref Unsafe.Add(ref r2, 1);
+            r3 = ref Unsafe.Add(ref r3, 1);
+            bp = ref Unsafe.Add(ref bp, n);
         }
 
         for (var r = 0; r < Rows; r++)
