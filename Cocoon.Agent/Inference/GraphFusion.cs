@@ -6,8 +6,8 @@ namespace Cocoon.Agent.Inference;
 /// <summary>
 /// Load-time rewrites that remove whole passes over activations, the ones exporters leave for the
 /// runtime to do: a BatchNormalization after a Conv folds into the Conv's weights and bias, a Relu
-/// after a Conv or Gemm becomes part of that node (applied as its output is written), and the five-node
-/// erf GELU becomes one Gelu. A rewrite
+/// after a Conv or Gemm becomes part of that node (applied as its output is written), the five-node
+/// erf GELU becomes one Gelu, and a Gemm's constant transposed weight is stored transposed. A rewrite
 /// applies only where the intermediate value has no other reader and is not a graph output, and the
 /// parameters are constants, so the results are the same values up to float rounding.
 /// </summary>
@@ -22,7 +22,46 @@ internal static class GraphFusion
         FoldBatchNormalization(nodes, initializers, outputs);
         FuseRelu(nodes, outputs);
         FuseGelu(nodes, initializers, outputs);
+        TransposeGemmWeights(nodes, initializers);
         return nodes;
+    }
+
+    /// <summary>
+    /// A Gemm with transB = 1 and a constant B (how exporters write a linear layer) gets B transposed
+    /// once, here, instead of on every run.
+    /// </summary>
+    private static void TransposeGemmWeights(List<NodeProto> nodes, Dictionary<string, Tensor> initializers)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var gemm = nodes[i];
+            if (gemm.OpType != "Gemm" || gemm.Input.Count < 2 || !gemm.Attribute.Any(a => a.Name == "transB" && a.I == 1)
+                || !initializers.TryGetValue(gemm.Input[1], out var b) || b is not { Type: ElementType.Float32, Rank: 2 })
+            {
+                continue;
+            }
+
+            var name = gemm.Input[1] + "::transposed";
+            if (!initializers.ContainsKey(name))
+            {
+                var (rows, columns) = (b.Shape[0], b.Shape[1]);
+                var values = new float[b.Length];
+                for (var r = 0; r < rows; r++)
+                {
+                    for (var col = 0; col < columns; col++)
+                    {
+                        values[(col * rows) + r] = b.Data[(r * columns) + col];
+                    }
+                }
+
+                initializers[name] = new Tensor([columns, rows], values);
+            }
+
+            var plain = gemm.Clone();
+            plain.Input[1] = name;
+            plain.Attribute.Remove(plain.Attribute.First(a => a.Name == "transB"));
+            nodes[i] = plain;
+        }
     }
 
     /// <summary>
@@ -94,20 +133,20 @@ internal static class GraphFusion
                 continue;
             }
 
-            // y = (conv(x) + b − mean) · a + shift with a = scale / √(var + ε): scale each filter by a.
+            // y = (conv(x) + b) · a + shift, the batch norm's affine map: scale each filter by a.
             var epsilon = bn.Attribute.FirstOrDefault(a => a.Name == "epsilon")?.F ?? 1e-5f;
+            var (factor, offset) = Operators.Normalization.Affine(scale.Data, shift.Data, mean.Data, variance.Data, epsilon);
             var per = w.Length / Math.Max(filters, 1);
             var weights = new float[w.Length];
             var bias = new float[filters];
             for (var f = 0; f < filters; f++)
             {
-                var a = scale.Data[f] / MathF.Sqrt(variance.Data[f] + epsilon);
                 for (var j = 0; j < per; j++)
                 {
-                    weights[(f * per) + j] = w.Data[(f * per) + j] * a;
+                    weights[(f * per) + j] = w.Data[(f * per) + j] * factor[f];
                 }
 
-                bias[f] = (((b?.Data[f] ?? 0f) - mean.Data[f]) * a) + shift.Data[f];
+                bias[f] = ((b?.Data[f] ?? 0f) * factor[f]) + offset[f];
             }
 
             var name = Unique(initializers, $"{bn.Output[0]}::folded");

@@ -15,12 +15,9 @@ public sealed class InferenceDevice : IDisposable
     /// <summary>The choices <c>--device</c> takes.</summary>
     public static readonly string[] Choices = ["auto", "cpu", "cuda", "opencl", "ilgpu-cpu"];
 
-    private readonly bool _ownsGpu;
-
-    private InferenceDevice(GpuDevice? gpu, bool ownsGpu)
+    private InferenceDevice(GpuDevice? gpu)
     {
         Gpu = gpu;
-        _ownsGpu = ownsGpu;
         Name = gpu is null
             ? $"cpu: SIMD kernels, {Environment.ProcessorCount} threads"
             : $"{(gpu.Info.Kind == DeviceKind.Cpu ? "ilgpu-cpu" : gpu.Info.Kind.ToString().ToLowerInvariant())}: {gpu.Info.Name}";
@@ -32,7 +29,7 @@ public sealed class InferenceDevice : IDisposable
     /// <summary>What the device is, for people ("cuda: NVIDIA H100…", "cpu: SIMD kernels, 16 threads").</summary>
     public string Name { get; }
 
-    public static InferenceDevice Cpu() => new(null, ownsGpu: false);
+    public static InferenceDevice Cpu() => new(null);
 
     /// <summary>Opens the device named by <paramref name="choice"/>; auto is the first of CUDA, OpenCL and the CPU kernels that opens.</summary>
     /// <exception cref="ArgumentException">Not one of <see cref="Choices"/>.</exception>
@@ -44,13 +41,13 @@ public sealed class InferenceDevice : IDisposable
             case "cpu":
                 return Cpu();
             case "cuda" or "opencl" or "ilgpu-cpu":
-                return new InferenceDevice(GpuDevice.Open(choice), ownsGpu: true);
+                return new InferenceDevice(GpuDevice.Open(choice));
             case "auto":
                 foreach (var kind in new[] { "cuda", "opencl" })
                 {
                     try
                     {
-                        return new InferenceDevice(GpuDevice.Open(kind), ownsGpu: true);
+                        return new InferenceDevice(GpuDevice.Open(kind));
                     }
                     catch (InvalidOperationException)
                     {
@@ -68,7 +65,7 @@ public sealed class InferenceDevice : IDisposable
     public static InferenceDevice For(ComputeDevice compute)
     {
         ArgumentNullException.ThrowIfNull(compute);
-        return compute.Info.Kind == DeviceKind.Cpu ? Cpu() : new InferenceDevice(new GpuDevice(compute.Accelerator, compute.Info), ownsGpu: true);
+        return compute.Info.Kind == DeviceKind.Cpu ? Cpu() : new InferenceDevice(new GpuDevice(compute.Accelerator, compute.Info));
     }
 
     /// <summary>The devices <c>bench</c> measures by default: the CPU kernels and every GPU kind this machine has.</summary>
@@ -90,9 +87,7 @@ public sealed class InferenceDevice : IDisposable
 
     public void Dispose()
     {
-        if (_ownsGpu)
-        {
-            Gpu?.Dispose();
-        }
+        // A GPU device made over the agent's own accelerator frees only its weights; the accelerator stays.
+        Gpu?.Dispose();
     }
 }

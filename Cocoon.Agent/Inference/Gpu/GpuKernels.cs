@@ -145,10 +145,7 @@ internal static class GpuKernels
     /// <summary>One output pixel of a grouped, strided, dilated, padded 2-D convolution (weights [F, C/group, kH, kW]).</summary>
     public static void Conv(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ConvArguments s)
     {
-        var ox = i % s.OutWidth;
-        var oy = i / s.OutWidth % s.OutHeight;
-        var f = i / (s.OutWidth * s.OutHeight) % s.Filters;
-        var n = i / (s.OutWidth * s.OutHeight * s.Filters);
+        var (n, f, oy, ox) = Pixel(i, s);
         var perGroup = s.Channels / s.Group;
         var firstChannel = f / (s.Filters / s.Group) * perGroup;
         var sum = s.HasBias != 0 ? bias[f] : 0f;
@@ -184,10 +181,7 @@ internal static class GpuKernels
     /// </summary>
     public static void ConvTranspose(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ConvArguments s)
     {
-        var ox = i % s.OutWidth;
-        var oy = i / s.OutWidth % s.OutHeight;
-        var f = i / (s.OutWidth * s.OutHeight) % s.Filters;
-        var n = i / (s.OutWidth * s.OutHeight * s.Filters);
+        var (n, f, oy, ox) = Pixel(i, s);
         var perGroupOut = s.Filters / s.Group;
         var perGroupIn = s.Channels / s.Group;
         var g = f / perGroupOut;
@@ -363,6 +357,10 @@ internal static class GpuKernels
 
         y[i] = outside != 0 ? p.Value : x[source];
     }
+
+    /// <summary>Output element i of an [N, Filters, OutHeight, OutWidth] tensor as (image, filter, row, column).</summary>
+    private static (int N, int F, int Y, int X) Pixel(int i, ConvArguments s) =>
+        (i / (s.OutWidth * s.OutHeight * s.Filters), i / (s.OutWidth * s.OutHeight) % s.Filters, i / s.OutWidth % s.OutHeight, i % s.OutWidth);
 
     /// <summary>Mean and (population) variance of x[at, at + size), in two passes for accuracy.</summary>
     private static (float Mean, float Variance) Moments(ArrayView<float> x, int at, int size)

@@ -72,18 +72,10 @@ internal static class Normalization
             throw new ModelException($"scale, bias, mean and variance must have {channels} values each.");
         }
 
-        // y = x · a + b per channel, with a = scale / √(var + ε) and b = bias − mean · a.
         var inner = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
+        var (a, shift) = Affine(scale, bias, mean, variance, epsilon);
         if (c.Gpu is { } gpu)
         {
-            var a = new float[channels];
-            var shift = new float[channels];
-            for (var ch = 0; ch < channels; ch++)
-            {
-                a[ch] = scale[ch] / MathF.Sqrt(variance[ch] + epsilon);
-                shift[ch] = bias[ch] - (mean[ch] * a[ch]);
-            }
-
             return [gpu.ChannelAffine(x, a, shift, channels, inner)];
         }
 
@@ -91,13 +83,29 @@ internal static class Normalization
         for (var plane = 0; inner > 0 && plane < x.Length / inner; plane++)
         {
             var ch = plane % channels;
-            var a = scale[ch] / MathF.Sqrt(variance[ch] + epsilon);
             var target = y.AsSpan(plane * inner, inner);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(x.Data.AsSpan(plane * inner, inner), a, target);
-            System.Numerics.Tensors.TensorPrimitives.Add(target, bias[ch] - (mean[ch] * a), target);
+            TensorPrimitives.Multiply(x.Data.AsSpan(plane * inner, inner), a[ch], target);
+            TensorPrimitives.Add(target, shift[ch], target);
         }
 
         return [new Tensor(x.Shape, y)];
+    }
+
+    /// <summary>
+    /// Inference batch normalisation as a per-channel affine map, y = x · a + b, with
+    /// a = scale / √(var + ε) and b = bias − mean · a (also what folding it into a Conv uses).
+    /// </summary>
+    public static (float[] A, float[] B) Affine(float[] scale, float[] bias, float[] mean, float[] variance, float epsilon)
+    {
+        var a = new float[scale.Length];
+        var b = new float[scale.Length];
+        for (var ch = 0; ch < a.Length; ch++)
+        {
+            a[ch] = scale[ch] / MathF.Sqrt(variance[ch] + epsilon);
+            b[ch] = bias[ch] - (mean[ch] * a[ch]);
+        }
+
+        return (a, b);
     }
 
     /// <summary>A scale or bias broadcast to the normalised shape, flattened.</summary>

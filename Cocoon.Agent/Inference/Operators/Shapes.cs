@@ -108,7 +108,8 @@ internal static class Shapes
 
     /// <summary>
     /// A new tensor of <paramref name="shape"/> whose element at index i is x's element at
-    /// offset + Σ (i_d mod wrap_d) · strides_d: on the run's GPU when there is one, else by an index map.
+    /// offset + Σ (i_d mod wrap_d) · strides_d: on the run's GPU when there is one, by strided block
+    /// copies for float tensors on the CPU, by an index map for int64 and bool ones.
     /// </summary>
     public static Tensor Walk(OpContext? c, Tensor x, int[] shape, int[] strides, int offset, int[]? wrap = null)
     {

@@ -119,14 +119,14 @@ internal static class Spatial
         var kernel = c.GetInts("kernel_shape")?.Select(k => (int)k).ToArray() ?? [kh, kw];
         var win = Windows(c, [height, width], kernel);
         var (oh, ow) = (win[0].Output, win[1].Output);
+        var biasTensor = c.Optional(2);
         if (c.Gpu is { } gpu)
         {
-            var bias2 = c.Optional(2);
-            var convolved = gpu.Conv(x, w, bias2, Arguments(x.Shape, win) with { Filters = filters, Group = group, HasBias = bias2 is null ? 0 : 1 }, transposed: false);
+            var convolved = gpu.Conv(x, w, biasTensor, Arguments(x.Shape, win) with { Filters = filters, Group = group, HasBias = biasTensor is null ? 0 : 1 }, transposed: false);
             return [c.FusedRelu ? gpu.Unary(convolved, UnaryOp.Relu) : convolved];
         }
 
-        var bias = c.Optional(2)?.Data;
+        var bias = biasTensor?.Data;
         var filtersPerGroup = filters / group;
         var patch = perGroup * kh * kw;
         var pixels = oh * ow;
