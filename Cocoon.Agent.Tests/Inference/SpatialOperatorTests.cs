@@ -87,6 +87,16 @@ public sealed class SpatialOperatorTests
             Feeds(("x", RandomTensor(Random, [2, 3, 9, 7], -2, 2))));
     }
 
+    [Theory]
+    [InlineData(2, 3, 19, 35)] // odd sizes: the last input row and column are never read, one column after the vectors
+    [InlineData(4, 16, 130, 66)] // over 64 K outputs: planes split across cores
+    [InlineData(1, 1, 2, 2)]
+    public void Max_pool_2x2_stride_2_matches_onnx_runtime(int n, int channels, int height, int width) =>
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Input("x", n, channels, height, width).AnyOutput("y")
+                .Node("MaxPool", ["x"], "y", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 })).Build(),
+            Feeds(("x", RandomTensor(Random, [n, channels, height, width], -2, 2))));
+
     [Fact]
     public void Instance_normalization_matches_onnx_runtime()
     {

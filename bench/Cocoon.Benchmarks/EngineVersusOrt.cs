@@ -44,6 +44,39 @@ public static class EngineVersusOrt
         return 0;
     }
 
+    /// <summary>Where our latency goes: time per operator type per reference model and batch, over <paramref name="runs"/> warm runs.</summary>
+    public static int Profile(int runs)
+    {
+        var c = CultureInfo.InvariantCulture;
+        foreach (var reference in ReferenceModels.All)
+        {
+            var model = OnnxModel.Load(reference.Onnx);
+            foreach (var batch in new[] { 1, 32 })
+            {
+                var shape = reference.InputShape(batch);
+                var feeds = new Dictionary<string, Tensor> { [reference.Input] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
+                for (var i = 0; i < 5; i++)
+                {
+                    model.Run(feeds);
+                }
+
+                var profile = new OperatorProfile();
+                for (var i = 0; i < runs; i++)
+                {
+                    model.Run(feeds, null, out _, out _, profile);
+                }
+
+                Console.WriteLine(string.Create(c, $"{reference.Name} batch {batch}: {profile.Total.TotalMilliseconds / runs:N3} ms a run"));
+                foreach (var (op, time, nodes) in profile.Entries)
+                {
+                    Console.WriteLine(string.Create(c, $"  {op,-22} {time.TotalMilliseconds / runs,9:N3} ms  {nodes / runs,3} nodes"));
+                }
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>Peak resident memory while loading and running a model of about <paramref name="megabytes"/> MB, over the model's size.</summary>
     public static int Memory(int megabytes)
     {

@@ -65,55 +65,11 @@ internal static class Elementwise
         _ => throw new ModelException($"Cast to ONNX type {onnxType} is not supported (float32, int64 and bool are)."),
     };
 
-    /// <summary>
-    /// erf over a span, vectorised: the same Abramowitz and Stegun 7.1.26 formula as <see cref="Erf(float)"/>,
-    /// evaluated in float32 a block at a time with TensorPrimitives (the scalar form costs a transformer
-    /// block's GELU more than its attention). <paramref name="y"/> may be <paramref name="x"/>.
-    /// </summary>
-    public static void Erf(ReadOnlySpan<float> x, Span<float> y)
-    {
-        const int block = 1024;
-        Span<float> t = stackalloc float[block];
-        Span<float> e = stackalloc float[block];
-        Span<float> copy = stackalloc float[block];
-        for (var at = 0; at < x.Length; at += block)
-        {
-            var count = Math.Min(block, x.Length - at);
+    /// <summary>erf over a span, vectorised (<see cref="VectorMath"/>); <paramref name="y"/> may be <paramref name="x"/>.</summary>
+    public static void Erf(ReadOnlySpan<float> x, Span<float> y) => VectorMath.Erf(x, y);
 
-            // A copy of the block, so that y may be x itself.
-            var xs = copy[..count];
-            x.Slice(at, count).CopyTo(xs);
-            var ys = y.Slice(at, count);
-            var ts = t[..count];
-            var es = e[..count];
-            TensorPrimitives.Abs(xs, ts);
-            TensorPrimitives.Multiply(ts, 0.3275911f, ts);
-            TensorPrimitives.Add(ts, 1f, ts);
-            TensorPrimitives.Reciprocal(ts, ts);
-            TensorPrimitives.Multiply(ts, 1.061405429f, ys);
-            TensorPrimitives.Add(ys, -1.453152027f, ys);
-            TensorPrimitives.MultiplyAdd(ys, ts, 1.421413741f, ys);
-            TensorPrimitives.MultiplyAdd(ys, ts, -0.284496736f, ys);
-            TensorPrimitives.MultiplyAdd(ys, ts, 0.254829592f, ys);
-            TensorPrimitives.Multiply(ys, ts, ys);
-            TensorPrimitives.Multiply(xs, xs, es);
-            TensorPrimitives.Negate(es, es);
-            TensorPrimitives.Exp(es, es);
-            TensorPrimitives.MultiplyAdd(ys, es, -1f, ys);
-            TensorPrimitives.Negate(ys, ys);
-            TensorPrimitives.CopySign(ys, xs, ys);
-        }
-    }
-
-    /// <summary>GELU with erf, x · (1 + erf(x / √2)) / 2, over a span: the vectorised erf, then one multiply-add pass.</summary>
-    public static void Gelu(ReadOnlySpan<float> x, Span<float> y)
-    {
-        TensorPrimitives.Multiply(x, 0.70710678118f, y);
-        Erf(y, y);
-        TensorPrimitives.Add(y, 1f, y);
-        TensorPrimitives.Multiply(y, x, y);
-        TensorPrimitives.Multiply(y, 0.5f, y);
-    }
+    /// <summary>GELU with erf, x · (1 + erf(x / √2)) / 2, over a span in one vectorised pass.</summary>
+    public static void Gelu(ReadOnlySpan<float> x, Span<float> y) => VectorMath.Gelu(x, y);
 
     /// <summary>erf(x) to about 1e-7 (Abramowitz and Stegun 7.1.26), the accuracy float32 needs.</summary>
     public static float Erf(float x)

@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Cocoon.Agent.Inference.Gpu;
 
 namespace Cocoon.Agent.Inference.Operators;
@@ -378,6 +381,19 @@ internal static class Spatial
 
         var y = Buffers.Floats(Tensor.CheckedCount([planes, oh, ow]));
         var data = x.Data;
+        if (max && win.All(v => v is { Kernel: 2, Stride: 2, Dilation: 1, PadBegin: 0 }) && oh * 2 <= height && ow * 2 <= width)
+        {
+            // The common 2×2 / 2 max pool, every window inside the image: vectorised, planes split across cores.
+            Chunks.For(y.Length, oh * ow, (start, count) =>
+            {
+                for (var p = start / (oh * ow); p < (start + count) / (oh * ow); p++)
+                {
+                    MaxPool2x2(data.AsSpan(p * height * width, height * width), width, y.AsSpan(p * oh * ow, oh * ow), ow);
+                }
+            });
+            return new Tensor([x.Shape[0], x.Shape[1], oh, ow], y);
+        }
+
         var (rows, columns) = (Reach(win[0], height), Reach(win[1], width));
         void Plane(int p)
         {
@@ -423,6 +439,43 @@ internal static class Spatial
         }
 
         return new Tensor([x.Shape[0], x.Shape[1], oh, ow], y);
+    }
+
+    /// <summary>
+    /// One plane's 2×2 / 2 max pool: the two input rows under an output row are maxed together, then
+    /// neighbouring columns, eight outputs per step (de-interleaving even and odd columns with shuffles).
+    /// </summary>
+    private static void MaxPool2x2(ReadOnlySpan<float> plane, int width, Span<float> output, int ow)
+    {
+        for (var oy = 0; oy < output.Length / ow; oy++)
+        {
+            var top = plane.Slice(2 * oy * width, 2 * ow);
+            var bottom = plane.Slice(((2 * oy) + 1) * width, 2 * ow);
+            var line = output.Slice(oy * ow, ow);
+            var ox = 0;
+            if (Avx2.IsSupported)
+            {
+                ref var t = ref MemoryMarshal.GetReference(top);
+                ref var b = ref MemoryMarshal.GetReference(bottom);
+                ref var o = ref MemoryMarshal.GetReference(line);
+                for (; ox + 8 <= ow; ox += 8)
+                {
+                    var at = (nuint)(2 * ox);
+                    var low = Avx.Max(Vector256.LoadUnsafe(ref t, at), Vector256.LoadUnsafe(ref b, at));
+                    var high = Avx.Max(Vector256.LoadUnsafe(ref t, at + 8), Vector256.LoadUnsafe(ref b, at + 8));
+
+                    // Within each 128-bit lane: even columns of low, then of high; likewise odd. The max
+                    // comes out in lane order 0 1 4 5 2 3 6 7, which one 64-bit permute puts right.
+                    var pairs = Avx.Max(Avx.Shuffle(low, high, 0b10_00_10_00), Avx.Shuffle(low, high, 0b11_01_11_01));
+                    Avx2.Permute4x64(pairs.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref o, (nuint)ox);
+                }
+            }
+
+            for (; ox < ow; ox++)
+            {
+                line[ox] = MathF.Max(MathF.Max(top[2 * ox], top[(2 * ox) + 1]), MathF.Max(bottom[2 * ox], bottom[(2 * ox) + 1]));
+            }
+        }
     }
 
     /// <summary>

@@ -1,0 +1,83 @@
+using System.Globalization;
+using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Operators;
+
+namespace Cocoon.Benchmarks;
+
+/// <summary>
+/// The CPU kernels one at a time, at the shapes the reference models give them: GEMM on one core and
+/// on all of them, the GELU pass and max pooling. Median time of repeated calls; a table for
+/// docs/BENCHMARKS.md.
+/// </summary>
+public static class KernelHarness
+{
+    private static readonly (string Use, int M, int K, int N)[] Products =
+    [
+        ("MLP batch 1", 1, 256, 512),
+        ("MLP batch 1", 1, 512, 512),
+        ("MLP batch 32", 32, 256, 512),
+        ("MLP batch 32", 32, 512, 512),
+        ("attention head", 64, 64, 64),
+        ("transformer batch 1", 64, 256, 256),
+        ("transformer batch 1", 64, 256, 1024),
+        ("transformer batch 1", 64, 1024, 256),
+        ("transformer batch 32", 2048, 256, 256),
+        ("transformer batch 32", 2048, 256, 1024),
+        ("transformer batch 32", 2048, 1024, 256),
+        ("CNN conv 1 (per image)", 16, 27, 1024),
+        ("CNN conv 2 (per image)", 32, 144, 256),
+        ("CNN conv 3 (per image)", 64, 288, 64),
+    ];
+
+    public static int Run(double seconds)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var budget = TimeSpan.FromSeconds(seconds);
+        Console.WriteLine(string.Create(c, $"{Environment.ProcessorCount} threads, {seconds:N1} s per measurement, median"));
+        Console.WriteLine("| product | m×k×n | 1 core µs | 1 core GFLOP/s | all cores µs | all cores GFLOP/s |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|");
+        foreach (var (use, m, k, n) in Products)
+        {
+            var random = new Random(m + k + n);
+            var a = ReferenceModels.Values(random, m * k, 1f);
+            var b = ReferenceModels.Values(random, k * n, 1f);
+            var result = new float[m * n];
+            var one = Median(() => GemmKernel.Multiply(a, 0, b, 0, result, 0, m, k, n, parallel: false), budget);
+            var all = Median(() => GemmKernel.Multiply(a, 0, b, 0, result, 0, m, k, n), budget);
+            var flops = 2.0 * m * k * n;
+            Console.WriteLine(string.Create(c, $"| {use} | {m}×{k}×{n} | {one * 1e6:N1} | {flops / one / 1e9:N1} | {all * 1e6:N1} | {flops / all / 1e9:N1} |"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| pass | elements | µs | ns per element |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var length in new[] { 64 * 1024, 32 * 64 * 1024 })
+        {
+            var x = ReferenceModels.Values(new Random(length), length, 3f);
+            var y = new float[length];
+            var gelu = Median(() => Elementwise.Gelu(x, y), budget);
+            Console.WriteLine(string.Create(c, $"| GELU (one core) | {length} | {gelu * 1e6:N1} | {gelu * 1e9 / length:N2} |"));
+        }
+
+        foreach (var (batch, channels, side) in new[] { (1, 16, 32), (32, 16, 32), (32, 32, 16) })
+        {
+            var model = PoolModel(channels, side);
+            var shape = new[] { batch, channels, side, side };
+            var feeds = new Dictionary<string, Tensor> { ["x"] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
+            var pool = Median(() => model.Run(feeds), budget);
+            Console.WriteLine(string.Create(c, $"| MaxPool 2×2 / 2 on [{batch}, {channels}, {side}, {side}] | {Tensor.ElementCount(shape)} | {pool * 1e6:N1} | {pool * 1e9 / Tensor.ElementCount(shape):N2} |"));
+        }
+
+        return 0;
+    }
+
+    private static OnnxModel PoolModel(int channels, int side) => OnnxModel.Load(new OnnxGraphBuilder(17).Input("x", "batch", channels, side, side).AnyOutput("y")
+        .Node("MaxPool", ["x"], "y", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 })).Build());
+
+    /// <summary>Median seconds of one call, over at least 5 calls and <paramref name="budget"/> of time, after a warm-up call.</summary>
+    private static double Median(Action run, TimeSpan budget)
+    {
+        run();
+        return new ModelTiming(ModelTiming.Times(run, 5, budget, 100_000), 0, 0, 0).Median / 1e3;
+    }
+}
