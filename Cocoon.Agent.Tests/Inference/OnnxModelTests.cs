@@ -1,4 +1,5 @@
 using Cocoon.Agent.Inference;
+using static Cocoon.Agent.Tests.Inference.OperatorConformanceTests;
 
 namespace Cocoon.Agent.Tests.Inference;
 
@@ -220,7 +221,7 @@ public sealed class OnnxModelTests
     }
 
     [Fact]
-    public void The_five_node_erf_gelu_of_an_export_runs_as_one_gelu()
+    public void The_linear_layers_of_an_export_run_as_matmuls_with_their_bias_and_gelu_inside()
     {
         var transformer = ReferenceModels.Transformer(sequence: 8, width: 16, heads: 2, hidden: 32);
         var model = OnnxModel.Load(transformer.Onnx);
@@ -228,10 +229,44 @@ public sealed class OnnxModelTests
         var profile = new OperatorProfile();
         model.Run(feeds, null, out _, out _, profile);
 
-        Assert.Equal(1, profile.Entries.Single(e => e.Operator == "Gelu").Nodes);
-        Assert.DoesNotContain(profile.Entries, e => e.Operator is "Erf" or "Div");
-        Assert.Equal(1, profile.Entries.Single(e => e.Operator == "Mul").Nodes); // the attention scale stays
+        // Six linear layers and the two attention products; the five-node GELU went into the first
+        // feed-forward MatMul, each bias Add into its MatMul; the two residual Adds and the scale stay.
+        Assert.Equal(8, profile.Entries.Single(e => e.Operator == "MatMul").Nodes);
+        Assert.DoesNotContain(profile.Entries, e => e.Operator is "Erf" or "Div" or "Gelu");
+        Assert.Equal(2, profile.Entries.Single(e => e.Operator == "Add").Nodes);
+        Assert.Equal(1, profile.Entries.Single(e => e.Operator == "Mul").Nodes);
         OrtReference.AssertSame(transformer.Onnx, feeds);
+    }
+
+    /// <summary>
+    /// Bias and activation fusion on the shapes it must respect: the bias as either operand of the Add,
+    /// as [n] or [1, n], a vector times a matrix (the [1, n] bias makes the output [1, n]), a Gemm and a
+    /// MatMul followed by Gelu or Relu, and a product whose raw value is also read elsewhere (no fusion).
+    /// </summary>
+    [Fact]
+    public void Fused_biases_and_activations_match_onnx_runtime()
+    {
+        var random = new Random(21);
+        var model = new OnnxGraphBuilder(20).Input("x", 3, 5, 24).Input("v", 24).AnyOutput("a").AnyOutput("b").AnyOutput("c").AnyOutput("d").AnyOutput("e").AnyOutput("f")
+            .Initializer("w", [24, 37], ReferenceModels.Values(random, 24 * 37, 0.3f))
+            .Initializer("row", [37], ReferenceModels.Values(random, 37, 0.5f))
+            .Initializer("row2", [1, 37], ReferenceModels.Values(random, 37, 0.5f))
+            .Initializer("g", [37, 24], ReferenceModels.Values(random, 37 * 24, 0.3f))
+            .Node("MatMul", ["x", "w"], "xw").Node("Add", ["row", "xw"], "xwb").Node("Gelu", ["xwb"], "a")
+            .Node("MatMul", ["v", "w"], "vw").Node("Add", ["vw", "row2"], "b")
+            .Node("MatMul", ["x", "w"], "raw").Node("Add", ["raw", "row"], "c").Node("Relu", ["raw"], "d")
+            .Node("Flatten", ["x"], "flat", ("axis", 2L)).Node("Reshape", ["flat", "shape"], "m")
+            .Longs("shape", [2], [15, 24])
+            .Node("Gemm", ["m", "w", "row"], "gm").Node("Gelu", ["gm"], "e")
+            .Node("MatMul", ["a", "g"], "ag").Node("Relu", ["ag"], "f")
+            .Build();
+        var feeds = Feeds(("x", new Tensor([3, 5, 24], ReferenceModels.Values(random, 360, 2f))), ("v", new Tensor([24], ReferenceModels.Values(random, 24, 2f))));
+        OrtReference.AssertSame(model, feeds);
+
+        var profile = new OperatorProfile();
+        OnnxModel.Load(model).Run(feeds, null, out _, out _, profile);
+        Assert.Equal(["Add", "Flatten", "Gemm", "MatMul", "Relu", "Reshape"], profile.Entries.Select(e => e.Operator).Order());
+        Assert.Equal(1, profile.Entries.Single(e => e.Operator == "Add").Nodes); // c: its product is also read by the Relu of d
     }
 
     public static TheoryData<string> FuzzedModels => new() { "mlp", "cnn", "transformer" };

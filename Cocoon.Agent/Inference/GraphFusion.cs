@@ -5,9 +5,10 @@ namespace Cocoon.Agent.Inference;
 
 /// <summary>
 /// Load-time rewrites that remove whole passes over activations, the ones exporters leave for the
-/// runtime to do: a BatchNormalization after a Conv folds into the Conv's weights and bias, a Relu
-/// after a Conv or Gemm becomes part of that node (applied as its output is written), the five-node
-/// erf GELU becomes one Gelu, and a Gemm's constant transposed weight is stored transposed. A rewrite
+/// runtime to do: a BatchNormalization after a Conv folds into the Conv's weights and bias, the
+/// five-node erf GELU becomes one Gelu, a MatMul's constant bias Add becomes part of the MatMul, a
+/// Relu or Gelu after a product becomes part of that node (applied as its output is written), and a
+/// Gemm's constant transposed weight is stored transposed. A rewrite
 /// applies only where the intermediate value has no other reader and is not a graph output, and the
 /// parameters are constants, so the results are the same values up to float rounding.
 /// </summary>
@@ -20,8 +21,9 @@ internal static class GraphFusion
     {
         var nodes = new List<NodeProto>(order);
         FoldBatchNormalization(nodes, initializers, outputs);
-        FuseRelu(nodes, outputs);
         FuseGelu(nodes, initializers, outputs);
+        FuseMatMulBias(nodes, initializers, outputs);
+        FuseActivations(nodes, outputs);
         TransposeGemmWeights(nodes, initializers);
         return nodes;
     }
@@ -161,22 +163,60 @@ internal static class GraphFusion
         }
     }
 
-    private static void FuseRelu(List<NodeProto> nodes, IReadOnlyCollection<string> outputs)
+    /// <summary>
+    /// A Relu after a Conv, Gemm or MatMul, or a Gelu after a Gemm or MatMul, becomes part of that node:
+    /// applied to each block of the product as it is finished, not as a pass of its own.
+    /// </summary>
+    private static void FuseActivations(List<NodeProto> nodes, IReadOnlyCollection<string> outputs)
     {
         for (var i = 0; i < nodes.Count; i++)
         {
             var node = nodes[i];
-            if (node.OpType is not ("Conv" or "Gemm") || node.Attribute.Any(a => a.Name == Activation)
-                || SoleReader(nodes, node.Output[0], outputs) is not { OpType: "Relu" } relu)
+            if (node.OpType is not ("Conv" or "Gemm" or "MatMul") || node.Attribute.Any(a => a.Name == Activation)
+                || SoleReader(nodes, node.Output[0], outputs) is not { } activation
+                || !(activation.OpType == "Relu" || (activation.OpType == "Gelu" && node.OpType != "Conv" && !activation.Attribute.Any(a => a.Name == "approximate" && a.S.ToStringUtf8() != "none"))))
             {
                 continue;
             }
 
             var fused = node.Clone();
-            fused.Attribute.Add(new AttributeProto { Name = Activation, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("Relu") });
-            fused.Output[0] = relu.Output[0];
+            fused.Attribute.Add(new AttributeProto { Name = Activation, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(activation.OpType) });
+            fused.Output[0] = activation.Output[0];
             nodes[i] = fused;
-            nodes.Remove(relu);
+            nodes.Remove(activation);
+        }
+    }
+
+    /// <summary>
+    /// A MatMul by a constant matrix followed by an Add of a constant row (how exporters write a
+    /// linear layer over a sequence) becomes one MatMul with the row as a third input: the product
+    /// starts from the bias instead of zeros, which saves the Add's pass over the activations.
+    /// </summary>
+    private static void FuseMatMulBias(List<NodeProto> nodes, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var matmul = nodes[i];
+            if (matmul.OpType != "MatMul" || matmul.Input.Count != 2
+                || !initializers.TryGetValue(matmul.Input[1], out var w) || w is not { Type: ElementType.Float32, Rank: 2 }
+                || SoleReader(nodes, matmul.Output[0], outputs) is not { OpType: "Add", Input.Count: 2 } add)
+            {
+                continue;
+            }
+
+            var biasName = add.Input[0] == matmul.Output[0] ? add.Input[1] : add.Input[0];
+            // A row: [n], or [1, n] (which the MatMul gives back as [1, n] when its A is a vector).
+            if (!initializers.TryGetValue(biasName, out var bias) || bias.Type != ElementType.Float32 || bias.Length != w.Shape[1]
+                || bias.Rank is < 1 or > 2 || bias.Shape[0] != (bias.Rank == 1 ? w.Shape[1] : 1))
+            {
+                continue;
+            }
+
+            var fused = matmul.Clone();
+            fused.Input.Add(biasName);
+            fused.Output[0] = add.Output[0];
+            nodes[i] = fused;
+            nodes.Remove(add);
         }
     }
 

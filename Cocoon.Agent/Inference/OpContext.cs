@@ -15,8 +15,24 @@ internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, Gp
 
     internal GpuRun? Gpu { get; } = gpu;
 
-    /// <summary>Whether load-time fusion folded a following Relu into this node (<see cref="GraphFusion"/>).</summary>
-    public bool FusedRelu => GetString(GraphFusion.Activation, "") == "Relu";
+    /// <summary>The activation load-time fusion folded into this node (<see cref="GraphFusion"/>): None, Relu or Gelu.</summary>
+    public Operators.Activation FusedActivation => GetString(GraphFusion.Activation, "") switch
+    {
+        "Relu" => Operators.Activation.Relu,
+        "Gelu" => Operators.Activation.Gelu,
+        _ => Operators.Activation.None,
+    };
+
+    /// <summary>
+    /// <paramref name="y"/> with the fused activation applied on a GPU run (the CPU kernels apply it
+    /// as they write); <paramref name="y"/> itself when there is none.
+    /// </summary>
+    internal Tensor Activate(GpuRun gpu, Tensor y) => FusedActivation switch
+    {
+        Operators.Activation.Relu => gpu.Unary(y, UnaryOp.Relu),
+        Operators.Activation.Gelu => gpu.Unary(y, UnaryOp.Gelu),
+        _ => y,
+    };
 
     public int InputCount => inputs.Length;
 

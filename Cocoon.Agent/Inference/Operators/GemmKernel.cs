@@ -27,10 +27,10 @@ internal static class GemmKernel
     public const long ParallelThreshold = 1 << 23;
 
     /// <param name="parallel">Whether a large product may be split across cores (false when the caller already runs products in parallel).</param>
-    public static void Multiply(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, bool parallel = true)
+    /// <param name="epilogue">A bias and an activation applied to C as each block of it is finished, while it is still in cache.</param>
+    public static void Multiply(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, bool parallel = true, Epilogue epilogue = default)
     {
-        c.AsSpan(cOffset, m * n).Clear();
-        if (m == 0 || n == 0 || k == 0)
+        if (m == 0 || n == 0)
         {
             return;
         }
@@ -39,44 +39,45 @@ internal static class GemmKernel
         var threads = work < ParallelThreshold || !parallel ? 1 : Environment.ProcessorCount;
         if (threads == 1)
         {
-            Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, 0, n);
+            Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, 0, n, epilogue);
         }
         else if (m >= Rows * threads)
         {
             var chunk = ((m + threads - 1) / threads + Rows - 1) / Rows * Rows;
-            Parallel.For(0, (m + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, t * chunk, Math.Min(m, (t + 1) * chunk), 0, n));
+            Parallel.For(0, (m + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, t * chunk, Math.Min(m, (t + 1) * chunk), 0, n, epilogue));
         }
         else
         {
             var chunk = ((n + threads - 1) / threads + Columns - 1) / Columns * Columns;
-            Parallel.For(0, (n + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, t * chunk, Math.Min(n, (t + 1) * chunk)));
+            Parallel.For(0, (n + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, t * chunk, Math.Min(n, (t + 1) * chunk), epilogue));
         }
     }
 
-    private static void Block(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int k, int n, int row0, int row1, int col0, int col1)
+    private static void Block(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int k, int n, int row0, int row1, int col0, int col1, Epilogue epilogue)
     {
-        if (row1 - row0 < Rows)
-        {
-            // Too few rows for the register block (a batch of one): wide multiply-adds along whole rows of B.
-            RowWise(a, aOffset, b, bOffset, c, cOffset, k, n, row0, row1, col0, col1, 0, k);
-            return;
-        }
-
         // Each k-block × 24-column panel of B is copied once into a contiguous buffer that every
         // 4-row block then streams: B's own rows are n apart, and with n a power of two those strides
         // fight over the same cache sets. With few row blocks the copy costs more than it saves.
         var pack = row1 - row0 >= PackRows;
-        var panel = ArrayPool<float>.Shared.Rent(KBlock * Columns);
-        for (var p0 = 0; p0 < k; p0 += KBlock)
+        var panel = pack ? ArrayPool<float>.Shared.Rent(KBlock * Columns) : [];
+        for (var m0 = row0; m0 < row1; m0 += MBlock)
         {
-            var p1 = Math.Min(k, p0 + KBlock);
-            for (var m0 = row0; m0 < row1; m0 += MBlock)
+            // Rows [m0, m1) of C: started from the bias, accumulated over every k-block, then activated
+            // while they are still in cache.
+            var m1 = Math.Min(row1, m0 + MBlock);
+            epilogue.Start(c, cOffset, n, m0, m1, col0, col1);
+            for (var p0 = 0; p0 < k; p0 += KBlock)
             {
-                BlockRows(a, aOffset, b, bOffset, c, cOffset, k, n, m0, Math.Min(row1, m0 + MBlock), col0, col1, p0, p1, pack, panel);
+                BlockRows(a, aOffset, b, bOffset, c, cOffset, k, n, m0, m1, col0, col1, p0, Math.Min(k, p0 + KBlock), pack, panel);
             }
+
+            epilogue.Finish(c, cOffset, n, m0, m1, col0, col1);
         }
 
-        ArrayPool<float>.Shared.Return(panel);
+        if (pack)
+        {
+            ArrayPool<float>.Shared.Return(panel);
+        }
     }
 
     /// <summary>One k-block of rows [row0, row1): few enough that their slice of A stays in cache while every panel of B passes.</summary>
@@ -110,67 +111,52 @@ internal static class GemmKernel
                 }
             }
 
-            if (i < row1)
-            {
-                // Too few rows left for the register block: stream B rows through wide multiply-adds instead.
-                RowWise(a, aOffset, b, bOffset, c, cOffset, k, n, i, row1, j, j + Columns, p0, p1);
-            }
         }
 
-        // Columns left over from the 24-wide blocks: 8 at a time, then the last few row-wise.
+        // Columns left over from the 24-wide blocks: 8 at a time, then the last few as dot products.
+        var full = row0 + ((row1 - row0) / Rows * Rows);
         for (; j + Narrow <= col1; j += Narrow)
         {
-            var i = row0;
-            for (; i + Rows <= row1; i += Rows)
+            for (var i = row0; i < full; i += Rows)
             {
                 Kernel4x8(ref A, ref B, ref C, k, n, i, j, p0, p1);
-            }
-
-            if (i < row1)
-            {
-                RowWise(a, aOffset, b, bOffset, c, cOffset, k, n, i, row1, j, j + Narrow, p0, p1);
             }
         }
 
         if (j < col1)
         {
-            RowWise(a, aOffset, b, bOffset, c, cOffset, k, n, row0, row1, j, col1, p0, p1);
+            Dots(a, aOffset, b, bOffset, c, cOffset, k, n, row0, full, j, col1, p0, p1);
+        }
+
+        // Rows left over from the 4-row blocks (all of them for a batch of one): each along whole rows of B.
+        for (var i = full; i < row1; i++)
+        {
+            var vectors = col0 + ((col1 - col0) / Narrow * Narrow);
+            RowStrip(ref A, ref B, ref C, k, n, i, col0, vectors, p0, p1);
+            if (vectors < col1)
+            {
+                Dots(a, aOffset, b, bOffset, c, cOffset, k, n, i, i + 1, vectors, col1, p0, p1);
+            }
         }
     }
 
     /// <summary>
-    /// C[i, j0..j1) += Σp A[i, p] · B[p, j0..j1): one vectorised multiply-add per (row, p), or for a
-    /// strip narrower than a vector (the last few columns), one dot product per element, since a call
-    /// per (row, p) on two or three columns costs far more than the arithmetic.
+    /// C[i, j0..j1) += Σp A[i, p] · B[p, j0..j1) for a strip narrower than a vector (the last few
+    /// columns): one dot product per element.
     /// </summary>
-    private static void RowWise(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int k, int n, int row0, int row1, int j0, int j1, int p0, int p1)
+    private static void Dots(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int k, int n, int row0, int row1, int j0, int j1, int p0, int p1)
     {
-        var width = j1 - j0;
-        if (width < Narrow)
-        {
-            for (var i = row0; i < row1; i++)
-            {
-                for (var j = j0; j < j1; j++)
-                {
-                    var sum = 0f;
-                    for (var p = p0; p < p1; p++)
-                    {
-                        sum += a[aOffset + (i * k) + p] * b[bOffset + (p * n) + j];
-                    }
-
-                    c[cOffset + (i * n) + j] += sum;
-                }
-            }
-
-            return;
-        }
-
         for (var i = row0; i < row1; i++)
         {
-            var row = c.AsSpan(cOffset + (i * n) + j0, width);
-            for (var p = p0; p < p1; p++)
+            for (var j = j0; j < j1; j++)
             {
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b.AsSpan(bOffset + (p * n) + j0, width), a[aOffset + (i * k) + p], row, row);
+                var sum = 0f;
+                for (var p = p0; p < p1; p++)
+                {
+                    sum += a[aOffset + (i * k) + p] * b[bOffset + (p * n) + j];
+                }
+
+                c[cOffset + (i * n) + j] += sum;
             }
         }
     }
@@ -254,11 +240,109 @@ internal static class GemmKernel
         }
     }
 
+    /// <summary>
+    /// C[i, j0..j1) += A[i, p0..p1) · B[p0..p1, j0..j1) for one row of A (a matrix-vector product),
+    /// j1 − j0 a multiple of 8: four rows of B at a time stream along C's row, so every load of B is
+    /// sequential and each load and store of C carries four multiply-adds.
+    /// </summary>
+    private static void RowStrip(ref float a, ref float b, ref float c, int k, int n, int i, int j0, int j1, int p0, int p1)
+    {
+        ref var row = ref Unsafe.Add(ref c, (i * n) + j0);
+        var width = (nuint)(j1 - j0);
+        ref var ap = ref Unsafe.Add(ref a, (i * k) + p0);
+        ref var b0 = ref Unsafe.Add(ref b, (p0 * n) + j0);
+        var p = p1 - p0;
+        for (; p >= 4; p -= 4)
+        {
+            var (a0, a1, a2, a3) = (Vector256.Create(ap), Vector256.Create(Unsafe.Add(ref ap, 1)), Vector256.Create(Unsafe.Add(ref ap, 2)), Vector256.Create(Unsafe.Add(ref ap, 3)));
+            ref var b1 = ref Unsafe.Add(ref b0, n);
+            ref var b2 = ref Unsafe.Add(ref b1, n);
+            ref var b3 = ref Unsafe.Add(ref b2, n);
+            for (nuint j = 0; j < width; j += 8)
+            {
+                var sum = Vector256.FusedMultiplyAdd(a0, Vector256.LoadUnsafe(ref b0, j), Vector256.LoadUnsafe(ref row, j));
+                sum = Vector256.FusedMultiplyAdd(a1, Vector256.LoadUnsafe(ref b1, j), sum);
+                sum = Vector256.FusedMultiplyAdd(a2, Vector256.LoadUnsafe(ref b2, j), sum);
+                Vector256.FusedMultiplyAdd(a3, Vector256.LoadUnsafe(ref b3, j), sum).StoreUnsafe(ref row, j);
+            }
+
+            ap = ref Unsafe.Add(ref ap, 4);
+            b0 = ref Unsafe.Add(ref b3, n);
+        }
+
+        for (; p > 0; p--)
+        {
+            var a0 = Vector256.Create(ap);
+            for (nuint j = 0; j < width; j += 8)
+            {
+                Vector256.FusedMultiplyAdd(a0, Vector256.LoadUnsafe(ref b0, j), Vector256.LoadUnsafe(ref row, j)).StoreUnsafe(ref row, j);
+            }
+
+            ap = ref Unsafe.Add(ref ap, 1);
+            b0 = ref Unsafe.Add(ref b0, n);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Accumulate(ref float c, nuint at, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2)
     {
         (Vector256.LoadUnsafe(ref c, at) + v0).StoreUnsafe(ref c, at);
         (Vector256.LoadUnsafe(ref c, at + 8) + v1).StoreUnsafe(ref c, at + 8);
         (Vector256.LoadUnsafe(ref c, at + 16) + v2).StoreUnsafe(ref c, at + 16);
+    }
+}
+
+/// <summary>What a product's output becomes as it is finished.</summary>
+internal enum Activation : byte
+{
+    None,
+    Relu,
+    Gelu,
+}
+
+/// <summary>
+/// What a product writes besides A · B: a bias per row of C (a convolution's per-filter bias) or per
+/// column (a linear layer's), then an activation. C starts from the bias instead of zeros, and the
+/// activation runs on each block of rows as soon as it is complete, so neither costs a pass of its own.
+/// </summary>
+internal readonly record struct Epilogue(float[]? RowBias = null, int RowBiasAt = 0, float[]? ColumnBias = null, int ColumnBiasAt = 0, Activation Activation = Activation.None)
+{
+    /// <summary>C[rows, columns) set to the bias (zeros without one).</summary>
+    public void Start(float[] c, int cOffset, int n, int row0, int row1, int col0, int col1)
+    {
+        for (var i = row0; i < row1; i++)
+        {
+            var row = c.AsSpan(cOffset + (i * n) + col0, col1 - col0);
+            if (ColumnBias is not null)
+            {
+                ColumnBias.AsSpan(ColumnBiasAt + col0, col1 - col0).CopyTo(row);
+            }
+            else
+            {
+                row.Fill(RowBias is null ? 0f : RowBias[RowBiasAt + i]);
+            }
+        }
+    }
+
+    /// <summary>The activation over C[rows, columns).</summary>
+    public void Finish(float[] c, int cOffset, int n, int row0, int row1, int col0, int col1)
+    {
+        if (Activation == Activation.None)
+        {
+            return;
+        }
+
+        for (var i = row0; i < row1; i++)
+        {
+            var row = c.AsSpan(cOffset + (i * n) + col0, col1 - col0);
+            if (Activation == Activation.Relu)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Max(row, 0f, row);
+            }
+            else
+            {
+                VectorMath.Gelu(row, row);
+            }
+        }
     }
 }

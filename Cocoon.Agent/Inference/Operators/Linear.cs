@@ -8,14 +8,25 @@ internal static class Linear
 {
     public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
     {
-        ops["MatMul"] = c => [MatMul(c, c.Input(0), c.Input(1))];
+        ops["MatMul"] = c =>
+        {
+            var (bias, y) = (c.Optional(2), MatMul(c, c.Input(0), c.Input(1), c.Optional(2), c.FusedActivation));
+
+            // A fused [1, n] bias on a vector's product: the Add it replaced gave [1, n].
+            return [bias is { Rank: 2 } && y.Rank == 1 ? y.Reshaped([1, y.Length]) : y];
+        };
         ops["Gemm"] = Gemm;
     }
 
     /// <summary>Floating-point operations of a MatMul or Gemm node producing <paramref name="output"/> with inner size <paramref name="k"/>.</summary>
     public static long Flops(Tensor output, int k) => 2L * output.Length * k;
 
-    public static Tensor MatMul(OpContext? context, Tensor a, Tensor b)
+    /// <param name="bias">
+    /// A bias row of length n added to every row of the product, only where load-time fusion folded a
+    /// following Add into the node (<see cref="GraphFusion"/>; ONNX's MatMul has two inputs).
+    /// </param>
+    /// <param name="activation">An activation fusion folded into the node, applied as the product is written.</param>
+    public static Tensor MatMul(OpContext? context, Tensor a, Tensor b, Tensor? bias = null, Activation activation = Activation.None)
     {
         if (a.Type != ElementType.Float32 || b.Type != ElementType.Float32 || a.Rank == 0 || b.Rank == 0)
         {
@@ -29,6 +40,11 @@ internal static class Linear
         if (k != kb)
         {
             throw new ModelException($"shapes {a} and {b} do not fit (inner dimensions {k} and {kb}).");
+        }
+
+        if (bias is not null && (bias.Type != ElementType.Float32 || bias.Length != n))
+        {
+            throw new ModelException($"the fused bias {bias} is not a row of {n}.");
         }
 
         var batch = Broadcasting.Shape(a2.Shape[..^2], b2.Shape[..^2]);
@@ -46,7 +62,7 @@ internal static class Linear
 
         if (context?.Gpu is { } gpu && GpuRun.Fits(batch))
         {
-            return gpu.Gemm(a2, b2, null, [.. shape], new GemmArguments
+            return context.Activate(gpu, gpu.Gemm(a2, b2, bias, [.. shape], new GemmArguments
             {
                 M = m,
                 N = n,
@@ -56,11 +72,16 @@ internal static class Linear
                 BRow = n,
                 BCol = 1,
                 Alpha = 1f,
+                HasBias = bias is null ? 0 : 1,
+                BiasCol = 1,
+                Beta = 1f,
                 Batch = Dims6.From(batch, 1),
                 ABatch = Dims6.From([.. Broadcasting.Strides(a2.Shape[..^2], batch).Select(s => s * m * k)], 0),
                 BBatch = Dims6.From([.. Broadcasting.Strides(b2.Shape[..^2], batch).Select(s => s * k * n)], 0),
-            });
+            }));
         }
+
+        var epilogue = new Epilogue(ColumnBias: bias?.Data, Activation: activation);
 
         var batches = Tensor.CheckedCount(batch);
         if (b2.Rank == 2 && a2.Shape[..^2].AsSpan().SequenceEqual(batch))
@@ -68,7 +89,7 @@ internal static class Linear
             // One weight matrix for every batch entry (a linear layer over [batch, seq, features]):
             // the batch folds into the rows of a single product.
             var folded = Buffers.Floats(batches * m * n);
-            GemmKernel.Multiply(a2.Data, 0, b2.Data, 0, folded, 0, batches * m, k, n);
+            GemmKernel.Multiply(a2.Data, 0, b2.Data, 0, folded, 0, batches * m, k, n, epilogue: epilogue);
             return new Tensor([.. shape], folded);
         }
 
@@ -81,13 +102,13 @@ internal static class Linear
         var product = (long)m * k * n;
         if (batches > 1 && product < GemmKernel.ParallelThreshold && product * batches >= GemmKernel.ParallelThreshold)
         {
-            Parallel.For(0, batches, i => GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n, parallel: false));
+            Parallel.For(0, batches, i => GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n, parallel: false, epilogue));
         }
         else
         {
             for (var i = 0; i < batches; i++)
             {
-                GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n);
+                GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n, epilogue: epilogue);
             }
         }
 
@@ -95,24 +116,6 @@ internal static class Linear
     }
 
     private static Tensor[] Gemm(OpContext c)
-    {
-        var y = GemmOnly(c);
-        if (!c.FusedRelu)
-        {
-            return [y];
-        }
-
-        if (c.Gpu is { } gpu)
-        {
-            return [gpu.Unary(y, UnaryOp.Relu)];
-        }
-
-        // The product and bias are this node's own fresh array: the Relu goes in place.
-        TensorPrimitives.Max(y.Data, 0f, y.Data);
-        return [y];
-    }
-
-    private static Tensor GemmOnly(OpContext c)
     {
         var (a, b) = (c.Input(0), c.Input(1));
         if (a.Rank != 2 || b.Rank != 2)
@@ -123,7 +126,7 @@ internal static class Linear
         var (transA, transB) = (c.GetInt("transA", 0) == 1, c.GetInt("transB", 0) == 1);
         if (c.Gpu is { } gpu)
         {
-            return GemmOnGpu(c, gpu, a, b, transA, transB);
+            return [c.Activate(gpu, GemmOnGpu(c, gpu, a, b, transA, transB))];
         }
 
         if (transA)
@@ -136,34 +139,33 @@ internal static class Linear
             b = Shapes.Transpose(c, b, [1, 0]);
         }
 
+        var (alpha, beta, bias, n) = (c.GetFloat("alpha", 1f), c.GetFloat("beta", 1f), c.Optional(2), b.Shape[1]);
+        if (bias is not null && beta == 0f)
+        {
+            bias = null;
+        }
+
+        var activation = c.FusedActivation;
+        if (alpha == 1f && (bias is null || (beta == 1f && bias.Type == ElementType.Float32 && bias.Length == n && (bias.Rank == 1 || (bias.Rank == 2 && bias.Shape[0] == 1)))))
+        {
+            // The usual linear layer: the bias row and the activation are written with the product.
+            return [MatMul(c, a, b, bias, activation)];
+        }
+
         var y = MatMul(c, a, b);
-        var alpha = c.GetFloat("alpha", 1f);
         if (alpha != 1f)
         {
             TensorPrimitives.Multiply(y.Data, alpha, y.Data);
         }
 
-        if (c.Optional(2) is not { } bias || c.GetFloat("beta", 1f) == 0f)
+        if (bias is not null)
         {
-            return y;
+            // Any other bias shape, broadcast and scaled by beta.
+            y = beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q));
         }
 
-        var beta = c.GetFloat("beta", 1f);
-        var n = y.Shape[1];
-        if (bias.Type == ElementType.Float32 && bias.Length == n && (bias.Rank == 1 || (bias.Rank == 2 && bias.Shape[0] == 1)))
-        {
-            // A bias row (the usual case): added in place to the product, which is this node's own array.
-            var (rows, data, row) = (y.Shape[0], y.Data, bias.Data);
-            for (var i = 0; i < rows; i++)
-            {
-                var target = data.AsSpan(i * n, n);
-                TensorPrimitives.MultiplyAdd(row, beta, target, target);
-            }
-
-            return y;
-        }
-
-        return beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q));
+        new Epilogue(Activation: activation).Finish(y.Data, 0, y.Length, 0, 1, 0, y.Length);
+        return [y];
     }
 
     /// <summary>Gemm as one kernel: the transposes become strides, and alpha, beta and the broadcast bias are applied as each element is written.</summary>

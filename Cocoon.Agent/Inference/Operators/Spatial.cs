@@ -126,7 +126,7 @@ internal static class Spatial
         if (c.Gpu is { } gpu)
         {
             var convolved = gpu.Conv(x, w, biasTensor, Arguments(x.Shape, win) with { Filters = filters, Group = group, HasBias = biasTensor is null ? 0 : 1 }, transposed: false);
-            return [c.FusedRelu ? gpu.Unary(convolved, UnaryOp.Relu) : convolved];
+            return [c.Activate(gpu, convolved)];
         }
 
         var bias = biasTensor?.Data;
@@ -136,7 +136,7 @@ internal static class Spatial
         var columnCount = Tensor.CheckedCount([patch, oh, ow]);
         var y = Buffers.Floats(Tensor.CheckedCount([n, filters, oh, ow]));
         var (xData, wData) = (x.Data, w.Data);
-        var relu = c.FusedRelu;
+        var activation = c.FusedActivation;
 
         // A 1×1 kernel with stride 1 and no padding reads the image as it lies: no unfolding.
         var direct = kh == 1 && kw == 1 && win.All(v => v.Stride == 1 && v.PadBegin == 0 && v.PadEnd == 0);
@@ -155,22 +155,10 @@ internal static class Spatial
                 Im2Col(xData.AsSpan(imageAt, perGroup * height * width), perGroup, height, width, win, columns);
             }
 
+            // Each filter's bias starts its output plane and the fused activation runs as the planes finish.
             var outputAt = ((b * filters) + (g * filtersPerGroup)) * pixels;
-            GemmKernel.Multiply(wData, g * filtersPerGroup * patch, direct ? xData : columns, direct ? imageAt : 0, y, outputAt, filtersPerGroup, patch, pixels, parallel: !perTask);
-            if (bias is not null)
-            {
-                for (var f = 0; f < filtersPerGroup; f++)
-                {
-                    var plane = y.AsSpan(outputAt + (f * pixels), pixels);
-                    System.Numerics.Tensors.TensorPrimitives.Add(plane, bias[(g * filtersPerGroup) + f], plane);
-                }
-            }
-
-            if (relu)
-            {
-                var planes = y.AsSpan(outputAt, filtersPerGroup * pixels);
-                System.Numerics.Tensors.TensorPrimitives.Max(planes, 0f, planes);
-            }
+            GemmKernel.Multiply(wData, g * filtersPerGroup * patch, direct ? xData : columns, direct ? imageAt : 0, y, outputAt, filtersPerGroup, patch, pixels, parallel: !perTask,
+                new Epilogue(RowBias: bias, RowBiasAt: g * filtersPerGroup, Activation: activation));
         }
 
         if (perTask)
