@@ -17,6 +17,12 @@ public sealed class SpatialOperatorTests
         { "depthwise", 4, [2, 4, 5, 5], [("strides", new long[] { 1, 2 })] },
         { "same upper", 1, [1, 3, 7, 5], [("auto_pad", "SAME_UPPER"), ("strides", new long[] { 2, 2 })] },
         { "same lower", 1, [1, 3, 6, 6], [("auto_pad", "SAME_LOWER")] },
+
+        // Stride 1 with output rows as wide as the input's: unfolded by shifting whole planes.
+        { "shifted planes, dilated", 1, [1, 2, 7, 9], [("dilations", new long[] { 2, 2 }), ("pads", new long[] { 2, 2, 2, 2 })] },
+        { "shifted planes, uneven vertical padding", 1, [2, 3, 5, 6], [("pads", new long[] { 0, 1, 3, 1 })] },
+        { "shifted planes, taps wider than the image", 1, [1, 2, 4, 4], [("dilations", new long[] { 3, 3 }), ("pads", new long[] { 3, 3, 3, 3 })] },
+        { "shifted planes, grouped", 2, [1, 4, 6, 5], [("pads", new long[] { 1, 1, 1, 1 })] },
     };
 
     [Theory]

@@ -68,7 +68,42 @@ public static class KernelHarness
             Console.WriteLine(string.Create(c, $"| MaxPool 2×2 / 2 on [{batch}, {channels}, {side}, {side}] | {Tensor.ElementCount(shape)} | {pool * 1e6:N1} | {pool * 1e9 / Tensor.ElementCount(shape):N2} |"));
         }
 
+        foreach (var (channels, filters, side) in new[] { (3, 16, 32), (16, 32, 16), (32, 64, 8) })
+        {
+            var model = ConvModel(channels, filters, side);
+            foreach (var batch in new[] { 1, 32 })
+            {
+                var shape = new[] { batch, channels, side, side };
+                var feeds = new Dictionary<string, Tensor> { ["x"] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
+                var conv = Median(() => model.Run(feeds), budget);
+                var flops = 2.0 * batch * filters * side * side * channels * 9;
+                Console.WriteLine(string.Create(c, $"| Conv 3×3 pad 1 + bias + Relu, [{batch}, {channels}, {side}, {side}] → {filters} | {Tensor.ElementCount(shape)} | {conv * 1e6:N1} | {flops / conv / 1e9:N1} GFLOP/s |"));
+            }
+        }
+
         return 0;
+    }
+
+    public static int ConvLoop()
+    {
+        var model = ConvModel(3, 16, 32);
+        var shape = new[] { 32, 3, 32, 32 };
+        var feeds = new Dictionary<string, Tensor> { ["x"] = new(shape, ReferenceModels.Values(new Random(1), (int)Tensor.ElementCount(shape), 1f)) };
+        for (var i = 0; i < 20000; i++)
+        {
+            model.Run(feeds);
+        }
+
+        return 0;
+    }
+
+    private static OnnxModel ConvModel(int channels, int filters, int side)
+    {
+        var random = new Random(channels);
+        return OnnxModel.Load(new OnnxGraphBuilder(17).Input("x", "batch", channels, side, side).AnyOutput("y")
+            .Initializer("w", [filters, channels, 3, 3], ReferenceModels.Values(random, filters * channels * 9, 0.3f))
+            .Initializer("b", [filters], ReferenceModels.Values(random, filters, 0.1f))
+            .Node("Conv", ["x", "w", "b"], "c", ("pads", new long[] { 1, 1, 1, 1 })).Node("Relu", ["c"], "y").Build());
     }
 
     private static OnnxModel PoolModel(int channels, int side) => OnnxModel.Load(new OnnxGraphBuilder(17).Input("x", "batch", channels, side, side).AnyOutput("y")

@@ -22,6 +22,11 @@ if (args is ["models-profile", ..])
     return EngineVersusOrt.Profile(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
 }
 
+if (args is ["conv-loop"])
+{
+    return KernelHarness.ConvLoop();
+}
+
 if (args is ["kernels", ..])
 {
     return KernelHarness.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1);

@@ -192,6 +192,12 @@ internal static class Spatial
     {
         var (oh, ow) = (win[0].Output, win[1].Output);
         var (sx, dx, px) = (win[1].Stride, win[1].Dilation, win[1].PadBegin);
+        if (sx == 1 && win[0].Stride == 1 && ow == width)
+        {
+            ShiftedPlanes(image, channels, height, width, win, columns);
+            return;
+        }
+
         var row = 0;
         for (var ch = 0; ch < channels; ch++)
         {
@@ -229,6 +235,60 @@ internal static class Spatial
                                 line[ox] = source[(ox * sx) + shift];
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Im2col for stride 1 where output rows are as wide as input rows (a "same" padded 3×3, say):
+    /// each (channel, ky, kx) row of the columns is the input plane shifted by one offset, so it is one
+    /// bulk copy, after which the few elements that wrapped around a row edge and the rows that fall in
+    /// the vertical padding are zeroed. Small images otherwise spend more on per-row copies than on
+    /// their products.
+    /// </summary>
+    private static void ShiftedPlanes(ReadOnlySpan<float> image, int channels, int height, int width, Window[] win, Span<float> columns)
+    {
+        var oh = win[0].Output;
+        var plane = oh * width;
+        var row = 0;
+        for (var ch = 0; ch < channels; ch++)
+        {
+            var source = image.Slice(ch * height * width, height * width);
+            for (var ky = 0; ky < win[0].Kernel; ky++)
+            {
+                var dy = (ky * win[0].Dilation) - win[0].PadBegin;
+
+                // Output rows whose input row exists: first ≤ oy < last.
+                var first = Math.Clamp(-dy, 0, oh);
+                var last = Math.Clamp(height - dy, first, oh);
+                for (var kx = 0; kx < win[1].Kernel; kx++, row++)
+                {
+                    var dx = (kx * win[1].Dilation) - win[1].PadBegin;
+                    var target = columns.Slice(row * plane, plane);
+                    target[..(first * width)].Clear();
+                    target[(last * width)..].Clear();
+                    if (first == last)
+                    {
+                        continue;
+                    }
+
+                    // target[i] = source[i + shift] over the valid rows, clipped to the source plane.
+                    var shift = (dy * width) + dx;
+                    var start = Math.Max(first * width, -shift);
+                    var end = Math.Min(last * width, (height * width) - shift);
+                    target[(first * width)..start].Clear();
+                    target[end..(last * width)].Clear();
+                    source.Slice(start + shift, end - start).CopyTo(target[start..end]);
+
+                    // Columns whose input column is off the row's edge read a neighbouring row: zero them.
+                    var (left, right) = (Math.Clamp(-dx, 0, width), Math.Clamp(width - dx, 0, width));
+                    for (var oy = first; oy < last; oy++)
+                    {
+                        var line = target.Slice(oy * width, width);
+                        line[..left].Clear();
+                        line[right..].Clear();
                     }
                 }
             }
