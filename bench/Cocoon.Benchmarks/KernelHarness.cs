@@ -84,12 +84,15 @@ public static class KernelHarness
         return 0;
     }
 
-    public static int ConvLoop()
+    /// <summary>A reference model run in a loop for a profiler: `-- loop cnn 1`.</summary>
+    public static int Loop(string name, int batch)
     {
-        var model = ConvModel(3, 16, 32);
-        var shape = new[] { 32, 3, 32, 32 };
-        var feeds = new Dictionary<string, Tensor> { ["x"] = new(shape, ReferenceModels.Values(new Random(1), (int)Tensor.ElementCount(shape), 1f)) };
-        for (var i = 0; i < 20000; i++)
+        var reference = ReferenceModels.All.Single(r => r.Name == name);
+        var model = OnnxModel.Load(reference.Onnx);
+        var shape = reference.InputShape(batch);
+        var feeds = new Dictionary<string, Tensor> { [reference.Input] = new(shape, ReferenceModels.Values(new Random(1), (int)Tensor.ElementCount(shape), 1f)) };
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < until)
         {
             model.Run(feeds);
         }

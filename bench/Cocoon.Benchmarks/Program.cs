@@ -5,6 +5,7 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models [seconds]    (our ONNX engine against ONNX Runtime)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models-profile [runs] (time per operator type of our engine)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels [seconds]   (the CPU kernels one by one: GEMM shapes, pooling, GELU)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- loop cnn 1             (one reference model in a loop for 20 s, for perf)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- model-memory [MB]   (peak memory of a large model)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- --filter '*'          (BenchmarkDotNet)
 if (args is ["browser-seal", ..])
@@ -22,9 +23,9 @@ if (args is ["models-profile", ..])
     return EngineVersusOrt.Profile(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
 }
 
-if (args is ["conv-loop"])
+if (args is ["loop", var name, var batch])
 {
-    return KernelHarness.ConvLoop();
+    return KernelHarness.Loop(name, int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture));
 }
 
 if (args is ["kernels", ..])

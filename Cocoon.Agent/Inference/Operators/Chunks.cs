@@ -27,7 +27,7 @@ internal static class Chunks
 
         var units = (length + unit - 1) / unit;
         var per = (units + cores - 1) / cores * unit;
-        Parallel.For(0, (length + per - 1) / per, piece =>
+        Workers.For((length + per - 1) / per, piece =>
         {
             var start = piece * per;
             body(start, Math.Min(per, length - start));

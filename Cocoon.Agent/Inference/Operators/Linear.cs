@@ -100,9 +100,9 @@ internal static class Linear
 
         // Many small products (attention heads): one core per product rather than each product split.
         var product = (long)m * k * n;
-        if (batches > 1 && product < GemmKernel.ParallelThreshold && product * batches >= GemmKernel.ParallelThreshold)
+        if (batches > 1 && product < GemmKernel.PerCoreProduct && product * batches >= GemmKernel.ParallelThreshold)
         {
-            Parallel.For(0, batches, i => GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n, parallel: false, epilogue));
+            Workers.For(batches, i => GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n, parallel: false, epilogue));
         }
         else
         {

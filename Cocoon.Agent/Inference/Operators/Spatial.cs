@@ -163,11 +163,12 @@ internal static class Spatial
 
         if (perTask)
         {
-            Parallel.For(0, tasks, () => direct ? [] : ArrayPool<float>.Shared.Rent(columnCount), (task, _, columns) =>
+            Workers.For(tasks, task =>
             {
+                var columns = direct ? [] : ArrayPool<float>.Shared.Rent(columnCount);
                 One(task, columns);
-                return columns;
-            }, columns => ArrayPool<float>.Shared.Return(columns));
+                ArrayPool<float>.Shared.Return(columns);
+            });
         }
         else
         {
@@ -476,7 +477,7 @@ internal static class Spatial
 
         if (planes > 1 && (long)y.Length * win[0].Kernel * win[1].Kernel >= 1 << 18)
         {
-            Parallel.For(0, planes, Plane);
+            Workers.For(planes, Plane);
         }
         else
         {
