@@ -79,6 +79,25 @@ public sealed class SpatialOperatorTests
             Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [3 * group], -1, 1))));
     }
 
+    /// <summary>
+    /// A single image with enough work to split: each core unfolds and multiplies its own band of
+    /// output rows (an odd number of rows, so the bands differ), through the shifted-plane unfolding,
+    /// the general one (stride 2), no unfolding (1×1) and groups.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 1, 1, 1)]
+    [InlineData(3, 2, 1, 1)]
+    [InlineData(1, 1, 0, 1)]
+    [InlineData(3, 1, 1, 2)]
+    public void One_large_image_split_into_bands_of_rows_matches_onnx_runtime(int kernel, int stride, int pad, int group)
+    {
+        int[] input = [1, 16, 31, 29];
+        int[] weight = [24, 16 / group, kernel, kernel];
+        var model = new OnnxGraphBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).Input("b", 24).AnyOutput("y")
+            .Node("Conv", ["x", "w", "b"], "y", ("group", (long)group), ("strides", new long[] { stride, stride }), ("pads", new long[] { pad, pad, pad, pad })).Build();
+        OrtReference.AssertSame(model, Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [24], -1, 1))));
+    }
+
     [Fact]
     public void Pools_match_onnx_runtime()
     {

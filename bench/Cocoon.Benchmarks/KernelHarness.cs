@@ -70,6 +70,15 @@ public static class KernelHarness
 
         foreach (var (channels, filters, side) in new[] { (3, 16, 32), (16, 32, 16), (32, 64, 8) })
         {
+            var image = ReferenceModels.Values(new Random(side), channels * side * side, 1f);
+            var cols = new float[channels * 9 * side * side];
+            Spatial.Window[] win = [new(3, 1, 1, 1, 1, side), new(3, 1, 1, 1, 1, side)];
+            var unfold = Median(() => Spatial.Im2Col(image, channels, side, side, win, cols, 0, side), budget);
+            Console.WriteLine(string.Create(c, $"| im2col 3×3 pad 1 of [{channels}, {side}, {side}] | {cols.Length} | {unfold * 1e6:N1} | {unfold * 1e9 / cols.Length:N2} |"));
+        }
+
+        foreach (var (channels, filters, side) in new[] { (3, 16, 32), (16, 32, 16), (32, 64, 8) })
+        {
             var model = ConvModel(channels, filters, side);
             foreach (var batch in new[] { 1, 32 })
             {

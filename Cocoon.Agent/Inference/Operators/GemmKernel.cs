@@ -46,7 +46,10 @@ internal static class GemmKernel
         }
 
         var work = (long)m * n * k;
-        var threads = work < ParallelThreshold || !parallel ? 1 : Environment.ProcessorCount;
+        // A matrix-vector product is bound by reading B, not by arithmetic: from 64 K elements of B,
+        // two cores reading half each (from their own caches) beat one reading all of it.
+        var large = work >= ParallelThreshold || (m < Rows && (long)k * n >= 1 << 16);
+        var threads = !large || !parallel ? 1 : Workers.Count;
         if (threads == 1)
         {
             Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, 0, n, epilogue);
@@ -66,6 +69,18 @@ internal static class GemmKernel
         {
             var chunk = ((n + threads - 1) / threads + Columns - 1) / Columns * Columns;
             Workers.For((n + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, t * chunk, Math.Min(n, (t + 1) * chunk), epilogue));
+        }
+    }
+
+    /// <summary>
+    /// Columns [<paramref name="col0"/>, <paramref name="col1"/>) of C = A · B on the calling thread:
+    /// one core's share of a product whose callers split the work themselves.
+    /// </summary>
+    public static void MultiplyColumns(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, int col0, int col1, Epilogue epilogue = default)
+    {
+        if (m > 0 && col1 > col0)
+        {
+            Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, col0, col1, epilogue);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -23,7 +24,7 @@ internal static class Spatial
     }
 
     /// <summary>Per spatial axis: kernel, stride, dilation, padding before and after, output size.</summary>
-    private readonly record struct Window(int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Output)
+    internal readonly record struct Window(int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Output)
     {
         public int Span => ((Kernel - 1) * Dilation) + 1;
     }
@@ -145,20 +146,28 @@ internal static class Spatial
         // single-threaded product, rather than every product being split across cores.
         var tasks = n * group;
         var work = (long)tasks * filtersPerGroup * patch * pixels;
-        var perTask = tasks >= Environment.ProcessorCount && work >= GemmKernel.ParallelThreshold;
-        void One(int task, float[] columns)
+        var perTask = tasks >= Workers.Count && work >= GemmKernel.ParallelThreshold;
+
+        // Otherwise each image's output rows are cut into bands, one per core, and every core unfolds
+        // and multiplies its own band: the unfolded columns it writes stay in its own cache, where
+        // unfolding on one core and multiplying on all cost as much again in cache traffic.
+        var bands = perTask || work < GemmKernel.ParallelThreshold ? 1 : Math.Min(Workers.Count, oh);
+
+        // Rows [oy0, oy1) of image and group `task`: unfolded into `columns` (pixel columns
+        // [oy0·ow, oy1·ow) of every row), then multiplied; each filter's bias starts its output plane
+        // and the fused activation runs as the planes finish.
+        void Band(int task, float[] columns, int oy0, int oy1)
         {
             var (b, g) = Math.DivRem(task, group);
             var imageAt = ((b * channels) + (g * perGroup)) * height * width;
             if (!direct)
             {
-                Im2Col(xData.AsSpan(imageAt, perGroup * height * width), perGroup, height, width, win, columns);
+                Im2Col(xData.AsSpan(imageAt, perGroup * height * width), perGroup, height, width, win, columns, oy0, oy1);
             }
 
-            // Each filter's bias starts its output plane and the fused activation runs as the planes finish.
             var outputAt = ((b * filters) + (g * filtersPerGroup)) * pixels;
-            GemmKernel.Multiply(wData, g * filtersPerGroup * patch, direct ? xData : columns, direct ? imageAt : 0, y, outputAt, filtersPerGroup, patch, pixels, parallel: !perTask,
-                new Epilogue(RowBias: bias, RowBiasAt: g * filtersPerGroup, Activation: activation));
+            GemmKernel.MultiplyColumns(wData, g * filtersPerGroup * patch, direct ? xData : columns, direct ? imageAt : 0, y, outputAt, filtersPerGroup, patch, pixels,
+                oy0 * ow, oy1 * ow, new Epilogue(RowBias: bias, RowBiasAt: g * filtersPerGroup, Activation: activation));
         }
 
         if (perTask)
@@ -166,7 +175,7 @@ internal static class Spatial
             Workers.For(tasks, task =>
             {
                 var columns = direct ? [] : ArrayPool<float>.Shared.Rent(columnCount);
-                One(task, columns);
+                Band(task, columns, 0, oh);
                 ArrayPool<float>.Shared.Return(columns);
             });
         }
@@ -175,7 +184,7 @@ internal static class Spatial
             var columns = direct ? [] : ArrayPool<float>.Shared.Rent(columnCount);
             for (var task = 0; task < tasks; task++)
             {
-                One(task, columns);
+                Workers.For(bands, band => Band(task, columns, oh * band / bands, oh * (band + 1) / bands));
             }
 
             ArrayPool<float>.Shared.Return(columns);
@@ -185,17 +194,18 @@ internal static class Spatial
     }
 
     /// <summary>
-    /// Unfolds every receptive field into a column: rows are (channel, ky, kx), columns are output
-    /// pixels. With a horizontal stride of 1 each output row is one copy of the input row it reads,
-    /// between the zeros the padding leaves at either end.
+    /// Unfolds every receptive field of output rows [<paramref name="oy0"/>, <paramref name="oy1"/>)
+    /// into a column: rows are (channel, ky, kx), columns are output pixels, and only those rows' pixel
+    /// columns are written. With a horizontal stride of 1 each output row is one copy of the input row
+    /// it reads, between the zeros the padding leaves at either end.
     /// </summary>
-    private static void Im2Col(ReadOnlySpan<float> image, int channels, int height, int width, Window[] win, Span<float> columns)
+    internal static void Im2Col(ReadOnlySpan<float> image, int channels, int height, int width, Window[] win, Span<float> columns, int oy0, int oy1)
     {
         var (oh, ow) = (win[0].Output, win[1].Output);
         var (sx, dx, px) = (win[1].Stride, win[1].Dilation, win[1].PadBegin);
         if (sx == 1 && win[0].Stride == 1 && ow == width)
         {
-            ShiftedPlanes(image, channels, height, width, win, columns);
+            ShiftedPlanes(image, channels, height, width, win, columns, oy0, oy1);
             return;
         }
 
@@ -212,7 +222,7 @@ internal static class Spatial
                     // Output columns whose input column lies inside the image: first ≤ ox < last.
                     var first = Math.Clamp(shift >= 0 ? 0 : (-shift + sx - 1) / sx, 0, ow);
                     var last = Math.Clamp(width - shift <= 0 ? 0 : ((width - shift - 1) / sx) + 1, first, ow);
-                    for (var oy = 0; oy < oh; oy++)
+                    for (var oy = oy0; oy < oy1; oy++)
                     {
                         var iy = (oy * win[0].Stride) - win[0].PadBegin + (ky * win[0].Dilation);
                         var line = target.Slice(oy * ow, ow);
@@ -249,10 +259,10 @@ internal static class Spatial
     /// the vertical padding are zeroed. Small images otherwise spend more on per-row copies than on
     /// their products.
     /// </summary>
-    private static void ShiftedPlanes(ReadOnlySpan<float> image, int channels, int height, int width, Window[] win, Span<float> columns)
+    private static void ShiftedPlanes(ReadOnlySpan<float> image, int channels, int height, int width, Window[] win, Span<float> columns, int oy0, int oy1)
     {
-        var oh = win[0].Output;
-        var plane = oh * width;
+        var plane = win[0].Output * width;
+        var (band0, band1) = (oy0 * width, oy1 * width);
         var row = 0;
         for (var ch = 0; ch < channels; ch++)
         {
@@ -261,15 +271,15 @@ internal static class Spatial
             {
                 var dy = (ky * win[0].Dilation) - win[0].PadBegin;
 
-                // Output rows whose input row exists: first ≤ oy < last.
-                var first = Math.Clamp(-dy, 0, oh);
-                var last = Math.Clamp(height - dy, first, oh);
+                // Output rows of the band whose input row exists: first ≤ oy < last.
+                var first = Math.Clamp(-dy, oy0, oy1);
+                var last = Math.Clamp(height - dy, first, oy1);
                 for (var kx = 0; kx < win[1].Kernel; kx++, row++)
                 {
                     var dx = (kx * win[1].Dilation) - win[1].PadBegin;
                     var target = columns.Slice(row * plane, plane);
-                    target[..(first * width)].Clear();
-                    target[(last * width)..].Clear();
+                    target[band0..(first * width)].Clear();
+                    target[(last * width)..band1].Clear();
                     if (first == last)
                     {
                         continue;
@@ -283,13 +293,22 @@ internal static class Spatial
                     target[end..(last * width)].Clear();
                     source.Slice(start + shift, end - start).CopyTo(target[start..end]);
 
-                    // Columns whose input column is off the row's edge read a neighbouring row: zero them.
+                    // Columns whose input column is off the row's edge read a neighbouring row: zero them
+                    // (usually one element a row: plain stores, as a Clear call per row cost more than the copy).
                     var (left, right) = (Math.Clamp(-dx, 0, width), Math.Clamp(width - dx, 0, width));
+                    ref var line = ref MemoryMarshal.GetReference(target);
                     for (var oy = first; oy < last; oy++)
                     {
-                        var line = target.Slice(oy * width, width);
-                        line[..left].Clear();
-                        line[right..].Clear();
+                        ref var at = ref Unsafe.Add(ref line, oy * width);
+                        for (var x = 0; x < left; x++)
+                        {
+                            Unsafe.Add(ref at, x) = 0f;
+                        }
+
+                        for (var x = right; x < width; x++)
+                        {
+                            Unsafe.Add(ref at, x) = 0f;
+                        }
                     }
                 }
             }

@@ -100,7 +100,7 @@ internal static class Workers
             var since = Stopwatch.GetTimestamp();
             while (Volatile.Read(ref _generation) == seen && Stopwatch.GetTimestamp() - since < _spinTicks)
             {
-                Thread.SpinWait(20);
+                Thread.SpinWait(1);
             }
 
             if (Volatile.Read(ref _generation) == seen)
