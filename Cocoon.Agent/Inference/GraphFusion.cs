@@ -6,9 +6,9 @@ namespace Cocoon.Agent.Inference;
 /// <summary>
 /// Load-time rewrites that remove whole passes over activations, the ones exporters leave for the
 /// runtime to do: a BatchNormalization after a Conv folds into the Conv's weights and bias, the
-/// five-node erf GELU becomes one Gelu, a MatMul's constant bias Add becomes part of the MatMul, a
-/// Relu or Gelu after a product becomes part of that node (applied as its output is written), and a
-/// Gemm's constant transposed weight is stored transposed. A rewrite
+/// five-node erf GELU becomes one Gelu, a MatMul's constant bias Add, constant scale and residual
+/// Add become part of the MatMul, a Relu or Gelu after a product becomes part of that node (applied
+/// as its output is written), and a Gemm's constant transposed weight is stored transposed. A rewrite
 /// applies only where the intermediate value has no other reader and is not a graph output, and the
 /// parameters are constants, so the results are the same values up to float rounding.
 /// </summary>
@@ -17,12 +17,17 @@ internal static class GraphFusion
     /// <summary>The attribute a fused node carries: the activation to apply to its output (never an ONNX attribute name).</summary>
     public const string Activation = "cocoon.activation";
 
+    /// <summary>The attribute of a MatMul that a Mul or Div by a constant was folded into: the factor for its product.</summary>
+    public const string Scale = "cocoon.scale";
+
     public static List<NodeProto> Fuse(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
     {
         var nodes = new List<NodeProto>(order);
         FoldBatchNormalization(nodes, initializers, outputs);
         FuseGelu(nodes, initializers, outputs);
         FuseMatMulBias(nodes, initializers, outputs);
+        FuseMatMulScale(nodes, initializers, outputs);
+        FuseResidual(nodes, initializers, outputs);
         FuseActivations(nodes, outputs);
         TransposeGemmWeights(nodes, initializers);
         return nodes;
@@ -217,6 +222,81 @@ internal static class GraphFusion
             fused.Output[0] = add.Output[0];
             nodes[i] = fused;
             nodes.Remove(add);
+        }
+    }
+
+    /// <summary>
+    /// A MatMul without a bias followed by a Mul by a constant scalar, or a Div by one (attention's
+    /// 1/√d on the scores), becomes a MatMul whose product is scaled as it is finished.
+    /// </summary>
+    private static void FuseMatMulScale(List<NodeProto> nodes, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var matmul = nodes[i];
+            if (matmul.OpType != "MatMul" || matmul.Input.Count != 2 || matmul.Attribute.Count > 0
+                || SoleReader(nodes, matmul.Output[0], outputs) is not { OpType: "Mul" or "Div", Input.Count: 2 } op)
+            {
+                continue;
+            }
+
+            var factorName = op.Input[0] == matmul.Output[0] ? op.Input[1] : op.Input[0];
+            if ((op.OpType == "Div" && op.Input[1] != factorName) || !initializers.TryGetValue(factorName, out var factor)
+                || factor is not { Type: ElementType.Float32, Length: 1, Rank: 0 })
+            {
+                continue;
+            }
+
+            var value = op.OpType == "Mul" ? factor.Data[0] : 1f / factor.Data[0];
+            if (!float.IsFinite(value))
+            {
+                continue;
+            }
+
+            var fused = matmul.Clone();
+            fused.Attribute.Add(new AttributeProto { Name = Scale, Type = AttributeProto.Types.AttributeType.Float, F = value });
+            fused.Output[0] = op.Output[0];
+            nodes[i] = fused;
+            nodes.Remove(op);
+        }
+    }
+
+    /// <summary>
+    /// A MatMul (bias fused or not, unscaled) whose result is added to another value that is not a
+    /// constant (a transformer's skip connection) takes that value as a fourth input: the product
+    /// starts from it instead of zeros. Where its shape turns out not to be the product's, the MatMul
+    /// adds it with broadcasting after the product (<see cref="Operators.Linear"/>).
+    /// </summary>
+    private static void FuseResidual(List<NodeProto> nodes, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var matmul = nodes[i];
+            if (matmul.OpType != "MatMul" || matmul.Input.Count > 3 || matmul.Attribute.Count > 0
+                || SoleReader(nodes, matmul.Output[0], outputs) is not { OpType: "Add", Input.Count: 2 } add
+                || add.Input[0] == add.Input[1])
+            {
+                continue;
+            }
+
+            var residual = add.Input[0] == matmul.Output[0] ? add.Input[1] : add.Input[0];
+            if (initializers.ContainsKey(residual))
+            {
+                continue;
+            }
+
+            var fused = matmul.Clone();
+            if (fused.Input.Count == 2)
+            {
+                fused.Input.Add("");
+            }
+
+            // In the Add's place, not the MatMul's: the residual may be computed between the two.
+            fused.Input.Add(residual);
+            fused.Output[0] = add.Output[0];
+            nodes[nodes.IndexOf(add)] = fused;
+            nodes.RemoveAt(i);
+            i--;
         }
     }
 

@@ -27,7 +27,10 @@ internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, Gp
     /// <paramref name="y"/> with the fused activation applied on a GPU run (the CPU kernels apply it
     /// as they write); <paramref name="y"/> itself when there is none.
     /// </summary>
-    internal Tensor Activate(GpuRun gpu, Tensor y) => FusedActivation switch
+    internal Tensor Activate(GpuRun gpu, Tensor y) => Activate(gpu, y, FusedActivation);
+
+    /// <summary><paramref name="y"/> with <paramref name="activation"/> applied by a GPU kernel.</summary>
+    internal static Tensor Activate(GpuRun gpu, Tensor y, Operators.Activation activation) => activation switch
     {
         Operators.Activation.Relu => gpu.Unary(y, UnaryOp.Relu),
         Operators.Activation.Gelu => gpu.Unary(y, UnaryOp.Gelu),

@@ -332,19 +332,44 @@ internal enum Activation : byte
 }
 
 /// <summary>
-/// What a product writes besides A · B: a bias per row of C (a convolution's per-filter bias) or per
-/// column (a linear layer's), then an activation. C starts from the bias instead of zeros, and the
-/// activation runs on each block of rows as soon as it is complete, so neither costs a pass of its own.
+/// What a product writes besides A · B: a residual of C's own shape (a skip connection) and a bias per
+/// row of C (a convolution's per-filter bias) or per column (a linear layer's) that C starts from
+/// instead of zeros, then a scale (where there is neither) and an activation, applied to each block of
+/// rows as soon as it is complete, so that none of them costs a pass of its own.
 /// </summary>
-internal readonly record struct Epilogue(float[]? RowBias = null, int RowBiasAt = 0, float[]? ColumnBias = null, int ColumnBiasAt = 0, Activation Activation = Activation.None)
+internal readonly record struct Epilogue(
+    float[]? RowBias = null,
+    int RowBiasAt = 0,
+    float[]? ColumnBias = null,
+    int ColumnBiasAt = 0,
+    Activation Activation = Activation.None,
+    float[]? Residual = null,
+    float Scale = 1f)
 {
-    /// <summary>C[rows, columns) set to the bias (zeros without one).</summary>
+    /// <summary>C[rows, columns) set to the residual plus the bias (zeros without either).</summary>
     public void Start(float[] c, int cOffset, int n, int row0, int row1, int col0, int col1)
     {
         for (var i = row0; i < row1; i++)
         {
-            var row = c.AsSpan(cOffset + (i * n) + col0, col1 - col0);
-            if (ColumnBias is not null)
+            var at = cOffset + (i * n) + col0;
+            var row = c.AsSpan(at, col1 - col0);
+            if (Residual is not null)
+            {
+                var skip = Residual.AsSpan(at, col1 - col0);
+                if (ColumnBias is not null)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(skip, ColumnBias.AsSpan(ColumnBiasAt + col0, col1 - col0), row);
+                }
+                else if (RowBias is not null)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(skip, RowBias[RowBiasAt + i], row);
+                }
+                else
+                {
+                    skip.CopyTo(row);
+                }
+            }
+            else if (ColumnBias is not null)
             {
                 ColumnBias.AsSpan(ColumnBiasAt + col0, col1 - col0).CopyTo(row);
             }
@@ -355,10 +380,10 @@ internal readonly record struct Epilogue(float[]? RowBias = null, int RowBiasAt 
         }
     }
 
-    /// <summary>The activation over C[rows, columns).</summary>
+    /// <summary>The scale and the activation over C[rows, columns).</summary>
     public void Finish(float[] c, int cOffset, int n, int row0, int row1, int col0, int col1)
     {
-        if (Activation == Activation.None)
+        if (Activation == Activation.None && Scale == 1f)
         {
             return;
         }
@@ -366,11 +391,16 @@ internal readonly record struct Epilogue(float[]? RowBias = null, int RowBiasAt 
         for (var i = row0; i < row1; i++)
         {
             var row = c.AsSpan(cOffset + (i * n) + col0, col1 - col0);
+            if (Scale != 1f)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(row, Scale, row);
+            }
+
             if (Activation == Activation.Relu)
             {
                 System.Numerics.Tensors.TensorPrimitives.Max(row, 0f, row);
             }
-            else
+            else if (Activation == Activation.Gelu)
             {
                 VectorMath.Gelu(row, row);
             }

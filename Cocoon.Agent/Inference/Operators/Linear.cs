@@ -8,25 +8,73 @@ internal static class Linear
 {
     public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
     {
-        ops["MatMul"] = c =>
-        {
-            var (bias, y) = (c.Optional(2), MatMul(c, c.Input(0), c.Input(1), c.Optional(2), c.FusedActivation));
-
-            // A fused [1, n] bias on a vector's product: the Add it replaced gave [1, n].
-            return [bias is { Rank: 2 } && y.Rank == 1 ? y.Reshaped([1, y.Length]) : y];
-        };
+        ops["MatMul"] = FusedMatMul;
         ops["Gemm"] = Gemm;
     }
 
     /// <summary>Floating-point operations of a MatMul or Gemm node producing <paramref name="output"/> with inner size <paramref name="k"/>.</summary>
     public static long Flops(Tensor output, int k) => 2L * output.Length * k;
 
+    /// <summary>
+    /// A MatMul node, with what load-time fusion folded into it (<see cref="GraphFusion"/>): a bias row
+    /// (input 2), a scale, a residual added to the product (input 3) and an activation.
+    /// </summary>
+    private static Tensor[] FusedMatMul(OpContext c)
+    {
+        var (a, b, bias, residual) = (c.Input(0), c.Input(1), c.Optional(2), c.Optional(3));
+        var scale = c.GetFloat(GraphFusion.Scale, 1f);
+        if (residual is null)
+        {
+            var y = MatMul(c, a, b, bias, c.FusedActivation, scale);
+
+            // A fused [1, n] bias on a vector's product: the Add it replaced gave [1, n].
+            return [bias is { Rank: 2 } && y.Rank == 1 ? y.Reshaped([1, y.Length]) : y];
+        }
+
+        // The residual is added as the product is written when it has the product's own shape (the
+        // skip connection of a transformer block); any other shape broadcasts in an Add of its own.
+        if (c.Gpu is null && residual.Type == ElementType.Float32 && residual.Shape.AsSpan().SequenceEqual(OutputShape(a, b, bias)))
+        {
+            return [MatMul(c, a, b, bias, c.FusedActivation, scale, residual)];
+        }
+
+        var sum = Elementwise.Float(c, MatMul(c, a, b, bias, Activation.None, scale), residual, BinaryOp.Add, static (p, q) => p + q);
+        if (c.Gpu is { } gpu)
+        {
+            return [c.Activate(gpu, sum)];
+        }
+
+        var owned = sum.Data;
+        new Epilogue(Activation: c.FusedActivation).Finish(owned, 0, owned.Length, 0, 1, 0, owned.Length);
+        return [sum];
+    }
+
+    /// <summary>The shape a MatMul of <paramref name="a"/> and <paramref name="b"/> gives, with a fused [1, n] bias's promotion.</summary>
+    private static int[] OutputShape(Tensor a, Tensor b, Tensor? bias)
+    {
+        var batch = Broadcasting.Shape(a.Rank > 2 ? a.Shape[..^2] : [], b.Rank > 2 ? b.Shape[..^2] : []);
+        List<int> shape = [.. batch];
+        if (a.Rank > 1)
+        {
+            shape.Add(a.Shape[^2]);
+        }
+
+        if (b.Rank > 1)
+        {
+            shape.Add(b.Shape[^1]);
+        }
+
+        return bias is { Rank: 2 } && shape.Count == 1 ? [1, .. shape] : [.. shape];
+    }
+
     /// <param name="bias">
     /// A bias row of length n added to every row of the product, only where load-time fusion folded a
     /// following Add into the node (<see cref="GraphFusion"/>; ONNX's MatMul has two inputs).
     /// </param>
     /// <param name="activation">An activation fusion folded into the node, applied as the product is written.</param>
-    public static Tensor MatMul(OpContext? context, Tensor a, Tensor b, Tensor? bias = null, Activation activation = Activation.None)
+    /// <param name="scale">A factor for the product (a fused Mul or Div by a constant; only without a bias).</param>
+    /// <param name="residual">A tensor of the output's shape added to it (a fused residual Add; CPU only).</param>
+    public static Tensor MatMul(OpContext? context, Tensor a, Tensor b, Tensor? bias = null, Activation activation = Activation.None, float scale = 1f, Tensor? residual = null)
     {
         if (a.Type != ElementType.Float32 || b.Type != ElementType.Float32 || a.Rank == 0 || b.Rank == 0)
         {
@@ -62,7 +110,7 @@ internal static class Linear
 
         if (context?.Gpu is { } gpu && GpuRun.Fits(batch))
         {
-            return context.Activate(gpu, gpu.Gemm(a2, b2, bias, [.. shape], new GemmArguments
+            return OpContext.Activate(gpu, gpu.Gemm(a2, b2, bias, [.. shape], new GemmArguments
             {
                 M = m,
                 N = n,
@@ -71,17 +119,17 @@ internal static class Linear
                 ACol = 1,
                 BRow = n,
                 BCol = 1,
-                Alpha = 1f,
+                Alpha = scale,
                 HasBias = bias is null ? 0 : 1,
                 BiasCol = 1,
                 Beta = 1f,
                 Batch = Dims6.From(batch, 1),
                 ABatch = Dims6.From([.. Broadcasting.Strides(a2.Shape[..^2], batch).Select(s => s * m * k)], 0),
                 BBatch = Dims6.From([.. Broadcasting.Strides(b2.Shape[..^2], batch).Select(s => s * k * n)], 0),
-            }));
+            }), activation);
         }
 
-        var epilogue = new Epilogue(ColumnBias: bias?.Data, Activation: activation);
+        var epilogue = new Epilogue(ColumnBias: bias?.Data, Activation: activation, Residual: residual?.Data, Scale: scale);
 
         var batches = Tensor.CheckedCount(batch);
         if (b2.Rank == 2 && a2.Shape[..^2].AsSpan().SequenceEqual(batch))
