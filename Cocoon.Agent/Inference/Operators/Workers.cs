@@ -15,8 +15,8 @@ internal static class Workers
     /// <summary>How long a worker keeps spinning for the next piece of work before it sleeps.</summary>
     public static readonly TimeSpan SpinTime = TimeSpan.FromMilliseconds(2);
 
-    private static readonly object _gate = new();
-    private static readonly long _spinTicks = (long)(SpinTime.TotalSeconds * Stopwatch.Frequency);
+    private static readonly object Gate = new();
+    private static readonly long SpinTicks = (long)(SpinTime.TotalSeconds * Stopwatch.Frequency);
     private static Job? _job;
     private static long _generation;
     private static int _sleepers;
@@ -57,9 +57,9 @@ internal static class Workers
             Interlocked.Increment(ref _generation);
             if (Volatile.Read(ref _sleepers) > 0)
             {
-                lock (_gate)
+                lock (Gate)
                 {
-                    Monitor.PulseAll(_gate);
+                    Monitor.PulseAll(Gate);
                 }
             }
 
@@ -98,19 +98,19 @@ internal static class Workers
         while (true)
         {
             var since = Stopwatch.GetTimestamp();
-            while (Volatile.Read(ref _generation) == seen && Stopwatch.GetTimestamp() - since < _spinTicks)
+            while (Volatile.Read(ref _generation) == seen && Stopwatch.GetTimestamp() - since < SpinTicks)
             {
                 Thread.SpinWait(1);
             }
 
             if (Volatile.Read(ref _generation) == seen)
             {
-                lock (_gate)
+                lock (Gate)
                 {
                     Interlocked.Increment(ref _sleepers);
                     while (Volatile.Read(ref _generation) == seen)
                     {
-                        Monitor.Wait(_gate);
+                        Monitor.Wait(Gate);
                     }
 
                     Interlocked.Decrement(ref _sleepers);
