@@ -17,6 +17,7 @@ public static class KernelHarness
         ("MLP batch 1", 1, 512, 512),
         ("MLP batch 32", 32, 256, 512),
         ("MLP batch 32", 32, 512, 512),
+        ("MLP batch 32", 32, 512, 10),
         ("attention head", 64, 64, 64),
         ("transformer batch 1", 64, 256, 256),
         ("transformer batch 1", 64, 256, 1024),

@@ -173,23 +173,36 @@ internal static class GemmKernel
 
     /// <summary>
     /// C[i, j0..j1) += Σp A[i, p] · B[p, j0..j1) for a strip narrower than a vector (the last few
-    /// columns): one dot product per element.
+    /// columns, such as a 10-way classifier's last 2): the strip of B is copied out transposed, so
+    /// each element is one vectorised dot product of two contiguous rows rather than a walk down B.
     /// </summary>
     private static void Dots(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int k, int n, int row0, int row1, int j0, int j1, int p0, int p1)
     {
-        for (var i = row0; i < row1; i++)
+        var (width, depth) = (j1 - j0, p1 - p0);
+        if (row1 <= row0 || width <= 0 || depth <= 0)
         {
-            for (var j = j0; j < j1; j++)
-            {
-                var sum = 0f;
-                for (var p = p0; p < p1; p++)
-                {
-                    sum += a[aOffset + (i * k) + p] * b[bOffset + (p * n) + j];
-                }
+            return;
+        }
 
-                c[cOffset + (i * n) + j] += sum;
+        var strip = ArrayPool<float>.Shared.Rent(width * depth);
+        for (var p = 0; p < depth; p++)
+        {
+            for (var j = 0; j < width; j++)
+            {
+                strip[(j * depth) + p] = b[bOffset + ((p0 + p) * n) + j0 + j];
             }
         }
+
+        for (var i = row0; i < row1; i++)
+        {
+            var row = a.AsSpan(aOffset + (i * k) + p0, depth);
+            for (var j = 0; j < width; j++)
+            {
+                c[cOffset + (i * n) + j0 + j] += System.Numerics.Tensors.TensorPrimitives.Dot(row, strip.AsSpan(j * depth, depth));
+            }
+        }
+
+        ArrayPool<float>.Shared.Return(strip);
     }
 
     /// <summary>
