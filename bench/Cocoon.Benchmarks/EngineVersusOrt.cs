@@ -37,7 +37,7 @@ public static class EngineVersusOrt
                 RunOrt();
                 var theirs = new ModelTiming(ModelTiming.Times(RunOrt, 5, TimeSpan.FromSeconds(seconds)), 0, 0, 0).Median;
                 Console.WriteLine(string.Create(c,
-                    $"| {reference.Name} | {batch} | {ours.Median:N2} | {theirs:N2} | {ours.Median / theirs:N2} | {ours.Gflops:N1} | {ours.Flops / (theirs / 1e3) / 1e9:N1} |"));
+                    $"| {reference.Name} | {batch} | {ours.Median:N3} | {theirs:N3} | {ours.Median / theirs:N2} | {ours.Gflops:N1} | {ours.Flops / (theirs / 1e3) / 1e9:N1} |"));
             }
         }
 
