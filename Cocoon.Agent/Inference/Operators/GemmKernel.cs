@@ -141,11 +141,21 @@ internal static class GemmKernel
                     Kernel4x24(ref A, ref B, ref C, k, n, n, j, i, j, p0, p1);
                 }
             }
-
         }
 
-        // Columns left over from the 24-wide blocks: 8 at a time, then the last few as dot products.
+        // Columns left over from the 24-wide blocks: 16 (eight accumulators hide the multiply-add
+        // latency that four cannot), then 8, then the last few as dot products.
         var full = row0 + ((row1 - row0) / Rows * Rows);
+        if (j + (2 * Narrow) <= col1)
+        {
+            for (var i = row0; i < full; i += Rows)
+            {
+                Kernel4x16(ref A, ref B, ref C, k, n, i, j, p0, p1);
+            }
+
+            j += 2 * Narrow;
+        }
+
         for (; j + Narrow <= col1; j += Narrow)
         {
             for (var i = row0; i < full; i += Rows)
@@ -254,6 +264,43 @@ internal static class GemmKernel
         Accumulate(ref c, (nuint)(((i + 3) * n) + j), c30, c31, c32);
     }
 
+    /// <summary>C[i..i+4, j..j+16) += A[i..i+4, p0..p1) · B[p0..p1, j..j+16), reading B in place.</summary>
+    private static void Kernel4x16(ref float a, ref float b, ref float c, int k, int n, int i, int j, int p0, int p1)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        ref var r0 = ref Unsafe.Add(ref a, (i * k) + p0);
+        ref var r1 = ref Unsafe.Add(ref r0, k);
+        ref var r2 = ref Unsafe.Add(ref r1, k);
+        ref var r3 = ref Unsafe.Add(ref r2, k);
+        ref var bp = ref Unsafe.Add(ref b, (p0 * n) + j);
+        for (var p = p1 - p0; p > 0; p--)
+        {
+            var (b0, b1) = (Vector256.LoadUnsafe(ref bp), Vector256.LoadUnsafe(ref bp, 8));
+            var a0 = Vector256.Create(r0);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(r1);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(r2);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(r3);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            r0 = ref Unsafe.Add(ref r0, 1);
+            r1 = ref Unsafe.Add(ref r1, 1);
+            r2 = ref Unsafe.Add(ref r2, 1);
+            r3 = ref Unsafe.Add(ref r3, 1);
+            bp = ref Unsafe.Add(ref bp, n);
+        }
+
+        Accumulate(ref c, (nuint)((i * n) + j), c00, c01);
+        Accumulate(ref c, (nuint)(((i + 1) * n) + j), c10, c11);
+        Accumulate(ref c, (nuint)(((i + 2) * n) + j), c20, c21);
+        Accumulate(ref c, (nuint)(((i + 3) * n) + j), c30, c31);
+    }
+
     /// <summary>C[i..i+4, j..j+8) += A[i..i+4, p0..p1) · B[p0..p1, j..j+8), reading B in place.</summary>
     private static void Kernel4x8(ref float a, ref float b, ref float c, int k, int n, int i, int j, int p0, int p1)
     {
@@ -325,6 +372,13 @@ internal static class GemmKernel
             ap = ref Unsafe.Add(ref ap, 1);
             b0 = ref Unsafe.Add(ref b0, n);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate(ref float c, nuint at, Vector256<float> v0, Vector256<float> v1)
+    {
+        (Vector256.LoadUnsafe(ref c, at) + v0).StoreUnsafe(ref c, at);
+        (Vector256.LoadUnsafe(ref c, at + 8) + v1).StoreUnsafe(ref c, at + 8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
