@@ -64,6 +64,11 @@ public static class KernelHarness
             var model = OnnxModel.Load(mlp.Onnx);
             var feeds = new Dictionary<string, Tensor> { ["x"] = new([1, 256], x) };
             var whole = Median(() => model.Run(feeds), budget);
+            var tiny = OnnxModel.Load(new OnnxGraphBuilder(17).Input("x", 1, 8).AnyOutput("y")
+                .Node("Relu", ["x"], "a").Node("Relu", ["a"], "b").Node("Relu", ["b"], "d").Node("Softmax", ["d"], "y").Build());
+            var tinyFeeds = new Dictionary<string, Tensor> { ["x"] = new([1, 8], new float[8]) };
+            var overhead = Median(() => tiny.Run(tinyFeeds), budget);
+            Console.WriteLine(string.Create(c, $"| a run of four nodes on 8 floats (the engine's own cost per run) | | | | {overhead * 1e6:N1} | |"));
             Console.WriteLine(string.Create(c, $"| MLP batch 1: the three products alone | 1×256×512, 1×512×512, 1×512×10 | | | {chain * 1e6:N1} | whole model {whole * 1e6:N1} µs |"));
         }
 
