@@ -22,8 +22,13 @@ public sealed class OnnxModel
 
     private static readonly Dictionary<string, Func<OpContext, Tensor[]>> Operators = Build();
 
-    private readonly List<NodeProto> _order;
-    private readonly Dictionary<string, Tensor> _initializers;
+    /// <summary>The execution plan: the nodes in order, each resolved to its operator and value slots.</summary>
+    private readonly Step[] _steps;
+
+    /// <summary>A run's value slots as they start: the initializers in place, everything else empty.</summary>
+    private readonly Tensor?[] _template;
+    private readonly int[] _inputSlots;
+    private readonly int[] _outputSlots;
     private readonly HashSet<Tensor> _weights;
     private Buffers? _buffers;
 
@@ -31,15 +36,35 @@ public sealed class OnnxModel
     private readonly Dictionary<string, int?[]?> _declared;
     private readonly long _opset;
 
-    /// <summary>Per node, the values no later node reads and that are not graph outputs: dropped once it has run.</summary>
-    private readonly List<string[]> _deadAfter;
-
     private OnnxModel(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset, Dictionary<string, int?[]?> declared)
     {
         _declared = declared;
-        _order = order;
-        _deadAfter = DeadAfter(order, outputs, initializers.Keys);
-        _initializers = initializers;
+
+        // Every value gets a slot number once, here, so that a run indexes an array instead of hashing
+        // names, and each node's operator and attributes are looked up once instead of on every run.
+        var slots = new Dictionary<string, int>(StringComparer.Ordinal);
+        int Slot(string name) => name.Length == 0 ? -1 : slots.TryGetValue(name, out var at) ? at : slots[name] = slots.Count;
+        foreach (var name in initializers.Keys.Concat(inputs).Concat(order.SelectMany(n => n.Input.Concat(n.Output))).Concat(outputs))
+        {
+            Slot(name);
+        }
+
+        var deadAfter = DeadAfter(order, outputs, initializers.Keys);
+        _steps = [.. order.Select((node, i) => new Step(
+            node,
+            Operators[node.OpType],
+            [.. node.Input.Select(Slot)],
+            [.. node.Output.Select(Slot)],
+            [.. deadAfter[i].Select(Slot)],
+            node.Attribute.GroupBy(a => a.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)))];
+        _template = new Tensor?[slots.Count];
+        foreach (var (name, value) in initializers)
+        {
+            _template[slots[name]] = value;
+        }
+
+        _inputSlots = [.. inputs.Select(Slot)];
+        _outputSlots = [.. outputs.Select(Slot)];
         _weights = new HashSet<Tensor>(initializers.Values, ReferenceEqualityComparer.Instance);
         Inputs = inputs;
         Outputs = outputs;
@@ -193,12 +218,17 @@ public sealed class OnnxModel
             ? [.. shape.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue is >= 0 and <= int.MaxValue ? (int?)d.DimValue : null)]
             : null;
 
+    /// <summary>One node of the execution plan: its operator, the slots of its inputs (−1 for an absent one) and outputs, the slots it is the last reader of, and its attributes by name.</summary>
+    private sealed record Step(NodeProto Node, Func<OpContext, Tensor[]> Operator, int[] Inputs, int[] Outputs, int[] Dead, IReadOnlyDictionary<string, AttributeProto> Attributes);
+
     /// <summary>Runs one node's operator, naming the node in any error.</summary>
-    private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset, GpuRun? gpu)
+    private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset, GpuRun? gpu) => Invoke(node, Operators[node.OpType], null, args, opset, gpu);
+
+    private static Tensor[] Invoke(NodeProto node, Func<OpContext, Tensor[]> op, IReadOnlyDictionary<string, AttributeProto>? attributes, Tensor?[] args, long opset, GpuRun? gpu)
     {
         try
         {
-            return Operators[node.OpType](new OpContext(node, args, opset, gpu));
+            return op(new OpContext(node, args, opset, gpu, attributes));
         }
         catch (ModelException ex)
         {
@@ -268,35 +298,41 @@ public sealed class OnnxModel
         flops = 0;
         peakLiveBytes = 0;
         long liveBytes = 0;
-        var values = new Dictionary<string, Tensor>(_initializers, StringComparer.Ordinal);
-        foreach (var name in Inputs)
+        var values = (Tensor?[])_template.Clone();
+        for (var i = 0; i < Inputs.Count; i++)
         {
-            values[name] = feeds.TryGetValue(name, out var t) ? t : throw new ModelException($"The model needs an input named '{name}' and none was given.");
-            if (_declared.GetValueOrDefault(name) is { } dims && (dims.Length != t!.Rank || dims.Where((d, i) => d is not null && d != t.Shape[i]).Any()))
+            var name = Inputs[i];
+            var t = feeds.TryGetValue(name, out var fed) ? fed : throw new ModelException($"The model needs an input named '{name}' and none was given.");
+            if (_declared.GetValueOrDefault(name) is { } dims && (dims.Length != t!.Rank || dims.Where((d, axis) => d is not null && d != t.Shape[axis]).Any()))
             {
                 throw new ModelException($"Input '{name}' has shape [{string.Join(", ", t!.Shape)}]; the model declares [{string.Join(", ", dims.Select(d => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"))}].");
             }
 
+            values[_inputSlots[i]] = t;
             liveBytes += Bytes(t!);
         }
 
-        for (var index = 0; index < _order.Count; index++)
+        foreach (var step in _steps)
         {
-            var node = _order[index];
-            var args = node.Input.Select(n => n.Length == 0 ? null : values[n]).ToArray();
+            var args = new Tensor?[step.Inputs.Length];
+            for (var i = 0; i < args.Length; i++)
+            {
+                args[i] = step.Inputs[i] < 0 ? null : values[step.Inputs[i]];
+            }
+
             var started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            var results = Invoke(node, args, _opset, gpu);
+            var results = Invoke(step.Node, step.Operator, step.Attributes, args, _opset, gpu);
             if (profile is not null)
             {
                 gpu?.Synchronize();
-                profile.Add(node.OpType, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                profile.Add(step.Node.OpType, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             }
 
-            for (var i = 0; i < node.Output.Count && i < results.Length; i++)
+            for (var i = 0; i < step.Outputs.Length && i < results.Length; i++)
             {
-                if (node.Output[i].Length > 0)
+                if (step.Outputs[i] >= 0)
                 {
-                    values[node.Output[i]] = results[i];
+                    values[step.Outputs[i]] = results[i];
                     liveBytes += Bytes(results[i]);
                     gpu?.Retain(results[i]);
                     buffers.Retain(results[i]);
@@ -304,11 +340,12 @@ public sealed class OnnxModel
             }
 
             peakLiveBytes = Math.Max(peakLiveBytes, liveBytes);
-            flops += Flops(node, args, results);
-            foreach (var dead in _deadAfter[index])
+            flops += Flops(step.Node, args, results);
+            foreach (var dead in step.Dead)
             {
-                if (values.Remove(dead, out var released))
+                if (values[dead] is { } released)
                 {
+                    values[dead] = null;
                     liveBytes -= Bytes(released);
                     gpu?.Release(released);
                     buffers.Release(released);
@@ -316,7 +353,13 @@ public sealed class OnnxModel
             }
         }
 
-        return Outputs.ToDictionary(n => n, n => values[n], StringComparer.Ordinal);
+        var outputs = new Dictionary<string, Tensor>(Outputs.Count, StringComparer.Ordinal);
+        for (var i = 0; i < Outputs.Count; i++)
+        {
+            outputs[Outputs[i]] = values[_outputSlots[i]] ?? throw new ModelException($"The graph's output '{Outputs[i]}' was not computed.");
+        }
+
+        return outputs;
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace Cocoon.Agent.Inference;
 /// One node as an operator sees it: its attributes, its inputs (absent ones null), the model's opset,
 /// and the GPU run to launch kernels on (null when the model runs on the CPU kernels).
 /// </summary>
-internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, GpuRun? gpu = null)
+internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, GpuRun? gpu = null, IReadOnlyDictionary<string, AttributeProto>? attributes = null)
 {
     public NodeProto Node { get; } = node;
 
@@ -58,7 +58,9 @@ internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, Gp
 
     public float[]? GetFloats(string name) => Attribute(name) is { } a ? [.. a.Floats] : null;
 
-    public AttributeProto? Attribute(string name) => Node.Attribute.FirstOrDefault(a => a.Name == name);
+    /// <summary>The attribute named <paramref name="name"/> (the first, should a node repeat one), or null.</summary>
+    public AttributeProto? Attribute(string name) =>
+        attributes is not null ? attributes.GetValueOrDefault(name) : Node.Attribute.FirstOrDefault(a => a.Name == name);
 
     /// <summary>
     /// A list that moved from an attribute to an input across opsets (axes, split, pads…): the input
