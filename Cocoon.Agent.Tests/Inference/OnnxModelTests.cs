@@ -103,6 +103,53 @@ public sealed class OnnxModelTests
         Assert.Contains("'x'", Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor>())).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Shapes that can never fit, found by shape inference at load: one error naming the node and the shapes, before any run.</summary>
+    [Theory]
+    [InlineData("matmul")]
+    [InlineData("broadcast")]
+    [InlineData("concat")]
+    [InlineData("conv")]
+    [InlineData("reshape")]
+    [InlineData("gemm")]
+    public void Shapes_that_cannot_fit_are_refused_at_load(string kind)
+    {
+        var b = new OnnxGraphBuilder(17).AnyOutput("y");
+        _ = kind switch
+        {
+            "matmul" => b.Input("x", "batch", 256).Initializer("w1", [256, 512], new float[256 * 512]).Initializer("w2", [256, 10], new float[2560])
+                .Node("MatMul", ["x", "w1"], "h").Node("MatMul", ["h", "w2"], "y"),
+            "broadcast" => b.Input("x", "batch", 3).Initializer("c", [4], new float[4]).Node("Add", ["x", "c"], "y"),
+            "concat" => b.Input("x", "batch", 3, 5).Initializer("c", [1, 4, 6], new float[24]).Node("Concat", ["x", "c"], "y", ("axis", 2L)),
+            "conv" => b.Input("x", "batch", 3, 8, 8).Initializer("w", [4, 2, 3, 3], new float[72]).Node("Conv", ["x", "w"], "y"),
+            "reshape" => b.Input("x", "batch", 3, 5).Longs("s", [2], [4, -1]).Node("Flatten", ["x"], "f", ("axis", 1L))
+                .Node("Reshape", ["f", "s"], "r").Node("Reshape", ["x", "t"], "y").Longs("t", [3], [0, 4, 4]),
+            _ => b.Input("x", "batch", 6).Initializer("w", [5, 6], new float[30]).Node("Gemm", ["x", "w"], "y"),
+        };
+        var error = Assert.Throws<ModelException>(() => OnnxModel.Load(b.Build()));
+        var op = kind switch { "matmul" => "MatMul", "broadcast" => "Add", "concat" => "Concat", "conv" => "Conv", "reshape" => "Reshape", _ => "Gemm" };
+        Assert.StartsWith($"{op} (node '", error.Message, StringComparison.Ordinal);
+        Assert.Contains("shapes known at load", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The reference models' values are all inferred at load in terms of the batch dimension.</summary>
+    [Fact]
+    public void Every_value_of_the_reference_models_has_a_shape_at_load()
+    {
+        foreach (var reference in ReferenceModels.All)
+        {
+            var model = OnnxModel.Load(reference.Onnx);
+            var expected = reference.Name switch { "mlp" => "[batch, 10]", "cnn" => "[batch, 10]", _ => "[batch, 64, 256]" };
+            Assert.Equal(expected, model.InferredShape(model.Outputs[0]));
+            var feeds = new Dictionary<string, Tensor> { [reference.Input] = new(reference.InputShape(3), new float[Tensor.ElementCount(reference.InputShape(3))]) };
+            OrtReference.RunCheckingInferredShapes(model, feeds);
+            var seen = new List<string>();
+            model.Observe = (name, _) => seen.Add(name);
+            model.Run(feeds);
+            Assert.NotEmpty(seen);
+            Assert.All(seen, name => Assert.DoesNotContain("?", model.InferredShape(name), StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void Values_are_dropped_after_their_last_reader_so_peak_memory_is_the_live_set()
     {

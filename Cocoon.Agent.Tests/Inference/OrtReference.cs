@@ -24,7 +24,7 @@ internal static class OrtReference
     public static void AssertSame(byte[] model, IReadOnlyDictionary<string, Tensor> feeds)
     {
         var loaded = OnnxModel.Load(model);
-        var cpu = loaded.Run(feeds);
+        var cpu = RunCheckingInferredShapes(loaded, feeds);
         var gpu = loaded.Run(feeds, IlgpuCpu, out _, out _);
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         using var session = new InferenceSession(model, options);
@@ -33,6 +33,38 @@ internal static class OrtReference
         {
             Compare(result, cpu[result.Name], "CPU kernels");
             Compare(result, gpu[result.Name], "ILGPU kernels");
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> on the CPU kernels, checking every value it produces against the
+    /// shape inferred at load: equal where a size was inferred, one size per symbol.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Tensor> RunCheckingInferredShapes(OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds)
+    {
+        var bound = new Dictionary<long, int>();
+        var misfits = new List<string>();
+        foreach (var (name, value) in feeds)
+        {
+            ShapeInference.Fits(model.InferredShapes.ShapeOf(name), value.Shape, bound);
+        }
+
+        model.Observe = (name, value) =>
+        {
+            if (!ShapeInference.Fits(model.InferredShapes.ShapeOf(name), value.Shape, bound))
+            {
+                misfits.Add($"{name}: inferred {model.InferredShape(name)}, ran as [{string.Join(", ", value.Shape)}]");
+            }
+        };
+        try
+        {
+            var outputs = model.Run(feeds);
+            Assert.True(misfits.Count == 0, string.Join("; ", misfits));
+            return outputs;
+        }
+        finally
+        {
+            model.Observe = null;
         }
     }
 

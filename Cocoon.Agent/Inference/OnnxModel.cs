@@ -77,6 +77,15 @@ public sealed class OnnxModel
     /// <summary>Graph outputs, by name.</summary>
     public IReadOnlyList<string> Outputs { get; }
 
+    /// <summary>The shape of every value as inferred at load, before any run (<see cref="ShapeInference"/>).</summary>
+    internal ShapeInference.Result InferredShapes { get; private init; } = new();
+
+    /// <summary>The inferred shape of a graph value at load: [batch, 256], ? where only a run can tell.</summary>
+    public string InferredShape(string value) => InferredShapes.Describe(value);
+
+    /// <summary>Called with every value a run produces (tests check each against its inferred shape).</summary>
+    internal Action<string, Tensor>? Observe { get; set; }
+
     /// <exception cref="ModelException">The bytes are not an ONNX model this engine can run; nothing was run.</exception>
     public static OnnxModel Load(ReadOnlySpan<byte> bytes)
     {
@@ -163,7 +172,8 @@ public sealed class OnnxModel
             initializers.Remove(unread);
         }
 
-        return new OnnxModel(order, initializers, inputs, outputs, opset, declared.Where(d => reliedOn.Contains(d.Key)).ToDictionary(StringComparer.Ordinal));
+        var shapes = ShapeInference.Infer(graph, order, initializers, reliedOn, opset);
+        return new OnnxModel(order, initializers, inputs, outputs, opset, declared.Where(d => reliedOn.Contains(d.Key)).ToDictionary(StringComparer.Ordinal)) { InferredShapes = shapes };
     }
 
     /// <summary>Most elements a folded constant may hold; a bigger one is computed at run time instead of kept.</summary>
@@ -333,6 +343,7 @@ public sealed class OnnxModel
                 if (step.Outputs[i] >= 0)
                 {
                     values[step.Outputs[i]] = results[i];
+                    Observe?.Invoke(step.Node.Output[i], results[i]);
                     liveBytes += Bytes(results[i]);
                     gpu?.Retain(results[i]);
                     buffers.Retain(results[i]);

@@ -50,7 +50,7 @@ internal static class Spatial
         PadRight = win[1].PadEnd,
     };
 
-    private static Window[] Windows(OpContext c, int[] input, int[] kernel, bool ceil = false)
+    internal static Window[] Windows(OpContext c, int[] input, int[] kernel, bool ceil = false)
     {
         var rank = kernel.Length;
         var strides = c.GetInts("strides") ?? [.. Enumerable.Repeat(1L, rank)];
