@@ -3,8 +3,11 @@ namespace Cocoon.Agent.Inference.Operators;
 /// <summary>Splits element-wise and row-wise work across cores once there is enough of it to pay for the hand-off.</summary>
 internal static class Chunks
 {
-    /// <summary>Elements below which one core does the work: about 50 µs of vectorised arithmetic.</summary>
-    public const int Threshold = 1 << 16;
+    /// <summary>
+    /// Elements below which one core does the work: 16 K, a few microseconds of vectorised arithmetic,
+    /// now that <see cref="Workers"/> hands work out in well under one (through Parallel.For it was 64 K).
+    /// </summary>
+    public const int Threshold = 1 << 14;
 
     /// <summary>
     /// Calls <paramref name="body"/>(start, count) over [0, <paramref name="length"/>) in pieces whose
