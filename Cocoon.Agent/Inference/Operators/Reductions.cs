@@ -164,7 +164,7 @@ internal static class Reductions
                     }
                     else
                     {
-                        TensorPrimitives.SoftMax(source, target);
+                        VectorMath.Softmax(source, target);
                     }
 
                     if (!contiguous)

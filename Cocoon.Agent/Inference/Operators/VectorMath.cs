@@ -53,6 +53,41 @@ internal static class VectorMath
     public static Vector256<float> Gelu(Vector256<float> x) =>
         x * Vector256.FusedMultiplyAdd(Erf(x * Vector256.Create(0.70710678118654752f)), Vector256.Create(0.5f), Vector256.Create(0.5f));
 
+    /// <summary>
+    /// softmax(x) into <paramref name="y"/> (which may be <paramref name="x"/>): the max subtracted,
+    /// exponentials and their sum in one vectorised pass, then one scaling pass. TensorPrimitives'
+    /// SoftMax spent 2 ns an element in its exp.
+    /// </summary>
+    public static void Softmax(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (x.Length == 0)
+        {
+            return;
+        }
+
+        var max = System.Numerics.Tensors.TensorPrimitives.Max(x);
+        var shift = Vector256.Create(max);
+        ref var from = ref MemoryMarshal.GetReference(x);
+        ref var to = ref MemoryMarshal.GetReference(y);
+        var sums = Vector256<float>.Zero;
+        var i = 0;
+        for (; i + 8 <= x.Length; i += 8)
+        {
+            var e = Exp(Vector256.LoadUnsafe(ref from, (nuint)i) - shift);
+            e.StoreUnsafe(ref to, (nuint)i);
+            sums += e;
+        }
+
+        var total = Vector256.Sum(sums);
+        for (; i < x.Length; i++)
+        {
+            y[i] = MathF.Exp(x[i] - max);
+            total += y[i];
+        }
+
+        System.Numerics.Tensors.TensorPrimitives.Multiply(y[..x.Length], 1f / total, y[..x.Length]);
+    }
+
     /// <summary>erf over a span; <paramref name="y"/> may be <paramref name="x"/>.</summary>
     public static void Erf(ReadOnlySpan<float> x, Span<float> y) => Apply(x, y, gelu: false);
 
