@@ -162,9 +162,7 @@ internal static class GraphFusion
             var fused = conv.Clone();
             fused.Input.Clear();
             fused.Input.AddRange([conv.Input[0], name + ".w", name + ".b"]);
-            fused.Output[0] = bn.Output[0];
-            nodes[i] = fused;
-            nodes.Remove(bn);
+            Absorb(nodes, i, fused, bn);
         }
     }
 
@@ -184,11 +182,8 @@ internal static class GraphFusion
                 continue;
             }
 
-            var fused = node.Clone();
-            fused.Attribute.Add(new AttributeProto { Name = Activation, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(activation.OpType) });
-            fused.Output[0] = activation.Output[0];
-            nodes[i] = fused;
-            nodes.Remove(activation);
+            var fused = With(node, new AttributeProto { Name = Activation, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(activation.OpType) });
+            Absorb(nodes, i, fused, activation);
         }
     }
 
@@ -219,9 +214,7 @@ internal static class GraphFusion
 
             var fused = matmul.Clone();
             fused.Input.Add(biasName);
-            fused.Output[0] = add.Output[0];
-            nodes[i] = fused;
-            nodes.Remove(add);
+            Absorb(nodes, i, fused, add);
         }
     }
 
@@ -253,11 +246,8 @@ internal static class GraphFusion
                 continue;
             }
 
-            var fused = matmul.Clone();
-            fused.Attribute.Add(new AttributeProto { Name = Scale, Type = AttributeProto.Types.AttributeType.Float, F = value });
-            fused.Output[0] = op.Output[0];
-            nodes[i] = fused;
-            nodes.Remove(op);
+            var fused = With(matmul, new AttributeProto { Name = Scale, Type = AttributeProto.Types.AttributeType.Float, F = value });
+            Absorb(nodes, i, fused, op);
         }
     }
 
@@ -298,6 +288,22 @@ internal static class GraphFusion
             nodes.RemoveAt(i);
             i--;
         }
+    }
+
+    /// <summary>Puts <paramref name="fused"/> in place of node <paramref name="at"/>, writing what <paramref name="follower"/> wrote, and removes the follower.</summary>
+    private static void Absorb(List<NodeProto> nodes, int at, NodeProto fused, NodeProto follower)
+    {
+        fused.Output[0] = follower.Output[0];
+        nodes[at] = fused;
+        nodes.Remove(follower);
+    }
+
+    /// <summary>A copy of <paramref name="node"/> with one more attribute.</summary>
+    private static NodeProto With(NodeProto node, AttributeProto attribute)
+    {
+        var copy = node.Clone();
+        copy.Attribute.Add(attribute);
+        return copy;
     }
 
     /// <summary>The only node reading <paramref name="value"/>, when exactly one does and it is not a graph output.</summary>
