@@ -214,6 +214,14 @@ public sealed class OperatorConformanceTests
         { [7], [7] },
         { [1, 33, 17], [3, 17, 9] },
         { [0, 4], [4, 2] },
+
+        // Every path of the CPU GEMM: 24-, 16- and 8-wide panels, dot products for the last columns,
+        // leftover rows, two k-blocks, packing, and splits across cores by columns and by rows.
+        { [37, 45], [45, 83] },
+        { [70, 300], [300, 64] },
+        { [130, 200], [200, 150] },
+        { [600, 64], [64, 40] },
+        { [1, 700], [700, 333] },
     };
 
     [Theory]
