@@ -40,6 +40,30 @@ public sealed class WorkersTests
         Assert.Equal(10, after);
     }
 
+    /// <summary>A call made while the workers are busy goes to the .NET pool, with the same contract.</summary>
+    [Fact]
+    public void A_failing_piece_inside_a_nested_call_fails_that_call_alone_and_the_same_way()
+    {
+        var ran = 0;
+        Workers.For(2, outer =>
+        {
+            if (outer == 0)
+            {
+                var error = Assert.Throws<InvalidOperationException>(() => Workers.For(30, i =>
+                {
+                    if (i == 3)
+                    {
+                        throw new InvalidOperationException("nested piece 3");
+                    }
+
+                    Interlocked.Increment(ref ran);
+                }));
+                Assert.Equal("nested piece 3", error.Message);
+            }
+        });
+        Assert.Equal(29, ran);
+    }
+
     [Fact]
     public void Nested_and_concurrent_calls_complete()
     {

@@ -45,7 +45,25 @@ internal static class Workers
 
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            Parallel.For(0, count, body);
+            // The same contract as the workers' path: every piece runs, and the first failure is
+            // rethrown as itself (Parallel.For would stop early and wrap it).
+            ExceptionDispatchInfo? failure = null;
+            var gate = new object();
+            Parallel.For(0, count, i =>
+            {
+                try
+                {
+                    body(i);
+                }
+                catch (Exception e)
+                {
+                    lock (gate)
+                    {
+                        failure ??= ExceptionDispatchInfo.Capture(e);
+                    }
+                }
+            });
+            failure?.Throw();
             return;
         }
 
