@@ -52,8 +52,17 @@ internal static class Linear
     /// <summary>The shape a MatMul of <paramref name="a"/> and <paramref name="b"/> gives, with a fused [1, n] bias's promotion.</summary>
     private static int[] OutputShape(Tensor a, Tensor b, Tensor? bias)
     {
-        var batch = Broadcasting.Shape(a.Rank > 2 ? a.Shape[..^2] : [], b.Rank > 2 ? b.Shape[..^2] : []);
-        List<int> shape = [.. batch];
+        var shape = ProductShape(a, b);
+        return bias is { Rank: 2 } && shape.Length == 1 ? [1, .. shape] : shape;
+    }
+
+    /// <summary>
+    /// NumPy's matmul shape: the broadcast batch dimensions, then m unless A is a vector and n unless
+    /// B is one. The inner dimensions are not checked here.
+    /// </summary>
+    private static int[] ProductShape(Tensor a, Tensor b)
+    {
+        List<int> shape = [.. Broadcasting.Shape(a.Rank > 2 ? a.Shape[..^2] : [], b.Rank > 2 ? b.Shape[..^2] : [])];
         if (a.Rank > 1)
         {
             shape.Add(a.Shape[^2]);
@@ -64,7 +73,7 @@ internal static class Linear
             shape.Add(b.Shape[^1]);
         }
 
-        return bias is { Rank: 2 } && shape.Count == 1 ? [1, .. shape] : [.. shape];
+        return [.. shape];
     }
 
     /// <param name="bias">
@@ -97,20 +106,11 @@ internal static class Linear
 
         var batch = Broadcasting.Shape(a2.Shape[..^2], b2.Shape[..^2]);
         Tensor.CheckedCount([.. batch, m, n]);
-        List<int> shape = [.. batch];
-        if (a.Rank > 1)
-        {
-            shape.Add(m);
-        }
-
-        if (b.Rank > 1)
-        {
-            shape.Add(n);
-        }
+        var shape = ProductShape(a, b);
 
         if (context?.Gpu is { } gpu && GpuRun.Fits(batch))
         {
-            return OpContext.Activate(gpu, gpu.Gemm(a2, b2, bias, [.. shape], new GemmArguments
+            return OpContext.Activate(gpu, gpu.Gemm(a2, b2, bias, shape, new GemmArguments
             {
                 M = m,
                 N = n,
@@ -138,7 +138,7 @@ internal static class Linear
             // the batch folds into the rows of a single product.
             var folded = Buffers.Floats(batches * m * n);
             GemmKernel.Multiply(a2.Data, 0, b2.Data, 0, folded, 0, batches * m, k, n, epilogue: epilogue);
-            return new Tensor([.. shape], folded);
+            return new Tensor(shape, folded);
         }
 
         var ia = Broadcasting.Indices(a2.Shape[..^2], batch);
@@ -160,7 +160,7 @@ internal static class Linear
             }
         }
 
-        return new Tensor([.. shape], c);
+        return new Tensor(shape, c);
     }
 
     private static Tensor[] Gemm(OpContext c)
