@@ -36,9 +36,10 @@ public sealed class OnnxModel
     private readonly Dictionary<string, int?[]?> _declared;
     private readonly long _opset;
 
-    private OnnxModel(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset, Dictionary<string, int?[]?> declared)
+    private OnnxModel(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset, Dictionary<string, int?[]?> declared, ShapeInference.Result shapes)
     {
         _declared = declared;
+        InferredShapes = shapes;
 
         // Every value gets a slot number once, here, so that a run indexes an array instead of hashing
         // names, and each node's operator and attributes are looked up once instead of on every run.
@@ -78,7 +79,7 @@ public sealed class OnnxModel
     public IReadOnlyList<string> Outputs { get; }
 
     /// <summary>The shape of every value as inferred at load, before any run (<see cref="ShapeInference"/>).</summary>
-    internal ShapeInference.Result InferredShapes { get; private init; } = new();
+    internal ShapeInference.Result InferredShapes { get; }
 
     /// <summary>The inferred shape of a graph value at load: [batch, 256], ? where only a run can tell.</summary>
     public string InferredShape(string value) => InferredShapes.Describe(value);
@@ -172,8 +173,8 @@ public sealed class OnnxModel
             initializers.Remove(unread);
         }
 
-        var shapes = ShapeInference.Infer(graph, order, initializers, reliedOn, opset);
-        return new OnnxModel(order, initializers, inputs, outputs, opset, declared.Where(d => reliedOn.Contains(d.Key)).ToDictionary(StringComparer.Ordinal)) { InferredShapes = shapes };
+        return new OnnxModel(order, initializers, inputs, outputs, opset, declared.Where(d => reliedOn.Contains(d.Key)).ToDictionary(StringComparer.Ordinal),
+            ShapeInference.Infer(graph, order, initializers, reliedOn, opset));
     }
 
     /// <summary>Most elements a folded constant may hold; a bigger one is computed at run time instead of kept.</summary>

@@ -271,13 +271,7 @@ internal static class ShapeInference
                     }
 
                     var axis = Axis(c.GetInt("axis", 0), x.Length);
-                    var sizes = c.AttributeOrInput("split", 1, 13);
-                    if (sizes is null && x[axis] >= 0)
-                    {
-                        var parts = opset >= 18 && c.Attribute("num_outputs") is { } n ? (int)n.I : count;
-                        var each = (x[axis] + parts - 1) / parts;
-                        sizes = [.. Enumerable.Range(0, parts).Select(i => Math.Max(0, Math.Min(each, x[axis] - (i * each))))];
-                    }
+                    var sizes = Shapes.SplitSizes(c, x[axis]);
 
                     return [.. Enumerable.Range(0, count).Select(i => (long[]?)[.. x.Select((d, j) => j != axis ? d : sizes is not null && i < sizes.Length ? sizes[i] : Unknown)])];
                 }
@@ -338,8 +332,7 @@ internal static class ShapeInference
                         return [[Unknown]];
                     }
 
-                    var start = (int)Math.Clamp(c.GetInt("start", 0) < 0 ? c.GetInt("start", 0) + x.Length : c.GetInt("start", 0), 0, x.Length);
-                    var end = (int)Math.Clamp(c.Attribute("end") is null ? x.Length : c.GetInt("end", 0) < 0 ? c.GetInt("end", 0) + x.Length : c.GetInt("end", 0), start, x.Length);
+                    var (start, end) = Shapes.ShapeRange(c, x.Length);
                     return [[end - start]];
                 }
 

@@ -79,7 +79,7 @@ public static class KernelHarness
         {
             var x = ReferenceModels.Values(new Random(length), length, 3f);
             var y = new float[length];
-            var gelu = Median(() => Elementwise.Gelu(x, y), budget);
+            var gelu = Median(() => VectorMath.Gelu(x, y), budget);
             Console.WriteLine(string.Create(c, $"| GELU (one core) | {length} | {gelu * 1e6:N1} | {gelu * 1e9 / length:N2} |"));
         }
 

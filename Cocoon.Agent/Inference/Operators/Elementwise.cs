@@ -17,14 +17,15 @@ internal static class Elementwise
         Unary(ops, "Abs", UnaryOp.Abs, (x, y) => TensorPrimitives.Abs(x, y));
         Unary(ops, "Sqrt", UnaryOp.Sqrt, (x, y) => TensorPrimitives.Sqrt(x, y));
         Unary(ops, "Reciprocal", UnaryOp.Reciprocal, (x, y) => TensorPrimitives.Reciprocal(x, y));
-        Unary(ops, "Erf", UnaryOp.Erf, Erf);
+        Unary(ops, "Erf", UnaryOp.Erf, VectorMath.Erf);
         ops["LeakyRelu"] = c => Map(c, UnaryOp.LeakyRelu, c.GetFloat("alpha", 0.01f), 0f, static (v, a, _) => v >= 0 ? v : a * v);
         ops["Elu"] = c => Map(c, UnaryOp.Elu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => v >= 0 ? v : a * (MathF.Exp(v) - 1));
         ops["HardSigmoid"] = c => Map(c, UnaryOp.HardSigmoid, c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f), static (v, a, b) => Math.Clamp((a * v) + b, 0f, 1f));
         ops["HardSwish"] = c => Map(c, UnaryOp.HardSwish, 0f, 0f, static (v, _, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f));
+        var erfGelu = Unary(UnaryOp.Gelu, VectorMath.Gelu);
         ops["Gelu"] = c => c.GetString("approximate", "none") == "tanh"
             ? Map(c, UnaryOp.GeluTanh, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
-            : c.Gpu is { } gpu ? [gpu.Unary(FloatInput(c, 0), UnaryOp.Gelu)] : [Vectorised(FloatInput(c, 0), Gelu)];
+            : erfGelu(c);
         ops["Identity"] = c => [c.Input(0)];
         ops["Dropout"] = c => c.OutputCount > 1 && c.Node.Output[1].Length > 0
             ? [c.Input(0), Tensor.OfBools(c.Input(0).Shape, Enumerable.Repeat(true, c.Input(0).Length).ToArray())]
@@ -65,23 +66,12 @@ internal static class Elementwise
         _ => throw new ModelException($"Cast to ONNX type {onnxType} is not supported (float32, int64 and bool are)."),
     };
 
-    /// <summary>erf over a span, vectorised (<see cref="VectorMath"/>); <paramref name="y"/> may be <paramref name="x"/>.</summary>
-    public static void Erf(ReadOnlySpan<float> x, Span<float> y) => VectorMath.Erf(x, y);
-
-    /// <summary>GELU with erf, x · (1 + erf(x / √2)) / 2, over a span in one vectorised pass.</summary>
-    public static void Gelu(ReadOnlySpan<float> x, Span<float> y) => VectorMath.Gelu(x, y);
-
-    /// <summary>erf(x) to about 1e-7 (Abramowitz and Stegun 7.1.26), the accuracy float32 needs.</summary>
-    public static float Erf(float x)
-    {
-        var t = 1.0 / (1.0 + (0.3275911 * Math.Abs(x)));
-        var polynomial = ((((((((1.061405429 * t) - 1.453152027) * t) + 1.421413741) * t) - 0.284496736) * t) + 0.254829592) * t;
-        var y = 1.0 - (polynomial * Math.Exp(-x * (double)x));
-        return (float)(x >= 0 ? y : -y);
-    }
-
     private static void Unary(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, UnaryOp code, Action<ReadOnlySpan<float>, Span<float>> op) =>
-        ops[name] = c =>
+        ops[name] = Unary(code, op);
+
+    /// <summary>An element-wise operator: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> over spans on the CPU.</summary>
+    private static Func<OpContext, Tensor[]> Unary(UnaryOp code, Action<ReadOnlySpan<float>, Span<float>> op) =>
+        c =>
         {
             var x = FloatInput(c, 0);
             if (c.Gpu is { } gpu)

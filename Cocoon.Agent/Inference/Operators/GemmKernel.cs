@@ -7,8 +7,8 @@ namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>
 /// C (m×n) = A (m×k) · B (k×n), row-major, on the CPU: register-blocked 4 rows × 24 columns with
-/// 256-bit fused multiply-adds, k blocked and each panel of B packed contiguously so it stays in cache, work split across cores by
-/// rows (or by columns when there are few rows).
+/// 256-bit fused multiply-adds, k blocked and each panel of B packed contiguously so it stays in
+/// cache, work split across cores by columns when there are few rows and by rows otherwise.
 /// </summary>
 internal static class GemmKernel
 {
@@ -54,19 +54,14 @@ internal static class GemmKernel
         {
             Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, 0, n, epilogue);
         }
-        else if (m < MBlock * threads && n >= 2 * Columns * threads)
-        {
-            // Few rows: each core takes a range of columns and packs only its own panels of B.
-            var chunk = ((n + threads - 1) / threads + Columns - 1) / Columns * Columns;
-            Workers.For((n + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, t * chunk, Math.Min(n, (t + 1) * chunk), epilogue));
-        }
-        else if (m >= Rows * threads)
+        else if (m >= Rows * threads && (m >= MBlock * threads || n < 2 * Columns * threads))
         {
             var chunk = ((m + threads - 1) / threads + Rows - 1) / Rows * Rows;
             Workers.For((m + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, t * chunk, Math.Min(m, (t + 1) * chunk), 0, n, epilogue));
         }
         else
         {
+            // Few rows: each core takes a range of columns and packs only its own panels of B.
             var chunk = ((n + threads - 1) / threads + Columns - 1) / Columns * Columns;
             Workers.For((n + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, t * chunk, Math.Min(n, (t + 1) * chunk), epilogue));
         }

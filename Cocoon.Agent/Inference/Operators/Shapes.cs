@@ -92,9 +92,39 @@ internal static class Shapes
     /// <summary>The Shape operator on a tensor of <paramref name="shape"/>: its dimensions from start to end (opset 15's slice).</summary>
     public static Tensor ShapeOf(int[] shape, OpContext c)
     {
-        var start = (int)Math.Clamp(c.GetInt("start", 0) < 0 ? c.GetInt("start", 0) + shape.Length : c.GetInt("start", 0), 0, shape.Length);
-        var end = (int)Math.Clamp(c.Attribute("end") is null ? shape.Length : c.GetInt("end", 0) < 0 ? c.GetInt("end", 0) + shape.Length : c.GetInt("end", 0), start, shape.Length);
+        var (start, end) = ShapeRange(c, shape.Length);
         return Tensor.OfLongs([end - start], [.. shape[start..end].Select(d => (long)d)]);
+    }
+
+    /// <summary>Which dimensions of a rank-<paramref name="rank"/> shape the Shape operator returns: [start, end), negatives from the end, clamped.</summary>
+    public static (int Start, int End) ShapeRange(OpContext c, int rank)
+    {
+        var start = (int)Math.Clamp(c.GetInt("start", 0) < 0 ? c.GetInt("start", 0) + rank : c.GetInt("start", 0), 0, rank);
+        var end = (int)Math.Clamp(c.Attribute("end") is null ? rank : c.GetInt("end", 0) < 0 ? c.GetInt("end", 0) + rank : c.GetInt("end", 0), start, rank);
+        return (start, end);
+    }
+
+    /// <summary>
+    /// Split's sizes along an axis of <paramref name="length"/>: the split input (attribute before
+    /// opset 13), else equal parts with a smaller last one, num_outputs of them from opset 18 and one
+    /// per output before. Null when neither is given and the length is unknown (negative).
+    /// </summary>
+    public static long[]? SplitSizes(OpContext c, long length)
+    {
+        var sizes = c.AttributeOrInput("split", 1, 13);
+        if (sizes is not null || length < 0)
+        {
+            return sizes;
+        }
+
+        var parts = c.Opset >= 18 && c.Attribute("num_outputs") is { } n ? n.I : c.OutputCount;
+        if (parts < 1)
+        {
+            throw new ModelException($"Split needs at least one part; got {parts}.");
+        }
+
+        var each = (length + parts - 1) / parts;
+        return [.. Enumerable.Range(0, (int)parts).Select(i => Math.Max(0, Math.Min(each, length - (i * each))))];
     }
 
     public static int[] ToShape(long[] dims) =>
@@ -355,13 +385,7 @@ internal static class Shapes
     {
         var x = c.Input(0);
         var axis = OpContext.Axis(c.GetInt("axis", 0), x.Rank);
-        var sizes = c.AttributeOrInput("split", 1, 13);
-        if (sizes is null)
-        {
-            var parts = c.Opset >= 18 && c.Attribute("num_outputs") is { } n ? (int)n.I : c.OutputCount;
-            var each = (x.Shape[axis] + parts - 1) / parts;
-            sizes = [.. Enumerable.Range(0, parts).Select(i => (long)Math.Max(0, Math.Min(each, x.Shape[axis] - (i * each))))];
-        }
+        var sizes = SplitSizes(c, x.Shape[axis])!;
 
         if (sizes.Sum() != x.Shape[axis] || sizes.Any(s => s < 0))
         {

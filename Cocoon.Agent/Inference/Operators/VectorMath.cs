@@ -8,8 +8,8 @@ namespace Cocoon.Agent.Inference.Operators;
 /// exp, erf and GELU on 256-bit vectors in one pass each: a block's erf through TensorPrimitives took
 /// seventeen passes and 3.2 ns an element, the fused form well under one. exp is Cephes' expf (range
 /// reduction by ln 2 in two parts, a degree-5 polynomial, the exponent added as integer bits); erf is
-/// Abramowitz and Stegun 7.1.26, the same formula as the scalar <see cref="Elementwise.Erf(float)"/>
-/// and the GPU kernel, absolute error under 2e-7.
+/// Abramowitz and Stegun 7.1.26, the same formula as the GPU kernel
+/// (<see cref="Gpu.GpuKernels"/>), absolute error under 2e-7.
 /// </summary>
 internal static class VectorMath
 {

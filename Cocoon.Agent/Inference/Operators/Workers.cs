@@ -43,31 +43,16 @@ internal static class Workers
             return;
         }
 
+        var job = new Job(body, count);
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            // The same contract as the workers' path: every piece runs, and the first failure is
-            // rethrown as itself (Parallel.For would stop early and wrap it).
-            ExceptionDispatchInfo? failure = null;
-            var gate = new object();
-            Parallel.For(0, count, i =>
-            {
-                try
-                {
-                    body(i);
-                }
-                catch (Exception e)
-                {
-                    lock (gate)
-                    {
-                        failure ??= ExceptionDispatchInfo.Capture(e);
-                    }
-                }
-            });
-            failure?.Throw();
+            // The same job on the .NET pool: every piece runs, and the first failure is rethrown as
+            // itself (Parallel.For over the pieces would stop early and wrap it).
+            Parallel.For(0, Math.Min(count, Count), _ => job.Run());
+            job.Error?.Throw();
             return;
         }
 
-        var job = new Job(body, count);
         try
         {
             Start();
