@@ -32,6 +32,18 @@ public sealed class ShapeOperatorTests
             Feeds(("x", RandomTensor(Random, [6, 2], -1, 1))));
     }
 
+    /// <summary>Opset 18's num_outputs: an uneven split matches ORT; zero parts is one model error at load, never a division by zero.</summary>
+    [Fact]
+    public void Split_by_num_outputs_and_a_split_into_no_parts()
+    {
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(18).Input("x", 7, 2).AnyOutput("a").AnyOutput("b").AnyOutput("c")
+                .Node("Split", ["x"], ["a", "b", "c"], ("num_outputs", 3L)).Build(),
+            Feeds(("x", RandomTensor(Random, [7, 2], -1, 1))));
+        var none = new OnnxGraphBuilder(18).Input("x", 7, 2).AnyOutput("a").Node("Split", ["x"], ["a"], ("num_outputs", 0L), ("axis", 1L)).Build();
+        Assert.Contains("at least one part", Assert.Throws<ModelException>(() => OnnxModel.Load(none)).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Slice_with_negative_indices_steps_and_clamping_in_both_opset_forms()
     {
