@@ -7,6 +7,7 @@ using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.OpenCL;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using static Cocoon.Agent.Tests.Inference.OperatorConformanceTests;
@@ -30,11 +31,37 @@ public sealed class TiledGemmFixture : IDisposable
 }
 
 /// <summary>
+/// A CPU accelerator with groups of 16 × 16 threads (four warps of 64), so the 128 × 128 blocked GEMM
+/// large products take on GPUs runs here too.
+/// </summary>
+public sealed class BlockedGemmFixture : IDisposable
+{
+    private readonly Context _context = Context.Create(b => b.CPU(new CPUDevice(64, 4, 1)).EnableAlgorithms());
+    private readonly Accelerator _accelerator;
+
+    public BlockedGemmFixture()
+    {
+        _accelerator = _context.GetCPUDevice(0).CreateAccelerator(_context);
+        Device = new GpuDevice(_accelerator, Cocoon.Agent.Compute.DeviceCatalog.Describe(_accelerator.Device)) { TiledGemm = true };
+    }
+
+    public GpuDevice Device { get; }
+
+    public void Dispose()
+    {
+        Device.Dispose();
+        _accelerator.Dispose();
+        _context.Dispose();
+    }
+}
+
+/// <summary>
 /// The ONNX engine's ILGPU kernels without a GPU: every kernel compiles for CUDA (PTX for Hopper) and
 /// for OpenCL, and every float operator runs as kernels on ILGPU's CPU accelerator (the operator
 /// conformance tests compare those runs with ONNX Runtime).
 /// </summary>
-public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixture tiled) : IClassFixture<KernelCheckerFixture>, IClassFixture<TiledGemmFixture>
+public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixture tiled, BlockedGemmFixture blocked)
+    : IClassFixture<KernelCheckerFixture>, IClassFixture<TiledGemmFixture>, IClassFixture<BlockedGemmFixture>
 {
     public static TheoryData<string> Kernels => [.. KernelMethods().Select(m => m.Name)];
 
@@ -95,44 +122,80 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
         OrtReference.AssertClose(model.Run(feeds).Single().Value.Data, first, "mlp");
     }
 
-    public static TheoryData<string> Products => ["matmul odd sizes", "matmul broadcast batch", "gemm transposed with row bias", "gemm with column bias and scaling", "vector times matrix"];
+    internal static readonly string[] ProductLabels = ["matmul odd sizes", "matmul broadcast batch", "gemm transposed with row bias", "gemm with column bias and scaling", "vector times matrix"];
+
+    /// <summary>The products with a large form (a vector times a matrix has one row, so never takes the blocked kernel).</summary>
+    internal static readonly string[] BlockedProductLabels = ProductLabels[..^1];
+
+    public static TheoryData<string> Products => [.. ProductLabels];
 
     /// <summary>
-    /// The shared-memory tiled GEMM that GPUs run, forced on ILGPU's CPU accelerator (4 × 4 tiles there)
-    /// at sizes that leave partial tiles on every edge.
+    /// The shared-memory tiled GEMM that GPUs run for small products, forced on ILGPU's CPU accelerator
+    /// (4 × 4 tiles there) at sizes that leave partial tiles on every edge.
     /// </summary>
     [Theory]
     [MemberData(nameof(Products))]
     public void The_tiled_product_matches_the_cpu_kernels(string label)
     {
+        var (model, feeds) = Product(label, small: true);
+        tiled.Device.TiledGemm = true;
+        AssertProductMatches(model, feeds, tiled.Device, label);
+    }
+
+    public static TheoryData<string> BlockedProducts => [.. BlockedProductLabels];
+
+    /// <summary>
+    /// The 128 × 128 blocked GEMM GPUs run for products of 64 rows and columns or more, on a CPU
+    /// accelerator whose groups hold its 256 threads: partial blocks on both edges, a depth that is
+    /// not a multiple of the 8-deep slab, broadcast batches, transposed operands, bias and scaling.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(BlockedProducts))]
+    public void The_blocked_product_matches_the_cpu_kernels(string label)
+    {
+        var (model, feeds) = Product(label, small: false);
+        var before = blocked.Device.KernelLaunches;
+        AssertProductMatches(model, feeds, blocked.Device, label);
+        Assert.True(blocked.Device.KernelLaunches > before);
+    }
+
+    internal static void AssertProductMatches(OnnxModel model, Dictionary<string, Tensor> feeds, GpuDevice device, string label)
+    {
+        var gpu = model.Run(feeds, device, out _, out _)["y"];
+        var cpu = model.Run(feeds)["y"];
+        Assert.Equal(cpu.Shape, gpu.Shape);
+        OrtReference.AssertClose(cpu.Data, gpu.Data, label);
+    }
+
+    /// <summary>A one-node MatMul or Gemm model and its inputs; the large forms need the blocked kernel (64 or more rows and columns).</summary>
+    internal static (OnnxModel Model, Dictionary<string, Tensor> Feeds) Product(string label, bool small)
+    {
         var random = new Random(label.Length);
         var builder = new OnnxGraphBuilder(17).AnyOutput("y");
-        (int[] A, int[] B) shapes = label switch
+        (int[] A, int[] B) shapes = (label, small) switch
         {
-            "matmul odd sizes" => ([6, 13], [13, 10]),
-            "matmul broadcast batch" => ([2, 1, 5, 7], [3, 7, 9]),
-            "gemm transposed with row bias" => ([7, 5], [11, 7]),
-            "gemm with column bias and scaling" => ([9, 6], [6, 5]),
+            ("matmul odd sizes", true) => ([6, 13], [13, 10]),
+            ("matmul odd sizes", false) => ([130, 21], [21, 197]),
+            ("matmul broadcast batch", true) => ([2, 1, 5, 7], [3, 7, 9]),
+            ("matmul broadcast batch", false) => ([2, 1, 70, 9], [3, 9, 66]),
+            ("gemm transposed with row bias", true) => ([7, 5], [11, 7]),
+            ("gemm transposed with row bias", false) => ([17, 129], [140, 17]),
+            ("gemm with column bias and scaling", true) => ([9, 6], [6, 5]),
+            ("gemm with column bias and scaling", false) => ([72, 16], [16, 65]),
             _ => ([7], [7, 6]),
         };
+        var biasLength = label.StartsWith("gemm transposed", StringComparison.Ordinal) ? shapes.B[0] : shapes.A[0];
         builder.Input("a", [.. shapes.A.Cast<object>()]).Input("b", [.. shapes.B.Cast<object>()]);
         var feeds = Feeds(("a", RandomTensor(random, shapes.A, -1, 1)), ("b", RandomTensor(random, shapes.B, -1, 1)));
         _ = label switch
         {
-            "gemm transposed with row bias" => builder.Initializer("c", [11], RandomTensor(random, [11], -1, 1).Data)
+            "gemm transposed with row bias" => builder.Initializer("c", [biasLength], RandomTensor(random, [biasLength], -1, 1).Data)
                 .Node("Gemm", ["a", "b", "c"], "y", ("transA", 1L), ("transB", 1L)),
-            "gemm with column bias and scaling" => builder.Initializer("c", [9, 1], RandomTensor(random, [9, 1], -1, 1).Data)
+            "gemm with column bias and scaling" => builder.Initializer("c", [biasLength, 1], RandomTensor(random, [biasLength, 1], -1, 1).Data)
                 .Node("Gemm", ["a", "b", "c"], "y", ("alpha", 0.5f), ("beta", -2f)),
             _ => builder.Node("MatMul", ["a", "b"], "y"),
         };
-        var model = OnnxModel.Load(builder.Build());
-
-        tiled.Device.TiledGemm = true;
-        var gpu = model.Run(feeds, tiled.Device, out _, out _)["y"];
-        var cpu = model.Run(feeds)["y"];
-
-        Assert.Equal(cpu.Shape, gpu.Shape);
-        OrtReference.AssertClose(cpu.Data, gpu.Data, label);
+        return (OnnxModel.Load(builder.Build()), feeds);
     }
 
     [Fact]
@@ -154,7 +217,7 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
     }
 
     /// <summary>A small one-node model and its inputs for every operator that has a kernel.</summary>
-    private static Dictionary<string, (byte[] Model, Dictionary<string, Tensor> Feeds)> OperatorModels()
+    internal static Dictionary<string, (byte[] Model, Dictionary<string, Tensor> Feeds)> OperatorModels()
     {
         var random = new Random(11);
         var models = new Dictionary<string, (byte[], Dictionary<string, Tensor>)>(StringComparer.Ordinal);
@@ -213,19 +276,67 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
             Feeds(("x", RandomTensor(random, shape, -1, 1))));
 }
 
-/// <summary>The reference models on a real NVIDIA GPU against the CPU kernels; skipped where ILGPU finds no CUDA device.</summary>
-[Trait("Category", "Gpu")]
-public sealed class CudaEngineTests
+/// <summary>The machine's CUDA device for the class, or null where ILGPU finds none.</summary>
+public sealed class CudaFixture : IDisposable
 {
+    public CudaFixture()
+    {
+        using var context = Cocoon.Agent.Compute.DeviceCatalog.CreateContext();
+        if (context.Devices.Any(d => d.AcceleratorType == AcceleratorType.Cuda))
+        {
+            Device = InferenceDevice.Open("cuda");
+        }
+    }
+
+    public InferenceDevice? Device { get; }
+
+    public void Dispose() => Device?.Dispose();
+}
+
+/// <summary>
+/// The engine on a real NVIDIA GPU against the CPU kernels: every float operator, the products at the
+/// sizes that take each GEMM kernel, and the reference models. Skipped where ILGPU finds no CUDA device.
+/// </summary>
+[Trait("Category", "Gpu")]
+public sealed class CudaEngineTests(CudaFixture cuda) : IClassFixture<CudaFixture>
+{
+    public static TheoryData<string> FloatOperators => GpuKernelTests.FloatOperators;
+
+    public static IEnumerable<object[]> Products =>
+        [.. GpuKernelTests.ProductLabels.Select(p => new object[] { p, true }), .. GpuKernelTests.BlockedProductLabels.Select(p => new object[] { p, false })];
+
+    [SkippableTheory]
+    [MemberData(nameof(FloatOperators))]
+    public void Each_float_operator_on_cuda_matches_the_cpu_kernels(string op)
+    {
+        var device = Cuda();
+        var (model, feeds) = GpuKernelTests.OperatorModels()[op];
+        var loaded = OnnxModel.Load(model);
+        var before = device.Gpu!.KernelLaunches;
+        var gpu = device.Run(loaded, feeds, out var gpuFlops, out _);
+        Assert.True(device.Gpu.KernelLaunches > before, $"{op} launched no kernel: it fell back to the CPU.");
+        var cpu = loaded.Run(feeds, out var cpuFlops);
+        Assert.Equal(cpuFlops, gpuFlops);
+        foreach (var (name, expected) in cpu)
+        {
+            Assert.Equal(expected.Shape, gpu[name].Shape);
+            OrtReference.AssertClose(expected.Data, gpu[name].Data, $"{op} output {name} on CUDA");
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Products))]
+    public void Each_product_on_cuda_matches_the_cpu_kernels(string label, bool small)
+    {
+        var device = Cuda();
+        var (model, feeds) = GpuKernelTests.Product(label, small);
+        GpuKernelTests.AssertProductMatches(model, feeds, device.Gpu!, $"{label} ({(small ? "16 × 16 tiles" : "128 × 128 blocks")}) on CUDA");
+    }
+
     [SkippableFact]
     public void The_reference_models_on_cuda_match_the_cpu_kernels()
     {
-        using (var context = Cocoon.Agent.Compute.DeviceCatalog.CreateContext())
-        {
-            Skip.IfNot(context.Devices.Any(d => d.AcceleratorType == AcceleratorType.Cuda), "No CUDA device on this machine.");
-        }
-
-        using var device = InferenceDevice.Open("cuda");
+        var device = Cuda();
         foreach (var reference in ReferenceModels.All)
         {
             var model = OnnxModel.Load(reference.Onnx);
@@ -241,5 +352,11 @@ public sealed class CudaEngineTests
                 }
             }
         }
+    }
+
+    private InferenceDevice Cuda()
+    {
+        Skip.If(cuda.Device is null, "No CUDA device on this machine.");
+        return cuda.Device!;
     }
 }

@@ -196,36 +196,56 @@ internal sealed class GpuRun : IDisposable
         return y;
     }
 
-    /// <summary>
-    /// Batched alpha · op(A) · op(B) + beta · bias; the strides in <paramref name="g"/> say how each
-    /// operand is laid out. On a GPU, tiled through shared memory in groups of tile × tile threads
-    /// (the largest square the device's groups hold, at most 16); on ILGPU's CPU accelerator, one
-    /// thread per output unless the device is told to check the tiled kernel.
-    /// </summary>
+    /// <summary>Batched alpha · op(A) · op(B) + beta · bias into a new device tensor of <paramref name="shape"/> (see <see cref="GemmInto"/>).</summary>
     public Tensor Gemm(Tensor a, Tensor b, Tensor? bias, int[] shape, GemmArguments g)
     {
         var y = New(shape, out var output);
-        if (y.Length == 0)
+        if (y.Length > 0)
         {
-            return y;
+            Launches++;
+            GemmInto(_device, View(a), View(b), bias is null ? null : View(bias), output, g, y.Length / (g.M * g.N));
         }
 
-        var biasView = bias is null ? output : View(bias);
-        if (!_device.TiledGemm)
+        return y;
+    }
+
+    /// <summary>
+    /// Launches batched alpha · op(A) · op(B) + beta · bias into <paramref name="output"/>; the strides in
+    /// <paramref name="g"/> say how each operand is laid out. On a GPU, products with at least 64 rows
+    /// and 64 columns run <see cref="GpuKernels.GemmBlocked"/> (128 × 128 blocks, 8 × 8 outputs a
+    /// thread); smaller ones the 16 × 16 shared-memory tile (the largest square the device's groups
+    /// hold, at most 16), where a 128-wide block would leave most threads idle. On ILGPU's CPU
+    /// accelerator, one thread per output unless the device is told to check the tiled kernels.
+    /// <paramref name="blocked"/> forces one GPU kernel or the other (the GPU harness times both).
+    /// </summary>
+    internal static void GemmInto(GpuDevice device, AV a, AV b, AV? bias, AV output, GemmArguments g, int batches, bool? blocked = null)
+    {
+        var biasView = bias ?? output;
+        if (!device.TiledGemm)
         {
-            Kernel(nameof(GpuKernels.Gemm), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, AV, GemmArguments>(GpuKernels.Gemm))(
-                y.Length, View(a), View(b), biasView, output, g);
-            return y;
+            device.Kernel(nameof(GpuKernels.Gemm), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, AV, GemmArguments>(GpuKernels.Gemm))(
+                batches * g.M * g.N, a, b, biasView, output, g);
+            return;
         }
 
-        var tile = Math.Min(16, (int)Math.Sqrt(_device.Accelerator.MaxNumThreadsPerGroup));
+        var side = GpuKernels.BlockThreads;
+        if ((blocked ?? (g.M >= 64 && g.N >= 64)) && device.Accelerator.MaxNumThreadsPerGroup >= side * side)
+        {
+            var blocks = new KernelConfig(
+                new Index3D((g.N + GpuKernels.BlockTile - 1) / GpuKernels.BlockTile, (g.M + GpuKernels.BlockTile - 1) / GpuKernels.BlockTile, batches),
+                new Index3D(side, side, 1));
+            device.Kernel(nameof(GpuKernels.GemmBlocked), k => k.LoadStreamKernel<AV, AV, AV, AV, GemmArguments>(GpuKernels.GemmBlocked))(
+                blocks, a, b, biasView, output, g);
+            return;
+        }
+
+        var tile = Math.Min(16, (int)Math.Sqrt(device.Accelerator.MaxNumThreadsPerGroup));
         var config = new KernelConfig(
-            new Index3D((g.N + tile - 1) / tile, (g.M + tile - 1) / tile, y.Length / (g.M * g.N)),
+            new Index3D((g.N + tile - 1) / tile, (g.M + tile - 1) / tile, batches),
             new Index3D(tile, tile, 1),
             SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile));
-        Kernel(nameof(GpuKernels.GemmTiled), k => k.LoadStreamKernel<AV, AV, AV, AV, GemmArguments>(GpuKernels.GemmTiled))(
-            config, View(a), View(b), biasView, output, g);
-        return y;
+        device.Kernel(nameof(GpuKernels.GemmTiled), k => k.LoadStreamKernel<AV, AV, AV, AV, GemmArguments>(GpuKernels.GemmTiled))(
+            config, a, b, biasView, output, g);
     }
 
     public Tensor Conv(Tensor x, Tensor w, Tensor? bias, ConvArguments s, bool transposed)

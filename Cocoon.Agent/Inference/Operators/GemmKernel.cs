@@ -37,9 +37,13 @@ internal static class GemmKernel
     public const long PerCoreProduct = 1 << 23;
 
     /// <param name="parallel">Whether a large product may be split across cores (false when the caller already runs products in parallel).</param>
-    /// <param name="epilogue">A bias and an activation applied to C as each block of it is finished, while it is still in cache.</param>
-    public static void Multiply(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, bool parallel = true, Epilogue epilogue = default)
+    /// <param name="epilogue">
+    /// A bias and an activation applied to C as each block of it is finished, while it is still in
+    /// cache; none when null (<see cref="Epilogue.None"/>; not <c>default</c> or <c>new Epilogue()</c>, whose scale is 0).
+    /// </param>
+    public static void Multiply(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, bool parallel = true, Epilogue? epilogue = null)
     {
+        var finish = epilogue ?? Epilogue.None;
         if (m == 0 || n == 0)
         {
             return;
@@ -52,18 +56,18 @@ internal static class GemmKernel
         var threads = !large || !parallel ? 1 : Workers.Count;
         if (threads == 1)
         {
-            Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, 0, n, epilogue);
+            Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, 0, n, finish);
         }
         else if (m >= Rows * threads && (m >= MBlock * threads || n < 2 * Columns * threads))
         {
             var chunk = ((m + threads - 1) / threads + Rows - 1) / Rows * Rows;
-            Workers.For((m + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, t * chunk, Math.Min(m, (t + 1) * chunk), 0, n, epilogue));
+            Workers.For((m + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, t * chunk, Math.Min(m, (t + 1) * chunk), 0, n, finish));
         }
         else
         {
             // Few rows: each core takes a range of columns and packs only its own panels of B.
             var chunk = ((n + threads - 1) / threads + Columns - 1) / Columns * Columns;
-            Workers.For((n + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, t * chunk, Math.Min(n, (t + 1) * chunk), epilogue));
+            Workers.For((n + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, t * chunk, Math.Min(n, (t + 1) * chunk), finish));
         }
     }
 
@@ -71,11 +75,11 @@ internal static class GemmKernel
     /// Columns [<paramref name="col0"/>, <paramref name="col1"/>) of C = A · B on the calling thread:
     /// one core's share of a product whose callers split the work themselves.
     /// </summary>
-    public static void MultiplyColumns(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, int col0, int col1, Epilogue epilogue = default)
+    public static void MultiplyColumns(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, int col0, int col1, Epilogue? epilogue = null)
     {
         if (m > 0 && col1 > col0)
         {
-            Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, col0, col1, epilogue);
+            Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, col0, col1, epilogue ?? Epilogue.None);
         }
     }
 
@@ -424,6 +428,12 @@ internal readonly record struct Epilogue(
     float[]? Residual = null,
     float Scale = 1f)
 {
+    /// <summary>
+    /// C = A · B and nothing else. (A struct's <c>new Epilogue()</c> and <c>default</c> skip the primary
+    /// constructor, so their scale is 0 and the product comes out as zeros.)
+    /// </summary>
+    public static Epilogue None { get; } = new(Scale: 1f);
+
     /// <summary>C[rows, columns) set to the residual plus the bias (zeros without either).</summary>
     public void Start(float[] c, int cOffset, int n, int row0, int row1, int col0, int col1)
     {

@@ -1,0 +1,42 @@
+using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Operators;
+
+namespace Cocoon.Agent.Tests.Inference;
+
+/// <summary>The CPU GEMM called directly, as harnesses do, without an epilogue: C = A · B.</summary>
+public sealed class GemmKernelTests
+{
+    [Theory]
+    [InlineData(1, 7, 5)]
+    [InlineData(37, 300, 61)]
+    [InlineData(130, 64, 200)]
+    public void A_product_without_an_epilogue_is_a_times_b(int m, int k, int n)
+    {
+        var random = new Random(m + k + n);
+        var a = ReferenceModels.Values(random, m * k, 1);
+        var b = ReferenceModels.Values(random, k * n, 1);
+        var expected = new float[m * n];
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var sum = 0.0;
+                for (var p = 0; p < k; p++)
+                {
+                    sum += (double)a[(i * k) + p] * b[(p * n) + j];
+                }
+
+                expected[(i * n) + j] = (float)sum;
+            }
+        }
+
+        var whole = new float[m * n];
+        GemmKernel.Multiply(a, 0, b, 0, whole, 0, m, k, n);
+        OrtReference.AssertClose(expected, whole, "Multiply");
+
+        var columns = new float[m * n];
+        GemmKernel.MultiplyColumns(a, 0, b, 0, columns, 0, m, k, n, 0, n / 2);
+        GemmKernel.MultiplyColumns(a, 0, b, 0, columns, 0, m, k, n, n / 2, n);
+        OrtReference.AssertClose(expected, columns, "MultiplyColumns");
+    }
+}
