@@ -239,6 +239,10 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
             models[op] = One(op, [3, 7]);
         }
 
+        // Rows longer than a group's threads (16 on ILGPU's CPU accelerator), so each thread strides along its row.
+        models["Softmax over a middle axis of 37"] = One("Softmax", [2, 37, 3], ("axis", 1L));
+        models["LogSoftmax over rows of 300"] = One("LogSoftmax", [3, 300]);
+        models["LayerNormalization over rows of 300"] = WithWeights("LayerNormalization", [4, 300], [("scale", [300]), ("shift", [300])]);
         models["Gelu"] = (new OnnxGraphBuilder(20).Input("x", 2, 9).AnyOutput("y").Node("Gelu", ["x"], "y").Build(), Feeds(("x", RandomTensor(random, [2, 9], -3, 3))));
         models["Clip"] = (new OnnxGraphBuilder(17).Input("x", 4, 5).AnyOutput("y").Initializer("lo", [], [-0.5f]).Initializer("hi", [], [0.5f]).Node("Clip", ["x", "lo", "hi"], "y").Build(), Feeds(("x", RandomTensor(random, [4, 5], -1, 1))));
         foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max" })

@@ -5,12 +5,20 @@ using System.Runtime.Loader;
 using Cocoon.Agent.Inference;
 using Cocoon.Agent.Inference.Gpu;
 using Cocoon.Agent.Inference.Operators;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 // The GPU harness: what docs/BENCHMARKS.md reports for CUDA, run on a machine with an NVIDIA GPU
 // (scripts/gpu-bench builds it, with the .NET runtime and the test assembly, into one folder to carry).
 //   matmul [n ...]        the engine's GEMM kernels on the GPU, n × n × n, GFLOP/s and error against the CPU kernels
 //   tests DLL [category]  the test assembly's tests of one trait category (default Gpu), without an SDK
-//   export-models DIR     the reference models as .onnx files (bench/gpu/torch_reference.py times them in PyTorch)
+//   export-models DIR     the reference models as .onnx files, and inputs for batch 1 and 32 as .npz (for infer --profile;
+//                         bench/gpu/torch_reference.py times the models in PyTorch)
+//   ptx KERNEL            the PTX ILGPU emits for one of GpuKernels' kernels, for Hopper (no GPU needed)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 return args switch
 {
@@ -18,12 +26,13 @@ return args switch
     ["tests", var dll] => TestRunner.Run(dll, "Gpu"),
     ["tests", var dll, var category] => TestRunner.Run(dll, category),
     ["export-models", var dir] => GpuHarness.Export(dir),
+    ["ptx", var kernel] => GpuHarness.Ptx(kernel),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Cocoon.GpuBench matmul [n ...] | tests DLL [category] | export-models DIR");
+    Console.Error.WriteLine("usage: Cocoon.GpuBench matmul [n ...] | tests DLL [category] | export-models DIR | ptx KERNEL");
     return 2;
 }
 
@@ -103,6 +112,25 @@ internal static class GpuHarness
         return double.IsNaN(difference) ? double.NaN : Math.Sqrt(difference / norm);
     }
 
+    public static int Ptx(string kernel)
+    {
+        var method = typeof(GpuKernels).GetMethod(kernel, BindingFlags.Public | BindingFlags.Static);
+        if (method is null)
+        {
+            Console.Error.WriteLine($"Cocoon.GpuBench: no kernel {kernel} in GpuKernels");
+            return 2;
+        }
+
+        using var context = Context.Create(b => b.Default().EnableAlgorithms());
+        var architecture = new CudaArchitecture(9, 0);
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, new CudaInstructionSet(7, 8), nvvmAPI: null);
+        var entry = method.GetParameters()[0].ParameterType == typeof(Index1D)
+            ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
+            : EntryPointDescription.FromExplicitlyGroupedKernel(method);
+        Console.WriteLine(((PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty)).PTXAssembly);
+        return 0;
+    }
+
     public static int Export(string dir)
     {
         Directory.CreateDirectory(dir);
@@ -110,6 +138,13 @@ internal static class GpuHarness
         {
             var path = Path.Combine(dir, $"{model.Name}.onnx");
             File.WriteAllBytes(path, model.Onnx);
+            foreach (var batch in new[] { 1, 32 })
+            {
+                var shape = model.InputShape(batch);
+                var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), shape.Aggregate(1, (p, d) => p * d), 1));
+                TensorFiles.WriteNpz(Path.Combine(dir, $"{model.Name}-b{batch}.npz"), new Dictionary<string, Tensor> { [model.Input] = input });
+            }
+
             Console.WriteLine($"{path}: input {model.Input} [{string.Join(", ", model.InputShape(1)[1..].Prepend(-1))}]");
         }
 

@@ -8,8 +8,8 @@ namespace Cocoon.Agent.Inference.Gpu;
 
 /// <summary>
 /// An ILGPU accelerator the ONNX engine runs on: its kernels (compiled on first use), and the weights of
-/// the models run on it, uploaded once and kept (zeroed, then freed) until the device is disposed. One
-/// run at a time.
+/// the models run on it, uploaded once and kept (zeroed, then freed) until the device is disposed, and
+/// the device memory runs freed, kept zeroed for the next run. One run at a time.
 /// </summary>
 public sealed class GpuDevice : IDisposable
 {
@@ -33,6 +33,7 @@ public sealed class GpuDevice : IDisposable
         TiledGemm = info.Kind != DeviceKind.Cpu;
         _ownedContext = ownedContext;
         _ownsAccelerator = ownsAccelerator;
+        Pool = new DevicePool(accelerator);
     }
 
     public DeviceInfo Info { get; }
@@ -51,6 +52,9 @@ public sealed class GpuDevice : IDisposable
 
     internal Accelerator Accelerator { get; }
 
+    /// <summary>Freed device memory kept for the next run (allocating and freeing synchronise the device).</summary>
+    internal DevicePool Pool { get; }
+
     /// <summary>
     /// Opens an ILGPU device: "cuda", "opencl", or "ilgpu-cpu" (ILGPU's CPU accelerator, one OS thread
     /// per GPU thread: slow, for checking the kernels on machines without a GPU).
@@ -68,7 +72,7 @@ public sealed class GpuDevice : IDisposable
         return new GpuDevice(accelerator, DeviceCatalog.Describe(accelerator.Device), context, ownsAccelerator: true);
     }
 
-    internal DeviceBuffer Allocate(int length) => new(Accelerator, length);
+    internal DeviceBuffer Allocate(int length) => new(Pool, length);
 
     internal void CountLaunches(int launches) => Interlocked.Add(ref _launches, launches);
 
@@ -110,6 +114,7 @@ public sealed class GpuDevice : IDisposable
 
             _weightBuffers.Clear();
             _weights.Clear();
+            Pool.Dispose();
             if (_ownsAccelerator)
             {
                 Accelerator.Dispose();

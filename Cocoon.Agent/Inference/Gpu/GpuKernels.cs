@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace Cocoon.Agent.Inference.Gpu;
@@ -177,6 +178,8 @@ internal static class GpuKernels
         var aRow = thread / BlockDepth;
         var bCol = thread % BlockTile;
         var bDepth = thread / BlockTile;
+        var aMine = aSlab.SubView(ty, aSlab.Length - ty);
+        var bMine = bSlab.SubView(tx, bSlab.Length - tx);
         var a0 = LoadA(a, g, aAt, row0 + aRow, aDepth);
         var a1 = LoadA(a, g, aAt, row0 + aRow + 32, aDepth);
         var a2 = LoadA(a, g, aAt, row0 + aRow + 64, aDepth);
@@ -185,7 +188,7 @@ internal static class GpuKernels
         var b1 = LoadB(b, g, bAt, bDepth + 2, col0 + bCol);
         var b2 = LoadB(b, g, bAt, bDepth + 4, col0 + bCol);
         var b3 = LoadB(b, g, bAt, bDepth + 6, col0 + bCol);
-        Row8 c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        var c = default(Block8);
         for (var k0 = 0; k0 < g.K; k0 += BlockDepth)
         {
             aSlab[(aDepth * APitch) + aRow] = a0;
@@ -211,34 +214,47 @@ internal static class GpuKernels
                 b3 = LoadB(b, g, bAt, next + bDepth + 6, col0 + bCol);
             }
 
-            for (var k = 0; k < BlockDepth; k++)
-            {
-                var at = (k * BlockTile) + tx;
-                var bRow = new Row8(bSlab[at], bSlab[at + 16], bSlab[at + 32], bSlab[at + 48], bSlab[at + 64], bSlab[at + 80], bSlab[at + 96], bSlab[at + 112]);
-                var aAtK = (k * APitch) + ty;
-                c0 = c0.Add(aSlab[aAtK], bRow);
-                c1 = c1.Add(aSlab[aAtK + 16], bRow);
-                c2 = c2.Add(aSlab[aAtK + 32], bRow);
-                c3 = c3.Add(aSlab[aAtK + 48], bRow);
-                c4 = c4.Add(aSlab[aAtK + 64], bRow);
-                c5 = c5.Add(aSlab[aAtK + 80], bRow);
-                c6 = c6.Add(aSlab[aAtK + 96], bRow);
-                c7 = c7.Add(aSlab[aAtK + 112], bRow);
-            }
-
+            // Unrolled by hand: with k a constant, each shared load is one instruction at an immediate
+            // offset from this thread's first words (a loop would recompute 64-bit addresses per load).
+            c = Step(c, aMine, bMine, 0);
+            c = Step(c, aMine, bMine, 1);
+            c = Step(c, aMine, bMine, 2);
+            c = Step(c, aMine, bMine, 3);
+            c = Step(c, aMine, bMine, 4);
+            c = Step(c, aMine, bMine, 5);
+            c = Step(c, aMine, bMine, 6);
+            c = Step(c, aMine, bMine, 7);
             Group.Barrier();
         }
 
         var col = col0 + tx;
         var rowBase = row0 + ty;
-        StoreRow(y, g, bias, batch, rowBase, col, c0);
-        StoreRow(y, g, bias, batch, rowBase + 16, col, c1);
-        StoreRow(y, g, bias, batch, rowBase + 32, col, c2);
-        StoreRow(y, g, bias, batch, rowBase + 48, col, c3);
-        StoreRow(y, g, bias, batch, rowBase + 64, col, c4);
-        StoreRow(y, g, bias, batch, rowBase + 80, col, c5);
-        StoreRow(y, g, bias, batch, rowBase + 96, col, c6);
-        StoreRow(y, g, bias, batch, rowBase + 112, col, c7);
+        StoreRow(y, g, bias, batch, rowBase, col, c.R0);
+        StoreRow(y, g, bias, batch, rowBase + 16, col, c.R1);
+        StoreRow(y, g, bias, batch, rowBase + 32, col, c.R2);
+        StoreRow(y, g, bias, batch, rowBase + 48, col, c.R3);
+        StoreRow(y, g, bias, batch, rowBase + 64, col, c.R4);
+        StoreRow(y, g, bias, batch, rowBase + 80, col, c.R5);
+        StoreRow(y, g, bias, batch, rowBase + 96, col, c.R6);
+        StoreRow(y, g, bias, batch, rowBase + 112, col, c.R7);
+    }
+
+    /// <summary>One depth step of <see cref="GemmBlocked"/>: eight A values and eight B values from shared memory, 64 multiply-adds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Block8 Step(Block8 c, ArrayView<float> aMine, ArrayView<float> bMine, int k)
+    {
+        var at = k * BlockTile;
+        var b = new Row8(bMine[at], bMine[at + 16], bMine[at + 32], bMine[at + 48], bMine[at + 64], bMine[at + 80], bMine[at + 96], bMine[at + 112]);
+        var a = k * APitch;
+        return new Block8(
+            c.R0.Add(aMine[a], b),
+            c.R1.Add(aMine[a + 16], b),
+            c.R2.Add(aMine[a + 32], b),
+            c.R3.Add(aMine[a + 48], b),
+            c.R4.Add(aMine[a + 64], b),
+            c.R5.Add(aMine[a + 80], b),
+            c.R6.Add(aMine[a + 96], b),
+            c.R7.Add(aMine[a + 112], b));
     }
 
     private static float LoadA(ArrayView<float> a, GemmArguments g, int at, int row, int k) =>
@@ -398,38 +414,90 @@ internal static class GpuKernels
         y[i] = size == 0 ? empty : op == 2 ? best : op == 1 ? sum / size : sum;
     }
 
-    /// <summary>Softmax or log-softmax over the middle axis of (outer, size, inner); one thread per row.</summary>
-    public static void Softmax(Index1D i, ArrayView<float> x, ArrayView<float> y, int size, int inner, int log)
+    /// <summary>
+    /// Softmax (or log-softmax) along one axis, one group of threads per row: x seen as (outer, size,
+    /// inner), row r is (r / inner, ·, r % inner). The group's threads stride along the row and meet in
+    /// shared memory (one float each, dynamic) for its maximum and its sum of exponentials.
+    /// </summary>
+    public static void Softmax(ArrayView<float> x, ArrayView<float> y, int size, int inner, int log)
     {
-        var at = (i / inner * size * inner) + (i % inner);
+        var partial = SharedMemory.GetDynamic<float>();
+        var row = Grid.IdxX;
+        var at = (row / inner * size * inner) + (row % inner);
         var max = float.NegativeInfinity;
-        for (var k = 0; k < size; k++)
+        for (var k = Group.IdxX; k < size; k += Group.DimX)
         {
             var v = x[at + (k * inner)];
             max = v > max ? v : max;
         }
 
+        max = GroupReduce(partial, max, maximum: true);
         var sum = 0f;
-        for (var k = 0; k < size; k++)
+        for (var k = Group.IdxX; k < size; k += Group.DimX)
         {
             sum += MathF.Exp(x[at + (k * inner)] - max);
         }
 
+        sum = GroupReduce(partial, sum, maximum: false);
         var logSum = MathF.Log(sum);
-        for (var k = 0; k < size; k++)
+        for (var k = Group.IdxX; k < size; k += Group.DimX)
         {
             var shifted = x[at + (k * inner)] - max;
             y[at + (k * inner)] = log != 0 ? shifted - logSum : MathF.Exp(shifted) / sum;
         }
     }
 
-    /// <summary>Normalises one row of <paramref name="size"/> values, then scales and shifts it element by element.</summary>
-    public static void LayerNorm(Index1D row, ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> y, int size, float epsilon)
+    /// <summary>
+    /// The sum (or maximum) of every thread's <paramref name="value"/> in the group, returned to all of
+    /// them: a tree over <paramref name="partial"/> (one float per thread; the group's width is a power of two).
+    /// </summary>
+    private static float GroupReduce(ArrayView<float> partial, float value, bool maximum)
     {
-        var at = row * size;
-        var (mean, variance) = Moments(x, at, size);
-        var inverse = 1f / MathF.Sqrt(variance + epsilon);
-        for (var k = 0; k < size; k++)
+        var t = Group.IdxX;
+        partial[t] = value;
+        Group.Barrier();
+        for (var half = Group.DimX / 2; half > 0; half /= 2)
+        {
+            if (t < half)
+            {
+                var other = partial[t + half];
+                var mine = partial[t];
+                partial[t] = maximum ? (other > mine ? other : mine) : mine + other;
+            }
+
+            Group.Barrier();
+        }
+
+        var result = partial[0];
+        Group.Barrier();
+        return result;
+    }
+
+    /// <summary>
+    /// LayerNormalization over the last <paramref name="size"/> elements, one group of threads per row:
+    /// the mean, then the squares about it (two passes, so nothing is lost to cancellation), each summed across the
+    /// group in shared memory (one float per thread, dynamic).
+    /// </summary>
+    public static void LayerNorm(ArrayView<float> x, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> y, int size, float epsilon)
+    {
+        var partial = SharedMemory.GetDynamic<float>();
+        var at = Grid.IdxX * size;
+        var sum = 0f;
+        for (var k = Group.IdxX; k < size; k += Group.DimX)
+        {
+            sum += x[at + k];
+        }
+
+        var mean = GroupReduce(partial, sum, maximum: false) / size;
+        var squares = 0f;
+        for (var k = Group.IdxX; k < size; k += Group.DimX)
+        {
+            var d = x[at + k] - mean;
+            squares += d * d;
+        }
+
+        var inverse = 1f / MathF.Sqrt((GroupReduce(partial, squares, maximum: false) / size) + epsilon);
+        for (var k = Group.IdxX; k < size; k += Group.DimX)
         {
             y[at + k] = ((x[at + k] - mean) * inverse * scale[k]) + bias[k];
         }
@@ -583,10 +651,14 @@ internal static class GpuKernels
     };
 }
 
+/// <summary>One thread's 8 × 8 block of C in <see cref="GpuKernels.GemmBlocked"/>: rows ty + 16i.</summary>
+internal readonly record struct Block8(Row8 R0, Row8 R1, Row8 R2, Row8 R3, Row8 R4, Row8 R5, Row8 R6, Row8 R7);
+
 /// <summary>Eight accumulators of one thread's row of C in <see cref="GpuKernels.GemmBlocked"/>: a struct of scalars, so each lives in a register.</summary>
 internal readonly record struct Row8(float V0, float V1, float V2, float V3, float V4, float V5, float V6, float V7)
 {
     /// <summary>This row plus <paramref name="a"/> times <paramref name="b"/>, element by element (eight fused multiply-adds).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Row8 Add(float a, Row8 b) => new(
         V0 + (a * b.V0), V1 + (a * b.V1), V2 + (a * b.V2), V3 + (a * b.V3),
         V4 + (a * b.V4), V5 + (a * b.V5), V6 + (a * b.V6), V7 + (a * b.V7));

@@ -291,7 +291,8 @@ internal sealed class GpuRun : IDisposable
         var rows = size == 0 ? 0 : x.Length / size;
         if (rows > 0)
         {
-            Kernel(nameof(GpuKernels.Softmax), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, int, int, int>(GpuKernels.Softmax))(rows, View(x), output, size, inner, log ? 1 : 0);
+            Kernel(nameof(GpuKernels.Softmax), k => k.LoadStreamKernel<AV, AV, int, int, int>(GpuKernels.Softmax))(
+                RowGroups(rows, size), View(x), output, size, inner, log ? 1 : 0);
         }
 
         return y;
@@ -303,8 +304,8 @@ internal sealed class GpuRun : IDisposable
         var rows = size == 0 ? 0 : x.Length / size;
         if (rows > 0)
         {
-            Kernel(nameof(GpuKernels.LayerNorm), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, AV, int, float>(GpuKernels.LayerNorm))(
-                rows, View(x), View(scale), View(bias), output, size, epsilon);
+            Kernel(nameof(GpuKernels.LayerNorm), k => k.LoadStreamKernel<AV, AV, AV, AV, int, float>(GpuKernels.LayerNorm))(
+                RowGroups(rows, size), View(x), View(scale), View(bias), output, size, epsilon);
         }
 
         return y;
@@ -339,6 +340,28 @@ internal sealed class GpuRun : IDisposable
         }
 
         return y;
+    }
+
+    /// <summary>
+    /// One group per row for the row kernels (Softmax, LayerNorm): as many threads as the row has
+    /// elements, rounded up to a power of two from 32, at most 256 and at most what the device's
+    /// groups hold; one float of shared memory per thread.
+    /// </summary>
+    private KernelConfig RowGroups(int rows, int size)
+    {
+        var most = 1;
+        while (most * 2 <= Math.Min(256, _device.Accelerator.MaxNumThreadsPerGroup))
+        {
+            most *= 2;
+        }
+
+        var width = Math.Min(32, most);
+        while (width < size && width < most)
+        {
+            width *= 2;
+        }
+
+        return new KernelConfig(new Index1D(rows), new Index1D(width), SharedMemoryConfig.RequestDynamic<float>(width));
     }
 
     /// <summary>Whether a shape fits the kernels' six-dimension arguments.</summary>
