@@ -65,6 +65,29 @@ public sealed class SpatialOperatorTests
         OrtReference.AssertSame(model, Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [weight[0]], -1, 1))));
     }
 
+    /// <summary>
+    /// Stride-1 convolutions with filters in eights and output rows in eights, which run straight from a
+    /// padded copy of the image (DirectConv): a first layer split across cores by filter blocks, eight-wide
+    /// rows (two rows a step), a 3×5 kernel with uneven padding in groups, no bias, a fused Relu, a batch.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 1, 3, 32, 32 }, new[] { 16, 3, 3, 3 }, 1, new long[] { 1, 1, 1, 1 }, true, false)]
+    [InlineData(new[] { 2, 6, 8, 8 }, new[] { 8, 6, 3, 3 }, 1, new long[] { 1, 1, 1, 1 }, true, true)]
+    [InlineData(new[] { 1, 4, 8, 16 }, new[] { 16, 2, 3, 5 }, 2, new long[] { 0, 2, 2, 2 }, true, false)]
+    [InlineData(new[] { 5, 2, 6, 16 }, new[] { 24, 2, 3, 3 }, 1, new long[] { 2, 1, 0, 1 }, false, true)]
+    public void Direct_stride_one_convolutions_match_onnx_runtime(int[] input, int[] weight, int group, long[] pads, bool withBias, bool relu)
+    {
+        var builder = new OnnxGraphBuilder(17).Input("x", [.. input.Cast<object>()]).AnyOutput("y")
+            .Initializer("w", weight, RandomTensor(Random, weight, -1, 1).Data).Initializer("b", [weight[0]], RandomTensor(Random, [weight[0]], -1, 1).Data)
+            .Node("Conv", withBias ? ["x", "w", "b"] : ["x", "w"], relu ? "c" : "y", ("group", (long)group), ("pads", pads));
+        if (relu)
+        {
+            builder.Node("Relu", ["c"], "y");
+        }
+
+        OrtReference.AssertSame(builder.Build(), Feeds(("x", RandomTensor(Random, input, -1, 1))));
+    }
+
     [Theory]
     [InlineData(1, new long[] { 1, 1 }, new long[] { 0, 0, 0, 0 }, new long[] { 0, 0 })]
     [InlineData(1, new long[] { 2, 2 }, new long[] { 1, 1, 1, 1 }, new long[] { 1, 1 })]

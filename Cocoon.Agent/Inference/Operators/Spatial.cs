@@ -153,6 +153,12 @@ internal static class Spatial
         // unfolding on one core and multiplying on all cost as much again in cache traffic.
         var bands = perTask || work < GemmKernel.ParallelThreshold ? 1 : Math.Min(Workers.Count, oh);
 
+        if (!direct && DirectConv.Fits(filtersPerGroup, oh, ow, win, activation))
+        {
+            ConvDirect(xData, channels, height, width, win, wData, filters, perGroup, group, tasks, perTask, bias, activation, y, oh, ow);
+            return [new Tensor([n, filters, oh, ow], y)];
+        }
+
         // Rows [oy0, oy1) of image and group `task`: unfolded into `columns` (pixel columns
         // [oy0·ow, oy1·ow) of every row), then multiplied; each filter's bias starts its output plane
         // and the fused activation runs as the planes finish.
@@ -191,6 +197,59 @@ internal static class Spatial
         }
 
         return [new Tensor([n, filters, oh, ow], y)];
+    }
+
+    /// <summary>
+    /// A stride-1 convolution through <see cref="DirectConv"/>: each image (and group) padded once, then
+    /// its filter blocks computed from it, whole images per core when there are enough of them, else
+    /// the filter blocks of each image split across cores.
+    /// </summary>
+    private static void ConvDirect(
+        float[] x, int channels, int height, int width, Window[] win, float[] w, int filters, int perGroup, int group, int tasks, bool perTask,
+        float[]? bias, Activation activation, float[] y, int oh, int ow)
+    {
+        var (kh, kw) = (win[0].Kernel, win[1].Kernel);
+        var (ph, pw) = (height + win[0].PadBegin + win[0].PadEnd, width + win[1].PadBegin + win[1].PadEnd);
+        var packed = DirectConv.Pack(w, filters, perGroup, kh * kw);
+        var filtersPerGroup = filters / group;
+        var blocks = filtersPerGroup / DirectConv.FilterBlock;
+        var paddedLength = DirectConv.PaddedLength(perGroup, height, width, win);
+
+        void Task(int task, float[] padded, int block0, int block1, bool pad)
+        {
+            var (b, g) = Math.DivRem(task, group);
+            if (pad)
+            {
+                DirectConv.Pad(x.AsSpan(((b * channels) + (g * perGroup)) * height * width, perGroup * height * width), perGroup, height, width, win, padded);
+            }
+
+            DirectConv.Run(
+                padded, perGroup, ph, pw, kh, kw, packed, g * filtersPerGroup * perGroup * kh * kw, bias, g * filtersPerGroup, activation,
+                y, ((b * filters) + (g * filtersPerGroup)) * oh * ow, oh, ow, block0, block1);
+        }
+
+        if (perTask)
+        {
+            Workers.For(tasks, task =>
+            {
+                var padded = ArrayPool<float>.Shared.Rent(paddedLength);
+                Task(task, padded, 0, blocks, pad: true);
+                ArrayPool<float>.Shared.Return(padded);
+            });
+            return;
+        }
+
+        var work = (long)filtersPerGroup * perGroup * kh * kw * oh * ow;
+        var split = work < GemmKernel.ParallelThreshold ? 1 : Math.Min(Workers.Count, blocks);
+        var shared = ArrayPool<float>.Shared.Rent(paddedLength);
+        for (var task = 0; task < tasks; task++)
+        {
+            Task(task, shared, 0, 0, pad: true);
+            var current = task;
+            Workers.For(split, part => Task(current, shared, blocks * part / split, blocks * (part + 1) / split, pad: false));
+        }
+
+        ArrayPool<float>.Shared.Return(shared);
     }
 
     /// <summary>
