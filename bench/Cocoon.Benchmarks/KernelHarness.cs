@@ -103,6 +103,27 @@ public static class KernelHarness
 
         foreach (var (channels, filters, side) in new[] { (3, 16, 32), (16, 32, 16), (32, 64, 8) })
         {
+            // The direct kernel on one core: padding the image, then every filter block.
+            var random = new Random(side);
+            var image = ReferenceModels.Values(random, channels * side * side, 1f);
+            var packed = DirectConv.Pack(ReferenceModels.Values(random, filters * channels * 9, 1f), filters, channels, 9);
+            var bias = ReferenceModels.Values(random, filters, 1f);
+            Spatial.Window[] win = [new(3, 1, 1, 1, 1, side), new(3, 1, 1, 1, 1, side)];
+            var padded = new float[DirectConv.PaddedLength(channels, side, side, win)];
+            var y = new float[filters * side * side];
+            var direct = Median(
+                () =>
+                {
+                    DirectConv.Pad(image, channels, side, side, win, padded);
+                    DirectConv.Run(padded, channels, side + 2, side + 2, 3, 3, packed, 0, bias, 0, Activation.Relu, y, 0, side, side, 0, filters / DirectConv.FilterBlock);
+                },
+                budget);
+            var flops = 2.0 * filters * side * side * channels * 9;
+            Console.WriteLine(string.Create(c, $"| direct Conv 3×3 pad 1 + bias + Relu, one image [{channels}, {side}, {side}] → {filters}, one core | {image.Length} | {direct * 1e6:N1} | {flops / direct / 1e9:N1} GFLOP/s |"));
+        }
+
+        foreach (var (channels, filters, side) in new[] { (3, 16, 32), (16, 32, 16), (32, 64, 8) })
+        {
             var model = ConvModel(channels, filters, side);
             foreach (var batch in new[] { 1, 32 })
             {
