@@ -20,7 +20,14 @@ internal sealed class Buffers
     private readonly Dictionary<float[], int> _live = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>A zeroed float array for an operator's output: from the running graph's pool, or new outside a run.</summary>
-    public static float[] Floats(int length) => _current is { } pool ? pool.Take(length) : new float[length];
+    public static float[] Floats(int length) => _current is { } pool ? pool.Take(length, clear: true) : new float[length];
+
+    /// <summary>
+    /// A float array whose every element the caller is about to write (a product's output, which the
+    /// GEMM starts from the bias, the residual or zeros): a reused one keeps a dead value's elements,
+    /// rather than being cleared for nothing (1.5 % of the transformer block's time at batch 32).
+    /// </summary>
+    public static float[] Overwritten(int length) => _current is { } pool ? pool.Take(length, clear: false) : new float[length];
 
     /// <summary>Makes this pool the one <see cref="Floats"/> uses on this thread until the returned scope ends.</summary>
     public Scope Enter()
@@ -84,11 +91,15 @@ internal sealed class Buffers
         _live.Clear();
     }
 
-    private float[] Take(int length)
+    private float[] Take(int length, bool clear)
     {
         if (length > 0 && _free.TryGetValue(length, out var stack) && stack.TryPop(out var reused))
         {
-            Array.Clear(reused);
+            if (clear)
+            {
+                Array.Clear(reused);
+            }
+
             return reused;
         }
 

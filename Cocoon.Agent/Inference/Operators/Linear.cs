@@ -136,14 +136,14 @@ internal static class Linear
         {
             // One weight matrix for every batch entry (a linear layer over [batch, seq, features]):
             // the batch folds into the rows of a single product.
-            var folded = Buffers.Floats(batches * m * n);
+            var folded = Buffers.Overwritten(batches * m * n);
             GemmKernel.Multiply(a2.Data, 0, b2.Data, 0, folded, 0, batches * m, k, n, epilogue: epilogue);
             return new Tensor(shape, folded);
         }
 
         var ia = Broadcasting.Indices(a2.Shape[..^2], batch);
         var ib = Broadcasting.Indices(b2.Shape[..^2], batch);
-        var c = Buffers.Floats(batches * m * n);
+        var c = Buffers.Overwritten(batches * m * n);
         var (aData, bData) = (a2.Data, b2.Data);
 
         // Many small products (attention heads): one core per product rather than each product split.

@@ -135,7 +135,7 @@ internal static class Spatial
         var patch = perGroup * kh * kw;
         var pixels = oh * ow;
         var columnCount = Tensor.CheckedCount([patch, oh, ow]);
-        var y = Buffers.Floats(Tensor.CheckedCount([n, filters, oh, ow]));
+        var y = Buffers.Overwritten(Tensor.CheckedCount([n, filters, oh, ow]));
         var (xData, wData) = (x.Data, w.Data);
         var activation = c.FusedActivation;
 
