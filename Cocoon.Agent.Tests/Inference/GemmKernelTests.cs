@@ -10,6 +10,7 @@ public sealed class GemmKernelTests
     [InlineData(1, 7, 5)]
     [InlineData(37, 300, 61)]
     [InlineData(130, 64, 200)]
+    [InlineData(8, 600, 100)]
     public void A_product_without_an_epilogue_is_a_times_b(int m, int k, int n)
     {
         var random = new Random(m + k + n);
@@ -33,6 +34,10 @@ public sealed class GemmKernelTests
         var whole = new float[m * n];
         GemmKernel.Multiply(a, 0, b, 0, whole, 0, m, k, n);
         OrtReference.AssertClose(expected, whole, "Multiply");
+
+        var prepacked = new float[m * n];
+        GemmKernel.Multiply(a, 0, b, 0, prepacked, 0, m, k, n, packedB: GemmKernel.Prepack(b, k, n));
+        OrtReference.AssertClose(expected, prepacked, "Multiply with B prepacked");
 
         var columns = new float[m * n];
         GemmKernel.MultiplyColumns(a, 0, b, 0, columns, 0, m, k, n, 0, n / 2);

@@ -233,13 +233,14 @@ public sealed class OnnxModel
     private sealed record Step(NodeProto Node, Func<OpContext, Tensor[]> Operator, int[] Inputs, int[] Outputs, int[] Dead, IReadOnlyDictionary<string, AttributeProto> Attributes);
 
     /// <summary>Runs one node's operator, naming the node in any error.</summary>
-    private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset, GpuRun? gpu) => Invoke(node, Operators[node.OpType], null, args, opset, gpu);
+    private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset, GpuRun? gpu) => Invoke(node, Operators[node.OpType], null, args, opset, gpu, null);
 
-    private static Tensor[] Invoke(NodeProto node, Func<OpContext, Tensor[]> op, IReadOnlyDictionary<string, AttributeProto>? attributes, Tensor?[] args, long opset, GpuRun? gpu)
+    private static Tensor[] Invoke(
+        NodeProto node, Func<OpContext, Tensor[]> op, IReadOnlyDictionary<string, AttributeProto>? attributes, Tensor?[] args, long opset, GpuRun? gpu, IReadOnlySet<Tensor>? weights)
     {
         try
         {
-            return op(new OpContext(node, args, opset, gpu, attributes));
+            return op(new OpContext(node, args, opset, gpu, attributes, weights));
         }
         catch (ModelException ex)
         {
@@ -332,7 +333,7 @@ public sealed class OnnxModel
             }
 
             var started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            var results = Invoke(step.Node, step.Operator, step.Attributes, args, _opset, gpu);
+            var results = Invoke(step.Node, step.Operator, step.Attributes, args, _opset, gpu, _weights);
             if (profile is not null)
             {
                 gpu?.Synchronize();

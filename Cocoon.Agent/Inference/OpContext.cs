@@ -7,7 +7,8 @@ namespace Cocoon.Agent.Inference;
 /// One node as an operator sees it: its attributes, its inputs (absent ones null), the model's opset,
 /// and the GPU run to launch kernels on (null when the model runs on the CPU kernels).
 /// </summary>
-internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, GpuRun? gpu = null, IReadOnlyDictionary<string, AttributeProto>? attributes = null)
+internal sealed class OpContext(
+    NodeProto node, Tensor?[] inputs, long opset, GpuRun? gpu = null, IReadOnlyDictionary<string, AttributeProto>? attributes = null, IReadOnlySet<Tensor>? weights = null)
 {
     public NodeProto Node { get; } = node;
 
@@ -47,6 +48,9 @@ internal sealed class OpContext(NodeProto node, Tensor?[] inputs, long opset, Gp
 
     /// <summary>Input <paramref name="index"/>, or null when absent (past the end or named "").</summary>
     public Tensor? Optional(int index) => index < inputs.Length ? inputs[index] : null;
+
+    /// <summary>Whether <paramref name="t"/> is one of the model's weights (an initializer): constant for the model's life, so worth preparing once.</summary>
+    public bool IsWeight(Tensor t) => weights?.Contains(t) == true;
 
     public long GetInt(string name, long fallback) => Attribute(name)?.I ?? fallback;
 
