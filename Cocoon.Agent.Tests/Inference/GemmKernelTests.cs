@@ -11,6 +11,8 @@ public sealed class GemmKernelTests
     [InlineData(37, 300, 61)]
     [InlineData(130, 64, 200)]
     [InlineData(8, 600, 100)]
+    [InlineData(1, 512, 512)]
+    [InlineData(3, 700, 130)]
     public void A_product_without_an_epilogue_is_a_times_b(int m, int k, int n)
     {
         var random = new Random(m + k + n);

@@ -28,14 +28,14 @@ public static class EngineVersusOrt
             {
                 var shape = reference.InputShape(batch);
                 var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f));
-                var ours = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds));
+                var ours = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds), int.MaxValue);
                 void RunOrt()
                 {
                     using var results = session.Run([NamedOnnxValue.CreateFromTensor(reference.Input, new DenseTensor<float>(input.Data, shape))]);
                 }
 
                 RunOrt();
-                var theirs = new ModelTiming(ModelTiming.Times(RunOrt, 5, TimeSpan.FromSeconds(seconds)), 0, 0, 0).Median;
+                var theirs = new ModelTiming(ModelTiming.Times(RunOrt, 5, TimeSpan.FromSeconds(seconds), int.MaxValue), 0, 0, 0).Median;
                 Console.WriteLine(string.Create(c,
                     $"| {reference.Name} | {batch} | {ours.Median:N3} | {theirs:N3} | {ours.Median / theirs:N2} | {ours.Gflops:N1} | {ours.Flops / (theirs / 1e3) / 1e9:N1} |"));
             }
