@@ -47,3 +47,25 @@ public sealed class GemmKernelTests
         OrtReference.AssertClose(expected, columns, "MultiplyColumns");
     }
 }
+
+/// <summary>A model's packed weight panels: only its weights, once each, within the budget.</summary>
+public sealed class PackedWeightsTests
+{
+    [Fact]
+    public void Weights_are_packed_once_and_only_within_the_budget()
+    {
+        var small = new Tensor([64, 48], ReferenceModels.Values(new Random(1), 64 * 48, 1));
+        var side = (int)Math.Sqrt(PackedWeights.BudgetBytes / 4) + 24;
+        var large = new Tensor([side, side], new float[side * side]);
+        var activation = new Tensor([64, 48], new float[64 * 48]);
+        var packed = new PackedWeights(new HashSet<Tensor>([small, large], ReferenceEqualityComparer.Instance));
+
+        var first = packed.For(small, 64, 48);
+        Assert.NotNull(first);
+        Assert.Same(first, packed.For(small, 64, 48));
+        Assert.Equal(GemmKernel.Prepack(small.Data, 64, 48), first);
+        Assert.Null(packed.For(activation, 64, 48));
+        Assert.Null(packed.For(large, side, side));
+        Assert.Equal(4L * 64 * 48, packed.Bytes);
+    }
+}

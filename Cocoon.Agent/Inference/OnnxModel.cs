@@ -30,6 +30,7 @@ public sealed class OnnxModel
     private readonly int[] _inputSlots;
     private readonly int[] _outputSlots;
     private readonly HashSet<Tensor> _weights;
+    private readonly PackedWeights _packed;
     private Buffers? _buffers;
 
     /// <summary>The graph inputs whose declared shapes folding relied on, with those shapes: what is fed must match.</summary>
@@ -67,6 +68,7 @@ public sealed class OnnxModel
         _inputSlots = [.. inputs.Select(Slot)];
         _outputSlots = [.. outputs.Select(Slot)];
         _weights = new HashSet<Tensor>(initializers.Values, ReferenceEqualityComparer.Instance);
+        _packed = new PackedWeights(_weights);
         Inputs = inputs;
         Outputs = outputs;
         _opset = opset;
@@ -236,11 +238,11 @@ public sealed class OnnxModel
     private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset, GpuRun? gpu) => Invoke(node, Operators[node.OpType], null, args, opset, gpu, null);
 
     private static Tensor[] Invoke(
-        NodeProto node, Func<OpContext, Tensor[]> op, IReadOnlyDictionary<string, AttributeProto>? attributes, Tensor?[] args, long opset, GpuRun? gpu, IReadOnlySet<Tensor>? weights)
+        NodeProto node, Func<OpContext, Tensor[]> op, IReadOnlyDictionary<string, AttributeProto>? attributes, Tensor?[] args, long opset, GpuRun? gpu, PackedWeights? packed)
     {
         try
         {
-            return op(new OpContext(node, args, opset, gpu, attributes, weights));
+            return op(new OpContext(node, args, opset, gpu, attributes, packed));
         }
         catch (ModelException ex)
         {
@@ -333,7 +335,7 @@ public sealed class OnnxModel
             }
 
             var started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            var results = Invoke(step.Node, step.Operator, step.Attributes, args, _opset, gpu, _weights);
+            var results = Invoke(step.Node, step.Operator, step.Attributes, args, _opset, gpu, _packed);
             if (profile is not null)
             {
                 gpu?.Synchronize();

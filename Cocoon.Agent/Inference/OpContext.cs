@@ -8,7 +8,7 @@ namespace Cocoon.Agent.Inference;
 /// and the GPU run to launch kernels on (null when the model runs on the CPU kernels).
 /// </summary>
 internal sealed class OpContext(
-    NodeProto node, Tensor?[] inputs, long opset, GpuRun? gpu = null, IReadOnlyDictionary<string, AttributeProto>? attributes = null, IReadOnlySet<Tensor>? weights = null)
+    NodeProto node, Tensor?[] inputs, long opset, GpuRun? gpu = null, IReadOnlyDictionary<string, AttributeProto>? attributes = null, PackedWeights? packed = null)
 {
     public NodeProto Node { get; } = node;
 
@@ -49,8 +49,11 @@ internal sealed class OpContext(
     /// <summary>Input <paramref name="index"/>, or null when absent (past the end or named "").</summary>
     public Tensor? Optional(int index) => index < inputs.Length ? inputs[index] : null;
 
-    /// <summary>Whether <paramref name="t"/> is one of the model's weights (an initializer): constant for the model's life, so worth preparing once.</summary>
-    public bool IsWeight(Tensor t) => weights?.Contains(t) == true;
+    /// <summary>
+    /// <paramref name="weight"/>'s panels for the CPU GEMM as a k × n matrix, packed once per model, when
+    /// it is one of the model's weights and the model's packing budget allows; otherwise null.
+    /// </summary>
+    public float[]? PackedWeight(Tensor weight, int k, int n) => packed?.For(weight, k, n);
 
     public long GetInt(string name, long fallback) => Attribute(name)?.I ?? fallback;
 

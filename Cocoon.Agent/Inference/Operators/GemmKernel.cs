@@ -17,8 +17,6 @@ internal static class GemmKernel
     private const int KBlock = 256;
     private const int Narrow = 8;
 
-    /// <summary>Model weights' panels from <see cref="Prepack"/>, kept as long as the weight's array (the model) lives.</summary>
-    private static readonly ConditionalWeakTable<float[], Tuple<int, int, float[]>> PrepackedWeights = [];
 
     /// <summary>Rows of A per pass over B's panels: 128 × 256 floats of A (128 KiB) stay in L2.</summary>
     private const int MBlock = 128;
@@ -129,30 +127,11 @@ internal static class GemmKernel
 
     /// <summary>
     /// B's whole 24-column panels laid out one after another, each all k rows deep ([panel][k][24]): a
-    /// model weight packed once at its first product (and kept with it), so later products stream each panel from
+    /// model weight packed once at its first product (and kept by the model, <see cref="PackedWeights"/>), so later products stream each panel from
     /// contiguous memory instead of copying it out of B's strided rows on every call (on one core, 32
     /// rows times a 256 × 512 weight went from 92 to about 105 GFLOP/s with the copy gone).
     /// </summary>
     public static float[] Prepack(float[] b, int k, int n)
-    {
-        lock (PrepackedWeights)
-        {
-            if (PrepackedWeights.TryGetValue(b, out var cached) && cached.Item1 == k && cached.Item2 == n)
-            {
-                return cached.Item3;
-            }
-        }
-
-        var panels = Panels(b, k, n);
-        lock (PrepackedWeights)
-        {
-            PrepackedWeights.AddOrUpdate(b, Tuple.Create(k, n, panels));
-        }
-
-        return panels;
-    }
-
-    private static float[] Panels(float[] b, int k, int n)
     {
         var panels = n / Columns;
         var packed = new float[panels * k * Columns];

@@ -137,7 +137,7 @@ internal static class Linear
             // One weight matrix for every batch entry (a linear layer over [batch, seq, features]):
             // the batch folds into the rows of a single product.
             var folded = Buffers.Overwritten(batches * m * n);
-            var packed = context?.IsWeight(b) == true && batches * m >= 4 ? GemmKernel.Prepack(b2.Data, k, n) : null;
+            var packed = batches * m >= 4 ? context?.PackedWeight(b, k, n) : null;
             GemmKernel.Multiply(a2.Data, 0, b2.Data, 0, folded, 0, batches * m, k, n, epilogue: epilogue, packedB: packed);
             return new Tensor(shape, folded);
         }
