@@ -144,6 +144,11 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
 
     public static TheoryData<string> BlockedProducts => [.. BlockedProductLabels];
 
+    /// <summary>Products deep enough (k of 200 and more) that the blocked kernel splits k when the grid is small.</summary>
+    internal static readonly string[] SplitProductLabels = ["deep matmul", "deep gemm with bias and scaling", "deep batched matmul"];
+
+    public static TheoryData<string> SplitProducts => [.. SplitProductLabels];
+
     /// <summary>
     /// The 128 × 128 blocked GEMM GPUs run for products of 64 rows and columns or more, on a CPU
     /// accelerator whose groups hold its 256 threads: partial blocks on both edges, a depth that is
@@ -157,6 +162,27 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
         var before = blocked.Device.KernelLaunches;
         AssertProductMatches(model, feeds, blocked.Device, label);
         Assert.True(blocked.Device.KernelLaunches > before);
+    }
+
+    /// <summary>
+    /// The blocked GEMM split along k (stretches summed into slices, then added with alpha and the
+    /// bias by a second kernel), as on a GPU with more multiprocessors than the product has groups:
+    /// the last stretch shorter than the others, a bias, scaling and batches.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SplitProducts))]
+    public void The_blocked_product_split_along_k_matches_the_cpu_kernels(string label)
+    {
+        var (model, feeds) = Product(label, small: false);
+        blocked.Device.Multiprocessors = 64;
+        try
+        {
+            AssertProductMatches(model, feeds, blocked.Device, label);
+        }
+        finally
+        {
+            blocked.Device.Multiprocessors = 1;
+        }
     }
 
     internal static void AssertProductMatches(OnnxModel model, Dictionary<string, Tensor> feeds, GpuDevice device, string label)
@@ -182,6 +208,9 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
             ("gemm transposed with row bias", false) => ([17, 129], [140, 17]),
             ("gemm with column bias and scaling", true) => ([9, 6], [6, 5]),
             ("gemm with column bias and scaling", false) => ([72, 16], [16, 65]),
+            ("deep matmul", _) => ([70, 300], [300, 90]),
+            ("deep gemm with bias and scaling", _) => ([72, 200], [200, 65]),
+            ("deep batched matmul", _) => ([3, 66, 257], [257, 70]),
             _ => ([7], [7, 6]),
         };
         var biasLength = label.StartsWith("gemm transposed", StringComparison.Ordinal) ? shapes.B[0] : shapes.A[0];
@@ -191,7 +220,7 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
         {
             "gemm transposed with row bias" => builder.Initializer("c", [biasLength], RandomTensor(random, [biasLength], -1, 1).Data)
                 .Node("Gemm", ["a", "b", "c"], "y", ("transA", 1L), ("transB", 1L)),
-            "gemm with column bias and scaling" => builder.Initializer("c", [biasLength, 1], RandomTensor(random, [biasLength, 1], -1, 1).Data)
+            "gemm with column bias and scaling" or "deep gemm with bias and scaling" => builder.Initializer("c", [biasLength, 1], RandomTensor(random, [biasLength, 1], -1, 1).Data)
                 .Node("Gemm", ["a", "b", "c"], "y", ("alpha", 0.5f), ("beta", -2f)),
             _ => builder.Node("MatMul", ["a", "b"], "y"),
         };
@@ -307,7 +336,8 @@ public sealed class CudaEngineTests(CudaFixture cuda) : IClassFixture<CudaFixtur
     public static TheoryData<string> FloatOperators => GpuKernelTests.FloatOperators;
 
     public static IEnumerable<object[]> Products =>
-        [.. GpuKernelTests.ProductLabels.Select(p => new object[] { p, true }), .. GpuKernelTests.BlockedProductLabels.Select(p => new object[] { p, false })];
+        [.. GpuKernelTests.ProductLabels.Select(p => new object[] { p, true }),
+            .. GpuKernelTests.BlockedProductLabels.Concat(GpuKernelTests.SplitProductLabels).Select(p => new object[] { p, false })];
 
     [SkippableTheory]
     [MemberData(nameof(FloatOperators))]

@@ -19,6 +19,7 @@ public sealed class GpuDevice : IDisposable
     private readonly List<DeviceBuffer> _weightBuffers = [];
     private readonly Dictionary<string, Delegate> _kernels = new(StringComparer.Ordinal);
     private long _launches;
+    private int? _multiprocessors;
 
     /// <summary>Runs on an accelerator someone else owns (the agent's compute device).</summary>
     internal GpuDevice(Accelerator accelerator, DeviceInfo info)
@@ -43,6 +44,16 @@ public sealed class GpuDevice : IDisposable
     /// when a test asks (its barriers are OS-thread rendezvous, far too slow for whole models).
     /// </summary>
     internal bool TiledGemm { get; set; }
+
+    /// <summary>
+    /// Multiprocessors the blocked GEMM tries to give a group each (splitting k when a product has
+    /// fewer groups): the device's own count, unless a test sets more to make ILGPU's CPU accelerator split.
+    /// </summary>
+    internal int Multiprocessors
+    {
+        get => _multiprocessors ?? Accelerator.NumMultiprocessors;
+        set => _multiprocessors = value;
+    }
 
     /// <summary>Kernels launched on this device by model runs so far.</summary>
     public long KernelLaunches => Interlocked.Read(ref _launches);

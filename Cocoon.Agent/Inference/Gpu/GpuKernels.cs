@@ -168,7 +168,13 @@ internal static class GpuKernels
         var thread = (ty * BlockThreads) + tx;
         var row0 = Grid.IdxY * BlockTile;
         var col0 = Grid.IdxX * BlockTile;
-        var batch = Grid.IdxZ;
+
+        // Split along k (grids too small to fill the GPU): the grid's depth is batches × splits, and
+        // each split sums its own stretch of k into a slice of y that GemmSplitSum adds up.
+        var batch = Grid.IdxZ / g.Splits;
+        var split = Grid.IdxZ % g.Splits;
+        var kBegin = split * g.SplitDepth;
+        var kEnd = g.Splits == 1 ? g.K : Math.Min(g.K, kBegin + g.SplitDepth);
         var aAt = Locate(batch, g.Batch, g.ABatch, g.Batch);
         var bAt = Locate(batch, g.Batch, g.BBatch, g.Batch);
 
@@ -180,16 +186,16 @@ internal static class GpuKernels
         var bDepth = thread / BlockTile;
         var aMine = aSlab.SubView(ty, aSlab.Length - ty);
         var bMine = bSlab.SubView(tx, bSlab.Length - tx);
-        var a0 = LoadA(a, g, aAt, row0 + aRow, aDepth);
-        var a1 = LoadA(a, g, aAt, row0 + aRow + 32, aDepth);
-        var a2 = LoadA(a, g, aAt, row0 + aRow + 64, aDepth);
-        var a3 = LoadA(a, g, aAt, row0 + aRow + 96, aDepth);
-        var b0 = LoadB(b, g, bAt, bDepth, col0 + bCol);
-        var b1 = LoadB(b, g, bAt, bDepth + 2, col0 + bCol);
-        var b2 = LoadB(b, g, bAt, bDepth + 4, col0 + bCol);
-        var b3 = LoadB(b, g, bAt, bDepth + 6, col0 + bCol);
+        var a0 = LoadA(a, g, aAt, row0 + aRow, kBegin + aDepth, kEnd);
+        var a1 = LoadA(a, g, aAt, row0 + aRow + 32, kBegin + aDepth, kEnd);
+        var a2 = LoadA(a, g, aAt, row0 + aRow + 64, kBegin + aDepth, kEnd);
+        var a3 = LoadA(a, g, aAt, row0 + aRow + 96, kBegin + aDepth, kEnd);
+        var b0 = LoadB(b, g, bAt, kBegin + bDepth, col0 + bCol, kEnd);
+        var b1 = LoadB(b, g, bAt, kBegin + bDepth + 2, col0 + bCol, kEnd);
+        var b2 = LoadB(b, g, bAt, kBegin + bDepth + 4, col0 + bCol, kEnd);
+        var b3 = LoadB(b, g, bAt, kBegin + bDepth + 6, col0 + bCol, kEnd);
         var c = default(Block8);
-        for (var k0 = 0; k0 < g.K; k0 += BlockDepth)
+        for (var k0 = kBegin; k0 < kEnd; k0 += BlockDepth)
         {
             aSlab[(aDepth * APitch) + aRow] = a0;
             aSlab[(aDepth * APitch) + aRow + 32] = a1;
@@ -202,16 +208,16 @@ internal static class GpuKernels
             Group.Barrier();
 
             var next = k0 + BlockDepth;
-            if (next < g.K)
+            if (next < kEnd)
             {
-                a0 = LoadA(a, g, aAt, row0 + aRow, next + aDepth);
-                a1 = LoadA(a, g, aAt, row0 + aRow + 32, next + aDepth);
-                a2 = LoadA(a, g, aAt, row0 + aRow + 64, next + aDepth);
-                a3 = LoadA(a, g, aAt, row0 + aRow + 96, next + aDepth);
-                b0 = LoadB(b, g, bAt, next + bDepth, col0 + bCol);
-                b1 = LoadB(b, g, bAt, next + bDepth + 2, col0 + bCol);
-                b2 = LoadB(b, g, bAt, next + bDepth + 4, col0 + bCol);
-                b3 = LoadB(b, g, bAt, next + bDepth + 6, col0 + bCol);
+                a0 = LoadA(a, g, aAt, row0 + aRow, next + aDepth, kEnd);
+                a1 = LoadA(a, g, aAt, row0 + aRow + 32, next + aDepth, kEnd);
+                a2 = LoadA(a, g, aAt, row0 + aRow + 64, next + aDepth, kEnd);
+                a3 = LoadA(a, g, aAt, row0 + aRow + 96, next + aDepth, kEnd);
+                b0 = LoadB(b, g, bAt, next + bDepth, col0 + bCol, kEnd);
+                b1 = LoadB(b, g, bAt, next + bDepth + 2, col0 + bCol, kEnd);
+                b2 = LoadB(b, g, bAt, next + bDepth + 4, col0 + bCol, kEnd);
+                b3 = LoadB(b, g, bAt, next + bDepth + 6, col0 + bCol, kEnd);
             }
 
             // Unrolled by hand: with k a constant, each shared load is one instruction at an immediate
@@ -229,14 +235,15 @@ internal static class GpuKernels
 
         var col = col0 + tx;
         var rowBase = row0 + ty;
-        StoreRow(y, g, bias, batch, rowBase, col, c.R0);
-        StoreRow(y, g, bias, batch, rowBase + 16, col, c.R1);
-        StoreRow(y, g, bias, batch, rowBase + 32, col, c.R2);
-        StoreRow(y, g, bias, batch, rowBase + 48, col, c.R3);
-        StoreRow(y, g, bias, batch, rowBase + 64, col, c.R4);
-        StoreRow(y, g, bias, batch, rowBase + 80, col, c.R5);
-        StoreRow(y, g, bias, batch, rowBase + 96, col, c.R6);
-        StoreRow(y, g, bias, batch, rowBase + 112, col, c.R7);
+        var slice = (split * (Grid.DimZ / g.Splits)) + batch;
+        StoreRow(y, g, bias, slice, rowBase, col, c.R0);
+        StoreRow(y, g, bias, slice, rowBase + 16, col, c.R1);
+        StoreRow(y, g, bias, slice, rowBase + 32, col, c.R2);
+        StoreRow(y, g, bias, slice, rowBase + 48, col, c.R3);
+        StoreRow(y, g, bias, slice, rowBase + 64, col, c.R4);
+        StoreRow(y, g, bias, slice, rowBase + 80, col, c.R5);
+        StoreRow(y, g, bias, slice, rowBase + 96, col, c.R6);
+        StoreRow(y, g, bias, slice, rowBase + 112, col, c.R7);
     }
 
     /// <summary>One depth step of <see cref="GemmBlocked"/>: eight A values and eight B values from shared memory, 64 multiply-adds.</summary>
@@ -257,21 +264,21 @@ internal static class GpuKernels
             c.R7.Add(aMine[a + 112], b));
     }
 
-    private static float LoadA(ArrayView<float> a, GemmArguments g, int at, int row, int k) =>
-        row < g.M && k < g.K ? a[at + (row * g.ARow) + (k * g.ACol)] : 0f;
+    private static float LoadA(ArrayView<float> a, GemmArguments g, int at, int row, int k, int kEnd) =>
+        row < g.M && k < kEnd ? a[at + (row * g.ARow) + (k * g.ACol)] : 0f;
 
-    private static float LoadB(ArrayView<float> b, GemmArguments g, int at, int k, int col) =>
-        k < g.K && col < g.N ? b[at + (k * g.BRow) + (col * g.BCol)] : 0f;
+    private static float LoadB(ArrayView<float> b, GemmArguments g, int at, int k, int col, int kEnd) =>
+        k < kEnd && col < g.N ? b[at + (k * g.BRow) + (col * g.BCol)] : 0f;
 
-    /// <summary>One thread's eight outputs of a row of C: columns col + 16j.</summary>
-    private static void StoreRow(ArrayView<float> y, GemmArguments g, ArrayView<float> bias, int batch, int row, int col, Row8 c)
+    /// <summary>One thread's eight outputs of a row of C: columns col + 16j, of matrix <paramref name="slice"/> of y (a batch entry, or a split's partial sum of one).</summary>
+    private static void StoreRow(ArrayView<float> y, GemmArguments g, ArrayView<float> bias, int slice, int row, int col, Row8 c)
     {
         if (row >= g.M)
         {
             return;
         }
 
-        var at = ((batch * g.M) + row) * g.N;
+        var at = ((slice * g.M) + row) * g.N;
         Store(y, g, bias, at, row, col, c.V0);
         Store(y, g, bias, at, row, col + 16, c.V1);
         Store(y, g, bias, at, row, col + 32, c.V2);
@@ -286,8 +293,23 @@ internal static class GpuKernels
     {
         if (col < g.N)
         {
-            y[rowAt + col] = Finish(g, sum, bias, row, col);
+            y[rowAt + col] = g.Splits == 1 ? Finish(g, sum, bias, row, col) : sum;
         }
+    }
+
+    /// <summary>
+    /// Element i of a product split along k: the sum of the splits' partial products (laid out split
+    /// by split in <paramref name="partial"/>, each <paramref name="count"/> long), then alpha and the bias.
+    /// </summary>
+    public static void GemmSplitSum(Index1D i, ArrayView<float> partial, ArrayView<float> bias, ArrayView<float> y, GemmArguments g, int count)
+    {
+        var sum = 0f;
+        for (var s = 0; s < g.Splits; s++)
+        {
+            sum += partial[(s * count) + i];
+        }
+
+        y[i] = Finish(g, sum, bias, i / g.N % g.M, i % g.N);
     }
 
     /// <summary>alpha · the product, plus beta · the bias broadcast to this element when there is one.</summary>

@@ -231,11 +231,28 @@ internal sealed class GpuRun : IDisposable
         var side = GpuKernels.BlockThreads;
         if ((blocked ?? (g.M >= 64 && g.N >= 64)) && device.Accelerator.MaxNumThreadsPerGroup >= side * side)
         {
-            var blocks = new KernelConfig(
-                new Index3D((g.N + GpuKernels.BlockTile - 1) / GpuKernels.BlockTile, (g.M + GpuKernels.BlockTile - 1) / GpuKernels.BlockTile, batches),
-                new Index3D(side, side, 1));
+            var (columnBlocks, rowBlocks) = ((g.N + GpuKernels.BlockTile - 1) / GpuKernels.BlockTile, (g.M + GpuKernels.BlockTile - 1) / GpuKernels.BlockTile);
+            var groups = columnBlocks * rowBlocks * batches;
+
+            // Too few groups to give every multiprocessor one (a 2048 × 256 product has 32 for an H100's
+            // 132): split k into stretches of at least 64, each summed into its own slice, then added up.
+            var splits = Math.Clamp(Math.Min((device.Multiprocessors + groups - 1) / groups, g.K / 64), 1, 8);
+            var depth = (g.K + splits - 1) / splits;
+            depth = (depth + 7) / 8 * 8;
+            splits = (g.K + depth - 1) / depth;
+            g.Splits = splits;
+            g.SplitDepth = depth;
+            using var partial = splits > 1 ? device.Allocate(splits * batches * g.M * g.N) : null;
+            var blocks = new KernelConfig(new Index3D(columnBlocks, rowBlocks, batches * splits), new Index3D(side, side, 1));
             device.Kernel(nameof(GpuKernels.GemmBlocked), k => k.LoadStreamKernel<AV, AV, AV, AV, GemmArguments>(GpuKernels.GemmBlocked))(
-                blocks, a, b, biasView, output, g);
+                blocks, a, b, biasView, partial?.View ?? output, g);
+            if (partial is not null)
+            {
+                var count = batches * g.M * g.N;
+                device.Kernel(nameof(GpuKernels.GemmSplitSum), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, GemmArguments, int>(GpuKernels.GemmSplitSum))(
+                    count, partial.View, biasView, output, g, count);
+            }
+
             return;
         }
 

@@ -66,6 +66,10 @@ internal struct GemmArguments
     public float Alpha;
     public float Beta;
 
+    /// <summary>Stretches of k the blocked kernel splits the product into (1: none), each <see cref="SplitDepth"/> deep.</summary>
+    public int Splits;
+    public int SplitDepth;
+
     /// <summary>The broadcast batch shape and, per batch dimension, how far A and B move.</summary>
     public Dims6 Batch;
     public Dims6 ABatch;
