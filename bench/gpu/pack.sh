@@ -4,8 +4,8 @@
 # x64 native libraries only. bench/gpu/run.sh unpacks and runs it there; docs/BENCHMARKS.md says how.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-dotnet build -c Release Cocoon.Agent.Tests >/dev/null
-dotnet build -c Release bench/Cocoon.GpuBench >/dev/null
+dotnet build -c Release Cocoon.Agent.Tests -v quiet -nologo -clp:ErrorsOnly
+dotnet build -c Release bench/Cocoon.GpuBench -v quiet -nologo -clp:ErrorsOnly
 root=$(dirname "$(readlink -f "$(command -v dotnet)")")
 runtime=$(ls -d "$root"/shared/Microsoft.NETCore.App/10.* | sort -V | tail -1)
 stage=$(mktemp -d)

@@ -202,8 +202,7 @@ internal sealed class GpuRun : IDisposable
         var y = New(shape, out var output);
         if (y.Length > 0)
         {
-            Launches++;
-            GemmInto(_device, View(a), View(b), bias is null ? null : View(bias), output, g, y.Length / (g.M * g.N));
+            Launches += GemmInto(_device, View(a), View(b), bias is null ? null : View(bias), output, g, y.Length / (g.M * g.N));
         }
 
         return y;
@@ -217,15 +216,16 @@ internal sealed class GpuRun : IDisposable
     /// hold, at most 16), where a 128-wide block would leave most threads idle. On ILGPU's CPU
     /// accelerator, one thread per output unless the device is told to check the tiled kernels.
     /// <paramref name="blocked"/> forces one GPU kernel or the other (the GPU harness times both).
+    /// Returns the number of kernels launched (two when k is split).
     /// </summary>
-    internal static void GemmInto(GpuDevice device, AV a, AV b, AV? bias, AV output, GemmArguments g, int batches, bool? blocked = null)
+    internal static int GemmInto(GpuDevice device, AV a, AV b, AV? bias, AV output, GemmArguments g, int batches, bool? blocked = null)
     {
         var biasView = bias ?? output;
         if (!device.TiledGemm)
         {
             device.Kernel(nameof(GpuKernels.Gemm), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, AV, AV, GemmArguments>(GpuKernels.Gemm))(
                 batches * g.M * g.N, a, b, biasView, output, g);
-            return;
+            return 1;
         }
 
         var side = GpuKernels.BlockThreads;
@@ -253,7 +253,7 @@ internal sealed class GpuRun : IDisposable
                     count, partial.View, biasView, output, g, count);
             }
 
-            return;
+            return splits > 1 ? 2 : 1;
         }
 
         var tile = Math.Min(16, (int)Math.Sqrt(device.Accelerator.MaxNumThreadsPerGroup));
@@ -263,6 +263,7 @@ internal sealed class GpuRun : IDisposable
             SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile));
         device.Kernel(nameof(GpuKernels.GemmTiled), k => k.LoadStreamKernel<AV, AV, AV, AV, GemmArguments>(GpuKernels.GemmTiled))(
             config, a, b, biasView, output, g);
+        return 1;
     }
 
     public Tensor Conv(Tensor x, Tensor w, Tensor? bias, ConvArguments s, bool transposed)

@@ -215,14 +215,15 @@ internal static class Spatial
         var blocks = filtersPerGroup / DirectConv.FilterBlock;
         var paddedLength = DirectConv.PaddedLength(perGroup, height, width, win);
 
-        void Task(int task, float[] padded, int block0, int block1, bool pad)
+        void Pad(int task, float[] padded)
         {
             var (b, g) = Math.DivRem(task, group);
-            if (pad)
-            {
-                DirectConv.Pad(x.AsSpan(((b * channels) + (g * perGroup)) * height * width, perGroup * height * width), perGroup, height, width, win, padded);
-            }
+            DirectConv.Pad(x.AsSpan(((b * channels) + (g * perGroup)) * height * width, perGroup * height * width), perGroup, height, width, win, padded);
+        }
 
+        void Blocks(int task, float[] padded, int block0, int block1)
+        {
+            var (b, g) = Math.DivRem(task, group);
             DirectConv.Run(
                 padded, perGroup, ph, pw, kh, kw, packed, g * filtersPerGroup * perGroup * kh * kw, bias, g * filtersPerGroup, activation,
                 y, ((b * filters) + (g * filtersPerGroup)) * oh * ow, oh, ow, block0, block1);
@@ -233,7 +234,8 @@ internal static class Spatial
             Workers.For(tasks, task =>
             {
                 var padded = ArrayPool<float>.Shared.Rent(paddedLength);
-                Task(task, padded, 0, blocks, pad: true);
+                Pad(task, padded);
+                Blocks(task, padded, 0, blocks);
                 ArrayPool<float>.Shared.Return(padded);
             });
             return;
@@ -244,9 +246,9 @@ internal static class Spatial
         var shared = ArrayPool<float>.Shared.Rent(paddedLength);
         for (var task = 0; task < tasks; task++)
         {
-            Task(task, shared, 0, 0, pad: true);
+            Pad(task, shared);
             var current = task;
-            Workers.For(split, part => Task(current, shared, blocks * part / split, blocks * (part + 1) / split, pad: false));
+            Workers.For(split, part => Blocks(current, shared, blocks * part / split, blocks * (part + 1) / split));
         }
 
         ArrayPool<float>.Shared.Return(shared);
