@@ -144,8 +144,8 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
 
     public static TheoryData<string> BlockedProducts => [.. BlockedProductLabels];
 
-    /// <summary>Products deep enough (k of 200 and more) that the blocked kernel splits k when the grid is small.</summary>
-    internal static readonly string[] SplitProductLabels = ["deep matmul", "deep gemm with bias and scaling", "deep batched matmul"];
+    /// <summary>Products deep enough (k of 200 and more) that the blocked kernel splits k when the grid is small, and one with k = 0 (zeros, never split).</summary>
+    internal static readonly string[] SplitProductLabels = ["deep matmul", "deep gemm with bias and scaling", "deep batched matmul", "matmul with nothing to sum"];
 
     public static TheoryData<string> SplitProducts => [.. SplitProductLabels];
 
@@ -211,6 +211,7 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
             ("deep matmul", _) => ([70, 300], [300, 90]),
             ("deep gemm with bias and scaling", _) => ([72, 200], [200, 65]),
             ("deep batched matmul", _) => ([3, 66, 257], [257, 70]),
+            ("matmul with nothing to sum", _) => ([70, 0], [0, 66]),
             _ => ([7], [7, 6]),
         };
         var biasLength = label.StartsWith("gemm transposed", StringComparison.Ordinal) ? shapes.B[0] : shapes.A[0];

@@ -237,9 +237,8 @@ internal sealed class GpuRun : IDisposable
             // Too few groups to give every multiprocessor one (a 2048 × 256 product has 32 for an H100's
             // 132): split k into stretches of at least 64, each summed into its own slice, then added up.
             var splits = Math.Clamp(Math.Min((device.Multiprocessors + groups - 1) / groups, g.K / 64), 1, 8);
-            var depth = (g.K + splits - 1) / splits;
-            depth = (depth + 7) / 8 * 8;
-            splits = (g.K + depth - 1) / depth;
+            var depth = Math.Max(8, ((g.K + splits - 1) / splits + 7) / 8 * 8);
+            splits = Math.Max(1, (g.K + depth - 1) / depth);
             g.Splits = splits;
             g.SplitDepth = depth;
             using var partial = splits > 1 ? device.Allocate(splits * batches * g.M * g.N) : null;
