@@ -228,6 +228,22 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
         return (OnnxModel.Load(builder.Build()), feeds);
     }
 
+    /// <summary>Freed device memory comes back zeroed to the next allocation of its length, and is kept until the device goes.</summary>
+    [Fact]
+    public void Freed_device_memory_is_zeroed_and_reused()
+    {
+        var pool = fixture.Device.Pool;
+        var kept = pool.KeptBytes;
+        var first = fixture.Device.Allocate(1237);
+        first.Upload([.. Enumerable.Range(1, 1237).Select(i => (float)i)]);
+        first.Dispose();
+        Assert.Equal(kept + (1237 * sizeof(float)), pool.KeptBytes);
+
+        using var second = fixture.Device.Allocate(1237);
+        Assert.Equal(kept, pool.KeptBytes);
+        Assert.All(second.Download(), v => Assert.Equal(0f, v));
+    }
+
     [Fact]
     public void An_unknown_gpu_kind_is_refused_with_the_choices()
     {

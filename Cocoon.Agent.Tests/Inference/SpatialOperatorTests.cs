@@ -88,6 +88,27 @@ public sealed class SpatialOperatorTests
         OrtReference.AssertSame(builder.Build(), Feeds(("x", RandomTensor(Random, input, -1, 1))));
     }
 
+    /// <summary>
+    /// A direct convolution whose weights are a graph input, not an initializer: the caller may change
+    /// them in place between runs, so they must be repacked every run (only a model's own weights are
+    /// packed once and kept).
+    /// </summary>
+    [Fact]
+    public void A_direct_convolution_repacks_weights_fed_as_an_input_every_run()
+    {
+        int[] input = [1, 4, 8, 16];
+        int[] weight = [8, 4, 3, 3];
+        var bytes = new OnnxGraphBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).AnyOutput("y")
+            .Node("Conv", ["x", "w"], "y", ("pads", new long[] { 1, 1, 1, 1 })).Build();
+        var model = OnnxModel.Load(bytes);
+        var feeds = Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)));
+        model.Run(feeds);
+
+        RandomTensor(Random, weight, -1, 1).Data.CopyTo(feeds["w"].Data, 0);
+        OrtReference.AssertSame(bytes, feeds);
+        Assert.Equal(OnnxModel.Load(bytes).Run(feeds)["y"].Data, model.Run(feeds)["y"].Data);
+    }
+
     [Theory]
     [InlineData(1, new long[] { 1, 1 }, new long[] { 0, 0, 0, 0 }, new long[] { 0, 0 })]
     [InlineData(1, new long[] { 2, 2 }, new long[] { 1, 1, 1, 1 }, new long[] { 1, 1 })]

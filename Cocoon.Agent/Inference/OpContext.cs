@@ -50,10 +50,11 @@ internal sealed class OpContext(
     public Tensor? Optional(int index) => index < inputs.Length ? inputs[index] : null;
 
     /// <summary>
-    /// <paramref name="weight"/>'s panels for the CPU GEMM as a k × n matrix, packed once per model, when
-    /// it is one of the model's weights and the model's packing budget allows; otherwise null.
+    /// <paramref name="weight"/> in a kernel's layout (<paramref name="form"/>, <paramref name="floats"/>
+    /// long), packed once per model when it is one of the model's weights and the model's packing budget
+    /// allows; otherwise null, and the caller packs it for this use.
     /// </summary>
-    public float[]? PackedWeight(Tensor weight, int k, int n) => packed?.For(weight, k, n);
+    public float[]? PackedWeight(Tensor weight, string form, long floats, Func<float[]> pack) => packed?.For(weight, form, floats, pack);
 
     public long GetInt(string name, long fallback) => Attribute(name)?.I ?? fallback;
 

@@ -158,7 +158,7 @@ internal static class GpuKernels
     /// the group stages an 8-deep slab of A (transposed) and of B in shared memory; each thread then
     /// does 64 multiply-adds for every 16 shared loads, instead of one for every two in the 16 × 16
     /// tile. The next slab is fetched from global memory into registers while the current one is used.
-    /// The grid is (column blocks, row blocks, batch) with groups of <see cref="BlockThreads"/>².
+    /// The grid is (column blocks, row blocks, batch × splits of k) with groups of <see cref="BlockThreads"/>².
     /// </summary>
     public static void GemmBlocked(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> y, GemmArguments g)
     {
@@ -174,7 +174,7 @@ internal static class GpuKernels
         var batch = Grid.IdxZ / g.Splits;
         var split = Grid.IdxZ % g.Splits;
         var kBegin = split * g.SplitDepth;
-        var kEnd = g.Splits == 1 ? g.K : Math.Min(g.K, kBegin + g.SplitDepth);
+        var kEnd = Math.Min(g.K, kBegin + g.SplitDepth);
         var aAt = Locate(batch, g.Batch, g.ABatch, g.Batch);
         var bAt = Locate(batch, g.Batch, g.BBatch, g.Batch);
 

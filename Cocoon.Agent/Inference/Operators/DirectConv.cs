@@ -9,9 +9,9 @@ namespace Cocoon.Agent.Inference.Operators;
 /// unfolding it: each step keeps eight filters × two vectors of output pixels (16 with 256-bit vectors,
 /// 32 with 512-bit ones, along the output rows) in sixteen vector accumulators, and for every input
 /// channel and kernel tap loads two shifted input vectors and broadcasts eight weights into sixteen
-/// fused multiply-adds. im2col plus the
-/// GEMM wrote and re-read nine copies of the image for a 3×3 kernel and multiplied along a short k (27
-/// for the first layer of a CNN), reaching 60–100 GFLOP/s a core on the reference CNN's shapes.
+/// fused multiply-adds. im2col plus the GEMM wrote and re-read nine copies of the image for a 3×3
+/// kernel and multiplied along a short k (27 for the first layer of a CNN), reaching 60–100 GFLOP/s a
+/// core on the reference CNN's shapes.
 /// Takes filter counts in multiples of 8 and output widths in multiples of 8 (planes of a multiple of
 /// 16 pixels); <see cref="Fits"/> says when.
 /// </summary>
@@ -23,8 +23,6 @@ internal static class DirectConv
     /// <summary>The fewest output pixels a step computes: two 256-bit vectors of eight (512-bit steps take 32).</summary>
     public const int PixelBlock = 16;
 
-    private static readonly ConditionalWeakTable<float[], float[]> Packed = [];
-
     public static bool Fits(int filtersPerGroup, int oh, int ow, Spatial.Window[] win, Activation activation) =>
         Vector256.IsHardwareAccelerated
         && filtersPerGroup % FilterBlock == 0
@@ -35,32 +33,23 @@ internal static class DirectConv
 
     /// <summary>
     /// The weights [F, C, kh, kw] as [F / 8][C][kh · kw][8]: a step's eight broadcasts for one channel
-    /// and tap are adjacent. Packed once per weight array (model weights live as long as the model).
+    /// and tap are adjacent. (A model keeps its own weights packed, <see cref="PackedWeights"/>.)
     /// </summary>
     public static float[] Pack(float[] weights, int filters, int channels, int taps)
     {
-        lock (Packed)
+        var packed = new float[weights.Length];
+        for (var f = 0; f < filters; f++)
         {
-            if (Packed.TryGetValue(weights, out var packed))
+            for (var c = 0; c < channels; c++)
             {
-                return packed;
-            }
-
-            packed = new float[weights.Length];
-            for (var f = 0; f < filters; f++)
-            {
-                for (var c = 0; c < channels; c++)
+                for (var t = 0; t < taps; t++)
                 {
-                    for (var t = 0; t < taps; t++)
-                    {
-                        packed[((((f / FilterBlock * channels) + c) * taps) + t) * FilterBlock + (f % FilterBlock)] = weights[(((f * channels) + c) * taps) + t];
-                    }
+                    packed[((((f / FilterBlock * channels) + c) * taps) + t) * FilterBlock + (f % FilterBlock)] = weights[(((f * channels) + c) * taps) + t];
                 }
             }
-
-            Packed.Add(weights, packed);
-            return packed;
         }
+
+        return packed;
     }
 
     /// <summary>The image's <paramref name="channels"/> planes with the windows' padding around each, zeros in the padding.</summary>

@@ -12,11 +12,11 @@ namespace Cocoon.Agent.Inference.Operators;
 /// </summary>
 internal static class GemmKernel
 {
-    private const int Rows = 4;
+    /// <summary>Rows of A each micro-kernel call computes.</summary>
+    public const int Rows = 4;
     private const int Columns = 24;
     private const int KBlock = 256;
     private const int Narrow = 8;
-
 
     /// <summary>Rows of A per pass over B's panels: 128 × 256 floats of A (128 KiB) stay in L2.</summary>
     private const int MBlock = 128;
@@ -134,7 +134,7 @@ internal static class GemmKernel
     public static float[] Prepack(float[] b, int k, int n)
     {
         var panels = n / Columns;
-        var packed = new float[panels * k * Columns];
+        var packed = new float[PrepackedLength(k, n)];
         for (var q = 0; q < panels; q++)
         {
             for (var p = 0; p < k; p++)
@@ -145,6 +145,9 @@ internal static class GemmKernel
 
         return packed;
     }
+
+    /// <summary>Floats <see cref="Prepack"/> makes of a k × n matrix: its whole 24-column panels.</summary>
+    public static long PrepackedLength(int k, int n) => (long)(n / Columns) * k * Columns;
 
     private static void Block(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int k, int n, int row0, int row1, int col0, int col1, Epilogue epilogue, float[]? packedB)
     {

@@ -137,7 +137,8 @@ internal static class Linear
             // One weight matrix for every batch entry (a linear layer over [batch, seq, features]):
             // the batch folds into the rows of a single product.
             var folded = Buffers.Overwritten(batches * m * n);
-            var packed = batches * m >= 4 ? context?.PackedWeight(b, k, n) : null;
+            // Panels help only the 4-row kernel; a batch of fewer rows streams B as it lies.
+            var packed = batches * m >= GemmKernel.Rows ? context?.PackedWeight(b, "gemm panels", GemmKernel.PrepackedLength(k, n), () => GemmKernel.Prepack(b2.Data, k, n)) : null;
             GemmKernel.Multiply(a2.Data, 0, b2.Data, 0, folded, 0, batches * m, k, n, epilogue: epilogue, packedB: packed);
             return new Tensor(shape, folded);
         }

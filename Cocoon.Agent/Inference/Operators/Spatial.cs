@@ -155,7 +155,9 @@ internal static class Spatial
 
         if (!direct && DirectConv.Fits(filtersPerGroup, oh, ow, win, activation))
         {
-            ConvDirect(xData, channels, height, width, win, wData, filters, perGroup, group, tasks, perTask, bias, activation, y, oh, ow);
+            var packed = c.PackedWeight(w, "direct conv", w.Length, () => DirectConv.Pack(wData, filters, perGroup, kh * kw))
+                ?? DirectConv.Pack(wData, filters, perGroup, kh * kw);
+            ConvDirect(xData, channels, height, width, win, packed, filters, perGroup, group, tasks, perTask, bias, activation, y, oh, ow);
             return [new Tensor([n, filters, oh, ow], y)];
         }
 
@@ -200,17 +202,16 @@ internal static class Spatial
     }
 
     /// <summary>
-    /// A stride-1 convolution through <see cref="DirectConv"/>: each image (and group) padded once, then
+    /// A stride-1 convolution through <see cref="DirectConv"/> with its weights already packed: each image (and group) padded once, then
     /// its filter blocks computed from it, whole images per core when there are enough of them, else
     /// the filter blocks of each image split across cores.
     /// </summary>
     private static void ConvDirect(
-        float[] x, int channels, int height, int width, Window[] win, float[] w, int filters, int perGroup, int group, int tasks, bool perTask,
+        float[] x, int channels, int height, int width, Window[] win, float[] packed, int filters, int perGroup, int group, int tasks, bool perTask,
         float[]? bias, Activation activation, float[] y, int oh, int ow)
     {
         var (kh, kw) = (win[0].Kernel, win[1].Kernel);
         var (ph, pw) = (height + win[0].PadBegin + win[0].PadEnd, width + win[1].PadBegin + win[1].PadEnd);
-        var packed = DirectConv.Pack(w, filters, perGroup, kh * kw);
         var filtersPerGroup = filters / group;
         var blocks = filtersPerGroup / DirectConv.FilterBlock;
         var paddedLength = DirectConv.PaddedLength(perGroup, height, width, win);
