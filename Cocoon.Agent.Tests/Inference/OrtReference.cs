@@ -25,6 +25,7 @@ internal static class OrtReference
     {
         var loaded = OnnxModel.Load(model);
         var cpu = RunCheckingInferredShapes(loaded, feeds);
+        var planned = RunPlanned(loaded, feeds, cpu);
         var gpu = loaded.Run(feeds, IlgpuCpu, out _, out _);
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         using var session = new InferenceSession(model, options);
@@ -32,6 +33,7 @@ internal static class OrtReference
         foreach (var result in results)
         {
             Compare(result, cpu[result.Name], "CPU kernels");
+            Compare(result, planned[result.Name], "CPU kernels, planned memory");
             Compare(result, gpu[result.Name], "ILGPU kernels");
         }
     }
@@ -66,6 +68,38 @@ internal static class OrtReference
         {
             model.Observe = null;
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="model"/> again, now from the memory plan its first run traced, with the
+    /// arena filled with NaN first (so a kernel that leaves an element unwritten shows): the run must
+    /// follow its plan (no misses, no value copied out of the arena) and give exactly the first run's outputs.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Tensor> RunPlanned(OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, IReadOnlyDictionary<string, Tensor> first)
+    {
+        model.FillActivations(float.NaN);
+        var planned = RunCheckingInferredShapes(model, feeds);
+        var memory = model.LastRunMemory;
+        Assert.True(memory is { Planned: true, Misses: 0, Copies: 0 }, $"The planned run did not follow its plan: {memory}");
+        foreach (var (name, value) in first)
+        {
+            Assert.Equal(value.Shape, planned[name].Shape);
+            Assert.False(planned[name].InArena, $"Output {name} was left in the arena.");
+            switch (value.Type)
+            {
+                case ElementType.Float32:
+                    Assert.True(value.Data.AsSpan().SequenceEqual(planned[name].Data), $"Output {name} differs between the traced and the planned run.");
+                    break;
+                case ElementType.Int64:
+                    Assert.Equal(value.Longs, planned[name].Longs);
+                    break;
+                default:
+                    Assert.Equal(value.Bools, planned[name].Bools);
+                    break;
+            }
+        }
+
+        return planned;
     }
 
     private static void Compare(NamedOnnxValue result, Tensor mine, string engine)

@@ -8,7 +8,8 @@ namespace Cocoon.Agent.Inference;
 /// </summary>
 public static class ModelBenchmark
 {
-    public sealed record Row(string Model, int Batch, double P50Ms, double P90Ms, double RowsPerSecond, double Gflops, double PeakLiveMiB, double AllocatedMiBPerRun, int Runs);
+    /// <param name="ArenaMiB">The memory plan's arena for the model's activations at this batch (CPU runs; 0 on a GPU, whose values live in device memory).</param>
+    public sealed record Row(string Model, int Batch, double P50Ms, double P90Ms, double RowsPerSecond, double Gflops, double PeakLiveMiB, double ArenaMiB, double AllocatedMiBPerRun, int Runs);
 
     public sealed record Report(string Device, IReadOnlyList<Row> Rows, double Score, double PeakWorkingSetMiB);
 
@@ -24,7 +25,8 @@ public static class ModelBenchmark
                 var shape = reference.InputShape(batch);
                 var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f));
                 var timing = ModelTiming.Measure(model, new Dictionary<string, Tensor> { [reference.Input] = input }, 5, TimeSpan.FromSeconds(seconds), device: device);
-                rows.Add(new Row(reference.Name, batch, timing.Median, timing.P90, batch / (timing.Median / 1e3), timing.Gflops, timing.PeakLiveBytes / 1048576.0, timing.AllocatedBytesPerRun / 1048576.0, timing.Milliseconds.Count));
+                rows.Add(new Row(reference.Name, batch, timing.Median, timing.P90, batch / (timing.Median / 1e3), timing.Gflops, timing.PeakLiveBytes / 1048576.0,
+                    timing.Memory.PlanBytes / 1048576.0, timing.AllocatedBytesPerRun / 1048576.0, timing.Milliseconds.Count));
             }
         }
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 
 namespace Cocoon.Agent.Inference;
 
-/// <summary>Latencies of repeated runs of one model on one input, after a warm-up run.</summary>
-public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops, long AllocatedBytesPerRun, long PeakLiveBytes)
+/// <summary>Latencies of repeated runs of one model on one input, after a warm-up run, and how the last run used memory.</summary>
+public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops, long AllocatedBytesPerRun, long PeakLiveBytes, MemoryReport Memory)
 {
     public double Median => Percentile(0.5);
 
@@ -27,7 +27,7 @@ public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops,
         model.Run(feeds, device?.Gpu, out var flops, out var peak);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var times = Times(() => model.Run(feeds, device?.Gpu, out _, out _), minRuns, minTime, maxRuns);
-        return new ModelTiming(times, flops, (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / Math.Max(times.Count, 1), peak);
+        return new ModelTiming(times, flops, (GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore) / Math.Max(times.Count, 1), peak, model.LastRunMemory);
     }
 
     /// <summary>Milliseconds of each run of <paramref name="run"/>: at least <paramref name="minRuns"/>, and until <paramref name="minTime"/> has passed, at most <paramref name="maxRuns"/>.</summary>

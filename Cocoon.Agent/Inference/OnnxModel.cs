@@ -86,6 +86,23 @@ public sealed class OnnxModel
     /// <summary>The inferred shape of a graph value at load: [batch, 256], ? where only a run can tell.</summary>
     public string InferredShape(string value) => InferredShapes.Describe(value);
 
+    /// <summary>Whether CPU runs place their activations by a memory plan (the default), or take them from the pool only (to measure what the plan changes).</summary>
+    internal bool PlanMemory { get; set; } = true;
+
+    /// <summary>How the last CPU run used memory for its activations: planned into the model's arena or not, and the plan's sizes.</summary>
+    public MemoryReport LastRunMemory { get; private set; } = MemoryReport.Unplanned;
+
+    /// <summary>
+    /// Overwrites the activations the model keeps between runs (its arena and its pool of dead values'
+    /// arrays) with <paramref name="value"/>: zeros once a work unit's rows are done, so that the
+    /// developer's data does not outlive the unit in the agent's memory; NaN in tests, so that a kernel
+    /// that leaves an element unwritten shows.
+    /// </summary>
+    public void FillActivations(float value) => _buffers?.Fill(value);
+
+    /// <summary>The arrays the model keeps activations in between runs: its arena and its pool's free arrays.</summary>
+    internal IEnumerable<float[]> KeptActivations => _buffers?.Kept ?? [];
+
     /// <summary>Called with every value a run produces (tests check each against its inferred shape).</summary>
     internal Action<string, Tensor>? Observe { get; set; }
 
@@ -293,18 +310,37 @@ public sealed class OnnxModel
 
     private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, GpuRun? gpu, OperatorProfile? profile, out long flops, out long peakLiveBytes)
     {
-        // The pool of dead activations carries over between runs; a concurrent run gets a fresh one.
+        // The memory plans and the pool carry over between runs; a concurrent run gets fresh ones. A
+        // GPU run's values live in device memory, so only CPU runs are planned.
         var buffers = Interlocked.Exchange(ref _buffers, null) ?? new Buffers();
+        var completed = false;
         try
         {
-            using var scope = buffers.Enter();
-            return Execute(feeds, gpu, buffers, profile, out flops, out peakLiveBytes);
+            using var scope = buffers.Start(gpu is null && PlanMemory ? InputShapes(feeds) : null, _steps.Length);
+            var outputs = Execute(feeds, gpu, buffers, profile, out flops, out peakLiveBytes);
+            completed = true;
+            return outputs;
         }
         finally
         {
-            buffers.Finish();
+            buffers.Finish(completed);
+            LastRunMemory = buffers.LastRun;
             _buffers = buffers;
         }
+    }
+
+    /// <summary>The fed inputs' shapes, rank first, in input order: which memory plan a run uses.</summary>
+    private int[] InputShapes(IReadOnlyDictionary<string, Tensor> feeds)
+    {
+        var key = new List<int>();
+        foreach (var name in Inputs)
+        {
+            var shape = feeds.TryGetValue(name, out var fed) ? fed.Shape : [];
+            key.Add(shape.Length);
+            key.AddRange(shape);
+        }
+
+        return [.. key];
     }
 
     private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, GpuRun? gpu, Buffers buffers, OperatorProfile? profile, out long flops, out long peakLiveBytes)
@@ -326,8 +362,9 @@ public sealed class OnnxModel
             liveBytes += Bytes(t!);
         }
 
-        foreach (var step in _steps)
+        for (var s = 0; s < _steps.Length; s++)
         {
+            var step = _steps[s];
             var args = new Tensor?[step.Inputs.Length];
             for (var i = 0; i < args.Length; i++)
             {
@@ -335,7 +372,9 @@ public sealed class OnnxModel
             }
 
             var started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            buffers.BeginStep(s);
             var results = Invoke(step.Node, step.Operator, step.Attributes, args, _opset, gpu, _packed);
+            buffers.EndStep(s, results);
             if (profile is not null)
             {
                 gpu?.Synchronize();
@@ -363,7 +402,7 @@ public sealed class OnnxModel
                     values[dead] = null;
                     liveBytes -= Bytes(released);
                     gpu?.Release(released);
-                    buffers.Release(released);
+                    buffers.Release(s, released);
                 }
             }
         }

@@ -15,11 +15,16 @@ public enum ElementType
 /// A dense tensor in row-major order: float32 for data, int64 where shapes and indices need it, bool
 /// for masks. Exactly one of <see cref="Data"/>, <see cref="Longs"/> and <see cref="Bools"/> holds the
 /// elements; the others are empty. A float32 tensor made by a GPU kernel lives in device memory and is
-/// copied to <see cref="Data"/> only when host code reads it.
+/// copied to <see cref="Data"/> only when host code reads it. A float32 value the run's memory plan
+/// placed in its arena is a region of that arena (<see cref="Values"/>), which the CPU kernels read in
+/// place; <see cref="Data"/> gives such a value as an array of its own only by copying it.
 /// </summary>
 public sealed class Tensor
 {
     private float[]? _data;
+
+    /// <summary>The arena region holding a planned value's elements (null for a whole array).</summary>
+    private readonly FloatBuffer? _region;
 
     public Tensor(int[] shape, float[] data)
         : this(shape, ElementType.Float32, data, [], [], data?.Length ?? 0)
@@ -42,6 +47,17 @@ public sealed class Tensor
         Bools = [];
     }
 
+    /// <summary>A float32 tensor over <paramref name="values"/>: a whole array, or a region of the run's arena.</summary>
+    internal Tensor(int[] shape, FloatBuffer values)
+        : this(shape, ElementType.Float32, values.IsWholeArray ? values.Array : [], [], [], values.Length)
+    {
+        if (!values.IsWholeArray)
+        {
+            _data = null;
+            _region = values;
+        }
+    }
+
     private Tensor(int[] shape, ElementType type, float[] data, long[] longs, bool[] bools, int length)
     {
         ArgumentNullException.ThrowIfNull(shape);
@@ -62,8 +78,18 @@ public sealed class Tensor
 
     public ElementType Type { get; }
 
-    /// <summary>The float32 elements (empty unless <see cref="Type"/> is Float32); copied from the device on first read when the tensor lives there.</summary>
-    public float[] Data => _data ??= Device!.Download();
+    /// <summary>
+    /// The float32 elements as an array of their own (empty unless <see cref="Type"/> is Float32): copied
+    /// from the device on first read when the tensor lives there, and out of the arena when the memory
+    /// plan placed it in one (operators read <see cref="Values"/> instead).
+    /// </summary>
+    public float[] Data => _data ??= _region is { } region ? CopyOut(region) : Device!.Download();
+
+    /// <summary>Where the float32 elements lie, read and written in place by the CPU kernels.</summary>
+    internal FloatBuffer Values => _region ?? FloatBuffer.Of(Data);
+
+    /// <summary>Whether the elements are a region of a run's arena rather than an array of their own.</summary>
+    internal bool InArena => _region is not null;
 
     /// <summary>Device memory holding the elements, when a GPU kernel made this tensor.</summary>
     internal DeviceBuffer? Device { get; }
@@ -131,12 +157,12 @@ public sealed class Tensor
     /// <summary>The same elements under another shape of the same size.</summary>
     public Tensor Reshaped(int[] shape) => Device is { } device
         ? new Tensor(shape, device, _data)
-        : new Tensor(shape, Type, Data, Longs, Bools, Length);
+        : _region is { } region ? new Tensor(shape, region) : new Tensor(shape, Type, Data, Longs, Bools, Length);
 
     /// <summary>A tensor of this one's type from element indices into it (the workhorse of every data-movement op).</summary>
     public Tensor Gather(int[] shape, int[] indices) => Type switch
     {
-        ElementType.Float32 => new Tensor(shape, Pick(Data, indices)),
+        ElementType.Float32 => new Tensor(shape, Pick<float>(Values.Span, indices)),
         ElementType.Int64 => OfLongs(shape, Pick(Longs, indices)),
         _ => OfBools(shape, Pick(Bools, indices)),
     };
@@ -147,26 +173,34 @@ public sealed class Tensor
         var length = CheckedCount(shape);
         return type switch
         {
-            ElementType.Float32 => new Tensor(shape, Copy(blocks, t => t.Data, length)),
+            ElementType.Float32 => new Tensor(shape, Copy(blocks, t => t.Values.Span, length)),
             ElementType.Int64 => OfLongs(shape, Copy(blocks, t => t.Longs, length)),
             _ => OfBools(shape, Copy(blocks, t => t.Bools, length)),
         };
     }
 
-    private static T[] Copy<T>(IReadOnlyList<(Tensor Source, int Offset, int Count)> blocks, Func<Tensor, T[]> of, int length)
+    private static T[] Copy<T>(IReadOnlyList<(Tensor Source, int Offset, int Count)> blocks, Elements<T> of, int length)
     {
         var values = new T[length];
         var at = 0;
         foreach (var (source, offset, count) in blocks)
         {
-            Array.Copy(of(source), offset, values, at, count);
+            of(source).Slice(offset, count).CopyTo(values.AsSpan(at, count));
             at += count;
         }
 
         return values;
     }
 
-    private static T[] Pick<T>(T[] source, int[] indices)
+    private delegate Span<T> Elements<T>(Tensor t);
+
+    private static float[] CopyOut(FloatBuffer region)
+    {
+        region.Arena?.CountCopy();
+        return region.Span.ToArray();
+    }
+
+    private static T[] Pick<T>(ReadOnlySpan<T> source, int[] indices)
     {
         var values = new T[indices.Length];
         for (var i = 0; i < indices.Length; i++)

@@ -10,7 +10,8 @@ namespace Cocoon.Agent.ModelRuns;
 /// Runs one unit of a model job: opens the grants with the enclave key, reads only the dataset
 /// chunks that hold the unit's rows, runs the model batch by batch, seals the output rows to the
 /// developer's key and uploads them. Plaintext exists only in this process's memory and, when the agent
-/// has a GPU, in device memory that is zeroed before it is freed.
+/// has a GPU, in device memory that is zeroed before it is freed; the activations a cached model keeps
+/// between runs are zeroed when the unit ends.
 /// </summary>
 public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, EnclaveKey enclave, InferenceDevice device)
 {
@@ -42,37 +43,45 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
         var outputs = model.Outputs.ToDictionary(n => n, _ => new List<Tensor>(), StringComparer.Ordinal);
         var deviceTime = new Stopwatch();
         long flops = 0;
-        for (var done = 0; done < spec.RowCount;)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var count = Math.Min(batch, spec.RowCount - done);
-            var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var entry in inputs)
+            for (var done = 0; done < spec.RowCount;)
             {
-                feeds[entry.Name] = await Safetensors.ReadRowsAsync(entry, spec.FirstRow + done, count, Read);
-            }
-
-            deviceTime.Start();
-            var result = device.Run(model, feeds, out var batchFlops, out _);
-            deviceTime.Stop();
-            flops += batchFlops;
-            foreach (var (name, tensor) in result)
-            {
-                if (tensor.Rank == 0 || tensor.Shape[0] != count)
+                cancellationToken.ThrowIfCancellationRequested();
+                var count = Math.Min(batch, spec.RowCount - done);
+                var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                foreach (var entry in inputs)
                 {
-                    throw new ModelException($"The model's output '{name}' has shape {tensor}; a row model must give one output row per input row ({count}).");
+                    feeds[entry.Name] = await Safetensors.ReadRowsAsync(entry, spec.FirstRow + done, count, Read);
                 }
 
-                outputs[name].Add(tensor);
-            }
+                deviceTime.Start();
+                var result = device.Run(model, feeds, out var batchFlops, out _);
+                deviceTime.Stop();
+                flops += batchFlops;
+                foreach (var (name, tensor) in result)
+                {
+                    if (tensor.Rank == 0 || tensor.Shape[0] != count)
+                    {
+                        throw new ModelException($"The model's output '{name}' has shape {tensor}; a row model must give one output row per input row ({count}).");
+                    }
 
-            foreach (var feed in feeds.Values)
-            {
-                Array.Clear(feed.Data);
-            }
+                    outputs[name].Add(tensor);
+                }
 
-            done += count;
-            reportProgress(done, spec.RowCount);
+                foreach (var feed in feeds.Values)
+                {
+                    Array.Clear(feed.Data);
+                }
+
+                done += count;
+                reportProgress(done, spec.RowCount);
+            }
+        }
+        finally
+        {
+            // The model stays cached for the job's next unit; this unit's activations do not stay with it.
+            model.FillActivations(0f);
         }
 
         var plain = TensorFiles.WriteSafetensors(outputs.ToDictionary(o => o.Key, o => Concatenate(o.Value), StringComparer.Ordinal));

@@ -93,6 +93,68 @@ public static class EngineVersusOrt
         return 0;
     }
 
+    /// <summary>
+    /// The same model with and without its memory plan, taking turns in rounds as <see cref="Run"/> does:
+    /// what placing activations in the arena changes in latency.
+    /// </summary>
+    public static int PlanVersusPool(double seconds)
+    {
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine("| model | batch | planned p50 ms | pooled p50 ms | planned / pooled |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var reference in ReferenceModels.All)
+        {
+            var planned = OnnxModel.Load(reference.Onnx);
+            var pooled = OnnxModel.Load(reference.Onnx);
+            pooled.PlanMemory = false;
+            foreach (var batch in new[] { 1, 32 })
+            {
+                var shape = reference.InputShape(batch);
+                var feeds = new Dictionary<string, Tensor> { [reference.Input] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
+                ModelTiming.Measure(planned, feeds, 5, TimeSpan.Zero);
+                ModelTiming.Measure(pooled, feeds, 5, TimeSpan.Zero);
+                var round = TimeSpan.FromSeconds(seconds / Rounds);
+                List<double> a = [], b = [], ratios = [];
+                for (var r = 0; r < Rounds; r++)
+                {
+                    a.Add(Median(ModelTiming.Times(() => planned.Run(feeds), 5, round, int.MaxValue)));
+                    b.Add(Median(ModelTiming.Times(() => pooled.Run(feeds), 5, round, int.MaxValue)));
+                    ratios.Add(a[^1] / b[^1]);
+                }
+
+                Console.WriteLine(string.Create(c, $"| {reference.Name} | {batch} | {Median(a):N3} | {Median(b):N3} | {Median(ratios):N3} ({ratios.Min():N2}–{ratios.Max():N2}) |"));
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// The memory plan of each reference model and batch: the bytes of all planned values together,
+    /// the most alive at one step, the arena the plan needs, and what a planned run still allocates.
+    /// </summary>
+    public static int Activations()
+    {
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine("| model | batch | planned groups | all values MB | most alive at once MB | arena MB | arena / alive | allocated per planned run KB |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var reference in ReferenceModels.All)
+        {
+            var model = OnnxModel.Load(reference.Onnx);
+            foreach (var batch in new[] { 1, 32 })
+            {
+                var shape = reference.InputShape(batch);
+                var feeds = new Dictionary<string, Tensor> { [reference.Input] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
+                var timing = ModelTiming.Measure(model, feeds, 20, TimeSpan.Zero, 20);
+                var m = timing.Memory;
+                Console.WriteLine(string.Create(c,
+                    $"| {reference.Name} | {batch} | {m.Groups} | {m.SumBytes / 1e6:N3} | {m.PeakLiveBytes / 1e6:N3} | {m.PlanBytes / 1e6:N3} | {(double)m.PlanBytes / Math.Max(1, m.PeakLiveBytes):N2} | {timing.AllocatedBytesPerRun / 1e3:N1} |"));
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>Peak resident memory while loading and running a model of about <paramref name="megabytes"/> MB, over the model's size.</summary>
     public static int Memory(int megabytes)
     {
@@ -150,7 +212,11 @@ public static class EngineVersusOrt
         }
 
         var width = 2048;
-        model.Run(new Dictionary<string, Tensor> { ["x"] = new([8, width], ReferenceModels.Values(new Random(4), 8 * width, 1f)) });
+        var feeds = new Dictionary<string, Tensor> { ["x"] = new([8, width], ReferenceModels.Values(new Random(4), 8 * width, 1f)) };
+
+        // The first run is traced, the second runs from its memory plan: both count.
+        model.Run(feeds);
+        model.Run(feeds);
         Thread.Sleep(50);
         process.Refresh();
         peak = Math.Max(peak, process.WorkingSet64);

@@ -170,6 +170,6 @@ public static class KernelHarness
     private static double Median(Action run, TimeSpan budget)
     {
         run();
-        return new ModelTiming(ModelTiming.Times(run, 5, budget, 100_000), 0, 0, 0).Median / 1e3;
+        return new ModelTiming(ModelTiming.Times(run, 5, budget, 100_000), 0, 0, 0, MemoryReport.Unplanned).Median / 1e3;
     }
 }

@@ -7,6 +7,8 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels [seconds]   (the CPU kernels one by one: GEMM shapes, pooling, GELU)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- loop cnn 1             (one reference model in a loop for 20 s, for perf)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- model-memory [MB]   (peak memory of a large model)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- activations         (the memory plan of each reference model)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- plan-vs-pool [seconds] (latency with and without the memory plan)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- --filter '*'          (BenchmarkDotNet)
 if (args is ["browser-seal", ..])
 {
@@ -36,6 +38,16 @@ if (args is ["kernels", ..])
 if (args is ["model-memory", ..])
 {
     return EngineVersusOrt.Memory(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100);
+}
+
+if (args is ["plan-vs-pool", ..])
+{
+    return EngineVersusOrt.PlanVersusPool(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+}
+
+if (args is ["activations"])
+{
+    return EngineVersusOrt.Activations();
 }
 
 if (args is ["model-memory-run", var modelPath])

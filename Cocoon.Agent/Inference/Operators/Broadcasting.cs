@@ -44,11 +44,17 @@ internal static class Broadcasting
         return strides;
     }
 
-    /// <summary>Applies <paramref name="op"/> to every broadcast pair.</summary>
-    public static TOut[] Zip<TA, TB, TOut>(TA[] a, int[] aShape, TB[] b, int[] bShape, int[] shape, Func<TA, TB, TOut> op)
+    /// <summary>Applies <paramref name="op"/> to every broadcast pair, into a new array.</summary>
+    public static TOut[] Zip<TA, TB, TOut>(ReadOnlySpan<TA> a, int[] aShape, ReadOnlySpan<TB> b, int[] bShape, int[] shape, Func<TA, TB, TOut> op)
     {
-        var count = Tensor.CheckedCount(shape);
-        var result = typeof(TOut) == typeof(float) ? (TOut[])(object)Buffers.Floats(count) : new TOut[count];
+        var result = new TOut[Tensor.CheckedCount(shape)];
+        Zip(a, aShape, b, bShape, shape, result, op);
+        return result;
+    }
+
+    /// <summary>Applies <paramref name="op"/> to every broadcast pair, into <paramref name="result"/>.</summary>
+    public static void Zip<TA, TB, TOut>(ReadOnlySpan<TA> a, int[] aShape, ReadOnlySpan<TB> b, int[] bShape, int[] shape, Span<TOut> result, Func<TA, TB, TOut> op)
+    {
         if (aShape.AsSpan().SequenceEqual(shape) && bShape.AsSpan().SequenceEqual(shape))
         {
             for (var i = 0; i < result.Length; i++)
@@ -56,7 +62,7 @@ internal static class Broadcasting
                 result[i] = op(a[i], b[i]);
             }
 
-            return result;
+            return;
         }
 
         var ia = Indices(aShape, shape);
@@ -65,7 +71,5 @@ internal static class Broadcasting
         {
             result[i] = op(a[ia[i]], b[ib[i]]);
         }
-
-        return result;
     }
 }

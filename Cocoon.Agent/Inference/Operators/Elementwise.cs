@@ -52,11 +52,22 @@ internal static class Elementwise
         _ when x.Type == to => x,
         (ElementType.Int64, ElementType.Float32) => new Tensor(x.Shape, [.. x.Longs.Select(v => (float)v)]),
         (ElementType.Bool, ElementType.Float32) => new Tensor(x.Shape, [.. x.Bools.Select(v => v ? 1f : 0f)]),
-        (ElementType.Float32, ElementType.Int64) => Tensor.OfLongs(x.Shape, [.. x.Data.Select(v => (long)v)]),
+        (ElementType.Float32, ElementType.Int64) => Tensor.OfLongs(x.Shape, Convert(x.Values.Span, static v => (long)v)),
         (ElementType.Bool, ElementType.Int64) => Tensor.OfLongs(x.Shape, [.. x.Bools.Select(v => v ? 1L : 0L)]),
-        (ElementType.Float32, ElementType.Bool) => Tensor.OfBools(x.Shape, [.. x.Data.Select(v => v != 0)]),
+        (ElementType.Float32, ElementType.Bool) => Tensor.OfBools(x.Shape, Convert(x.Values.Span, static v => v != 0)),
         _ => Tensor.OfBools(x.Shape, [.. x.Longs.Select(v => v != 0)]),
     };
+
+    private static T[] Convert<T>(ReadOnlySpan<float> values, Func<float, T> convert)
+    {
+        var result = new T[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            result[i] = convert(values[i]);
+        }
+
+        return result;
+    }
 
     private static ElementType TargetType(long onnxType) => onnxType switch
     {
@@ -85,7 +96,7 @@ internal static class Elementwise
     /// <summary><paramref name="op"/> over x into a new tensor, split across cores when large.</summary>
     private static Tensor Vectorised(Tensor x, Action<ReadOnlySpan<float>, Span<float>> op)
     {
-        var (data, y) = (x.Data, Buffers.Floats(x.Length));
+        var (data, y) = (x.Values, Buffers.Floats(x.Length));
         Chunks.For(y.Length, 1, (start, count) => op(data.AsSpan(start, count), y.AsSpan(start, count)));
         return new Tensor(x.Shape, y);
     }
@@ -99,7 +110,7 @@ internal static class Elementwise
             return [gpu.Unary(x, code, p, q)];
         }
 
-        var (data, y) = (x.Data, Buffers.Floats(x.Length));
+        var (data, y) = (x.Values, Buffers.Floats(x.Length));
         Chunks.For(y.Length, 1, (start, count) =>
         {
             for (var i = start; i < start + count; i++)
@@ -147,7 +158,7 @@ internal static class Elementwise
             return null;
         }
 
-        var (x, w, y) = (a.Data, b.Data, Buffers.Floats(a.Length));
+        var (x, w, y) = (a.Values, b.Values, Buffers.Floats(a.Length));
         var width = b.Length;
         if (width == 0 || y.Length == 0)
         {
@@ -165,7 +176,7 @@ internal static class Elementwise
 
             for (var at = start; at < start + count; at += width)
             {
-                Apply(name, x.AsSpan(at, width), w, y.AsSpan(at, width));
+                Apply(name, x.AsSpan(at, width), w.Span, y.AsSpan(at, width));
             }
         });
         return new Tensor(a.Shape, y);
@@ -205,7 +216,9 @@ internal static class Elementwise
             return gpu.Binary(a, b, code, shape);
         }
 
-        return new Tensor(shape, Broadcasting.Zip(a.Data, a.Shape, b.Data, b.Shape, shape, op));
+        var y = Buffers.Floats(Tensor.CheckedCount(shape));
+        Broadcasting.Zip(a.Values.Span, a.Shape, b.Values.Span, b.Shape, shape, y.Span, op);
+        return new Tensor(shape, y);
     }
 
     private static Tensor Long(Tensor a, Tensor b, Func<long, long, long> op)
@@ -234,7 +247,7 @@ internal static class Elementwise
             var shape = Broadcasting.Shape(a.Shape, b.Shape);
             return a.Type switch
             {
-                ElementType.Float32 => [Tensor.OfBools(shape, Broadcasting.Zip(a.Data, a.Shape, b.Data, b.Shape, shape, floats))],
+                ElementType.Float32 => [Tensor.OfBools(shape, Broadcasting.Zip(a.Values.Span, a.Shape, b.Values.Span, b.Shape, shape, floats))],
                 ElementType.Int64 => [Tensor.OfBools(shape, Broadcasting.Zip(a.Longs, a.Shape, b.Longs, b.Shape, shape, longs))],
                 _ => [Tensor.OfBools(shape, Broadcasting.Zip(a.Bools, a.Shape, b.Bools, b.Shape, shape, static (p, q) => p == q))],
             };
@@ -265,8 +278,8 @@ internal static class Elementwise
         float min, max;
         if (c.Opset >= 11)
         {
-            min = c.Optional(1) is { } lo ? lo.Data[0] : float.MinValue;
-            max = c.Optional(2) is { } hi ? hi.Data[0] : float.MaxValue;
+            min = c.Optional(1) is { } lo ? lo.Values[0] : float.MinValue;
+            max = c.Optional(2) is { } hi ? hi.Values[0] : float.MaxValue;
         }
         else
         {
@@ -279,8 +292,8 @@ internal static class Elementwise
         }
 
         var y = Buffers.Floats(x.Length);
-        TensorPrimitives.Min(x.Data, max, y);
-        TensorPrimitives.Max(y, min, y);
+        TensorPrimitives.Min(x.Values.Span, max, y.Span);
+        TensorPrimitives.Max(y.Span, min, y.Span);
         return [new Tensor(x.Shape, y)];
     }
 }

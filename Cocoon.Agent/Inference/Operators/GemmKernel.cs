@@ -492,7 +492,8 @@ internal enum Activation : byte
 /// What a product writes besides A · B: a residual of C's own shape (a skip connection) and a bias per
 /// row of C (a convolution's per-filter bias) or per column (a linear layer's) that C starts from
 /// instead of zeros, then a scale (where there is neither) and an activation, applied to each block of
-/// rows as soon as it is complete, so that none of them costs a pass of its own.
+/// rows as soon as it is complete, so that none of them costs a pass of its own. The residual's element
+/// for C's element at index i (counted in C's array) is at i + <c>ResidualShift</c> in its own.
 /// </summary>
 internal readonly record struct Epilogue(
     float[]? RowBias = null,
@@ -501,7 +502,8 @@ internal readonly record struct Epilogue(
     int ColumnBiasAt = 0,
     Activation Activation = Activation.None,
     float[]? Residual = null,
-    float Scale = 1f)
+    float Scale = 1f,
+    int ResidualShift = 0)
 {
     /// <summary>
     /// C = A · B and nothing else. (A struct's <c>new Epilogue()</c> and <c>default</c> skip the primary
@@ -518,7 +520,7 @@ internal readonly record struct Epilogue(
             var row = c.AsSpan(at, col1 - col0);
             if (Residual is not null)
             {
-                var skip = Residual.AsSpan(at, col1 - col0);
+                var skip = Residual.AsSpan(at + ResidualShift, col1 - col0);
                 if (ColumnBias is not null)
                 {
                     System.Numerics.Tensors.TensorPrimitives.Add(skip, ColumnBias.AsSpan(ColumnBiasAt + col0, col1 - col0), row);

@@ -44,8 +44,8 @@ internal static class Linear
             return [c.Activate(gpu, sum)];
         }
 
-        var owned = sum.Data;
-        new Epilogue(Activation: c.FusedActivation).Finish(owned, 0, owned.Length, 0, 1, 0, owned.Length);
+        var owned = sum.Values;
+        new Epilogue(Activation: c.FusedActivation).Finish(owned.Array, owned.Offset, owned.Length, 0, 1, 0, owned.Length);
         return [sum];
     }
 
@@ -129,36 +129,37 @@ internal static class Linear
             }), activation);
         }
 
-        var epilogue = new Epilogue(ColumnBias: bias?.Data, Activation: activation, Residual: residual?.Data, Scale: scale);
-
         var batches = Tensor.CheckedCount(batch);
+        var c = Buffers.Overwritten(batches * m * n);
+        var (aData, bData) = (a2.Values, b2.Values);
+        var (biasData, residualData) = (bias?.Values, residual?.Values);
+        var epilogue = new Epilogue(
+            ColumnBias: biasData?.Array, ColumnBiasAt: biasData?.Offset ?? 0, Activation: activation,
+            Residual: residualData?.Array, ResidualShift: (residualData?.Offset ?? 0) - c.Offset, Scale: scale);
         if (b2.Rank == 2 && a2.Shape[..^2].AsSpan().SequenceEqual(batch))
         {
             // One weight matrix for every batch entry (a linear layer over [batch, seq, features]):
             // the batch folds into the rows of a single product.
-            var folded = Buffers.Overwritten(batches * m * n);
             // Panels help only the 4-row kernel; a batch of fewer rows streams B as it lies.
             var packed = batches * m >= GemmKernel.Rows ? context?.PackedWeight(b, "gemm panels", GemmKernel.PrepackedLength(k, n), () => GemmKernel.Prepack(b2.Data, k, n)) : null;
-            GemmKernel.Multiply(a2.Data, 0, b2.Data, 0, folded, 0, batches * m, k, n, epilogue: epilogue, packedB: packed);
-            return new Tensor(shape, folded);
+            GemmKernel.Multiply(aData.Array, aData.Offset, bData.Array, bData.Offset, c.Array, c.Offset, batches * m, k, n, epilogue: epilogue, packedB: packed);
+            return new Tensor(shape, c);
         }
 
         var ia = Broadcasting.Indices(a2.Shape[..^2], batch);
         var ib = Broadcasting.Indices(b2.Shape[..^2], batch);
-        var c = Buffers.Overwritten(batches * m * n);
-        var (aData, bData) = (a2.Data, b2.Data);
 
         // Many small products (attention heads): one core per product rather than each product split.
         var product = (long)m * k * n;
         if (batches > 1 && product < GemmKernel.PerCoreProduct && product * batches >= GemmKernel.ParallelThreshold)
         {
-            Workers.For(batches, i => GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n, parallel: false, epilogue));
+            Workers.For(batches, i => GemmKernel.Multiply(aData.Array, aData.Offset + (ia[i] * m * k), bData.Array, bData.Offset + (ib[i] * k * n), c.Array, c.Offset + (i * m * n), m, k, n, parallel: false, epilogue));
         }
         else
         {
             for (var i = 0; i < batches; i++)
             {
-                GemmKernel.Multiply(aData, ia[i] * m * k, bData, ib[i] * k * n, c, i * m * n, m, k, n, epilogue: epilogue);
+                GemmKernel.Multiply(aData.Array, aData.Offset + (ia[i] * m * k), bData.Array, bData.Offset + (ib[i] * k * n), c.Array, c.Offset + (i * m * n), m, k, n, epilogue: epilogue);
             }
         }
 
@@ -205,7 +206,7 @@ internal static class Linear
         var y = MatMul(c, a, b);
         if (alpha != 1f)
         {
-            TensorPrimitives.Multiply(y.Data, alpha, y.Data);
+            TensorPrimitives.Multiply(y.Values.Span, alpha, y.Values.Span);
         }
 
         if (bias is not null)
@@ -214,7 +215,8 @@ internal static class Linear
             y = beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q));
         }
 
-        new Epilogue(Activation: activation).Finish(y.Data, 0, y.Length, 0, 1, 0, y.Length);
+        var values = y.Values;
+        new Epilogue(Activation: activation).Finish(values.Array, values.Offset, values.Length, 0, 1, 0, values.Length);
         return [y];
     }
 

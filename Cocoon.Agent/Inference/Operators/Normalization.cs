@@ -27,7 +27,7 @@ internal static class Normalization
 
         var scale = Stretch(c.Input(1), normalized);
         var bias = c.Optional(2) is { } b ? Stretch(b, normalized) : new float[size];
-        var (data, y) = (x.Data, Buffers.Floats(x.Length));
+        var (data, y) = (x.Values, Buffers.Floats(x.Length));
         Chunks.For(rows * size, size, (start, count) =>
         {
             for (var at = start; at < start + count; at += size)
@@ -81,7 +81,7 @@ internal static class Normalization
         {
             var ch = plane % channels;
             var target = y.AsSpan(plane * inner, inner);
-            TensorPrimitives.Multiply(x.Data.AsSpan(plane * inner, inner), a[ch], target);
+            TensorPrimitives.Multiply(x.Values.AsSpan(plane * inner, inner), a[ch], target);
             TensorPrimitives.Add(target, shift[ch], target);
         }
 

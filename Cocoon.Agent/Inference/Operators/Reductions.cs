@@ -63,6 +63,7 @@ internal static class Reductions
         }
 
         var index = new int[x.Rank];
+        var data = x.Values;
         for (var i = 0; i < x.Length; i++)
         {
             var target = 0;
@@ -71,7 +72,7 @@ internal static class Reductions
                 target = (target * keptShape[d]) + (axes.Contains(d) ? 0 : index[d]);
             }
 
-            groups[target].Add(x.Data[i]);
+            groups[target].Add(data[i]);
             for (var d = x.Rank - 1; d >= 0 && ++index[d] == x.Shape[d]; d--)
             {
                 index[d] = 0;
@@ -89,6 +90,7 @@ internal static class Reductions
         var last = c.GetInt("select_last_index", 0) == 1;
         var (outer, size, inner) = Around(x.Shape, axis);
         var result = new long[outer * inner];
+        var data = x.Values;
         for (var o = 0; o < outer; o++)
         {
             for (var i = 0; i < inner; i++)
@@ -96,8 +98,8 @@ internal static class Reductions
                 var best = 0;
                 for (var k = 1; k < size; k++)
                 {
-                    var v = x.Data[(((o * size) + k) * inner) + i];
-                    var b = x.Data[(((o * size) + best) * inner) + i];
+                    var v = data[(((o * size) + k) * inner) + i];
+                    var b = data[(((o * size) + best) * inner) + i];
                     if (v > b || (last && v == b))
                     {
                         best = k;
@@ -133,7 +135,7 @@ internal static class Reductions
             return gpu.Softmax(x, size, inner, log);
         }
 
-        var (data, y) = (x.Data, Buffers.Floats(x.Length));
+        var (data, y) = (x.Values, Buffers.Floats(x.Length));
         var block = size * inner;
         Chunks.For(x.Length, block, (start, count) =>
         {

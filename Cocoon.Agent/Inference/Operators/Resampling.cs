@@ -177,6 +177,7 @@ internal static class Resampling
         var shape = (int[])x.Shape.Clone();
         shape[axis] = size;
         var y = Buffers.Floats(Tensor.CheckedCount([outer, size, inner]));
+        var data = x.Values;
         for (var o = 0; o < size; o++)
         {
             var source = transform switch
@@ -214,8 +215,8 @@ internal static class Resampling
             {
                 for (var i = 0; i < inner; i++)
                 {
-                    var low = x.Data[(((a * length) + lo) * inner) + i];
-                    y[(((a * size) + o) * inner) + i] = weight == 0f ? low : low + (weight * (x.Data[(((a * length) + hi) * inner) + i] - low));
+                    var low = data[(((a * length) + lo) * inner) + i];
+                    y[(((a * size) + o) * inner) + i] = weight == 0f ? low : low + (weight * (data[(((a * length) + hi) * inner) + i] - low));
                 }
             }
         }

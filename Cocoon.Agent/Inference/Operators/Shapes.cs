@@ -151,7 +151,7 @@ internal static class Shapes
         if (x.Type == ElementType.Float32)
         {
             var y = Buffers.Floats(Tensor.CheckedCount(shape));
-            CopyStrided(x.Data, y, shape, strides, offset, wrap);
+            CopyStrided(x.Values, y, shape, strides, offset, wrap);
             return new Tensor(shape, y);
         }
 
@@ -174,7 +174,7 @@ internal static class Shapes
     /// dimension, each row one block copy when it is contiguous in the source, rows split across cores
     /// for large tensors (a transformer's head transposes at batch 32 move 512 K elements each).
     /// </summary>
-    private static void CopyStrided(float[] source, float[] target, int[] shape, int[] strides, int offset, int[]? wrap)
+    private static void CopyStrided(FloatBuffer source, FloatBuffer target, int[] shape, int[] strides, int offset, int[]? wrap)
     {
         if (target.Length == 0)
         {

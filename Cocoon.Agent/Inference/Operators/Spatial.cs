@@ -136,7 +136,7 @@ internal static class Spatial
         var pixels = oh * ow;
         var columnCount = Tensor.CheckedCount([patch, oh, ow]);
         var y = Buffers.Overwritten(Tensor.CheckedCount([n, filters, oh, ow]));
-        var (xData, wData) = (x.Data, w.Data);
+        var (xData, wData) = (x.Values, w.Data);
         var activation = c.FusedActivation;
 
         // A 1×1 kernel with stride 1 and no padding reads the image as it lies: no unfolding.
@@ -174,7 +174,7 @@ internal static class Spatial
             }
 
             var outputAt = ((b * filters) + (g * filtersPerGroup)) * pixels;
-            GemmKernel.MultiplyColumns(wData, g * filtersPerGroup * patch, direct ? xData : columns, direct ? imageAt : 0, y, outputAt, filtersPerGroup, patch, pixels,
+            GemmKernel.MultiplyColumns(wData, g * filtersPerGroup * patch, direct ? xData.Array : columns, direct ? xData.Offset + imageAt : 0, y.Array, y.Offset + outputAt, filtersPerGroup, patch, pixels,
                 oy0 * ow, oy1 * ow, new Epilogue(RowBias: bias, RowBiasAt: g * filtersPerGroup, Activation: activation));
         }
 
@@ -207,8 +207,8 @@ internal static class Spatial
     /// the filter blocks of each image split across cores.
     /// </summary>
     private static void ConvDirect(
-        float[] x, int channels, int height, int width, Window[] win, float[] packed, int filters, int perGroup, int group, int tasks, bool perTask,
-        float[]? bias, Activation activation, float[] y, int oh, int ow)
+        FloatBuffer x, int channels, int height, int width, Window[] win, float[] packed, int filters, int perGroup, int group, int tasks, bool perTask,
+        float[]? bias, Activation activation, FloatBuffer y, int oh, int ow)
     {
         var (kh, kw) = (win[0].Kernel, win[1].Kernel);
         var (ph, pw) = (height + win[0].PadBegin + win[0].PadEnd, width + win[1].PadBegin + win[1].PadEnd);
@@ -227,7 +227,7 @@ internal static class Spatial
             var (b, g) = Math.DivRem(task, group);
             DirectConv.Run(
                 padded, perGroup, ph, pw, kh, kw, packed, g * filtersPerGroup * perGroup * kh * kw, bias, g * filtersPerGroup, activation,
-                y, ((b * filters) + (g * filtersPerGroup)) * oh * ow, oh, ow, block0, block1);
+                y.Array, y.Offset + (((b * filters) + (g * filtersPerGroup)) * oh * ow), oh, ow, block0, block1);
         }
 
         if (perTask)
@@ -436,6 +436,7 @@ internal static class Spatial
 
         var bias = c.Optional(2)?.Data;
         var y = Buffers.Floats(Tensor.CheckedCount([n, filters, outSize[0], outSize[1]]));
+        var data = x.Values;
         var inPerGroup = channels / group;
         for (var b = 0; b < n; b++)
         {
@@ -446,7 +447,7 @@ internal static class Spatial
                 {
                     for (var ix = 0; ix < width; ix++)
                     {
-                        var v = x.Data[(((b * channels) + ic) * height * width) + (iy * width) + ix];
+                        var v = data[(((b * channels) + ic) * height * width) + (iy * width) + ix];
                         for (var oc = 0; oc < perGroupOut; oc++)
                         {
                             var f = (g * perGroupOut) + oc;
@@ -510,7 +511,7 @@ internal static class Spatial
         }
 
         var y = Buffers.Floats(Tensor.CheckedCount([planes, oh, ow]));
-        var data = x.Data;
+        var data = x.Values;
         if (max && win.All(v => v is { Kernel: 2, Stride: 2, Dilation: 1, PadBegin: 0 }) && oh * 2 <= height && ow * 2 <= width)
         {
             // The common 2×2 / 2 max pool, every window inside the image: vectorised, planes split across cores.
@@ -642,10 +643,10 @@ internal static class Spatial
             return [gpu.Reduce(x, plane, 1, op: 1, shape, empty: float.NaN)];
         }
 
-        var y = new float[planes];
+        var (data, y) = (x.Values, Buffers.Overwritten(planes));
         for (var p = 0; p < planes; p++)
         {
-            y[p] = plane == 0 ? float.NaN : System.Numerics.Tensors.TensorPrimitives.Sum<float>(x.Data.AsSpan(p * plane, plane)) / plane;
+            y[p] = plane == 0 ? float.NaN : System.Numerics.Tensors.TensorPrimitives.Sum<float>(data.AsSpan(p * plane, plane)) / plane;
         }
 
         return [new Tensor(shape, y)];
@@ -670,7 +671,7 @@ internal static class Spatial
         var y = Buffers.Floats(x.Length);
         for (var p = 0; p < x.Shape[0] * x.Shape[1]; p++)
         {
-            var values = x.Data.AsSpan(p * plane, plane);
+            var values = x.Values.AsSpan(p * plane, plane);
             double mean = 0, variance = 0;
             foreach (var v in values)
             {
