@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Cocoon.Agent.Inference.Operators;
 
@@ -80,16 +81,123 @@ internal static class DirectConv
     /// </summary>
     public static void Run(
         float[] padded, int channels, int ph, int pw, int kh, int kw, float[] packed, int packedAt,
+        float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int oh, int ow, int block0, int block1) =>
+        Run(Choose(oh, ow), padded, channels, ph, pw, kh, kw, packed, packedAt, bias, biasAt, activation, output, outputAt, oh, ow, block0, block1);
+
+    /// <summary>The ways of stepping through the pixels and filters of a block, for the vector registers a machine has.</summary>
+    internal enum Step
+    {
+        /// <summary>8 filters × 2 512-bit vectors (AVX-512, rows in sixteens).</summary>
+        Wide512,
+
+        /// <summary>8 filters × 2 256-bit vectors: 19 live vectors, which fit AVX-512's 32 registers.</summary>
+        Eight256,
+
+        /// <summary>Two halves of 4 filters × 2 256-bit vectors: 11 live vectors, for AVX2's 16.</summary>
+        Halves256,
+    }
+
+    /// <summary>The step this machine runs an output of <paramref name="oh"/> × <paramref name="ow"/> pixels with.</summary>
+    internal static Step Choose(int oh, int ow) =>
+        Vector512.IsHardwareAccelerated && ow % Lanes512.Count == 0 && oh * ow % (2 * Lanes512.Count) == 0 ? Step.Wide512
+        : Avx512F.VL.IsSupported ? Step.Eight256
+        : Step.Halves256;
+
+    /// <summary><see cref="Run(float[], int, int, int, int, int, float[], int, float[], int, Activation, float[], int, int, int, int, int)"/> with a chosen <paramref name="step"/> (tests run each one the machine can).</summary>
+    internal static void Run(
+        Step step, float[] padded, int channels, int ph, int pw, int kh, int kw, float[] packed, int packedAt,
         float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int oh, int ow, int block0, int block1)
     {
         var shape = new Shape(channels, ph, pw, kh, kw, oh, ow);
-        if (Vector512.IsHardwareAccelerated && ow % Lanes512.Count == 0 && oh * ow % (2 * Lanes512.Count) == 0)
+        switch (step)
         {
-            Run<Lanes512>(padded, shape, packed, packedAt, bias, biasAt, activation, output, outputAt, block0, block1);
+            case Step.Wide512:
+                Run<Lanes512>(padded, shape, packed, packedAt, bias, biasAt, activation, output, outputAt, block0, block1);
+                break;
+            case Step.Eight256:
+                Run<Lanes256>(padded, shape, packed, packedAt, bias, biasAt, activation, output, outputAt, block0, block1);
+                break;
+            default:
+                RunHalves(padded, shape, packed, packedAt, bias, biasAt, activation, output, outputAt, block0, block1);
+                break;
         }
-        else
+    }
+
+    /// <summary>
+    /// The 256-bit kernel for AVX2's 16 vector registers: each filter block in two halves of four
+    /// filters × two vectors of pixels (eight accumulators, two inputs and a broadcast: 11 registers).
+    /// The 8 × 2 step needs 19 live vectors, and on AVX2 the JIT kept three accumulators on the stack,
+    /// read and written at every tap (53–58 GFLOP/s a core on a Zen 3 whose FMAs peak near 78).
+    /// </summary>
+    private static void RunHalves(
+        float[] padded, Shape s, float[] packed, int packedAt, float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int block0, int block1)
+    {
+        const int Half = FilterBlock / 2;
+        var taps = s.Kh * s.Kw;
+        var plane = s.Ph * s.Pw;
+        var pixels = s.Oh * s.Ow;
+        var width = Vector256<float>.Count;
+        var relu = activation == Activation.Relu;
+        ref var input = ref MemoryMarshal.GetArrayDataReference(padded);
+        ref var y = ref MemoryMarshal.GetArrayDataReference(output);
+        for (var block = block0; block < block1; block++)
         {
-            Run<Lanes256>(padded, shape, packed, packedAt, bias, biasAt, activation, output, outputAt, block0, block1);
+            for (var half = 0; half < 2; half++)
+            {
+                ref var w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(packed), packedAt + (block * s.Channels * taps * FilterBlock) + (half * Half));
+                var f0 = (block * FilterBlock) + (half * Half);
+                for (var p = 0; p < pixels; p += 2 * width)
+                {
+                    var (rowA, xA) = Math.DivRem(p, s.Ow);
+                    var (rowB, xB) = Math.DivRem(p + width, s.Ow);
+                    var (a, b) = ((rowA * s.Pw) + xA, (rowB * s.Pw) + xB);
+                    Vector256<float> c0, c1, c2, c3;
+                    if (bias is null)
+                    {
+                        c0 = c1 = c2 = c3 = Vector256<float>.Zero;
+                    }
+                    else
+                    {
+                        var at = biasAt + f0;
+                        (c0, c1, c2, c3) = (Vector256.Create(bias[at]), Vector256.Create(bias[at + 1]), Vector256.Create(bias[at + 2]), Vector256.Create(bias[at + 3]));
+                    }
+
+                    var (d0, d1, d2, d3) = (c0, c1, c2, c3);
+                    ref var wt = ref w;
+                    for (var c = 0; c < s.Channels; c++)
+                    {
+                        var channelAt = c * plane;
+                        for (var ky = 0; ky < s.Kh; ky++)
+                        {
+                            var rowAt = channelAt + (ky * s.Pw);
+                            for (var kx = 0; kx < s.Kw; kx++)
+                            {
+                                var va = Vector256.LoadUnsafe(ref input, (nuint)(rowAt + kx + a));
+                                var vb = Vector256.LoadUnsafe(ref input, (nuint)(rowAt + kx + b));
+                                var k = Vector256.Create(wt);
+                                c0 = Vector256.FusedMultiplyAdd(k, va, c0);
+                                d0 = Vector256.FusedMultiplyAdd(k, vb, d0);
+                                k = Vector256.Create(Unsafe.Add(ref wt, 1));
+                                c1 = Vector256.FusedMultiplyAdd(k, va, c1);
+                                d1 = Vector256.FusedMultiplyAdd(k, vb, d1);
+                                k = Vector256.Create(Unsafe.Add(ref wt, 2));
+                                c2 = Vector256.FusedMultiplyAdd(k, va, c2);
+                                d2 = Vector256.FusedMultiplyAdd(k, vb, d2);
+                                k = Vector256.Create(Unsafe.Add(ref wt, 3));
+                                c3 = Vector256.FusedMultiplyAdd(k, va, c3);
+                                d3 = Vector256.FusedMultiplyAdd(k, vb, d3);
+                                wt = ref Unsafe.Add(ref wt, FilterBlock);
+                            }
+                        }
+                    }
+
+                    ref var out0 = ref Unsafe.Add(ref y, outputAt + (f0 * pixels) + p);
+                    Lanes256.Store(new Lanes256(c0), new Lanes256(d0), relu, ref out0);
+                    Lanes256.Store(new Lanes256(c1), new Lanes256(d1), relu, ref Unsafe.Add(ref out0, pixels));
+                    Lanes256.Store(new Lanes256(c2), new Lanes256(d2), relu, ref Unsafe.Add(ref out0, 2 * pixels));
+                    Lanes256.Store(new Lanes256(c3), new Lanes256(d3), relu, ref Unsafe.Add(ref out0, 3 * pixels));
+                }
+            }
         }
     }
 
