@@ -13,10 +13,10 @@ public sealed class DirectConvKernelTests
 {
     public static TheoryData<string> Steps()
     {
-        var steps = new TheoryData<string> { nameof(DirectConv.Step.Eight256), nameof(DirectConv.Step.Halves256) };
+        var steps = new TheoryData<string> { nameof(DirectConv.Tiling.Eight256), nameof(DirectConv.Tiling.Halves256) };
         if (Vector512.IsHardwareAccelerated)
         {
-            steps.Add(nameof(DirectConv.Step.Wide512));
+            steps.Add(nameof(DirectConv.Tiling.Wide512));
         }
 
         return steps;
@@ -24,17 +24,19 @@ public sealed class DirectConvKernelTests
 
     [Theory]
     [MemberData(nameof(Steps))]
-    public void Each_step_computes_the_convolution_with_bias_and_relu(string name)
+    public void Each_tiling_computes_the_convolution_with_bias_relu_and_pool(string name)
     {
-        var step = Enum.Parse<DirectConv.Step>(name);
-        // Shapes the 512-bit step takes (rows of 16) and ones only the 256-bit steps take (rows of 8),
-        // 1×1, 3×3 and 5×3 kernels, one and several filter blocks, bias or none, Relu or none.
-        foreach (var (channels, filters, oh, ow, kh, kw, withBias, relu) in new[]
+        var step = Enum.Parse<DirectConv.Tiling>(name);
+        // Shapes the 512-bit tiling takes (rows of 16) and ones only the 256-bit tilings take (rows of 8),
+        // 1×1, 3×3 and 5×3 kernels, one and several filter blocks, bias or none, Relu or none, with the
+        // 2×2 max pool and without (an odd height, whose last row the pool drops).
+        foreach (var (channels, filters, oh, ow, kh, kw, withBias, relu, pool) in new[]
         {
-            (3, 16, 32, 32, 3, 3, true, true), (5, 8, 4, 16, 5, 3, false, false), (2, 24, 6, 8, 1, 1, true, false), (7, 8, 2, 8, 3, 3, false, true),
+            (3, 16, 32, 32, 3, 3, true, true, false), (5, 8, 4, 16, 5, 3, false, false, false), (2, 24, 6, 8, 1, 1, true, false, false), (7, 8, 2, 8, 3, 3, false, true, false),
+            (3, 16, 32, 32, 3, 3, true, true, true), (5, 8, 5, 16, 5, 3, false, false, true), (2, 24, 6, 8, 1, 1, true, false, true), (7, 16, 8, 8, 3, 3, false, true, true),
         })
         {
-            if (step == DirectConv.Step.Wide512 && DirectConv.Choose(oh, ow) != DirectConv.Step.Wide512)
+            if (step == DirectConv.Tiling.Wide512 && DirectConv.Choose(oh, ow) != DirectConv.Tiling.Wide512)
             {
                 continue;
             }
@@ -47,8 +49,9 @@ public sealed class DirectConvKernelTests
             var packed = DirectConv.Pack(weights, filters, channels, kh * kw);
 
             // Output written at an offset inside a larger array, whose other elements must stay NaN.
-            var output = Enumerable.Repeat(float.NaN, (filters * oh * ow) + 40).ToArray();
-            DirectConv.Run(step, padded, channels, ph, pw, kh, kw, packed, 0, bias, 0, relu ? Activation.Relu : Activation.None, output, 24, oh, ow, 0, filters / DirectConv.FilterBlock);
+            var (outH, outW) = pool ? (oh / 2, ow / 2) : (oh, ow);
+            var output = Enumerable.Repeat(float.NaN, (filters * outH * outW) + 40).ToArray();
+            DirectConv.Run(step, padded, channels, ph, pw, kh, kw, packed, 0, bias, 0, relu ? Activation.Relu : Activation.None, output, 24, oh, ow, 0, filters / DirectConv.FilterBlock, pool);
 
             var expected = new float[filters * oh * ow];
             for (var f = 0; f < filters; f++)
@@ -74,7 +77,21 @@ public sealed class DirectConvKernelTests
                 }
             }
 
-            OrtReference.AssertClose(expected, output[24..^16], $"{step} [{channels}, {oh}, {ow}] → {filters}, {kh}×{kw}");
+            if (pool)
+            {
+                var pooled = new float[filters * outH * outW];
+                for (var i = 0; i < pooled.Length; i++)
+                {
+                    var (f, at) = Math.DivRem(i, outH * outW);
+                    var (y, x) = Math.DivRem(at, outW);
+                    int Full(int dy, int dx) => (((f * oh) + (2 * y) + dy) * ow) + (2 * x) + dx;
+                    pooled[i] = Math.Max(Math.Max(expected[Full(0, 0)], expected[Full(0, 1)]), Math.Max(expected[Full(1, 0)], expected[Full(1, 1)]));
+                }
+
+                expected = pooled;
+            }
+
+            OrtReference.AssertClose(expected, output[24..^16], $"{step} [{channels}, {oh}, {ow}] → {filters}, {kh}×{kw}, pool {pool}");
             Assert.All(output[..24].Concat(output[^16..]), v => Assert.True(float.IsNaN(v)));
         }
     }

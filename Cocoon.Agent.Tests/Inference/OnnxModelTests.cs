@@ -245,15 +245,23 @@ public sealed class OnnxModelTests
     }
 
     [Fact]
-    public void Batch_norms_fold_into_convolutions_and_relus_into_their_producers_only_where_nothing_else_reads_between()
+    public void Batch_norms_relus_and_pools_fold_into_convolutions_only_where_nothing_else_reads_between()
     {
         var cnn = ReferenceModels.Cnn();
         var model = OnnxModel.Load(cnn.Onnx);
         var feeds = new Dictionary<string, Tensor> { [cnn.Input] = new(cnn.InputShape(2), ReferenceModels.Values(new Random(4), 2 * 3 * 32 * 32, 1f)) };
         var profile = new OperatorProfile();
-        model.Run(feeds, null, out _, out _, profile);
-        Assert.Equal(["Conv", "Flatten", "Gemm", "GlobalAveragePool", "MaxPool"], profile.Entries.Select(e => e.Operator).Order());
+        model.Run(feeds, null, out var flops, out _, profile);
+
+        // Three Conv-BN-ReLU stages, the first two max-pooled: three Conv nodes do all of it.
+        Assert.Equal(["Conv", "Flatten", "Gemm", "GlobalAveragePool"], profile.Entries.Select(e => e.Operator).Order());
         Assert.Equal(3, profile.Entries.Single(e => e.Operator == "Conv").Nodes);
+        Assert.Equal("[batch, 16, 16, 16]", model.InferredShape("pool1"));
+
+        // Billed as the convolutions at full size and the pools' outputs, as unfused nodes would be.
+        long[] convolutions = [2L * 16 * 32 * 32 * 27, 2L * 32 * 16 * 16 * 144, 2L * 64 * 8 * 8 * 288];
+        long[] pools = [16 * 16 * 16, 32 * 8 * 8];
+        Assert.Equal(2 * (convolutions.Sum() + pools.Sum() + 64 + 64 + (2 * 64 * 10)), flops);
 
         // The convolution's output is also a graph output: nothing may fold past it.
         var random = new Random(8);
@@ -265,6 +273,42 @@ public sealed class OnnxModelTests
         var keptProfile = new OperatorProfile();
         kept.Run(new Dictionary<string, Tensor> { ["x"] = new([1, 2, 5, 5], ReferenceModels.Values(random, 50, 1f)) }, null, out _, out _, keptProfile);
         Assert.Equal(["BatchNormalization", "Conv", "Relu"], keptProfile.Entries.Select(e => e.Operator).Order());
+    }
+
+    /// <summary>
+    /// A 2×2 / 2 max pool folds into the Conv before it only in the form the fused kernels take (no
+    /// padding, dilation, ceil mode or indices) and where nothing else reads the convolution; the
+    /// fused node runs both on the direct kernel (odd sizes, whose last row and column the pool drops)
+    /// and through im2col (a strided convolution).
+    /// </summary>
+    [Fact]
+    public void Max_pools_fold_into_convolutions_only_in_the_form_the_kernels_take()
+    {
+        var random = new Random(31);
+        var builder = new OnnxGraphBuilder(17).Input("x", 2, 3, 12, 16).Input("s", 2, 3, 12, 13)
+            .Initializer("w", [8, 3, 3, 3], ReferenceModels.Values(random, 216, 0.5f)).Initializer("b", [8], ReferenceModels.Values(random, 8, 0.5f));
+        string[] fused = ["direct", "strided"], kept = ["padded", "ceil", "read twice", "three by three"];
+        // 11 × 16 outputs: the direct kernel, and an odd last row the pool drops.
+        builder.Node("Conv", ["x", "w", "b"], "c1", ("pads", new long[] { 1, 1, 0, 1 })).Node("Relu", ["c1"], "r1")
+            .Node("MaxPool", ["r1"], "direct", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }))
+            .Node("Conv", ["s", "w"], "c2", ("strides", new long[] { 1, 2 }))
+            .Node("MaxPool", ["c2"], "strided", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 0, 0, 0, 0 }))
+            .Node("Conv", ["x", "w"], "c3").Node("MaxPool", ["c3"], "padded", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 0, 0 }))
+            .Node("Conv", ["x", "w"], "c4").Node("MaxPool", ["c4"], "ceil", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("ceil_mode", 1L))
+            .Node("Conv", ["x", "w"], "c5").Node("MaxPool", ["c5"], "read twice", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 })).Node("Neg", ["c5"], "negated")
+            .Node("Conv", ["x", "w"], "c6").Node("MaxPool", ["c6"], "three by three", ("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }));
+        foreach (var output in fused.Concat(kept).Append("negated"))
+        {
+            builder.AnyOutput(output);
+        }
+
+        var bytes = builder.Build();
+        var profile = new OperatorProfile();
+        var feeds = Feeds(("x", RandomTensor(random, [2, 3, 12, 16], -1, 1)), ("s", RandomTensor(random, [2, 3, 12, 13], -1, 1)));
+        OnnxModel.Load(bytes).Run(feeds, null, out _, out _, profile);
+        Assert.Equal(6, profile.Entries.Single(e => e.Operator == "Conv").Nodes);
+        Assert.Equal(kept.Length, profile.Entries.Single(e => e.Operator == "MaxPool").Nodes);
+        OrtReference.AssertSame(bytes, feeds);
     }
 
     [Fact]

@@ -8,7 +8,8 @@ namespace Cocoon.Agent.Inference;
 /// runtime to do: a BatchNormalization after a Conv folds into the Conv's weights and bias, the
 /// five-node erf GELU becomes one Gelu, a MatMul's constant bias Add, constant scale and residual
 /// Add become part of the MatMul, a Relu or Gelu after a product becomes part of that node (applied
-/// as its output is written), and a Gemm's constant transposed weight is stored transposed. A rewrite
+/// as its output is written), a 2×2 max pool after a Conv is taken as the Conv stores its output, and a
+/// Gemm's constant transposed weight is stored transposed. A rewrite
 /// applies only where the intermediate value has no other reader and is not a graph output, and the
 /// parameters are constants, so the results are the same values up to float rounding.
 /// </summary>
@@ -20,6 +21,9 @@ internal static class GraphFusion
     /// <summary>The attribute of a MatMul that a Mul or Div by a constant was folded into: the factor for its product.</summary>
     public const string Scale = "cocoon.scale";
 
+    /// <summary>The attribute of a Conv that a 2×2, stride-2 MaxPool was folded into: 2, the pool's window and stride.</summary>
+    public const string Pool = "cocoon.pool";
+
     public static List<NodeProto> Fuse(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
     {
         var nodes = new List<NodeProto>(order);
@@ -29,6 +33,7 @@ internal static class GraphFusion
         FuseMatMulScale(nodes, initializers, outputs);
         FuseResidual(nodes, initializers, outputs);
         FuseActivations(nodes, outputs);
+        FusePooling(nodes, outputs);
         TransposeGemmWeights(nodes, initializers);
         return nodes;
     }
@@ -184,6 +189,39 @@ internal static class GraphFusion
 
             var fused = With(node, new AttributeProto { Name = Activation, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(activation.OpType) });
             Absorb(nodes, i, fused, activation);
+        }
+    }
+
+    /// <summary>
+    /// A Conv (its Relu fused or not) whose output only a 2×2, stride-2 MaxPool reads, without padding,
+    /// dilation, ceil mode or indices (the pool of every CNN's downsampling stage), stores the maxima of
+    /// each window instead of every output: the pool's pass, and writing and reading back the full-size
+    /// output, are saved.
+    /// </summary>
+    private static void FusePooling(List<NodeProto> nodes, IReadOnlyCollection<string> outputs)
+    {
+        static bool Is(NodeProto node, string name, params long[] values) =>
+            node.Attribute.FirstOrDefault(a => a.Name == name) is { } attribute && attribute.Ints.SequenceEqual(values);
+
+        static bool AbsentOr(NodeProto node, string name, Func<AttributeProto, bool> fits) =>
+            node.Attribute.FirstOrDefault(a => a.Name == name) is not { } attribute || fits(attribute);
+
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var conv = nodes[i];
+            if (conv.OpType != "Conv" || conv.Attribute.Any(a => a.Name == Pool)
+                || SoleReader(nodes, conv.Output[0], outputs) is not { OpType: "MaxPool" } pool
+                || pool.Output.Skip(1).Any(o => o.Length > 0)
+                || !Is(pool, "kernel_shape", 2, 2) || !Is(pool, "strides", 2, 2)
+                || !AbsentOr(pool, "pads", a => a.Ints.All(p => p == 0))
+                || !AbsentOr(pool, "dilations", a => a.Ints.All(d => d == 1))
+                || !AbsentOr(pool, "ceil_mode", a => a.I == 0)
+                || !AbsentOr(pool, "auto_pad", a => a.S.ToStringUtf8() is "NOTSET" or "VALID"))
+            {
+                continue;
+            }
+
+            Absorb(nodes, i, With(conv, new AttributeProto { Name = Pool, Type = AttributeProto.Types.AttributeType.Int, I = 2 }), pool);
         }
     }
 

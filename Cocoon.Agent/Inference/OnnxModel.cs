@@ -432,10 +432,22 @@ public sealed class OnnxModel
         {
             "MatMul" => Linear.Flops(output, args[0]!.Shape[^1]),
             "Gemm" => Linear.Flops(output, node.Attribute.Any(a => a.Name == "transA" && a.I == 1) ? args[0]!.Shape[0] : args[0]!.Shape[^1]),
-            "Conv" => 2L * output.Length * args[1]!.Shape[1] * args[1]!.Shape[2] * args[1]!.Shape[3],
+            "Conv" => ConvolutionFlops(node, output, args[1]!),
             "ConvTranspose" => 2L * args[0]!.Length * args[1]!.Shape[1] * args[1]!.Shape[2] * args[1]!.Shape[3],
             _ => results.Sum(r => (long)r.Length),
         };
+    }
+
+    /// <summary>
+    /// A Conv's FLOPs: two per multiply-add at every output pixel; with a max pool folded in, at the four
+    /// pixels under each pooled one, plus the pool's one per output element (what the two nodes would bill).
+    /// </summary>
+    private static long ConvolutionFlops(NodeProto node, Tensor output, Tensor weight)
+    {
+        var perPixel = 2L * weight.Shape[1] * weight.Shape[2] * weight.Shape[3];
+        return node.Attribute.Any(a => a.Name == GraphFusion.Pool && a.I == 2)
+            ? (4 * output.Length * perPixel) + output.Length
+            : output.Length * perPixel;
     }
 
     private static long Bytes(Tensor t) => t.Type switch { ElementType.Float32 => 4L, ElementType.Int64 => 8L, _ => 1L } * t.Length;

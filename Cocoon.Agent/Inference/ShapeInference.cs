@@ -528,6 +528,11 @@ internal static class ShapeInference
             spatial = [win[0].Output, win[1].Output];
         }
 
+        if (op == "Conv" && c.GetInt(GraphFusion.Pool, 0) == 2)
+        {
+            spatial = [.. spatial.Select(d => d >= 0 ? d / 2 : d)];
+        }
+
         return [x[0], op == "Conv" ? w?[0] ?? Unknown : channels, .. spatial];
     }
 

@@ -14,9 +14,11 @@ namespace Cocoon.Agent.Inference.Operators;
 /// kernel and multiplied along a short k (27 for the first layer of a CNN), reaching 60–100 GFLOP/s a
 /// core on the reference CNN's shapes.
 /// Takes filter counts in multiples of 8 and output widths in multiples of 8 (planes of a multiple of
-/// 16 pixels); <see cref="Fits"/> says when.
+/// 16 pixels); <see cref="Fits"/> says when. A 2 × 2, stride-2 max pool that load-time fusion folded
+/// into the convolution (<see cref="GraphFusion.Pool"/>) is taken as the outputs are stored: the steps
+/// then pair each row with the one below it, and only the maxima of each 2 × 2 window are written.
 /// </summary>
-internal static class DirectConv
+internal static partial class DirectConv
 {
     /// <summary>Filters one step computes.</summary>
     public const int FilterBlock = 8;
@@ -74,18 +76,19 @@ internal static class DirectConv
     /// <summary>
     /// Filter blocks [<paramref name="block0"/>, <paramref name="block1"/>) of one image (and group):
     /// every output pixel of each of their filters, from the padded image, starting from the bias and
-    /// ending with the activation. With AVX-512 and rows in sixteens, steps of 32 pixels in 512-bit
-    /// vectors: half the instructions per multiply-add, 84 → 102 and 95 → 109 GFLOP/s a core on the
-    /// reference CNN's first two layers. (Eight-wide rows filling a 512-bit vector from two rows gained
-    /// nothing on the third.)
+    /// ending with the activation, and with the 2 × 2 max pool when <paramref name="pool"/> (the output
+    /// planes are then (oh / 2) × (ow / 2)). With AVX-512 and rows in sixteens, steps of 32 pixels in
+    /// 512-bit vectors: half the instructions per multiply-add, 84 → 102 and 95 → 109 GFLOP/s a core on
+    /// the reference CNN's first two layers. (Eight-wide rows filling a 512-bit vector from two rows
+    /// gained nothing on the third.)
     /// </summary>
     public static void Run(
         float[] padded, int channels, int ph, int pw, int kh, int kw, float[] packed, int packedAt,
-        float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int oh, int ow, int block0, int block1) =>
-        Run(Choose(oh, ow), padded, channels, ph, pw, kh, kw, packed, packedAt, bias, biasAt, activation, output, outputAt, oh, ow, block0, block1);
+        float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int oh, int ow, int block0, int block1, bool pool = false) =>
+        Run(Choose(oh, ow), padded, channels, ph, pw, kh, kw, packed, packedAt, bias, biasAt, activation, output, outputAt, oh, ow, block0, block1, pool);
 
-    /// <summary>The ways of stepping through the pixels and filters of a block, for the vector registers a machine has.</summary>
-    internal enum Step
+    /// <summary>The ways of tiling a block's filters and pixels, for the vector registers a machine has.</summary>
+    internal enum Tiling
     {
         /// <summary>8 filters × 2 512-bit vectors (AVX-512, rows in sixteens).</summary>
         Wide512,
@@ -97,107 +100,29 @@ internal static class DirectConv
         Halves256,
     }
 
-    /// <summary>The step this machine runs an output of <paramref name="oh"/> × <paramref name="ow"/> pixels with.</summary>
-    internal static Step Choose(int oh, int ow) =>
-        Vector512.IsHardwareAccelerated && ow % Lanes512.Count == 0 && oh * ow % (2 * Lanes512.Count) == 0 ? Step.Wide512
-        : Avx512F.VL.IsSupported ? Step.Eight256
-        : Step.Halves256;
+    /// <summary>The tiling this machine runs an output of <paramref name="oh"/> × <paramref name="ow"/> pixels with.</summary>
+    internal static Tiling Choose(int oh, int ow) =>
+        Vector512.IsHardwareAccelerated && ow % Lanes512.Count == 0 && oh * ow % (2 * Lanes512.Count) == 0 ? Tiling.Wide512
+        : Avx512F.VL.IsSupported ? Tiling.Eight256
+        : Tiling.Halves256;
 
-    /// <summary><see cref="Run(float[], int, int, int, int, int, float[], int, float[], int, Activation, float[], int, int, int, int, int)"/> with a chosen <paramref name="step"/> (tests run each one the machine can).</summary>
+    /// <summary>The kernel with a chosen <paramref name="tiling"/> (tests run each one the machine can).</summary>
     internal static void Run(
-        Step step, float[] padded, int channels, int ph, int pw, int kh, int kw, float[] packed, int packedAt,
-        float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int oh, int ow, int block0, int block1)
+        Tiling tiling, float[] padded, int channels, int ph, int pw, int kh, int kw, float[] packed, int packedAt,
+        float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int oh, int ow, int block0, int block1, bool pool = false)
     {
-        var shape = new Shape(channels, ph, pw, kh, kw, oh, ow);
-        switch (step)
+        var shape = new Shape(channels, ph, pw, kh, kw, oh, ow, pool);
+        switch (tiling)
         {
-            case Step.Wide512:
+            case Tiling.Wide512:
                 Run<Lanes512>(padded, shape, packed, packedAt, bias, biasAt, activation, output, outputAt, block0, block1);
                 break;
-            case Step.Eight256:
+            case Tiling.Eight256:
                 Run<Lanes256>(padded, shape, packed, packedAt, bias, biasAt, activation, output, outputAt, block0, block1);
                 break;
             default:
                 RunHalves(padded, shape, packed, packedAt, bias, biasAt, activation, output, outputAt, block0, block1);
                 break;
-        }
-    }
-
-    /// <summary>
-    /// The 256-bit kernel for AVX2's 16 vector registers: each filter block in two halves of four
-    /// filters × two vectors of pixels (eight accumulators, two inputs and a broadcast: 11 registers).
-    /// The 8 × 2 step needs 19 live vectors, and on AVX2 the JIT kept three accumulators on the stack,
-    /// read and written at every tap (53–58 GFLOP/s a core on a Zen 3 whose FMAs peak near 78).
-    /// </summary>
-    private static void RunHalves(
-        float[] padded, Shape s, float[] packed, int packedAt, float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int block0, int block1)
-    {
-        const int Half = FilterBlock / 2;
-        var taps = s.Kh * s.Kw;
-        var plane = s.Ph * s.Pw;
-        var pixels = s.Oh * s.Ow;
-        var width = Vector256<float>.Count;
-        var relu = activation == Activation.Relu;
-        ref var input = ref MemoryMarshal.GetArrayDataReference(padded);
-        ref var y = ref MemoryMarshal.GetArrayDataReference(output);
-        for (var block = block0; block < block1; block++)
-        {
-            for (var half = 0; half < 2; half++)
-            {
-                ref var w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(packed), packedAt + (block * s.Channels * taps * FilterBlock) + (half * Half));
-                var f0 = (block * FilterBlock) + (half * Half);
-                for (var p = 0; p < pixels; p += 2 * width)
-                {
-                    var (rowA, xA) = Math.DivRem(p, s.Ow);
-                    var (rowB, xB) = Math.DivRem(p + width, s.Ow);
-                    var (a, b) = ((rowA * s.Pw) + xA, (rowB * s.Pw) + xB);
-                    Vector256<float> c0, c1, c2, c3;
-                    if (bias is null)
-                    {
-                        c0 = c1 = c2 = c3 = Vector256<float>.Zero;
-                    }
-                    else
-                    {
-                        var at = biasAt + f0;
-                        (c0, c1, c2, c3) = (Vector256.Create(bias[at]), Vector256.Create(bias[at + 1]), Vector256.Create(bias[at + 2]), Vector256.Create(bias[at + 3]));
-                    }
-
-                    var (d0, d1, d2, d3) = (c0, c1, c2, c3);
-                    ref var wt = ref w;
-                    for (var c = 0; c < s.Channels; c++)
-                    {
-                        var channelAt = c * plane;
-                        for (var ky = 0; ky < s.Kh; ky++)
-                        {
-                            var rowAt = channelAt + (ky * s.Pw);
-                            for (var kx = 0; kx < s.Kw; kx++)
-                            {
-                                var va = Vector256.LoadUnsafe(ref input, (nuint)(rowAt + kx + a));
-                                var vb = Vector256.LoadUnsafe(ref input, (nuint)(rowAt + kx + b));
-                                var k = Vector256.Create(wt);
-                                c0 = Vector256.FusedMultiplyAdd(k, va, c0);
-                                d0 = Vector256.FusedMultiplyAdd(k, vb, d0);
-                                k = Vector256.Create(Unsafe.Add(ref wt, 1));
-                                c1 = Vector256.FusedMultiplyAdd(k, va, c1);
-                                d1 = Vector256.FusedMultiplyAdd(k, vb, d1);
-                                k = Vector256.Create(Unsafe.Add(ref wt, 2));
-                                c2 = Vector256.FusedMultiplyAdd(k, va, c2);
-                                d2 = Vector256.FusedMultiplyAdd(k, vb, d2);
-                                k = Vector256.Create(Unsafe.Add(ref wt, 3));
-                                c3 = Vector256.FusedMultiplyAdd(k, va, c3);
-                                d3 = Vector256.FusedMultiplyAdd(k, vb, d3);
-                                wt = ref Unsafe.Add(ref wt, FilterBlock);
-                            }
-                        }
-                    }
-
-                    ref var out0 = ref Unsafe.Add(ref y, outputAt + (f0 * pixels) + p);
-                    Lanes256.Store(new Lanes256(c0), new Lanes256(d0), relu, ref out0);
-                    Lanes256.Store(new Lanes256(c1), new Lanes256(d1), relu, ref Unsafe.Add(ref out0, pixels));
-                    Lanes256.Store(new Lanes256(c2), new Lanes256(d2), relu, ref Unsafe.Add(ref out0, 2 * pixels));
-                    Lanes256.Store(new Lanes256(c3), new Lanes256(d3), relu, ref Unsafe.Add(ref out0, 3 * pixels));
-                }
-            }
         }
     }
 
@@ -207,20 +132,20 @@ internal static class DirectConv
     {
         var taps = s.Kh * s.Kw;
         var plane = s.Ph * s.Pw;
-        var pixels = s.Oh * s.Ow;
         var width = TLanes.Count;
+        var (steps, planeOut) = (s.Steps(width), s.OutputPlane);
+        var relu = activation == Activation.Relu;
         ref var input = ref MemoryMarshal.GetArrayDataReference(padded);
         ref var y = ref MemoryMarshal.GetArrayDataReference(output);
         for (var block = block0; block < block1; block++)
         {
             ref var w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(packed), packedAt + (block * s.Channels * taps * FilterBlock));
             var f0 = block * FilterBlock;
-            for (var p = 0; p < pixels; p += 2 * width)
+            var cursor = new StepCursor(s, width);
+            for (var step = 0; step < steps; step++)
             {
-                // Two vectors of output pixels: p … and p + width …, each starting at its own row and column.
-                var (rowA, xA) = Math.DivRem(p, s.Ow);
-                var (rowB, xB) = Math.DivRem(p + width, s.Ow);
-                var (a, b) = ((rowA * s.Pw) + xA, (rowB * s.Pw) + xB);
+                var (a, b, at) = (cursor.A, cursor.B, cursor.Out);
+                cursor.Next();
                 TLanes c0, c1, c2, c3, c4, c5, c6, c7, d0, d1, d2, d3, d4, d5, d6, d7;
                 if (bias is null)
                 {
@@ -228,9 +153,9 @@ internal static class DirectConv
                 }
                 else
                 {
-                    var at = biasAt + f0;
-                    (c0, c1, c2, c3) = (TLanes.Broadcast(bias[at]), TLanes.Broadcast(bias[at + 1]), TLanes.Broadcast(bias[at + 2]), TLanes.Broadcast(bias[at + 3]));
-                    (c4, c5, c6, c7) = (TLanes.Broadcast(bias[at + 4]), TLanes.Broadcast(bias[at + 5]), TLanes.Broadcast(bias[at + 6]), TLanes.Broadcast(bias[at + 7]));
+                    var fb = biasAt + f0;
+                    (c0, c1, c2, c3) = (TLanes.Broadcast(bias[fb]), TLanes.Broadcast(bias[fb + 1]), TLanes.Broadcast(bias[fb + 2]), TLanes.Broadcast(bias[fb + 3]));
+                    (c4, c5, c6, c7) = (TLanes.Broadcast(bias[fb + 4]), TLanes.Broadcast(bias[fb + 5]), TLanes.Broadcast(bias[fb + 6]), TLanes.Broadcast(bias[fb + 7]));
                     (d0, d1, d2, d3, d4, d5, d6, d7) = (c0, c1, c2, c3, c4, c5, c6, c7);
                 }
 
@@ -274,85 +199,170 @@ internal static class DirectConv
                     }
                 }
 
-                var relu = activation == Activation.Relu;
-                ref var out0 = ref Unsafe.Add(ref y, outputAt + (f0 * pixels) + p);
-                TLanes.Store(c0, d0, relu, ref out0);
-                TLanes.Store(c1, d1, relu, ref Unsafe.Add(ref out0, pixels));
-                TLanes.Store(c2, d2, relu, ref Unsafe.Add(ref out0, 2 * pixels));
-                TLanes.Store(c3, d3, relu, ref Unsafe.Add(ref out0, 3 * pixels));
-                TLanes.Store(c4, d4, relu, ref Unsafe.Add(ref out0, 4 * pixels));
-                TLanes.Store(c5, d5, relu, ref Unsafe.Add(ref out0, 5 * pixels));
-                TLanes.Store(c6, d6, relu, ref Unsafe.Add(ref out0, 6 * pixels));
-                TLanes.Store(c7, d7, relu, ref Unsafe.Add(ref out0, 7 * pixels));
+                ref var out0 = ref Unsafe.Add(ref y, outputAt + (f0 * planeOut) + at);
+                Store(c0, d0, s.Pool, relu, ref out0);
+                Store(c1, d1, s.Pool, relu, ref Unsafe.Add(ref out0, planeOut));
+                Store(c2, d2, s.Pool, relu, ref Unsafe.Add(ref out0, 2 * planeOut));
+                Store(c3, d3, s.Pool, relu, ref Unsafe.Add(ref out0, 3 * planeOut));
+                Store(c4, d4, s.Pool, relu, ref Unsafe.Add(ref out0, 4 * planeOut));
+                Store(c5, d5, s.Pool, relu, ref Unsafe.Add(ref out0, 5 * planeOut));
+                Store(c6, d6, s.Pool, relu, ref Unsafe.Add(ref out0, 6 * planeOut));
+                Store(c7, d7, s.Pool, relu, ref Unsafe.Add(ref out0, 7 * planeOut));
             }
         }
     }
 
-    /// <summary>A convolution's geometry for <see cref="Run{TLanes}"/>: padded planes, kernel, output.</summary>
-    private readonly record struct Shape(int Channels, int Ph, int Pw, int Kh, int Kw, int Oh, int Ow);
-
-    /// <summary>The vector operations <see cref="Run{TLanes}"/> needs, for 256- and 512-bit vectors.</summary>
-    private interface ILanes<TSelf>
-        where TSelf : struct, ILanes<TSelf>
+    /// <summary>
+    /// The 256-bit kernel for AVX2's 16 vector registers: each filter block in two halves of four
+    /// filters × two vectors of pixels (eight accumulators, two inputs and a broadcast: 11 registers).
+    /// The 8 × 2 step needs 19 live vectors, and on AVX2 the JIT kept three accumulators on the stack,
+    /// read and written at every tap (53–58 GFLOP/s a core on a Zen 3, 70–85 in halves).
+    /// </summary>
+    private static void RunHalves(
+        float[] padded, Shape s, float[] packed, int packedAt, float[]? bias, int biasAt, Activation activation, float[] output, int outputAt, int block0, int block1)
     {
-        /// <summary>Floats in one vector.</summary>
-        static abstract int Count { get; }
-
-        static abstract TSelf Broadcast(float value);
-
-        static abstract TSelf Load(ref float input, int at);
-
-        static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
-
-        /// <summary>Two vectors' outputs, one after the other, through Relu when asked.</summary>
-        static abstract void Store(TSelf first, TSelf second, bool relu, ref float at);
-    }
-
-    private readonly struct Lanes256(Vector256<float> v) : ILanes<Lanes256>
-    {
-        private readonly Vector256<float> _v = v;
-
-        public static int Count => Vector256<float>.Count;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Broadcast(float value) => new(Vector256.Create(value));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Load(ref float input, int at) => new(Vector256.LoadUnsafe(ref input, (nuint)at));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes256 first, Lanes256 second, bool relu, ref float at)
+        const int Half = FilterBlock / 2;
+        var taps = s.Kh * s.Kw;
+        var (channels, kh, kw, pw) = (s.Channels, s.Kh, (nuint)s.Kw, s.Pw);
+        var plane = s.Ph * s.Pw;
+        var width = Vector256<float>.Count;
+        var (steps, planeOut) = (s.Steps(width), s.OutputPlane);
+        var relu = activation == Activation.Relu;
+        ref var input = ref MemoryMarshal.GetArrayDataReference(padded);
+        ref var y = ref MemoryMarshal.GetArrayDataReference(output);
+        for (var block = block0; block < block1; block++)
         {
-            var (x, y) = relu ? (Vector256.Max(first._v, Vector256<float>.Zero), Vector256.Max(second._v, Vector256<float>.Zero)) : (first._v, second._v);
-            x.StoreUnsafe(ref at);
-            y.StoreUnsafe(ref at, (nuint)Count);
+            for (var half = 0; half < 2; half++)
+            {
+                ref var w = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(packed), packedAt + (block * s.Channels * taps * FilterBlock) + (half * Half));
+                var f0 = (block * FilterBlock) + (half * Half);
+                var cursor = new StepCursor(s, width);
+                for (var step = 0; step < steps; step++)
+                {
+                    var (a, b, at) = (cursor.A, cursor.B, cursor.Out);
+                    cursor.Next();
+                    Lanes256 c0, c1, c2, c3;
+                    if (bias is null)
+                    {
+                        c0 = c1 = c2 = c3 = Lanes256.Broadcast(0f);
+                    }
+                    else
+                    {
+                        var fb = biasAt + f0;
+                        (c0, c1, c2, c3) = (Lanes256.Broadcast(bias[fb]), Lanes256.Broadcast(bias[fb + 1]), Lanes256.Broadcast(bias[fb + 2]), Lanes256.Broadcast(bias[fb + 3]));
+                    }
+
+                    var (d0, d1, d2, d3) = (c0, c1, c2, c3);
+                    ref var wt = ref w;
+
+                    // Row by row of taps, by references: the first vector's inputs from the row, the
+                    // second's from `below` further on (kept off the stack and out of index arithmetic,
+                    // which had cost as many instructions as the multiply-adds on AVX2).
+                    ref var channel = ref Unsafe.Add(ref input, a);
+                    var below = (nuint)(b - a);
+                    for (var c = 0; c < channels; c++, channel = ref Unsafe.Add(ref channel, plane))
+                    {
+                        ref var row = ref channel;
+                        for (var ky = 0; ky < kh; ky++, row = ref Unsafe.Add(ref row, pw))
+                        {
+                            for (nuint kx = 0; kx < kw; kx++)
+                            {
+                                var va = new Lanes256(Vector256.LoadUnsafe(ref row, kx));
+                                var vb = new Lanes256(Vector256.LoadUnsafe(ref row, kx + below));
+                                var k = Lanes256.Broadcast(wt);
+                                c0 = Lanes256.MultiplyAdd(k, va, c0);
+                                d0 = Lanes256.MultiplyAdd(k, vb, d0);
+                                k = Lanes256.Broadcast(Unsafe.Add(ref wt, 1));
+                                c1 = Lanes256.MultiplyAdd(k, va, c1);
+                                d1 = Lanes256.MultiplyAdd(k, vb, d1);
+                                k = Lanes256.Broadcast(Unsafe.Add(ref wt, 2));
+                                c2 = Lanes256.MultiplyAdd(k, va, c2);
+                                d2 = Lanes256.MultiplyAdd(k, vb, d2);
+                                k = Lanes256.Broadcast(Unsafe.Add(ref wt, 3));
+                                c3 = Lanes256.MultiplyAdd(k, va, c3);
+                                d3 = Lanes256.MultiplyAdd(k, vb, d3);
+                                wt = ref Unsafe.Add(ref wt, FilterBlock);
+                            }
+                        }
+                    }
+
+                    ref var out0 = ref Unsafe.Add(ref y, outputAt + (f0 * planeOut) + at);
+                    Store(c0, d0, s.Pool, relu, ref out0);
+                    Store(c1, d1, s.Pool, relu, ref Unsafe.Add(ref out0, planeOut));
+                    Store(c2, d2, s.Pool, relu, ref Unsafe.Add(ref out0, 2 * planeOut));
+                    Store(c3, d3, s.Pool, relu, ref Unsafe.Add(ref out0, 3 * planeOut));
+                }
+            }
         }
     }
 
-    private readonly struct Lanes512(Vector512<float> v) : ILanes<Lanes512>
+    /// <summary>A step's two vectors of one filter: stored as they are, or as the maxima of their 2 × 2 windows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TLanes>(TLanes first, TLanes second, bool pool, bool relu, ref float at)
+        where TLanes : struct, ILanes<TLanes>
     {
-        private readonly Vector512<float> _v = v;
-
-        public static int Count => Vector512<float>.Count;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Broadcast(float value) => new(Vector512.Create(value));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Load(ref float input, int at) => new(Vector512.LoadUnsafe(ref input, (nuint)at));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store(Lanes512 first, Lanes512 second, bool relu, ref float at)
+        if (pool)
         {
-            var (x, y) = relu ? (Vector512.Max(first._v, Vector512<float>.Zero), Vector512.Max(second._v, Vector512<float>.Zero)) : (first._v, second._v);
-            x.StoreUnsafe(ref at);
-            y.StoreUnsafe(ref at, (nuint)Count);
+            TLanes.StorePooled(first, second, relu, ref at);
+        }
+        else
+        {
+            TLanes.Store(first, second, relu, ref at);
+        }
+    }
+
+    /// <summary>
+    /// A convolution's geometry for the kernels: padded planes, kernel, output, and whether a 2 × 2 max
+    /// pool is taken as the outputs are stored.
+    /// </summary>
+    private readonly record struct Shape(int Channels, int Ph, int Pw, int Kh, int Kw, int Oh, int Ow, bool Pool)
+    {
+        /// <summary>Floats of one filter's output plane.</summary>
+        public int OutputPlane => Pool ? Oh / 2 * (Ow / 2) : Oh * Ow;
+
+        /// <summary>Steps of two vectors of <paramref name="width"/> pixels that cover the output.</summary>
+        public int Steps(int width) => Pool ? Oh / 2 * (Ow / width) : Oh * Ow / (2 * width);
+    }
+
+    /// <summary>
+    /// Walks a kernel's steps in order: where each step's two vectors start in a padded plane and where
+    /// its output starts in an output plane (pixels p and p + width of the output, or with a pool the
+    /// same columns of rows 2r and 2r + 1, whose maxima land in row r of the pooled plane), counted
+    /// forward instead of divided out at every step (two divisions a step: 79 → 82 GFLOP/s a core on the
+    /// reference CNN's 8-wide third layer on AVX2, no change on the others).
+    /// </summary>
+    private struct StepCursor(Shape s, int width)
+    {
+        private int _row;
+        private int _x;
+
+        /// <summary>Where the step's output starts in an output plane.</summary>
+        public int Out { get; private set; }
+
+        /// <summary>Where the step's first vector starts in a padded plane.</summary>
+        public readonly int A => (_row * s.Pw) + _x;
+
+        /// <summary>Where its second vector starts: the row below with a pool, else the next pixels, wrapping to the next row.</summary>
+        public readonly int B => s.Pool ? A + s.Pw : _x + width < s.Ow ? A + width : ((_row + 1) * s.Pw) + _x + width - s.Ow;
+
+        public void Next()
+        {
+            if (s.Pool)
+            {
+                (_x, Out) = (_x + width, Out + (width / 2));
+                if (_x == s.Ow)
+                {
+                    (_x, _row) = (0, _row + 2);
+                }
+
+                return;
+            }
+
+            (_x, Out) = (_x + (2 * width), Out + (2 * width));
+            while (_x >= s.Ow)
+            {
+                (_x, _row) = (_x - s.Ow, _row + 1);
+            }
         }
     }
 }
