@@ -19,6 +19,25 @@ public sealed class ShapeOperatorTests
             Feeds(("x", x)));
     }
 
+    /// <summary>
+    /// Transposes whose last two output dimensions swap the source's, which the CPU kernels move in 8 × 8
+    /// tiles: columns left over past the last tile, four dimensions (attention's keys), a size split
+    /// across cores, and a transpose followed by a product (the tiles' output read in place).
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 2, 13, 24 }, new long[] { 0, 2, 1 })]
+    [InlineData(new[] { 2, 12, 3, 16 }, new long[] { 0, 2, 3, 1 })]
+    [InlineData(new[] { 64, 40, 72 }, new long[] { 0, 2, 1 })]
+    [InlineData(new[] { 48, 17 }, new long[] { 1, 0 })]
+    public void Transposes_moved_in_tiles_match_onnx_runtime(int[] shape, long[] perm)
+    {
+        int[] turned = [.. perm.Select(p => shape[p])];
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(14).Input("x", [.. shape.Cast<object>()]).Input("w", turned[^1], 5).AnyOutput("t").AnyOutput("p")
+                .Node("Transpose", ["x"], "t", ("perm", perm)).Node("Transpose", ["x"], "u", ("perm", perm)).Node("MatMul", ["u", "w"], "p").Build(),
+            Feeds(("x", RandomTensor(Random, shape, -1, 1)), ("w", RandomTensor(Random, [turned[^1], 5], -1, 1))));
+    }
+
     [Fact]
     public void Concat_and_split_in_both_opset_forms()
     {

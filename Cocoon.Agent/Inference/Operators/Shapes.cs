@@ -150,8 +150,9 @@ internal static class Shapes
 
         if (x.Type == ElementType.Float32)
         {
-            var y = Buffers.Floats(Tensor.CheckedCount(shape));
-            CopyStrided(x.Values, y, shape, strides, offset, wrap);
+            // Every element is written: a reused buffer is not cleared first.
+            var y = Buffers.Overwritten(Tensor.CheckedCount(shape));
+            StridedCopy.Copy(x.Values, y, shape, strides, offset, wrap);
             return new Tensor(shape, y);
         }
 
@@ -167,77 +168,6 @@ internal static class Shapes
 
                 return at;
             }));
-    }
-
-    /// <summary>
-    /// The walk of <see cref="Walk"/> done directly, without an index map: row by row of the last
-    /// dimension, each row one block copy when it is contiguous in the source, rows split across cores
-    /// for large tensors (a transformer's head transposes at batch 32 move 512 K elements each).
-    /// </summary>
-    private static void CopyStrided(FloatBuffer source, FloatBuffer target, int[] shape, int[] strides, int offset, int[]? wrap)
-    {
-        if (target.Length == 0)
-        {
-            return;
-        }
-
-        var rank = shape.Length;
-        if (rank == 0)
-        {
-            target[0] = source[offset];
-            return;
-        }
-
-        var (inner, step) = (shape[^1], strides[^1]);
-        var innerWrap = wrap?[^1] ?? inner;
-        if (inner == 0)
-        {
-            return;
-        }
-
-        Chunks.For(target.Length, inner, (first, count) =>
-        {
-            // The index of the first row of this piece, then counted up row by row.
-            var index = new int[rank - 1];
-            for (int d = rank - 2, row = first / inner; d >= 0; d--)
-            {
-                (row, index[d]) = Math.DivRem(row, shape[d]);
-            }
-
-            for (var at = first; at < first + count; at += inner)
-            {
-                var start = offset;
-                for (var d = 0; d < rank - 1; d++)
-                {
-                    start += (wrap is null ? index[d] : index[d] % wrap[d]) * strides[d];
-                }
-
-                var line = target.AsSpan(at, inner);
-                if (step == 1 && innerWrap >= inner)
-                {
-                    source.AsSpan(start, inner).CopyTo(line);
-                }
-                else if (innerWrap >= inner)
-                {
-                    for (var j = 0; j < inner; j++)
-                    {
-                        line[j] = source[start + (j * step)];
-                    }
-                }
-                else
-                {
-                    for (var j = 0; j < inner; j++)
-                    {
-                        line[j] = source[start + (j % innerWrap * step)];
-                    }
-                }
-
-                for (var d = rank - 2; d >= 0 && ++index[d] == shape[d]; d--)
-                {
-                    index[d] = 0;
-                }
-            }
-        });
     }
 
     public static int[] RowMajorStrides(int[] shape)
