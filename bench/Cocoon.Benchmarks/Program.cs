@@ -5,6 +5,7 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models [seconds]    (our ONNX engine against ONNX Runtime)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models-profile [runs] (time per operator type of our engine)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels [seconds]   (the CPU kernels one by one: GEMM shapes, pooling, GELU)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels-best [rounds] (direct conv tilings, GEMM scaling, transposes: fastest rounds)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- loop cnn 1             (one reference model in a loop for 20 s, for perf)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- model-memory [MB]   (peak memory of a large model)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- activations         (the memory plan of each reference model)
@@ -28,6 +29,11 @@ if (args is ["models-profile", ..])
 if (args is ["loop", var name, var batch])
 {
     return KernelHarness.Loop(name, int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture));
+}
+
+if (args is ["kernels-best", ..])
+{
+    return KernelRounds.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 8);
 }
 
 if (args is ["kernels", ..])
