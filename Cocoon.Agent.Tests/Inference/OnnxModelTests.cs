@@ -83,8 +83,8 @@ public sealed class OnnxModelTests
         Assert.Contains("needs 24", Assert.Throws<ModelException>(() => OnnxModel.Load(badInitializer)).Message, StringComparison.Ordinal);
 
         var (mlp, _) = TestMlp.Build(3, 4, 2, seed: 1);
-        Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxModel.Load(mlp.AsSpan(0, mlp.Length / 2))).Message, StringComparison.Ordinal);
-        Assert.Throws<ModelException>(() => OnnxModel.Load("this is not protobuf at all"u8));
+        Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxModel.Load(mlp.AsMemory(0, mlp.Length / 2))).Message, StringComparison.Ordinal);
+        Assert.Throws<ModelException>(() => OnnxModel.Load("this is not protobuf at all"u8.ToArray()));
         using (var truncated = new MemoryStream(mlp[..(mlp.Length / 2)]))
         {
             Assert.Contains("not a valid ONNX file", Assert.Throws<ModelException>(() => OnnxModel.Load(truncated)).Message, StringComparison.Ordinal);
@@ -409,7 +409,7 @@ public sealed class OnnxModelTests
             try
             {
                 var length = random.Next(4) == 0 ? random.Next(mutated.Length / 2, mutated.Length) : mutated.Length;
-                var model = OnnxModel.Load(mutated.AsSpan(0, length));
+                var model = OnnxModel.Load(mutated.AsMemory(0, length));
                 model.Run(new Dictionary<string, Tensor> { [model.Inputs[0]] = input });
                 ran++;
             }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Cocoon.Agent.Inference.Gpu;
 using Cocoon.Agent.Inference.Operators;
 using Google.Protobuf;
@@ -107,36 +108,29 @@ public sealed class OnnxModel
     internal Action<string, Tensor>? Observe { get; set; }
 
     /// <exception cref="ModelException">The bytes are not an ONNX model this engine can run; nothing was run.</exception>
-    public static OnnxModel Load(ReadOnlySpan<byte> bytes)
+    public static OnnxModel Load(ReadOnlyMemory<byte> bytes)
     {
-        try
+        if (!MemoryMarshal.TryGetArray(bytes, out var segment))
         {
-            return Load(ModelProto.Parser.ParseFrom(bytes));
+            segment = bytes.ToArray();
         }
-        catch (InvalidProtocolBufferException ex)
-        {
-            throw new ModelException($"The model is not a valid ONNX file ({ex.Message}).");
-        }
+
+        using var stream = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+        return Load(stream);
     }
 
     /// <summary>
-    /// Loads a model from a stream (a file), never holding the whole file in memory beside the parsed
-    /// model: for a large model that is one copy of the weights fewer than loading its bytes.
+    /// Loads a model from a stream (a file, or a model decrypted into memory), reading each weight
+    /// straight into the array that holds it (<see cref="ModelReader"/>): the weights are never held twice.
     /// </summary>
     /// <exception cref="ModelException">The stream does not hold an ONNX model this engine can run.</exception>
     public static OnnxModel Load(Stream stream)
     {
-        try
-        {
-            return Load(ModelProto.Parser.ParseFrom(stream));
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            throw new ModelException($"The model is not a valid ONNX file ({ex.Message}).");
-        }
+        var read = ModelReader.Read(stream);
+        return Load(read.Model, read.RawData);
     }
 
-    private static OnnxModel Load(ModelProto model)
+    private static OnnxModel Load(ModelProto model, IReadOnlyDictionary<TensorProto, Array> rawData)
     {
         var graph = model.Graph ?? throw new ModelException("The ONNX file holds no graph.");
         if (graph.Node.Count == 0)
@@ -164,10 +158,9 @@ public sealed class OnnxModel
         {
             try
             {
-                initializers[t.Name] = Initializers.Read(t);
+                initializers[t.Name] = Initializers.Read(t, rawData.GetValueOrDefault(t));
 
-                // The protobuf copy of the weights is not needed again: let it go before the next one is converted.
-                t.RawData = ByteString.Empty;
+                // Any protobuf copy of the weights (values listed rather than raw) is not needed again.
                 t.FloatData.Clear();
             }
             catch (ModelException ex)

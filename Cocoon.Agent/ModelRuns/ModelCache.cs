@@ -36,10 +36,21 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
                     return hit.Model;
                 }
 
-                using var plain = new MemoryStream();
-                await SealedEnvelope.OpenPayloadAsync(header, fileKey, sealedModel, plain, cancellationToken);
-                var model = OnnxModel.Load(plain.GetBuffer().AsSpan(0, (int)plain.Length));
-                CryptographicOperations.ZeroMemory(plain.GetBuffer());
+                // The ciphertext left after the header bounds the plaintext: one buffer of that size,
+                // not a doubling one that could hold the model twice over. The loader reads each weight
+                // from it straight into the weight's array, and the plaintext is wiped whatever happens.
+                using var plain = new MemoryStream((int)Math.Min(sealedModel.Length - sealedModel.Position, Array.MaxLength));
+                OnnxModel model;
+                try
+                {
+                    await SealedEnvelope.OpenPayloadAsync(header, fileKey, sealedModel, plain, cancellationToken);
+                    model = OnnxModel.Load(plain.GetBuffer().AsMemory(0, (int)plain.Length));
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(plain.GetBuffer());
+                }
+
                 _loaded.AddFirst((spec.ModelDigest, model));
                 while (_loaded.Count > InMemory)
                 {

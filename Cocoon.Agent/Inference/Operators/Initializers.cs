@@ -11,7 +11,11 @@ internal static class Initializers
     private const int Int64 = 7;
     private const int Bool = 9;
 
-    public static Tensor Read(TensorProto t)
+    /// <param name="raw">
+    /// The tensor's raw bytes when the model reader read them aside (<see cref="ModelReader"/>): a
+    /// float[] (a float32 tensor's values as they are) or a byte[]; null to read the proto's own fields.
+    /// </param>
+    public static Tensor Read(TensorProto t, Array? raw = null)
     {
         ArgumentNullException.ThrowIfNull(t);
         if (t.Dims.Any(d => d < 0 || d > int.MaxValue))
@@ -26,13 +30,23 @@ internal static class Initializers
             throw new ModelException($"tensor '{t.Name}' keeps its data in an external file; embed it in the model.");
         }
 
-        var raw = t.RawData.Span;
+        if (raw is float[] values && t.DataType == Float)
+        {
+            return values.Length == count ? new Tensor(shape, values) : throw new ModelException($"tensor '{t.Name}' holds {4L * values.Length} bytes; its shape needs {4 * count}.");
+        }
+
+        var bytes = raw switch
+        {
+            float[] floats => MemoryMarshal.AsBytes(floats.AsSpan()),
+            byte[] data => data,
+            _ => t.RawData.Span,
+        };
         return t.DataType switch
         {
-            Float => new Tensor(shape, raw.Length > 0 ? Raw<float>(raw, count, t.Name) : Listed(t.FloatData, count, t.Name)),
-            Int64 => Tensor.OfLongs(shape, raw.Length > 0 ? Raw<long>(raw, count, t.Name) : Listed(t.Int64Data, count, t.Name)),
-            Int32 => Tensor.OfLongs(shape, raw.Length > 0 ? [.. Raw<int>(raw, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)v)]),
-            Bool => Tensor.OfBools(shape, raw.Length > 0 ? [.. Raw<byte>(raw, count, t.Name).Select(v => v != 0)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => v != 0)]),
+            Float => new Tensor(shape, bytes.Length > 0 ? Raw<float>(bytes, count, t.Name) : Listed(t.FloatData, count, t.Name)),
+            Int64 => Tensor.OfLongs(shape, bytes.Length > 0 ? Raw<long>(bytes, count, t.Name) : Listed(t.Int64Data, count, t.Name)),
+            Int32 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<int>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)v)]),
+            Bool => Tensor.OfBools(shape, bytes.Length > 0 ? [.. Raw<byte>(bytes, count, t.Name).Select(v => v != 0)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => v != 0)]),
             _ => throw new ModelException($"tensor '{t.Name}' has ONNX data type {t.DataType}; float32, int64, int32 and bool are supported."),
         };
     }
