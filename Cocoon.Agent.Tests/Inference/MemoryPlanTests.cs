@@ -37,15 +37,7 @@ public sealed class MemoryPlanTests
     public void A_chain_of_values_needs_two_regions_not_one_per_value()
     {
         // x → ten ReLUs in a chain → y: each value is alive only beside the one before and after it.
-        var builder = new OnnxGraphBuilder().Input("x", 1000, 1000).Output("y", 1000, 1000);
-        var previous = "x";
-        for (var i = 0; i < 10; i++)
-        {
-            builder.Node("Relu", [previous], i == 9 ? "y" : $"h{i}");
-            previous = $"h{i}";
-        }
-
-        var model = OnnxModel.Load(builder.Build());
+        var model = OnnxModel.Load(ReluChain(10));
         var feeds = Feeds(("x", RandomTensor(new Random(1), [1000, 1000], -1, 1)));
         var traced = model.Run(feeds);
         OrtReference.RunPlanned(model, feeds, traced);
@@ -54,6 +46,20 @@ public sealed class MemoryPlanTests
         Assert.Equal(9, memory.Groups);
         Assert.Equal(9 * 4_000_000L, memory.SumBytes);
         Assert.Equal(2 * 4_000_000L, memory.PlanBytes); // two regions, used in turn
+    }
+
+    /// <summary>x [1000, 1000] → <paramref name="links"/> ReLUs in a chain → y: twelve 4 MB values for ten links, at most two alive beside the input.</summary>
+    internal static byte[] ReluChain(int links)
+    {
+        var builder = new OnnxGraphBuilder().Input("x", 1000, 1000).Output("y", 1000, 1000);
+        var previous = "x";
+        for (var i = 0; i < links; i++)
+        {
+            builder.Node("Relu", [previous], i == links - 1 ? "y" : $"h{i}");
+            previous = $"h{i}";
+        }
+
+        return builder.Build();
     }
 
     [Fact]

@@ -154,15 +154,7 @@ public sealed class OnnxModelTests
     public void Values_are_dropped_after_their_last_reader_so_peak_memory_is_the_live_set()
     {
         // x → ten ReLUs in a chain → y: summed, twelve 4 MB tensors; alive at once, at most three.
-        var builder = new OnnxGraphBuilder().Input("x", 1000, 1000).Output("y", 1000, 1000);
-        var previous = "x";
-        for (var i = 0; i < 10; i++)
-        {
-            builder.Node("Relu", [previous], i == 9 ? "y" : $"h{i}");
-            previous = $"h{i}";
-        }
-
-        var model = OnnxModel.Load(builder.Build());
+        var model = OnnxModel.Load(MemoryPlanTests.ReluChain(10));
         var x = new Tensor([1000, 1000], Enumerable.Range(0, 1_000_000).Select(i => (float)Math.Sin(i)).ToArray());
 
         var y = model.Run(new Dictionary<string, Tensor> { ["x"] = x }, out _, out var peak)["y"];

@@ -132,6 +132,7 @@ internal static partial class DirectConv
     {
         var taps = s.Kh * s.Kw;
         var plane = s.Ph * s.Pw;
+        var (channels, kh, kw, pw) = (s.Channels, s.Kh, (nuint)s.Kw, s.Pw);
         var width = TLanes.Count;
         var (steps, planeOut) = (s.Steps(width), s.OutputPlane);
         var relu = activation == Activation.Relu;
@@ -160,16 +161,17 @@ internal static partial class DirectConv
                 }
 
                 ref var wt = ref w;
-                for (var c = 0; c < s.Channels; c++)
+                ref var channel = ref Unsafe.Add(ref input, a);
+                var below = (nuint)(b - a);
+                for (var c = 0; c < channels; c++, channel = ref Unsafe.Add(ref channel, plane))
                 {
-                    var channelAt = c * plane;
-                    for (var ky = 0; ky < s.Kh; ky++)
+                    ref var row = ref channel;
+                    for (var ky = 0; ky < kh; ky++, row = ref Unsafe.Add(ref row, pw))
                     {
-                        var rowAt = channelAt + (ky * s.Pw);
-                        for (var kx = 0; kx < s.Kw; kx++)
+                        for (nuint kx = 0; kx < kw; kx++)
                         {
-                            var va = TLanes.Load(ref input, rowAt + kx + a);
-                            var vb = TLanes.Load(ref input, rowAt + kx + b);
+                            var va = TLanes.Load(ref row, kx);
+                            var vb = TLanes.Load(ref row, kx + below);
                             var k = TLanes.Broadcast(wt);
                             c0 = TLanes.MultiplyAdd(k, va, c0);
                             d0 = TLanes.MultiplyAdd(k, vb, d0);
@@ -267,8 +269,8 @@ internal static partial class DirectConv
                         {
                             for (nuint kx = 0; kx < kw; kx++)
                             {
-                                var va = new Lanes256(Vector256.LoadUnsafe(ref row, kx));
-                                var vb = new Lanes256(Vector256.LoadUnsafe(ref row, kx + below));
+                                var va = Lanes256.Load(ref row, kx);
+                                var vb = Lanes256.Load(ref row, kx + below);
                                 var k = Lanes256.Broadcast(wt);
                                 c0 = Lanes256.MultiplyAdd(k, va, c0);
                                 d0 = Lanes256.MultiplyAdd(k, vb, d0);

@@ -15,7 +15,7 @@ internal static partial class DirectConv
 
         static abstract TSelf Broadcast(float value);
 
-        static abstract TSelf Load(ref float input, int at);
+        static abstract TSelf Load(ref float input, nuint at);
 
         static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 
@@ -40,7 +40,7 @@ internal static partial class DirectConv
         public static Lanes256 Broadcast(float value) => new(Vector256.Create(value));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes256 Load(ref float input, int at) => new(Vector256.LoadUnsafe(ref input, (nuint)at));
+        public static Lanes256 Load(ref float input, nuint at) => new(Vector256.LoadUnsafe(ref input, at));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
@@ -78,7 +78,7 @@ internal static partial class DirectConv
         public static Lanes512 Broadcast(float value) => new(Vector512.Create(value));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Lanes512 Load(ref float input, int at) => new(Vector512.LoadUnsafe(ref input, (nuint)at));
+        public static Lanes512 Load(ref float input, nuint at) => new(Vector512.LoadUnsafe(ref input, at));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
