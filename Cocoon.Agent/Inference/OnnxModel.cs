@@ -318,7 +318,10 @@ public sealed class OnnxModel
         {
             buffers.Finish(completed);
             LastRunMemory = buffers.LastRun;
-            _buffers = buffers;
+
+            // A concurrent run's buffers returned first are displaced: wiped before they are let go,
+            // since they hold the developer's activations.
+            Interlocked.Exchange(ref _buffers, buffers)?.Fill(0f);
         }
     }
 
