@@ -74,7 +74,8 @@ internal sealed class Buffers
 
             planning.LastUsed = Environment.TickCount64;
             _planning = planning;
-            if (planning.Plan is { } plan && _arena is not null && _arena.Length >= plan.Length)
+            // A plan's arena was made (or grown) when the plan was.
+            if (planning.Plan is { } plan)
             {
                 _plan = plan;
             }
@@ -170,11 +171,12 @@ internal sealed class Buffers
             if (_trace is not null)
             {
                 var plan = MemoryPlan.Build(_trace);
-                planning.Plan = plan;
                 if (_arena is null || _arena.Length < plan.Length)
                 {
                     _arena = new MemoryArena(plan.Length);
                 }
+
+                planning.Plan = plan;
 
                 // The pool held this run's values; from now on the arena holds them. They are the
                 // developer's data: wiped before the garbage collector gets them.
@@ -193,16 +195,15 @@ internal sealed class Buffers
             : MemoryReport.Unplanned with { ArenaBytes = 4L * (_arena?.Length ?? 0), Copies = copies };
         (_plan, _trace, _planning) = (null, null, null);
         _owned.Clear();
-        foreach (var array in _free.Values.SelectMany(stack => stack))
-        {
-            _owned.Add(array);
-        }
+        _owned.UnionWith(FreeArrays);
 
         _live.Clear();
     }
 
     /// <summary>The arrays kept between runs: the arena and the pool's free arrays.</summary>
-    public IEnumerable<float[]> Kept => _arena is null ? _free.Values.SelectMany(stack => stack) : _free.Values.SelectMany(stack => stack).Prepend(_arena.Array);
+    public IEnumerable<float[]> Kept => _arena is null ? FreeArrays : FreeArrays.Prepend(_arena.Array);
+
+    private IEnumerable<float[]> FreeArrays => _free.Values.SelectMany(stack => stack);
 
     /// <summary>Sets every element of the arena and of the pool's free arrays to <paramref name="value"/>.</summary>
     public void Fill(float value)

@@ -24,6 +24,9 @@ internal static class GraphFusion
     /// <summary>The attribute of a Conv that a 2×2, stride-2 MaxPool was folded into: 2, the pool's window and stride.</summary>
     public const string Pool = "cocoon.pool";
 
+    /// <summary>Whether <paramref name="node"/> is a Conv with a 2×2 max pool folded in (<see cref="Pool"/>).</summary>
+    public static bool Pooled(NodeProto node) => node.Attribute.Any(a => a.Name == Pool && a.I == 2);
+
     public static List<NodeProto> Fuse(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
     {
         var nodes = new List<NodeProto>(order);

@@ -56,7 +56,7 @@ internal sealed class MemoryPlan
     }
 
     /// <summary>Output <paramref name="output"/> of step <paramref name="step"/>'s planned offset, −1 when it belongs outside the arena.</summary>
-    public int Output(int step, int output) => output < _outputs[step].Length ? _outputs[step][output] : -1;
+    public int Output(int step, int output) => output < _outputs[step].Length ? _outputs[step][output] : Outside;
 
     public static MemoryPlan Build(AllocationTrace trace)
     {
@@ -91,7 +91,7 @@ internal sealed class MemoryPlan
             throw new ModelException($"the model's activations need {length:N0} floats at once, more than one arena holds.");
         }
 
-        int OffsetOf(int group) => group >= 0 ? (int)offsets[group] : -1;
+        int OffsetOf(int group) => group >= 0 ? (int)offsets[group] : Outside;
         return new MemoryPlan(
             [.. requests.Select(step => step.Select(r => (r.Length, OffsetOf(r.Group))).ToArray())],
             [.. outputs.Select(step => step?.Select(OffsetOf).ToArray() ?? [])],

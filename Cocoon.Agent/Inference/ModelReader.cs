@@ -164,7 +164,7 @@ internal static class ModelReader
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new ModelException($"The model is not a valid ONNX file ({ex.Message}).");
+            throw Invalid(ex.Message);
         }
     }
 

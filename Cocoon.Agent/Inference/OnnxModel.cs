@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Cocoon.Agent.Inference.Gpu;
 using Cocoon.Agent.Inference.Operators;
-using Google.Protobuf;
 using Onnx;
 
 namespace Cocoon.Agent.Inference;
@@ -441,7 +440,7 @@ public sealed class OnnxModel
     private static long ConvolutionFlops(NodeProto node, Tensor output, Tensor weight)
     {
         var perPixel = 2L * weight.Shape[1] * weight.Shape[2] * weight.Shape[3];
-        return node.Attribute.Any(a => a.Name == GraphFusion.Pool && a.I == 2)
+        return GraphFusion.Pooled(node)
             ? (4 * output.Length * perPixel) + output.Length
             : output.Length * perPixel;
     }

@@ -528,7 +528,7 @@ internal static class ShapeInference
             spatial = [win[0].Output, win[1].Output];
         }
 
-        if (op == "Conv" && c.GetInt(GraphFusion.Pool, 0) == 2)
+        if (op == "Conv" && GraphFusion.Pooled(c.Node))
         {
             spatial = [.. spatial.Select(d => d >= 0 ? d / 2 : d)];
         }

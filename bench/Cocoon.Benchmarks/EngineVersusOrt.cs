@@ -30,28 +30,16 @@ public static class EngineVersusOrt
             using var session = new InferenceSession(reference.Onnx);
             foreach (var batch in new[] { 1, 32 })
             {
-                var shape = reference.InputShape(batch);
-                var input = new Tensor(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f));
-                var feeds = new Dictionary<string, Tensor> { [reference.Input] = input };
+                var feeds = Feeds(reference, batch);
+                var input = feeds[reference.Input];
                 void RunOrt()
                 {
-                    using var results = session.Run([NamedOnnxValue.CreateFromTensor(reference.Input, new DenseTensor<float>(input.Data, shape))]);
+                    using var results = session.Run([NamedOnnxValue.CreateFromTensor(reference.Input, new DenseTensor<float>(input.Data, input.Shape))]);
                 }
 
-                // The machine has slow phases that last seconds and move one engine's times by half:
-                // the engines take turns in short rounds, and the ratio is the median of the rounds'.
                 RunOrt();
                 var ours = ModelTiming.Measure(model, feeds, 5, TimeSpan.Zero);
-                var round = TimeSpan.FromSeconds(seconds / Rounds);
-                List<double> oursMs = [], theirsMs = [], ratios = [];
-                for (var r = 0; r < Rounds; r++)
-                {
-                    oursMs.Add(Median(ModelTiming.Times(() => model.Run(feeds), 5, round, int.MaxValue)));
-                    theirsMs.Add(Median(ModelTiming.Times(RunOrt, 5, round, int.MaxValue)));
-                    ratios.Add(oursMs[^1] / theirsMs[^1]);
-                }
-
-                var (o, t) = (Median(oursMs), Median(theirsMs));
+                var (o, t, ratios) = TakeTurns(() => model.Run(feeds), RunOrt, seconds);
                 Console.WriteLine(string.Create(c,
                     $"| {reference.Name} | {batch} | {o:N3} | {t:N3} | {Median(ratios):N2} ({ratios.Min():N2}–{ratios.Max():N2}) | {ours.Flops / (o / 1e3) / 1e9:N1} | {ours.Flops / (t / 1e3) / 1e9:N1} |"));
             }
@@ -69,8 +57,7 @@ public static class EngineVersusOrt
             var model = OnnxModel.Load(reference.Onnx);
             foreach (var batch in new[] { 1, 32 })
             {
-                var shape = reference.InputShape(batch);
-                var feeds = new Dictionary<string, Tensor> { [reference.Input] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
+                var feeds = Feeds(reference, batch);
                 for (var i = 0; i < 5; i++)
                 {
                     model.Run(feeds);
@@ -109,20 +96,11 @@ public static class EngineVersusOrt
             pooled.PlanMemory = false;
             foreach (var batch in new[] { 1, 32 })
             {
-                var shape = reference.InputShape(batch);
-                var feeds = new Dictionary<string, Tensor> { [reference.Input] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
+                var feeds = Feeds(reference, batch);
                 ModelTiming.Measure(planned, feeds, 5, TimeSpan.Zero);
                 ModelTiming.Measure(pooled, feeds, 5, TimeSpan.Zero);
-                var round = TimeSpan.FromSeconds(seconds / Rounds);
-                List<double> a = [], b = [], ratios = [];
-                for (var r = 0; r < Rounds; r++)
-                {
-                    a.Add(Median(ModelTiming.Times(() => planned.Run(feeds), 5, round, int.MaxValue)));
-                    b.Add(Median(ModelTiming.Times(() => pooled.Run(feeds), 5, round, int.MaxValue)));
-                    ratios.Add(a[^1] / b[^1]);
-                }
-
-                Console.WriteLine(string.Create(c, $"| {reference.Name} | {batch} | {Median(a):N3} | {Median(b):N3} | {Median(ratios):N3} ({ratios.Min():N2}–{ratios.Max():N2}) |"));
+                var (a, b, ratios) = TakeTurns(() => planned.Run(feeds), () => pooled.Run(feeds), seconds);
+                Console.WriteLine(string.Create(c, $"| {reference.Name} | {batch} | {a:N3} | {b:N3} | {Median(ratios):N3} ({ratios.Min():N2}–{ratios.Max():N2}) |"));
             }
         }
 
@@ -143,9 +121,7 @@ public static class EngineVersusOrt
             var model = OnnxModel.Load(reference.Onnx);
             foreach (var batch in new[] { 1, 32 })
             {
-                var shape = reference.InputShape(batch);
-                var feeds = new Dictionary<string, Tensor> { [reference.Input] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
-                var timing = ModelTiming.Measure(model, feeds, 20, TimeSpan.Zero, 20);
+                var timing = ModelTiming.Measure(model, Feeds(reference, batch), 20, TimeSpan.Zero, 20);
                 var m = timing.Memory;
                 Console.WriteLine(string.Create(c,
                     $"| {reference.Name} | {batch} | {m.Groups} | {m.SumBytes / 1e6:N3} | {m.PeakLiveBytes / 1e6:N3} | {m.PlanBytes / 1e6:N3} | {(double)m.PlanBytes / Math.Max(1, m.PeakLiveBytes):N2} | {timing.AllocatedBytesPerRun / 1e3:N1} |"));
@@ -223,6 +199,32 @@ public static class EngineVersusOrt
         GC.KeepAlive(model);
         Console.WriteLine(peak - baseline);
         return 0;
+    }
+
+    /// <summary>A reference model's input at <paramref name="batch"/>, seeded by the batch size.</summary>
+    private static Dictionary<string, Tensor> Feeds(ReferenceModel reference, int batch)
+    {
+        var shape = reference.InputShape(batch);
+        return new Dictionary<string, Tensor> { [reference.Input] = new(shape, ReferenceModels.Values(new Random(batch), (int)Tensor.ElementCount(shape), 1f)) };
+    }
+
+    /// <summary>
+    /// Two runs taking turns in <see cref="Rounds"/> short rounds over <paramref name="seconds"/> in
+    /// all: the machine has slow phases that last seconds and move one side's times by half, so each
+    /// side's time is the median of its rounds' medians (ms) and the ratio the median of the rounds'.
+    /// </summary>
+    private static (double First, double Second, List<double> Ratios) TakeTurns(Action first, Action second, double seconds)
+    {
+        var round = TimeSpan.FromSeconds(seconds / Rounds);
+        List<double> a = [], b = [], ratios = [];
+        for (var r = 0; r < Rounds; r++)
+        {
+            a.Add(Median(ModelTiming.Times(first, 5, round, int.MaxValue)));
+            b.Add(Median(ModelTiming.Times(second, 5, round, int.MaxValue)));
+            ratios.Add(a[^1] / b[^1]);
+        }
+
+        return (Median(a), Median(b), ratios);
     }
 
     private static double Median(IReadOnlyList<double> values)

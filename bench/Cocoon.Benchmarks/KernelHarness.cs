@@ -167,7 +167,8 @@ public static class KernelHarness
         .Node("MaxPool", ["x"], "y", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 })).Build());
 
     /// <summary>Median seconds of one call, over at least 5 calls and <paramref name="budget"/> of time, after a warm-up call.</summary>
-    private static double Median(Action run, TimeSpan budget)
+    /// <summary>The median seconds of <paramref name="run"/> over <paramref name="budget"/>, after one warm-up run.</summary>
+    internal static double Median(Action run, TimeSpan budget)
     {
         run();
         return new ModelTiming(ModelTiming.Times(run, 5, budget, 100_000), 0, 0, 0, MemoryReport.Unplanned).Median / 1e3;

@@ -102,16 +102,10 @@ public static class KernelRounds
         var (a, b) = (double.MaxValue, double.MaxValue);
         for (var round = 0; round < rounds; round++)
         {
-            a = Math.Min(a, Median(first, budget));
-            b = Math.Min(b, Median(second, budget));
+            a = Math.Min(a, KernelHarness.Median(first, budget));
+            b = Math.Min(b, KernelHarness.Median(second, budget));
         }
 
         return (a, b);
-    }
-
-    private static double Median(Action run, TimeSpan budget)
-    {
-        run();
-        return new ModelTiming(ModelTiming.Times(run, 5, budget, 100_000), 0, 0, 0, MemoryReport.Unplanned).Median / 1e3;
     }
 }

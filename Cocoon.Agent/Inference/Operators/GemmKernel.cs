@@ -545,6 +545,9 @@ internal readonly record struct Epilogue(
         }
     }
 
+    /// <summary>The scale and the activation over all of <paramref name="c"/>.</summary>
+    public void Finish(FloatBuffer c) => Finish(c.Array, c.Offset, c.Length, 0, 1, 0, c.Length);
+
     /// <summary>The scale and the activation over C[rows, columns).</summary>
     public void Finish(float[] c, int cOffset, int n, int row0, int row1, int col0, int col1)
     {

@@ -44,8 +44,7 @@ internal static class Linear
             return [c.Activate(gpu, sum)];
         }
 
-        var owned = sum.Values;
-        new Epilogue(Activation: c.FusedActivation).Finish(owned.Array, owned.Offset, owned.Length, 0, 1, 0, owned.Length);
+        new Epilogue(Activation: c.FusedActivation).Finish(sum.Values);
         return [sum];
     }
 
@@ -215,8 +214,7 @@ internal static class Linear
             y = beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q));
         }
 
-        var values = y.Values;
-        new Epilogue(Activation: activation).Finish(values.Array, values.Offset, values.Length, 0, 1, 0, values.Length);
+        new Epilogue(Activation: activation).Finish(y.Values);
         return [y];
     }
 

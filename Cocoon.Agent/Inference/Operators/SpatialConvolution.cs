@@ -34,13 +34,13 @@ internal static partial class Spatial
         var biasTensor = c.Optional(2);
 
         // A 2×2 / 2 max pool folded in at load (GraphFusion.Pool): the output is the pooled one.
-        var pool = c.GetInt(GraphFusion.Pool, 0) == 2;
-        Window[] poolWindows = [new(2, 2, 1, 0, 0, oh / 2), new(2, 2, 1, 0, 0, ow / 2)];
+        var pool = GraphFusion.Pooled(c.Node);
         int[] shape = pool ? [n, filters, oh / 2, ow / 2] : [n, filters, oh, ow];
         if (c.Gpu is { } gpu)
         {
             var convolved = c.Activate(gpu, gpu.Conv(x, w, biasTensor, Arguments(x.Shape, win) with { Filters = filters, Group = group, HasBias = biasTensor is null ? 0 : 1 }, transposed: false));
-            return [pool ? gpu.Pool(convolved, Arguments(convolved.Shape, poolWindows) with { Max = 1 }) : convolved];
+            Window[] pooling = [new(2, 2, 1, 0, 0, shape[2]), new(2, 2, 1, 0, 0, shape[3])];
+            return [pool ? gpu.Pool(convolved, Arguments(convolved.Shape, pooling) with { Max = 1 }) : convolved];
         }
 
         var bias = biasTensor?.Data;
@@ -70,7 +70,7 @@ internal static partial class Spatial
         {
             var packed = c.PackedWeight(w, "direct conv", w.Length, () => DirectConv.Pack(wData, filters, perGroup, kh * kw))
                 ?? DirectConv.Pack(wData, filters, perGroup, kh * kw);
-            ConvDirect(xData, channels, height, width, win, packed, filters, perGroup, group, tasks, perTask, bias, activation, output, oh, ow, pool);
+            ConvDirect(xData, channels, height, width, win, packed, filters, perGroup, group, tasks, perTask, bias, activation, output, shape, pool);
             return [new Tensor(shape, output)];
         }
 
@@ -116,7 +116,7 @@ internal static partial class Spatial
 
         if (pool)
         {
-            MaxPool2x2(y, oh, ow, output, oh / 2, ow / 2);
+            MaxPool2x2(y, oh, ow, output, shape[2], shape[3]);
         }
 
         return [new Tensor(shape, output)];
@@ -129,9 +129,10 @@ internal static partial class Spatial
     /// </summary>
     private static void ConvDirect(
         FloatBuffer x, int channels, int height, int width, Window[] win, float[] packed, int filters, int perGroup, int group, int tasks, bool perTask,
-        float[]? bias, Activation activation, FloatBuffer y, int oh, int ow, bool pool)
+        float[]? bias, Activation activation, FloatBuffer y, int[] shape, bool pool)
     {
-        var outputPlane = pool ? oh / 2 * (ow / 2) : oh * ow;
+        // The convolution's own size; the output's planes are pooled ones when a pool is folded in.
+        var (oh, ow, outputPlane) = (win[0].Output, win[1].Output, shape[2] * shape[3]);
         var (kh, kw) = (win[0].Kernel, win[1].Kernel);
         var (ph, pw) = (height + win[0].PadBegin + win[0].PadEnd, width + win[1].PadBegin + win[1].PadEnd);
         var filtersPerGroup = filters / group;
