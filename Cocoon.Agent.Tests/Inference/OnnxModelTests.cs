@@ -98,8 +98,8 @@ public sealed class OnnxModelTests
 
         var model = OnnxModel.Load(mlp);
         var shape = Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor> { ["x"] = new([2, 5], new float[10]) }));
-        Assert.Contains("MatMul (node 'matmul_0'): shapes", shape.Message, StringComparison.Ordinal);
-        Assert.Contains("do not fit", shape.Message, StringComparison.Ordinal);
+        Assert.Contains("MatMul (node 'matmul_0'): the inner dimensions are 5 and ", shape.Message, StringComparison.Ordinal);
+        Assert.Contains("must be equal", shape.Message, StringComparison.Ordinal);
         Assert.Contains("'x'", Assert.Throws<ModelException>(() => model.Run(new Dictionary<string, Tensor>())).Message, StringComparison.Ordinal);
     }
 

@@ -20,16 +20,19 @@ public sealed class OnnxModel
 
     public const long MaxOpset = 21;
 
-    private static readonly Dictionary<string, Func<OpContext, Tensor[]>> Operators = Build();
-
     /// <summary>The execution plan: the nodes in order, each resolved to its operator and value slots.</summary>
     private readonly Step[] _steps;
 
     /// <summary>A run's value slots as they start: the initializers in place, everything else empty.</summary>
     private readonly Tensor?[] _template;
     private readonly int[] _inputSlots;
+    private readonly string[] _slotNames;
     private readonly int[] _outputSlots;
     private readonly HashSet<Tensor> _weights;
+    private readonly Dictionary<string, Tensor> _initializers;
+    private readonly GraphProto _graph;
+    private readonly List<NodeProto> _order;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _peaks = new(StringComparer.Ordinal);
     private readonly PackedWeights _packed;
     private Buffers? _buffers;
 
@@ -37,8 +40,11 @@ public sealed class OnnxModel
     private readonly Dictionary<string, int?[]?> _declared;
     private readonly long _opset;
 
-    private OnnxModel(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset, Dictionary<string, int?[]?> declared, ShapeInference.Result shapes)
+    private OnnxModel(GraphProto graph, List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset, Dictionary<string, int?[]?> declared, ShapeInference.Result shapes)
     {
+        _graph = graph;
+        _order = order;
+        _initializers = initializers;
         _declared = declared;
         InferredShapes = shapes;
 
@@ -52,14 +58,24 @@ public sealed class OnnxModel
         }
 
         var deadAfter = DeadAfter(order, outputs, initializers.Keys);
-        _steps = [.. order.Select((node, i) => new Step(
-            node,
-            Operators[node.OpType],
-            [.. node.Input.Select(Slot)],
-            [.. node.Output.Select(Slot)],
-            [.. deadAfter[i].Select(Slot)],
-            node.Attribute.GroupBy(a => a.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)))];
+        _steps = [.. order.Select((node, i) =>
+        {
+            var attributes = node.Attribute.GroupBy(a => a.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            return new Step(
+                node,
+                new NodeGuard(OperatorCatalog.Get(node.OpType), node, attributes, opset),
+                [.. node.Input.Select(Slot)],
+                [.. node.Output.Select(Slot)],
+                [.. deadAfter[i].Select(Slot)],
+                attributes);
+        })];
         _template = new Tensor?[slots.Count];
+        _slotNames = new string[slots.Count];
+        foreach (var (name, at) in slots)
+        {
+            _slotNames[at] = name;
+        }
+
         foreach (var (name, value) in initializers)
         {
             _template[slots[name]] = value;
@@ -103,6 +119,15 @@ public sealed class OnnxModel
     /// <summary>The arrays the model keeps activations in between runs: its arena and its pool's free arrays.</summary>
     internal IEnumerable<float[]> KeptActivations => _buffers?.Kept ?? [];
 
+    /// <summary>
+    /// The most bytes of activations one run may hold at once (<c>Agent:MaxRunMemoryBytes</c>); half the
+    /// memory this process may use unless set. A run that would need more is refused before it allocates.
+    /// </summary>
+    public long MaxRunMemoryBytes { get; set; } = DefaultRunMemoryBytes;
+
+    /// <summary>Half of what the runtime says this process may use (the machine's memory, or its container's limit).</summary>
+    public static long DefaultRunMemoryBytes => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+
     /// <summary>Called with every value a run produces (tests check each against its inferred shape).</summary>
     internal Action<string, Tensor>? Observe { get; set; }
 
@@ -144,12 +169,17 @@ public sealed class OnnxModel
         }
 
         var unsupported = graph.Node
-            .Where(n => n.Domain is not ("" or "ai.onnx") || !Operators.ContainsKey(n.OpType))
+            .Where(n => n.Domain is not ("" or "ai.onnx") || OperatorCatalog.Find(n.OpType) is null)
             .Select(n => $"{(n.Domain is "" or "ai.onnx" ? "" : n.Domain + ".")}{n.OpType} (node '{NodeName(n)}')")
             .ToList();
         if (unsupported.Count > 0)
         {
             throw new ModelException($"The model uses operators this agent cannot run (opset {opset}): {string.Join(", ", unsupported)}.");
+        }
+
+        foreach (var node in graph.Node)
+        {
+            OperatorCatalog.Check(node, opset);
         }
 
         var initializers = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -184,7 +214,7 @@ public sealed class OnnxModel
             initializers.Remove(unread);
         }
 
-        return new OnnxModel(order, initializers, inputs, outputs, opset, declared.Where(d => reliedOn.Contains(d.Key)).ToDictionary(StringComparer.Ordinal),
+        return new OnnxModel(graph, order, initializers, inputs, outputs, opset, declared.Where(d => reliedOn.Contains(d.Key)).ToDictionary(StringComparer.Ordinal),
             ShapeInference.Infer(graph, order, initializers, reliedOn, opset));
     }
 
@@ -213,7 +243,7 @@ public sealed class OnnxModel
             }
             else if (inputs.All(initializers.ContainsKey))
             {
-                results = Invoke(node, [.. node.Input.Select(n => n.Length == 0 ? null : initializers[n])], opset, null);
+                results = Invoke(node, [.. node.Input.Select(n => n.Length == 0 ? null : initializers[n])], opset);
             }
 
             if (results is null || results.Any(r => r.Length > MaxFoldedElements))
@@ -240,18 +270,39 @@ public sealed class OnnxModel
             ? [.. shape.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue is >= 0 and <= int.MaxValue ? (int?)d.DimValue : null)]
             : null;
 
-    /// <summary>One node of the execution plan: its operator, the slots of its inputs (−1 for an absent one) and outputs, the slots it is the last reader of, and its attributes by name.</summary>
-    private sealed record Step(NodeProto Node, Func<OpContext, Tensor[]> Operator, int[] Inputs, int[] Outputs, int[] Dead, IReadOnlyDictionary<string, AttributeProto> Attributes);
+    /// <summary>One node of the execution plan: its operator's guard, the slots of its inputs (−1 for an absent one) and outputs, the slots it is the last reader of, and its attributes by name.</summary>
+    private sealed record Step(NodeProto Node, NodeGuard Guard, int[] Inputs, int[] Outputs, int[] Dead, IReadOnlyDictionary<string, AttributeProto> Attributes);
 
-    /// <summary>Runs one node's operator, naming the node in any error.</summary>
-    private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset, GpuRun? gpu) => Invoke(node, Operators[node.OpType], null, args, opset, gpu, null);
-
-    private static Tensor[] Invoke(
-        NodeProto node, Func<OpContext, Tensor[]> op, IReadOnlyDictionary<string, AttributeProto>? attributes, Tensor?[] args, long opset, GpuRun? gpu, PackedWeights? packed)
+    /// <summary>Runs one node's operator on constants at load (folding), checked as a run checks it.</summary>
+    private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset)
     {
+        var attributes = node.Attribute.GroupBy(a => a.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var step = new Step(node, new NodeGuard(OperatorCatalog.Get(node.OpType), node, attributes, opset), [], [], [], attributes);
+        return Invoke(step, args, opset, null, null, long.MaxValue, 0, out _);
+    }
+
+    /// <summary>
+    /// Runs one step: its inputs checked against the operator's declaration, the outputs' size against
+    /// what the run may still hold, then the kernel, then its outputs against the declared shapes.
+    /// Every error names the node.
+    /// </summary>
+    private static Tensor[] Invoke(Step step, Tensor?[] args, long opset, GpuRun? gpu, PackedWeights? packed, long budget, long liveBytes, out long flops)
+    {
+        var node = step.Node;
         try
         {
-            return op(new OpContext(node, args, opset, gpu, attributes, packed));
+            var expected = step.Guard.Expect(args);
+            var needed = liveBytes + expected.Sum(shape => shape is null ? 0 : 4 * Tensor.ElementCount(shape));
+            if (needed > budget)
+            {
+                throw new ModelException($"the run would hold {needed:N0} bytes of activations here, over this agent's limit of {budget:N0} (Agent:MaxRunMemoryBytes).");
+            }
+
+            var context = new OpContext(node, args, opset, gpu, step.Attributes, packed);
+            var results = step.Guard.Schema.Run(context);
+            NodeGuard.Confirm(results, expected);
+            flops = step.Guard.Schema.CountFlops(context, results);
+            return results;
         }
         catch (ModelException ex)
         {
@@ -357,6 +408,8 @@ public sealed class OnnxModel
             liveBytes += Bytes(t!);
         }
 
+        CheckPeak(feeds);
+
         for (var s = 0; s < _steps.Length; s++)
         {
             var step = _steps[s];
@@ -368,7 +421,7 @@ public sealed class OnnxModel
 
             var started = profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             buffers.BeginStep(s);
-            var results = Invoke(step.Node, step.Operator, step.Attributes, args, _opset, gpu, _packed);
+            var results = Invoke(step, args, _opset, gpu, _packed, MaxRunMemoryBytes, liveBytes, out var stepFlops);
             buffers.EndStep(s, results);
             if (profile is not null)
             {
@@ -389,7 +442,7 @@ public sealed class OnnxModel
             }
 
             peakLiveBytes = Math.Max(peakLiveBytes, liveBytes);
-            flops += Flops(step.Node, args, results);
+            flops += stepFlops;
             foreach (var dead in step.Dead)
             {
                 if (values[dead] is { } released)
@@ -412,37 +465,56 @@ public sealed class OnnxModel
     }
 
     /// <summary>
-    /// Floating-point operations of one node at the shapes it ran with: two per multiply-add for
-    /// MatMul, Gemm and the convolutions (what billing charges for), one per output element otherwise.
+    /// Refuses a run whose activations would exceed <see cref="MaxRunMemoryBytes"/> before anything is
+    /// allocated: the live set is worked out from the shapes the fed inputs give every value (values
+    /// whose size only the run can tell count as nothing here; the check before each node covers them).
     /// </summary>
-    private static long Flops(NodeProto node, Tensor?[] args, Tensor[] results)
+    private void CheckPeak(IReadOnlyDictionary<string, Tensor> feeds)
     {
-        if (results.Length == 0)
+        var key = string.Join(';', Inputs.Select(n => feeds.TryGetValue(n, out var t) ? string.Join(',', t.Shape) : "-"));
+        if (!_peaks.TryGetValue(key, out var peak))
         {
+            peak = EstimatePeak(feeds);
+            if (_peaks.Count < 64)
+            {
+                _peaks[key] = peak;
+            }
+        }
+
+        if (peak > MaxRunMemoryBytes)
+        {
+            throw new ModelException($"At these input shapes the model needs at least {peak:N0} bytes of activations at once; this agent's limit is {MaxRunMemoryBytes:N0} (Agent:MaxRunMemoryBytes). Run fewer rows at a time.");
+        }
+    }
+
+    private long EstimatePeak(IReadOnlyDictionary<string, Tensor> feeds)
+    {
+        var fed = Inputs.Where(feeds.ContainsKey).ToDictionary(n => n, n => feeds[n].Shape, StringComparer.Ordinal);
+        ShapeInference.Result shapes;
+        try
+        {
+            shapes = ShapeInference.Infer(_graph, _order, _initializers, new HashSet<string>(), _opset, fed);
+        }
+        catch (ModelException)
+        {
+            // Shapes that do not fit: the run names the node where they fail.
             return 0;
         }
 
-        var output = results[0];
-        return node.OpType switch
+        long Known(string name) => shapes.ShapeOf(name) is { } shape && shape.All(d => d >= 0) ? 4 * shape.Aggregate(1L, (p, d) => p > long.MaxValue / Math.Max(d, 1) ? long.MaxValue / 8 : p * d) : 0;
+        var live = fed.Values.Sum(s => 4 * Tensor.ElementCount(s));
+        var peak = live;
+        foreach (var step in _steps)
         {
-            "MatMul" => Linear.Flops(output, args[0]!.Shape[^1]),
-            "Gemm" => Linear.Flops(output, node.Attribute.Any(a => a.Name == "transA" && a.I == 1) ? args[0]!.Shape[0] : args[0]!.Shape[^1]),
-            "Conv" => ConvolutionFlops(node, output, args[1]!),
-            "ConvTranspose" => 2L * args[0]!.Length * args[1]!.Shape[1] * args[1]!.Shape[2] * args[1]!.Shape[3],
-            _ => results.Sum(r => (long)r.Length),
-        };
-    }
+            live += step.Node.Output.Where(o => o.Length > 0).Sum(Known);
+            peak = Math.Max(peak, live);
+            foreach (var dead in step.Dead)
+            {
+                live -= Known(_slotNames[dead]);
+            }
+        }
 
-    /// <summary>
-    /// A Conv's FLOPs: two per multiply-add at every output pixel; with a max pool folded in, at the four
-    /// pixels under each pooled one, plus the pool's one per output element (what the two nodes would bill).
-    /// </summary>
-    private static long ConvolutionFlops(NodeProto node, Tensor output, Tensor weight)
-    {
-        var perPixel = 2L * weight.Shape[1] * weight.Shape[2] * weight.Shape[3];
-        return GraphFusion.Pooled(node)
-            ? (4 * output.Length * perPixel) + output.Length
-            : output.Length * perPixel;
+        return peak;
     }
 
     private static long Bytes(Tensor t) => t.Type switch { ElementType.Float32 => 4L, ElementType.Int64 => 8L, _ => 1L } * t.Length;
@@ -471,20 +543,7 @@ public sealed class OnnxModel
         return [.. dead.Select(d => d.ToArray())];
     }
 
-    private static Dictionary<string, Func<OpContext, Tensor[]>> Build()
-    {
-        var ops = new Dictionary<string, Func<OpContext, Tensor[]>>(StringComparer.Ordinal);
-        Elementwise.Register(ops);
-        Shapes.Register(ops);
-        Reductions.Register(ops);
-        Linear.Register(ops);
-        Normalization.Register(ops);
-        Spatial.Register(ops);
-        Resampling.Register(ops);
-        return ops;
-    }
-
-    private static string NodeName(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output.FirstOrDefault() ?? "?";
+    private static string NodeName(NodeProto node) => OperatorCatalog.NodeName(node);
 
     /// <summary>Kahn's algorithm: a node runs once all its inputs exist; a node left over is on a cycle or reads an undefined value.</summary>
     private static List<NodeProto> TopologicalOrder(GraphProto graph, IEnumerable<string> available)

@@ -7,7 +7,7 @@ namespace Cocoon.Agent.Inference;
 /// One node as an operator sees it: its attributes, its inputs (absent ones null), the model's opset,
 /// and the GPU run to launch kernels on (null when the model runs on the CPU kernels).
 /// </summary>
-internal sealed class OpContext(
+internal class OpContext(
     NodeProto node, Tensor?[] inputs, long opset, GpuRun? gpu = null, IReadOnlyDictionary<string, AttributeProto>? attributes = null, PackedWeights? packed = null)
 {
     public NodeProto Node { get; } = node;
@@ -47,7 +47,19 @@ internal sealed class OpContext(
     public Tensor Input(int index) => Optional(index) ?? throw new ModelException($"input {index} is missing.");
 
     /// <summary>Input <paramref name="index"/>, or null when absent (past the end or named "").</summary>
-    public Tensor? Optional(int index) => index < inputs.Length ? inputs[index] : null;
+    public Tensor? Optional(int index)
+    {
+        if (index >= inputs.Length)
+        {
+            return null;
+        }
+
+        ValuesRead |= index < 64 ? 1UL << index : 0;
+        return inputs[index];
+    }
+
+    /// <summary>The inputs whose values were read (bit i for input i): what a shape rule's answer depends on beyond the shapes.</summary>
+    public ulong ValuesRead { get; private set; }
 
     /// <summary>
     /// <paramref name="weight"/> in a kernel's layout (<paramref name="form"/>, <paramref name="floats"/>

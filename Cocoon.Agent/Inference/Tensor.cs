@@ -135,12 +135,20 @@ public sealed class Tensor
         return (int)count;
     }
 
+    /// <summary>The element count of a shape; a shape whose count does not fit 64 bits is refused (a product that wrapped could pass for a small one).</summary>
     public static long ElementCount(ReadOnlySpan<int> shape)
     {
         long count = 1;
         foreach (var d in shape)
         {
-            count *= d;
+            try
+            {
+                count = checked(count * d);
+            }
+            catch (OverflowException)
+            {
+                throw new ModelException($"a shape of [{string.Join(", ", shape.ToArray())}] holds more elements than any tensor can.");
+            }
         }
 
         return count;

@@ -4,48 +4,96 @@ using Cocoon.Agent.Inference.Gpu;
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>Element-wise operators: activations, arithmetic with broadcasting, comparisons, Where, Cast, Clip.</summary>
+[OperatorFamily]
 internal static class Elementwise
 {
-    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    public static IEnumerable<OperatorSchema> Declare()
     {
-        Unary(ops, "Relu", UnaryOp.Relu, (x, y) => TensorPrimitives.Max(x, 0f, y));
-        Unary(ops, "Sigmoid", UnaryOp.Sigmoid, (x, y) => TensorPrimitives.Sigmoid(x, y));
-        Unary(ops, "Tanh", UnaryOp.Tanh, (x, y) => TensorPrimitives.Tanh(x, y));
-        Unary(ops, "Exp", UnaryOp.Exp, (x, y) => TensorPrimitives.Exp(x, y));
-        Unary(ops, "Log", UnaryOp.Log, (x, y) => TensorPrimitives.Log(x, y));
-        Unary(ops, "Neg", UnaryOp.Neg, (x, y) => TensorPrimitives.Negate(x, y));
-        Unary(ops, "Abs", UnaryOp.Abs, (x, y) => TensorPrimitives.Abs(x, y));
-        Unary(ops, "Sqrt", UnaryOp.Sqrt, (x, y) => TensorPrimitives.Sqrt(x, y));
-        Unary(ops, "Reciprocal", UnaryOp.Reciprocal, (x, y) => TensorPrimitives.Reciprocal(x, y));
-        Unary(ops, "Erf", UnaryOp.Erf, VectorMath.Erf);
-        ops["LeakyRelu"] = c => Map(c, UnaryOp.LeakyRelu, c.GetFloat("alpha", 0.01f), 0f, static (v, a, _) => v >= 0 ? v : a * v);
-        ops["Elu"] = c => Map(c, UnaryOp.Elu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => v >= 0 ? v : a * (MathF.Exp(v) - 1));
-        ops["HardSigmoid"] = c => Map(c, UnaryOp.HardSigmoid, c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f), static (v, a, b) => Math.Clamp((a * v) + b, 0f, 1f));
-        ops["HardSwish"] = c => Map(c, UnaryOp.HardSwish, 0f, 0f, static (v, _, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f));
+        yield return Unary("Relu", UnaryOp.Relu, (x, y) => TensorPrimitives.Max(x, 0f, y));
+        yield return Unary("Sigmoid", UnaryOp.Sigmoid, (x, y) => TensorPrimitives.Sigmoid(x, y));
+        yield return Unary("Tanh", UnaryOp.Tanh, (x, y) => TensorPrimitives.Tanh(x, y));
+        yield return Unary("Exp", UnaryOp.Exp, (x, y) => TensorPrimitives.Exp(x, y));
+        yield return Unary("Log", UnaryOp.Log, (x, y) => TensorPrimitives.Log(x, y));
+        yield return Unary("Neg", UnaryOp.Neg, (x, y) => TensorPrimitives.Negate(x, y));
+        yield return Unary("Abs", UnaryOp.Abs, (x, y) => TensorPrimitives.Abs(x, y));
+        yield return Unary("Sqrt", UnaryOp.Sqrt, (x, y) => TensorPrimitives.Sqrt(x, y));
+        yield return Unary("Reciprocal", UnaryOp.Reciprocal, (x, y) => TensorPrimitives.Reciprocal(x, y));
+        yield return Unary("Erf", UnaryOp.Erf, VectorMath.Erf);
+        yield return Mapped("LeakyRelu", c => Map(c, UnaryOp.LeakyRelu, c.GetFloat("alpha", 0.01f), 0f, static (v, a, _) => v >= 0 ? v : a * v), AttributeDeclaration.Float("alpha"));
+        yield return Mapped("Elu", c => Map(c, UnaryOp.Elu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => v >= 0 ? v : a * (MathF.Exp(v) - 1)), AttributeDeclaration.Float("alpha"));
+        yield return Mapped("HardSigmoid", c => Map(c, UnaryOp.HardSigmoid, c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f), static (v, a, b) => Math.Clamp((a * v) + b, 0f, 1f)),
+            AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("beta"));
+        yield return Mapped("HardSwish", c => Map(c, UnaryOp.HardSwish, 0f, 0f, static (v, _, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f))) with { SinceOpset = 14 };
         var erfGelu = Unary(UnaryOp.Gelu, VectorMath.Gelu);
-        ops["Gelu"] = c => c.GetString("approximate", "none") == "tanh"
-            ? Map(c, UnaryOp.GeluTanh, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
-            : erfGelu(c);
-        ops["Identity"] = c => [c.Input(0)];
-        ops["Dropout"] = c => c.OutputCount > 1 && c.Node.Output[1].Length > 0
-            ? [c.Input(0), Tensor.OfBools(c.Input(0).Shape, Enumerable.Repeat(true, c.Input(0).Length).ToArray())]
-            : [c.Input(0)];
-        ops["Not"] = c => [Tensor.OfBools(c.Input(0).Shape, [.. c.Input(0).Bools.Select(b => !b)])];
+        yield return Mapped(
+            "Gelu",
+            c => c.GetString("approximate", "none") == "tanh"
+                ? Map(c, UnaryOp.GeluTanh, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
+                : erfGelu(c),
+            AttributeDeclaration.String("approximate", "none", "tanh"));
+        yield return new OperatorSchema { Name = "Identity", Shape = SameShape, Run = c => [c.Input(0)] };
+        yield return new OperatorSchema
+        {
+            Name = "Dropout",
+            Attributes = [AttributeDeclaration.Float("ratio"), AttributeDeclaration.Int("seed")],
+            Inputs = new(1, 3),
+            Outputs = new(1, 2),
+            InputTypes = [ElementTypes.Float, ElementTypes.Float, ElementTypes.Bool],
+            Shape = c => [c.In(0), c.In(0)],
+            Run = c => c.OutputCount > 1 && c.Node.Output[1].Length > 0
+                ? [c.Input(0), Tensor.OfBools(c.Input(0).Shape, Enumerable.Repeat(true, c.Input(0).Length).ToArray())]
+                : [c.Input(0)],
+        };
+        yield return new OperatorSchema
+        {
+            Name = "Not",
+            InputTypes = [ElementTypes.Bool],
+            Shape = SameShape,
+            Run = c => [Tensor.OfBools(c.Input(0).Shape, [.. c.Input(0).Bools.Select(b => !b)])],
+        };
 
-        Arithmetic(ops, "Add", BinaryOp.Add, static (a, b) => a + b, static (a, b) => a + b);
-        Arithmetic(ops, "Sub", BinaryOp.Sub, static (a, b) => a - b, static (a, b) => a - b);
-        Arithmetic(ops, "Mul", BinaryOp.Mul, static (a, b) => a * b, static (a, b) => a * b);
-        Arithmetic(ops, "Div", BinaryOp.Div, static (a, b) => a / b, static (a, b) => b == 0 ? throw new ModelException("integer division by zero.") : a / b);
-        ops["Pow"] = c => [Float(c, c.Input(0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), BinaryOp.Pow, MathF.Pow)];
-        Variadic(ops, "Min", BinaryOp.Min, MathF.Min, Math.Min);
-        Variadic(ops, "Max", BinaryOp.Max, MathF.Max, Math.Max);
-        Compare(ops, "Equal", static (a, b) => a == b, static (a, b) => a == b);
-        Compare(ops, "Less", static (a, b) => a < b, static (a, b) => a < b);
-        Compare(ops, "Greater", static (a, b) => a > b, static (a, b) => a > b);
-        ops["Where"] = Where;
-        ops["Cast"] = c => [Cast(c.Input(0), TargetType(c.GetInt("to", 1)))];
-        ops["Clip"] = Clip;
+        yield return Arithmetic("Add", BinaryOp.Add, static (a, b) => a + b, static (a, b) => a + b);
+        yield return Arithmetic("Sub", BinaryOp.Sub, static (a, b) => a - b, static (a, b) => a - b);
+        yield return Arithmetic("Mul", BinaryOp.Mul, static (a, b) => a * b, static (a, b) => a * b);
+        yield return Arithmetic("Div", BinaryOp.Div, static (a, b) => a / b, static (a, b) => b == 0 ? throw new ModelException("integer division by zero.") : a / b);
+        yield return Broadcasting2("Pow", ElementTypes.Numeric, c => [Float(c, FloatInput(c, 0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), BinaryOp.Pow, MathF.Pow)]);
+        yield return Variadic("Min", BinaryOp.Min, MathF.Min, Math.Min);
+        yield return Variadic("Max", BinaryOp.Max, MathF.Max, Math.Max);
+        yield return Compare("Equal", static (a, b) => a == b, static (a, b) => a == b) with { InputTypes = [ElementTypes.Any], SharedType = 2 };
+        yield return Compare("Less", static (a, b) => a < b, static (a, b) => a < b);
+        yield return Compare("Greater", static (a, b) => a > b, static (a, b) => a > b);
+        yield return new OperatorSchema
+        {
+            Name = "Where",
+            Inputs = new(3, 3),
+            InputTypes = [ElementTypes.Bool, ElementTypes.Any],
+            SharedTypeFrom = 1,
+            SharedType = 2,
+            Shape = c => [Dims.BroadcastAll(c.Shapes)],
+            Run = Where,
+        };
+        yield return new OperatorSchema
+        {
+            Name = "Cast",
+            Attributes = [AttributeDeclaration.Int("to"), AttributeDeclaration.Int("saturate", 0, 1)],
+            InputTypes = [ElementTypes.Any],
+            Shape = SameShape,
+            Run = c => [Cast(c.Input(0), TargetType(c.GetInt("to", 1)))],
+        };
+        yield return new OperatorSchema
+        {
+            Name = "Clip",
+            Attributes = [AttributeDeclaration.Float("min"), AttributeDeclaration.Float("max")],
+            Inputs = new(1, 3),
+            InputTypes = [ElementTypes.Float],
+            Shape = SameShape,
+            Run = Clip,
+            Gpu = true,
+        };
     }
+
+    /// <summary>The shape rule of operators whose output is shaped like their first input.</summary>
+    public static long[]?[] SameShape(ShapeContext c) => [c.In(0)];
 
     public static Tensor Cast(Tensor x, ElementType to) => (x.Type, to) switch
     {
@@ -77,8 +125,29 @@ internal static class Elementwise
         _ => throw new ModelException($"Cast to ONNX type {onnxType} is not supported (float32, int64 and bool are)."),
     };
 
-    private static void Unary(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, UnaryOp code, Action<ReadOnlySpan<float>, Span<float>> op) =>
-        ops[name] = Unary(code, op);
+    private static OperatorSchema Unary(string name, UnaryOp code, Action<ReadOnlySpan<float>, Span<float>> op) => Mapped(name, Unary(code, op));
+
+    /// <summary>A float operator applied element by element, with its attributes.</summary>
+    private static OperatorSchema Mapped(string name, Func<OpContext, Tensor[]> run, params AttributeDeclaration[] attributes) => new()
+    {
+        Name = name,
+        Attributes = attributes,
+        InputTypes = [ElementTypes.Float],
+        Shape = SameShape,
+        Run = run,
+        Gpu = true,
+    };
+
+    /// <summary>A two-input operator with NumPy broadcasting.</summary>
+    private static OperatorSchema Broadcasting2(string name, ElementType[] types, Func<OpContext, Tensor[]> run) => new()
+    {
+        Name = name,
+        Inputs = new(2, 2),
+        InputTypes = [types],
+        Shape = c => [Dims.BroadcastAll(c.Shapes)],
+        Run = run,
+        Gpu = true,
+    };
 
     /// <summary>An element-wise operator: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> over spans on the CPU.</summary>
     private static Func<OpContext, Tensor[]> Unary(UnaryOp code, Action<ReadOnlySpan<float>, Span<float>> op) =>
@@ -127,8 +196,8 @@ internal static class Elementwise
         return x.Type == ElementType.Float32 ? x : throw new ModelException($"input {index} is {x.Type}; this operator takes float32.");
     }
 
-    private static void Arithmetic(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, BinaryOp code, Func<float, float, float> floats, Func<long, long, long> longs) =>
-        ops[name] = c =>
+    private static OperatorSchema Arithmetic(string name, BinaryOp code, Func<float, float, float> floats, Func<long, long, long> longs) =>
+        Broadcasting2(name, ElementTypes.Numeric, c =>
         {
             var (a, b) = (c.Input(0), c.Input(1));
             if (a.Type != b.Type)
@@ -143,7 +212,7 @@ internal static class Elementwise
                 ElementType.Int64 => [Long(a, b, longs)],
                 _ => throw new ModelException("bool inputs are not supported."),
             };
-        };
+        }) with { SharedType = 2 };
 
     /// <summary>
     /// Float arithmetic through TensorPrimitives (vectorised) when the operands are the same shape, or
@@ -227,8 +296,8 @@ internal static class Elementwise
         return Tensor.OfLongs(shape, Broadcasting.Zip(a.Longs, a.Shape, b.Longs, b.Shape, shape, op));
     }
 
-    private static void Variadic(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, BinaryOp code, Func<float, float, float> floats, Func<long, long, long> longs) =>
-        ops[name] = c =>
+    private static OperatorSchema Variadic(string name, BinaryOp code, Func<float, float, float> floats, Func<long, long, long> longs) =>
+        Broadcasting2(name, ElementTypes.Numeric, c =>
         {
             var result = c.Input(0);
             for (var i = 1; i < c.InputCount; i++)
@@ -238,10 +307,10 @@ internal static class Elementwise
             }
 
             return [result];
-        };
+        }) with { Inputs = Arity.Any, SharedType = int.MaxValue };
 
-    private static void Compare(Dictionary<string, Func<OpContext, Tensor[]>> ops, string name, Func<float, float, bool> floats, Func<long, long, bool> longs) =>
-        ops[name] = c =>
+    private static OperatorSchema Compare(string name, Func<float, float, bool> floats, Func<long, long, bool> longs) =>
+        Broadcasting2(name, ElementTypes.Numeric, c =>
         {
             var (a, b) = (c.Input(0), c.Input(1));
             var shape = Broadcasting.Shape(a.Shape, b.Shape);
@@ -251,7 +320,7 @@ internal static class Elementwise
                 ElementType.Int64 => [Tensor.OfBools(shape, Broadcasting.Zip(a.Longs, a.Shape, b.Longs, b.Shape, shape, longs))],
                 _ => [Tensor.OfBools(shape, Broadcasting.Zip(a.Bools, a.Shape, b.Bools, b.Shape, shape, static (p, q) => p == q))],
             };
-        };
+        }) with { SharedType = 2, Gpu = false };
 
     private static Tensor[] Where(OpContext c)
     {

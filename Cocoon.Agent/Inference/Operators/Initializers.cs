@@ -24,7 +24,7 @@ internal static class Initializers
         }
 
         var shape = t.Dims.Select(d => (int)d).ToArray();
-        var count = Tensor.ElementCount(shape);
+        var count = Tensor.CheckedCount(shape);
         if (t.DataLocation == TensorProto.Types.DataLocation.External)
         {
             throw new ModelException($"tensor '{t.Name}' keeps its data in an external file; embed it in the model.");

@@ -4,12 +4,100 @@ using Cocoon.Agent.Inference.Gpu;
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>MatMul (NumPy semantics: 1-D promotion, batch dimensions broadcast) and Gemm.</summary>
+[OperatorFamily]
 internal static class Linear
 {
-    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    public static IEnumerable<OperatorSchema> Declare()
     {
-        ops["MatMul"] = FusedMatMul;
-        ops["Gemm"] = Gemm;
+        yield return new OperatorSchema
+        {
+            Name = "MatMul",
+            Attributes = [FusionAttributes.Activation, FusionAttributes.Scale],
+            Inputs = new(2, 2),
+            InputTypes = [ElementTypes.Float],
+            Shape = MatMulShape,
+            Flops = static (c, results) => Flops(results[0], c.Input(0).Shape[^1]),
+            Run = FusedMatMul,
+            Gpu = true,
+            FusedActivations = [Activation.Relu, Activation.Gelu],
+        };
+        yield return new OperatorSchema
+        {
+            Name = "Gemm",
+            Attributes = [AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("beta"), AttributeDeclaration.Int("transA", 0, 1), AttributeDeclaration.Int("transB", 0, 1), FusionAttributes.Activation],
+            Inputs = new(2, 3),
+            InputTypes = [ElementTypes.Float],
+            Shape = GemmShape,
+            Flops = static (c, results) => Flops(results[0], c.GetInt("transA", 0) == 1 ? c.Input(0).Shape[0] : c.Input(0).Shape[^1]),
+            Run = Gemm,
+            Gpu = true,
+            FusedActivations = [Activation.Relu, Activation.Gelu],
+        };
+    }
+
+    /// <summary>
+    /// NumPy's matmul shape (1-D operands promoted and dropped again, batch dimensions broadcast), with
+    /// what fusion folded in: a [1, n] bias makes a vector's product [1, n], and a residual broadcasts with the product.
+    /// </summary>
+    private static long[]?[] MatMulShape(ShapeContext c)
+    {
+        var (a, b) = (c.In(0), c.In(1));
+        if (a is null || b is null)
+        {
+            return [null];
+        }
+
+        if (a.Length == 0 || b.Length == 0)
+        {
+            throw new ModelException("MatMul takes tensors of rank 1 or more.");
+        }
+
+        var a2 = a.Length == 1 ? [1, a[0]] : a;
+        var b2 = b.Length == 1 ? [b[0], 1] : b;
+        Dims.Same(a2[^1], b2[^2], "the inner dimensions");
+        List<long> shape = [.. Dims.Broadcast(a2[..^2], b2[..^2])];
+        if (a.Length > 1)
+        {
+            shape.Add(a2[^2]);
+        }
+
+        if (b.Length > 1)
+        {
+            shape.Add(b2[^1]);
+        }
+
+        long[] product = [.. shape];
+        if (c.In(2) is { } bias)
+        {
+            Dims.Same(bias[^1], product.Length > 0 ? product[^1] : 1, "the bias and the product's columns");
+            product = product.Length == 1 && bias.Length == 2 ? [1, .. product] : product;
+        }
+
+        return [c.In(3) is { } residual ? Dims.Broadcast(product, residual) : product];
+    }
+
+    private static long[]?[] GemmShape(ShapeContext c)
+    {
+        var (a, b) = (c.In(0), c.In(1));
+        if (a is null || b is null)
+        {
+            return [null];
+        }
+
+        if (a.Length != 2 || b.Length != 2)
+        {
+            throw new ModelException("Gemm takes two matrices.");
+        }
+
+        var (transA, transB) = (c.GetInt("transA", 0) == 1, c.GetInt("transB", 0) == 1);
+        Dims.Same(transA ? a[0] : a[1], transB ? b[1] : b[0], "the inner dimensions");
+        long[] product = [transA ? a[1] : a[0], transB ? b[0] : b[1]];
+        if (c.In(2) is { } bias && Dims.Broadcast(product, bias) is var spread && (spread.Length != 2 || spread.Where((d, i) => d >= 0 && product[i] >= 0 && d != product[i]).Any()))
+        {
+            throw new ModelException($"C of shape {Dims.Describe(bias)} does not broadcast to the product's {Dims.Describe(product)}.");
+        }
+
+        return [product];
     }
 
     /// <summary>Floating-point operations of a MatMul or Gemm node producing <paramref name="output"/> with inner size <paramref name="k"/>.</summary>

@@ -3,12 +3,88 @@ using System.Numerics.Tensors;
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>LayerNormalization and BatchNormalization (inference).</summary>
+[OperatorFamily]
 internal static class Normalization
 {
-    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    public static IEnumerable<OperatorSchema> Declare()
     {
-        ops["LayerNormalization"] = LayerNormalization;
-        ops["BatchNormalization"] = BatchNormalization;
+        yield return new OperatorSchema
+        {
+            Name = "LayerNormalization",
+            SinceOpset = 17,
+            Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Float("epsilon"), AttributeDeclaration.Int("stash_type")],
+            Inputs = new(2, 3),
+            Outputs = new(1, 3),
+            InputTypes = [ElementTypes.Float],
+            Shape = LayerNormalizationShape,
+            Run = LayerNormalization,
+            Gpu = true,
+        };
+        yield return new OperatorSchema
+        {
+            Name = "BatchNormalization",
+            Attributes = [AttributeDeclaration.Float("epsilon"), AttributeDeclaration.Float("momentum"), AttributeDeclaration.Int("training_mode", 0, 0)],
+            Inputs = new(5, 5),
+            Outputs = new(1, 1),
+            InputTypes = [ElementTypes.Float],
+            Shape = BatchNormalizationShape,
+            Run = BatchNormalization,
+            Gpu = true,
+        };
+    }
+
+    /// <summary>The output keeps x's shape; the mean and inverse deviation keep the leading axes and set the normalised ones to 1. Scale and bias broadcast to the normalised axes.</summary>
+    private static long[]?[] LayerNormalizationShape(ShapeContext c)
+    {
+        var x = c.In(0);
+        if (x is null)
+        {
+            return [null, null, null];
+        }
+
+        var axis = OpContext.Axis(c.GetInt("axis", -1), x.Length);
+        var normalized = x[axis..];
+        foreach (var parameter in new[] { c.In(1), c.In(2) }.OfType<long[]>())
+        {
+            if (parameter.Length > normalized.Length || Dims.Broadcast(normalized, parameter).Length != normalized.Length
+                || Dims.Broadcast(normalized, parameter).Where((d, i) => d >= 0 && normalized[i] >= 0 && d != normalized[i]).Any())
+            {
+                throw new ModelException($"scale and bias of shape {Dims.Describe(parameter)} do not fit the normalised axes {Dims.Describe(normalized)}.");
+            }
+        }
+
+        long[] reduced = [.. x.Select((d, i) => i < axis ? d : 1)];
+        return [x, reduced, reduced];
+    }
+
+    /// <summary>x's shape; scale, bias, mean and variance one value per channel.</summary>
+    private static long[]?[] BatchNormalizationShape(ShapeContext c)
+    {
+        var x = c.In(0);
+        if (x is { Length: < 2 })
+        {
+            throw new ModelException($"BatchNormalization needs [N, C, …]; the input has rank {x.Length}.");
+        }
+
+        for (var i = 1; i <= 4; i++)
+        {
+            if (c.In(i) is not { } p)
+            {
+                continue;
+            }
+
+            if (p.Length != 1)
+            {
+                throw new ModelException($"input {i} has shape {Dims.Describe(p)}; BatchNormalization takes one value per channel.");
+            }
+
+            if (x is not null)
+            {
+                Dims.Same(p[0], x[1], $"the channels and input {i}'s length");
+            }
+        }
+
+        return [x];
     }
 
     private static Tensor[] LayerNormalization(OpContext c)

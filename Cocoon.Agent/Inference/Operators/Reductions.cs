@@ -3,16 +3,88 @@ using System.Numerics.Tensors;
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>Reductions over axes, ArgMax, and the softmax family.</summary>
+[OperatorFamily]
 internal static class Reductions
 {
-    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    public static IEnumerable<OperatorSchema> Declare()
     {
-        ops["ReduceSum"] = c => [Reduce(c, 13, 0, static (s, _) => s.Sum(), 0)];
-        ops["ReduceMean"] = c => [Reduce(c, 18, 1, static (s, n) => n == 0 ? float.NaN : s.Sum() / n, 0)];
-        ops["ReduceMax"] = c => [Reduce(c, 18, 2, static (s, _) => s.Length == 0 ? float.NegativeInfinity : s.Max(), float.NegativeInfinity)];
-        ops["ArgMax"] = ArgMax;
-        ops["Softmax"] = c => [Softmax(c, log: false)];
-        ops["LogSoftmax"] = c => [Softmax(c, log: true)];
+        yield return Reduction("ReduceSum", 13, c => [Reduce(c, 13, 0, static (s, _) => s.Sum(), 0)]);
+        yield return Reduction("ReduceMean", 18, c => [Reduce(c, 18, 1, static (s, n) => n == 0 ? float.NaN : s.Sum() / n, 0)]);
+        yield return Reduction("ReduceMax", 18, c => [Reduce(c, 18, 2, static (s, _) => s.Length == 0 ? float.NegativeInfinity : s.Max(), float.NegativeInfinity)]);
+        yield return new OperatorSchema
+        {
+            Name = "ArgMax",
+            Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Int("keepdims", 0, 1), AttributeDeclaration.Int("select_last_index", 0, 1)],
+            InputTypes = [ElementTypes.Numeric],
+            Shape = c =>
+            {
+                var x = c.In(0);
+                if (x is null)
+                {
+                    return [null];
+                }
+
+                var axis = OpContext.Axis(c.GetInt("axis", 0), x.Length);
+                return [c.GetInt("keepdims", 1) == 1 ? [.. x.Select((d, i) => i == axis ? 1 : d)] : [.. x.Where((_, i) => i != axis)]];
+            },
+            Run = ArgMax,
+        };
+        yield return SoftmaxFamily("Softmax", c => [Softmax(c, log: false)]);
+        yield return SoftmaxFamily("LogSoftmax", c => [Softmax(c, log: true)]);
+    }
+
+    private static OperatorSchema SoftmaxFamily(string name, Func<OpContext, Tensor[]> run) => new()
+    {
+        Name = name,
+        Attributes = [AttributeDeclaration.Int("axis")],
+        InputTypes = [ElementTypes.Float],
+        Shape = c =>
+        {
+            if (c.In(0) is { } x)
+            {
+                OpContext.Axis(c.GetInt("axis", c.Opset >= 13 ? -1 : 1), x.Length);
+            }
+
+            return [c.In(0)];
+        },
+        Run = run,
+        Gpu = true,
+    };
+
+    /// <param name="axesInputSince">The opset from which the axes are an input rather than an attribute.</param>
+    private static OperatorSchema Reduction(string name, long axesInputSince, Func<OpContext, Tensor[]> run) => new()
+    {
+        Name = name,
+        Attributes = [AttributeDeclaration.Ints("axes"), AttributeDeclaration.Int("keepdims", 0, 1), AttributeDeclaration.Int("noop_with_empty_axes", 0, 1)],
+        Inputs = new(1, 2),
+        InputTypes = [ElementTypes.Float, ElementTypes.Integer],
+        Shape = c => [ReducedShape(c, axesInputSince)],
+        Run = run,
+        Gpu = true,
+    };
+
+    private static long[]? ReducedShape(ShapeContext c, long axesInputSince)
+    {
+        var x = c.In(0);
+        if (x is null)
+        {
+            return null;
+        }
+
+        var axes = c.AttributeOrInput("axes", 1, axesInputSince);
+        if (axes is null && c.Opset >= axesInputSince && c.Present(1))
+        {
+            // Axes fed at run time: the rank is known only with keepdims.
+            return c.GetInt("keepdims", 1) == 1 ? Dims.UnknownLike(x) : null;
+        }
+
+        if (axes is null or { Length: 0 } && c.GetInt("noop_with_empty_axes", 0) == 1)
+        {
+            return x;
+        }
+
+        var at = axes is null or { Length: 0 } ? [.. Enumerable.Range(0, x.Length)] : axes.Select(a => OpContext.Axis(a, x.Length)).ToHashSet();
+        return c.GetInt("keepdims", 1) == 1 ? [.. x.Select((d, i) => at.Contains(i) ? 1 : d)] : [.. x.Where((_, i) => !at.Contains(i))];
     }
 
     /// <summary>Shape as (outer, axis, inner) around one axis.</summary>

@@ -1,12 +1,144 @@
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>Pad (constant, reflect, edge) and Resize (nearest, linear), in the forms opsets 9 to 21 give them.</summary>
+[OperatorFamily]
 internal static class Resampling
 {
-    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    public static IEnumerable<OperatorSchema> Declare()
     {
-        ops["Pad"] = Pad;
-        ops["Resize"] = Resize;
+        yield return new OperatorSchema
+        {
+            Name = "Pad",
+            Attributes = [AttributeDeclaration.String("mode", "constant", "reflect", "edge", "wrap"), AttributeDeclaration.Ints("pads"), AttributeDeclaration.Ints("paddings"), AttributeDeclaration.Float("value")],
+            Inputs = new(1, 4),
+            InputTypes = [ElementTypes.Any, ElementTypes.Integer, ElementTypes.Any, ElementTypes.Integer],
+            Shape = PadShape,
+                Run = Pad,
+            Gpu = true,
+        };
+        yield return new OperatorSchema
+        {
+            Name = "Resize",
+            SinceOpset = 10,
+            Attributes =
+            [
+                AttributeDeclaration.Int("antialias", 0, 0), AttributeDeclaration.Ints("axes"),
+                AttributeDeclaration.String("coordinate_transformation_mode", "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"),
+                AttributeDeclaration.Float("cubic_coeff_a"), AttributeDeclaration.Int("exclude_outside", 0, 1), AttributeDeclaration.Float("extrapolation_value"),
+                AttributeDeclaration.String("keep_aspect_ratio_policy", "stretch"), AttributeDeclaration.String("mode", "nearest", "linear"),
+                AttributeDeclaration.String("nearest_mode", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"),
+            ],
+            Inputs = new(1, 4),
+            InputTypes = [ElementTypes.Float, ElementTypes.Float, ElementTypes.Float, ElementTypes.Integer],
+            Shape = c => [ResizedShape(c)],
+            Run = Resize,
+        };
+    }
+
+    /// <summary>Each padded axis grows by its two pads (negative pads crop, never below zero).</summary>
+    private static long[]?[] PadShape(ShapeContext c)
+    {
+        var x = c.In(0);
+        var pads = c.Opset >= 11 ? c.Longs(1) : c.GetInts("pads") ?? c.GetInts("paddings");
+        if (x is null)
+        {
+            return [null];
+        }
+
+        var axes = c.Opset >= 18 && c.Longs(3) is { } given ? given.Select(a => OpContext.Axis(a, x.Length)).ToArray() : [.. Enumerable.Range(0, x.Length)];
+        if (c.Opset >= 18 && c.Present(3) && c.Longs(3) is null)
+        {
+            return [Dims.UnknownLike(x)];
+        }
+
+        if (pads is null)
+        {
+            return c.Opset >= 11 ? [Dims.UnknownLike(x)] : throw new ModelException("pads is required.");
+        }
+
+        if (pads.Length != 2 * axes.Length)
+        {
+            throw new ModelException($"pads has {pads.Length} values; {2 * axes.Length} are needed.");
+        }
+
+        var shape = (long[])x.Clone();
+        for (var i = 0; i < axes.Length; i++)
+        {
+            var d = axes[i];
+            if (x[d] >= 0)
+            {
+                shape[d] = x[d] + pads[i] + pads[i + axes.Length];
+                if (shape[d] < 0 || Math.Abs(pads[i]) > int.MaxValue || Math.Abs(pads[i + axes.Length]) > int.MaxValue)
+                {
+                    throw new ModelException($"pads [{string.Join(", ", pads)}] do not fit an axis of {x[d]}.");
+                }
+            }
+            else
+            {
+                shape[d] = Dims.Unknown;
+            }
+        }
+
+        return [shape];
+    }
+
+    /// <summary>The resized shape: sizes as given, or each axis times its scale, rounded down; exactly one of the two.</summary>
+    private static long[]? ResizedShape(ShapeContext c)
+    {
+        var x = c.In(0);
+        if (x is null)
+        {
+            return null;
+        }
+
+        var legacy = c.Opset < 11;
+        var (scalesAt, sizesAt) = legacy ? (1, -1) : (2, 3);
+        var scales = c.Optional(scalesAt) is { Length: > 0 } s ? s : null;
+        var sizes = sizesAt > 0 && c.Optional(sizesAt) is { Length: > 0 } z ? z.AsLongs() : null;
+        var axes = c.Axes("axes", x.Length) ?? [.. Enumerable.Range(0, x.Length)];
+        if (axes.Distinct().Count() != axes.Length)
+        {
+            throw new ModelException("axes repeats an axis.");
+        }
+
+        if (scales is null && sizes is null)
+        {
+            var fedLater = c.Present(scalesAt) || (sizesAt > 0 && c.Present(sizesAt));
+            return fedLater ? Dims.UnknownLike(x) : throw new ModelException("give exactly one of scales and sizes.");
+        }
+
+        if (scales is not null && sizes is not null)
+        {
+            throw new ModelException("give exactly one of scales and sizes.");
+        }
+
+        var count = scales?.Length ?? sizes!.Length;
+        if (count != axes.Length)
+        {
+            throw new ModelException($"{(scales is null ? "sizes" : "scales")} has {count} values for {axes.Length} axes.");
+        }
+
+        var shape = (long[])x.Clone();
+        for (var i = 0; i < axes.Length; i++)
+        {
+            var d = axes[i];
+            if (sizes is not null)
+            {
+                shape[d] = sizes[i] is >= 0 and <= int.MaxValue ? sizes[i] : throw new ModelException($"size {sizes[i]} is impossible.");
+                continue;
+            }
+
+            var scale = scales!.Data[i];
+            if (!float.IsFinite(scale) || scale <= 0)
+            {
+                throw new ModelException($"scale {scale} is not a positive number.");
+            }
+
+            var size = x[d] >= 0 ? Math.Floor(x[d] * scale) : double.NaN;
+            shape[d] = double.IsNaN(size) ? Dims.Unknown : size <= int.MaxValue ? (long)size : throw new ModelException($"scale {scale} makes an axis of {size} elements.");
+        }
+
+        return shape;
     }
 
     private static Tensor[] Pad(OpContext c)

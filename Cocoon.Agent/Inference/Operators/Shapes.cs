@@ -2,93 +2,10 @@ using Onnx;
 
 namespace Cocoon.Agent.Inference.Operators;
 
-/// <summary>Operators that move data or compute shapes: every one builds an index map and gathers.</summary>
-internal static class Shapes
+/// <summary>Operators that move data or compute shapes: every one builds an index map and gathers. Their declarations and shape rules are in <c>ShapeDeclarations.cs</c>.</summary>
+[OperatorFamily]
+internal static partial class Shapes
 {
-    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
-    {
-        ops["Reshape"] = Reshape;
-        ops["Flatten"] = c =>
-        {
-            var x = c.Input(0);
-            var axis = c.GetInt("axis", 1);
-            var split = axis < 0 ? axis + x.Rank : axis;
-            if (split < 0 || split > x.Rank)
-            {
-                throw new ModelException($"axis {axis} is out of range for rank {x.Rank}.");
-            }
-
-            return [x.Reshaped([(int)Tensor.ElementCount(x.Shape.AsSpan(0, (int)split)), (int)Tensor.ElementCount(x.Shape.AsSpan((int)split))])];
-        };
-        ops["Transpose"] = c =>
-        {
-            var x = c.Input(0);
-            var perm = c.GetInts("perm")?.Select(p => OpContext.Axis(p, x.Rank)).ToArray() ?? [.. Enumerable.Range(0, x.Rank).Reverse()];
-            if (perm.Length != x.Rank || perm.Distinct().Count() != x.Rank)
-            {
-                throw new ModelException($"perm [{string.Join(", ", perm)}] is not a permutation of {x.Rank} axes.");
-            }
-
-            return [Transpose(c, x, perm)];
-        };
-        ops["Concat"] = Concat;
-        ops["Split"] = Split;
-        ops["Slice"] = Slice;
-        ops["Gather"] = Gather;
-        ops["Unsqueeze"] = c =>
-        {
-            var x = c.Input(0);
-            var axes = c.AttributeOrInput("axes", 1, 13) ?? throw new ModelException("Unsqueeze needs axes.");
-            var rank = x.Rank + axes.Length;
-            var resolved = axes.Select(a => OpContext.Axis(a, rank)).ToHashSet();
-            var shape = new List<int>();
-            var next = 0;
-            for (var d = 0; d < rank; d++)
-            {
-                shape.Add(resolved.Contains(d) ? 1 : x.Shape[next++]);
-            }
-
-            return [x.Reshaped([.. shape])];
-        };
-        ops["Squeeze"] = c =>
-        {
-            var x = c.Input(0);
-            var axes = c.AttributeOrInput("axes", 1, 13)?.Select(a => OpContext.Axis(a, x.Rank)).ToHashSet();
-            if (axes is not null && axes.Any(a => x.Shape[a] != 1))
-            {
-                throw new ModelException($"cannot squeeze axes of size other than 1 from {x}.");
-            }
-
-            return [x.Reshaped([.. x.Shape.Where((d, i) => axes is null ? d != 1 : !axes.Contains(i))])];
-        };
-        ops["Shape"] = c => [ShapeOf(c.Input(0).Shape, c)];
-        ops["Constant"] = c => [Constant(c)];
-        ops["ConstantOfShape"] = c =>
-        {
-            var shape = ToShape(c.Input(0).AsLongs());
-            var value = c.Attribute("value") is { } v ? Initializers.Read(v.T) : Tensor.Scalar(0f);
-            return [value.Gather(shape, new int[Tensor.CheckedCount(shape)])];
-        };
-        ops["Expand"] = c =>
-        {
-            var x = c.Input(0);
-            var shape = Broadcasting.Shape(x.Shape, ToShape(c.Input(1).AsLongs()));
-            return [Walk(c, x, shape, Broadcasting.Strides(x.Shape, shape), 0)];
-        };
-        ops["Tile"] = c =>
-        {
-            var x = c.Input(0);
-            var repeats = c.Input(1).AsLongs();
-            if (repeats.Length != x.Rank || repeats.Any(r => r < 0))
-            {
-                throw new ModelException($"Tile needs {x.Rank} non-negative repeats; got [{string.Join(", ", repeats)}].");
-            }
-
-            var shape = x.Shape.Select((d, i) => d * (int)repeats[i]).ToArray();
-            return [Walk(c, x, shape, RowMajorStrides(x.Shape), 0, wrap: [.. x.Shape.Select(d => Math.Max(d, 1))])];
-        };
-    }
-
     /// <summary>The Shape operator on a tensor of <paramref name="shape"/>: its dimensions from start to end (opset 15's slice).</summary>
     public static Tensor ShapeOf(int[] shape, OpContext c)
     {

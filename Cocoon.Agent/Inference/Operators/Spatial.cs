@@ -10,16 +10,284 @@ namespace Cocoon.Agent.Inference.Operators;
 /// 2-D image operators on NCHW tensors: Conv and ConvTranspose (<c>SpatialConvolution.cs</c>),
 /// Max/Average/GlobalAverage pooling, InstanceNormalization, and the windows they share.
 /// </summary>
+[OperatorFamily]
 internal static partial class Spatial
 {
-    public static void Register(Dictionary<string, Func<OpContext, Tensor[]>> ops)
+    public static IEnumerable<OperatorSchema> Declare()
     {
-        ops["Conv"] = Conv;
-        ops["ConvTranspose"] = ConvTranspose;
-        ops["MaxPool"] = c => [Pool(c, max: true)];
-        ops["AveragePool"] = c => [Pool(c, max: false)];
-        ops["GlobalAveragePool"] = GlobalAveragePool;
-        ops["InstanceNormalization"] = InstanceNormalization;
+        yield return new OperatorSchema
+        {
+            Name = "Conv",
+            Attributes = [.. WindowAttributes, AttributeDeclaration.Int("group", 1, int.MaxValue), FusionAttributes.Activation, FusionAttributes.Pool],
+            Inputs = new(2, 3),
+            InputTypes = [ElementTypes.Float],
+            Shape = ConvShape,
+            Flops = static (c, results) => ConvolutionFlops(c.Node, results[0], c.Input(1)),
+            Run = Conv,
+            Gpu = true,
+            FusedActivations = [Activation.Relu],
+        };
+        yield return new OperatorSchema
+        {
+            Name = "ConvTranspose",
+            Attributes = [.. WindowAttributes, AttributeDeclaration.Int("group", 1, int.MaxValue), AttributeDeclaration.Ints("output_padding", 0, int.MaxValue), AttributeDeclaration.Ints("output_shape", 0, int.MaxValue)],
+            Inputs = new(2, 3),
+            InputTypes = [ElementTypes.Float],
+            Shape = ConvTransposeShape,
+            Flops = static (c, _) => 2L * c.Input(0).Length * c.Input(1).Shape[1] * c.Input(1).Shape[2] * c.Input(1).Shape[3],
+            Run = ConvTranspose,
+            Gpu = true,
+        };
+        yield return Pooling("MaxPool", c => [Pool(c, max: true)], AttributeDeclaration.Int("storage_order", 0, 1)) with { Outputs = new(1, 1) };
+        yield return Pooling("AveragePool", c => [Pool(c, max: false)], AttributeDeclaration.Int("count_include_pad", 0, 1));
+        yield return new OperatorSchema
+        {
+            Name = "GlobalAveragePool",
+            InputTypes = [ElementTypes.Float],
+            Shape = c =>
+            {
+                if (c.In(0) is { Length: < 3 } x)
+                {
+                    throw new ModelException($"GlobalAveragePool needs [N, C, spatial…]; the input has rank {x.Length}.");
+                }
+
+                return [c.In(0) is { } g ? [g[0], g[1], .. g.Skip(2).Select(_ => 1L)] : null];
+            },
+            Run = GlobalAveragePool,
+            Gpu = true,
+        };
+        yield return new OperatorSchema
+        {
+            Name = "InstanceNormalization",
+            Attributes = [AttributeDeclaration.Float("epsilon")],
+            Inputs = new(3, 3),
+            InputTypes = [ElementTypes.Float],
+            Shape = c =>
+            {
+                var x = c.In(0);
+                if (x is { Length: < 3 })
+                {
+                    throw new ModelException($"InstanceNormalization needs [N, C, spatial…]; the input has rank {x.Length}.");
+                }
+
+                foreach (var p in new[] { c.In(1), c.In(2) }.OfType<long[]>())
+                {
+                    Dims.Rank(p, 1, "scale or bias");
+                    if (x is not null)
+                    {
+                        Dims.Same(p[0], x[1], "the channels and the scale's length");
+                    }
+                }
+
+                return [x];
+            },
+            Run = InstanceNormalization,
+            Gpu = true,
+        };
+    }
+
+    /// <summary>The attributes every windowed operator has (strides, dilations and pads at least 1, 1 and 0).</summary>
+    private static readonly AttributeDeclaration[] WindowAttributes =
+    [
+        AttributeDeclaration.String("auto_pad", "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"),
+        AttributeDeclaration.Ints("kernel_shape", 1, int.MaxValue),
+        AttributeDeclaration.Ints("strides", 1, int.MaxValue),
+        AttributeDeclaration.Ints("dilations", 1, int.MaxValue),
+        AttributeDeclaration.Ints("pads", 0, int.MaxValue),
+    ];
+
+    private static OperatorSchema Pooling(string name, Func<OpContext, Tensor[]> run, AttributeDeclaration extra) => new()
+    {
+        Name = name,
+        Attributes = [.. WindowAttributes, AttributeDeclaration.Int("ceil_mode", 0, 1), extra],
+        InputTypes = [ElementTypes.Float],
+        Shape = c => [WindowShape(c, c.In(0), null, pooling: true)],
+        Run = run,
+        Gpu = true,
+    };
+
+    private static long[]?[] ConvShape(ShapeContext c)
+    {
+        var (x, w, bias) = (c.In(0), c.In(1), c.In(2));
+        Dims.Rank(w, 4, "the weight ([M, C/group, kH, kW])");
+        var group = c.GetInt("group", 1);
+        if (w is not null && w[0] >= 0 && w[0] % group != 0)
+        {
+            throw new ModelException($"{w[0]} filters do not split into {group} groups.");
+        }
+
+        if (x is { Length: 4 } && w is not null && x[1] >= 0 && w[1] >= 0 && x[1] != w[1] * group)
+        {
+            throw new ModelException($"the input has {x[1]} channels; the weight expects {w[1]} per group in {group} group(s).");
+        }
+
+        if (bias is not null)
+        {
+            Dims.Rank(bias, 1, "the bias");
+            Dims.Same(bias[0], w?[0] ?? Dims.Unknown, "the bias's length and the filters");
+        }
+
+        return [WindowShape(c, x, w, pooling: false)];
+    }
+
+    /// <summary>
+    /// Conv and pooling: [N, filters or C, spatial…], the spatial sizes through the operator's own window
+    /// arithmetic (<see cref="Windows"/>, which the kernels use too). A kernel_shape that disagrees with
+    /// the weight's window is refused: the kernels would walk the weights by one and pack them by the other.
+    /// </summary>
+    private static long[]? WindowShape(ShapeContext c, long[]? x, long[]? w, bool pooling)
+    {
+        var kernel = c.GetInts("kernel_shape");
+        if (pooling && kernel is null)
+        {
+            throw new ModelException("kernel_shape is required.");
+        }
+
+        if (kernel is not null && kernel.Length != 2)
+        {
+            throw new ModelException($"kernel_shape has {kernel.Length} values; 2-D windows take 2.");
+        }
+
+        CheckWindowAttributes(c);
+        if (w is { Length: 4 } && kernel is not null && (kernel[0] != w[2] && w[2] >= 0 || kernel[1] != w[3] && w[3] >= 0))
+        {
+            throw new ModelException($"kernel_shape [{kernel[0]}, {kernel[1]}] does not match the weight's {Dims.Describe(w[2..])} window.");
+        }
+
+        if (x is null)
+        {
+            return null;
+        }
+
+        Dims.Rank(x, 4, "the input ([N, C, H, W]; 2-D images only)");
+        var window = kernel ?? (w is { Length: 4 } && w[2] >= 0 && w[3] >= 0 ? [w[2], w[3]] : null);
+        long[] spatial = [Dims.Unknown, Dims.Unknown];
+        if (window is not null && x[2] is >= 0 and <= int.MaxValue && x[3] is >= 0 and <= int.MaxValue && window.All(k => k <= int.MaxValue))
+        {
+            var win = Windows(c, [(int)x[2], (int)x[3]], [(int)window[0], (int)window[1]], ceil: pooling && c.GetInt("ceil_mode", 0) == 1);
+            spatial = [win[0].Output, win[1].Output];
+        }
+
+        if (!pooling && GraphFusion.Pooled(c.Node))
+        {
+            spatial = [.. spatial.Select(d => d >= 0 ? d / 2 : d)];
+        }
+
+        return [x[0], pooling ? x[1] : w?[0] ?? Dims.Unknown, .. spatial];
+    }
+
+    /// <summary>The lengths of strides, dilations and pads for a 2-D window, checked whatever the shapes.</summary>
+    private static void CheckWindowAttributes(OpContext c)
+    {
+        foreach (var (name, length) in new[] { ("strides", 2), ("dilations", 2), ("pads", 4), ("output_padding", 2) })
+        {
+            if (c.GetInts(name) is { } values && values.Length != length)
+            {
+                throw new ModelException($"{name} has {values.Length} values; a 2-D window takes {length}.");
+            }
+        }
+    }
+
+    private static long[]?[] ConvTransposeShape(ShapeContext c)
+    {
+        var (x, w, bias) = (c.In(0), c.In(1), c.In(2));
+        Dims.Rank(x, 4, "the input ([N, C, H, W]; 2-D images only)");
+        Dims.Rank(w, 4, "the weight ([C, M/group, kH, kW])");
+        CheckWindowAttributes(c);
+        var group = c.GetInt("group", 1);
+        if (x is not null && w is not null)
+        {
+            Dims.Same(x[1], w[0], "the input's channels and the weight's first dimension");
+            if (x[1] >= 0 && x[1] % group != 0)
+            {
+                throw new ModelException($"{x[1]} input channels do not split into {group} groups.");
+            }
+        }
+
+        var kernel = c.GetInts("kernel_shape");
+        if (kernel is not null && w is not null && (kernel.Length != 2 || (w[2] >= 0 && kernel[0] != w[2]) || (w[3] >= 0 && kernel[1] != w[3])))
+        {
+            throw new ModelException($"kernel_shape [{string.Join(", ", kernel)}] does not match the weight's {Dims.Describe(w[2..])} window.");
+        }
+
+        var filters = w is null || w[1] < 0 ? Dims.Unknown : w[1] * group;
+        if (bias is not null)
+        {
+            Dims.Rank(bias, 1, "the bias");
+            Dims.Same(bias[0], filters, "the bias's length and the output channels");
+        }
+
+        if (x is null)
+        {
+            return [null];
+        }
+
+        long[] spatial = [Dims.Unknown, Dims.Unknown];
+        if (w is not null && x[2..].All(d => d is >= 0 and <= int.MaxValue) && w[2..].All(d => d is >= 0 and <= int.MaxValue))
+        {
+            var (size, _) = TransposedWindows(c, [(int)x[2], (int)x[3]], [(int)w[2], (int)w[3]]);
+            spatial = [size[0], size[1]];
+        }
+
+        return [[x[0], filters, .. spatial]];
+    }
+
+    /// <summary>
+    /// A transposed convolution's output size and leading padding per spatial axis: output_shape where
+    /// given, SAME padding's input × stride, else the natural size less the pads; refused when not positive.
+    /// </summary>
+    internal static (int[] Size, int[] PadBegin) TransposedWindows(OpContext c, int[] input, int[] kernel)
+    {
+        var strides = c.GetInts("strides") ?? [1, 1];
+        var dilations = c.GetInts("dilations") ?? [1, 1];
+        var outputPadding = c.GetInts("output_padding") ?? [0, 0];
+        var pads = c.GetInts("pads") ?? [0, 0, 0, 0];
+        var requested = c.GetInts("output_shape");
+        var autoPad = c.GetString("auto_pad", "NOTSET");
+        if (requested is { Length: < 2 })
+        {
+            throw new ModelException("output_shape needs the two spatial sizes.");
+        }
+
+        var size = new int[2];
+        var padBegin = new int[2];
+        for (var d = 0; d < 2; d++)
+        {
+            var natural = checked((strides[d] * (input[d] - 1L)) + outputPadding[d] + ((kernel[d] - 1L) * dilations[d]) + 1);
+            long outSize, begin;
+            if (requested is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
+            {
+                outSize = requested is not null ? requested[^(2 - d)] : input[d] * strides[d];
+                var total = natural - outSize;
+                begin = autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
+            }
+            else
+            {
+                begin = pads[d];
+                outSize = natural - pads[d] - pads[d + 2];
+            }
+
+            if (outSize < 0 || outSize > int.MaxValue || Math.Abs(begin) > int.MaxValue)
+            {
+                throw new ModelException($"the transposed convolution's output would have {outSize} rows or columns.");
+            }
+
+            (size[d], padBegin[d]) = ((int)outSize, (int)begin);
+        }
+
+        return (size, padBegin);
+    }
+
+    /// <summary>
+    /// A Conv's FLOPs: two per multiply-add at every output pixel; with a max pool folded in, at the four
+    /// pixels under each pooled one, plus the pool's one per output element (what the two nodes would bill).
+    /// </summary>
+    private static long ConvolutionFlops(Onnx.NodeProto node, Tensor output, Tensor weight)
+    {
+        var perPixel = 2L * weight.Shape[1] * weight.Shape[2] * weight.Shape[3];
+        return GraphFusion.Pooled(node)
+            ? (4 * output.Length * perPixel) + output.Length
+            : output.Length * perPixel;
     }
 
     /// <summary>Per spatial axis: kernel, stride, dilation, padding before and after, output size.</summary>

@@ -28,8 +28,8 @@ internal static partial class Spatial
             throw new ModelException($"{channels} input channels, {filters} filters of {perGroup} channels and group {group} do not fit together.");
         }
 
-        var kernel = c.GetInts("kernel_shape")?.Select(k => (int)k).ToArray() ?? [kh, kw];
-        var win = Windows(c, [height, width], kernel);
+        // The window is the weight's own: the declaration refused a kernel_shape that says otherwise.
+        var win = Windows(c, [height, width], [kh, kw]);
         var (oh, ow) = (win[0].Output, win[1].Output);
         var biasTensor = c.Optional(2);
 
@@ -318,32 +318,8 @@ internal static partial class Spatial
 
         var perGroupOut = w.Shape[1];
         var filters = perGroupOut * group;
-        var strides = c.GetInts("strides") ?? [1, 1];
-        var dilations = c.GetInts("dilations") ?? [1, 1];
-        var outputPadding = c.GetInts("output_padding") ?? [0, 0];
-        var pads = c.GetInts("pads") ?? [0, 0, 0, 0];
-        int[] input = [height, width];
-        int[] kernel = [kh, kw];
-        var outSize = new int[2];
-        var padBegin = new int[2];
-        var requested = c.GetInts("output_shape");
-        var autoPad = c.GetString("auto_pad", "NOTSET");
-        for (var d = 0; d < 2; d++)
-        {
-            var natural = ((int)strides[d] * (input[d] - 1)) + (int)outputPadding[d] + (((kernel[d] - 1) * (int)dilations[d]) + 1);
-            if (requested is not null || autoPad is "SAME_UPPER" or "SAME_LOWER")
-            {
-                outSize[d] = requested is not null ? (int)requested[^(2 - d)] : input[d] * (int)strides[d];
-                var total = natural - outSize[d];
-                padBegin[d] = autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
-            }
-            else
-            {
-                padBegin[d] = (int)pads[d];
-                outSize[d] = natural - (int)pads[d] - (int)pads[d + 2];
-            }
-        }
-
+        var (strides, dilations) = (c.GetInts("strides") ?? [1, 1], c.GetInts("dilations") ?? [1, 1]);
+        var (outSize, padBegin) = TransposedWindows(c, [height, width], [kh, kw]);
         Tensor.CheckedCount([n, filters, outSize[0], outSize[1]]);
         if (c.Gpu is { } gpu)
         {
