@@ -116,6 +116,30 @@ public sealed class OnnxModel
     /// </summary>
     public void FillActivations(float value) => _buffers?.Fill(value);
 
+    /// <summary>
+    /// Zeroes everything the model holds of the developer's (its weights, their packed copies, its kept
+    /// activations) when it is unloaded, rather than leaving them in freed memory; a run after this is refused.
+    /// </summary>
+    public void Wipe()
+    {
+        _wiped = true;
+        foreach (var weight in _initializers.Values)
+        {
+            if (weight.Device is null)
+            {
+                weight.Data.AsSpan().Clear();
+            }
+
+            weight.Longs.AsSpan().Clear();
+            weight.Bools.AsSpan().Clear();
+        }
+
+        _packed.Wipe();
+        _buffers?.Fill(0f);
+    }
+
+    private volatile bool _wiped;
+
     /// <summary>The arrays the model keeps activations in between runs: its arena and its pool's free arrays.</summary>
     internal IEnumerable<float[]> KeptActivations => _buffers?.Kept ?? [];
 
@@ -337,6 +361,7 @@ public sealed class OnnxModel
     public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> feeds, GpuDevice? device, out long flops, out long peakLiveBytes, OperatorProfile? profile = null)
     {
         ArgumentNullException.ThrowIfNull(feeds);
+        ObjectDisposedException.ThrowIf(_wiped, this);
         if (device is null)
         {
             return Execute(feeds, null, profile, out flops, out peakLiveBytes);

@@ -52,4 +52,19 @@ internal sealed class PackedWeights(IReadOnlySet<Tensor> weights)
             return packed;
         }
     }
+
+    /// <summary>Zeroes and drops every packed copy (the model is being unloaded: they are the developer's weights).</summary>
+    public void Wipe()
+    {
+        lock (_lock)
+        {
+            foreach (var packed in _packed.Values)
+            {
+                packed?.AsSpan().Clear();
+            }
+
+            _packed.Clear();
+            _bytes = 0;
+        }
+    }
 }

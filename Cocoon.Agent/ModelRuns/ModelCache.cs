@@ -9,15 +9,71 @@ namespace Cocoon.Agent.ModelRuns;
 /// <summary>
 /// Models by ciphertext digest: the sealed file is kept on disk (it is ciphertext, so it may rest
 /// there), checked against its digest after download; the decrypted, loaded model is kept in memory
-/// only, for the last few models used, and never written anywhere.
+/// only, for the last few models used, and never written anywhere. A model leaving memory is wiped
+/// (<see cref="OnnxModel.Wipe"/>) once the last unit running it is done.
 /// </summary>
 public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, EnclaveKey enclave) : IDisposable
 {
     private const int InMemory = 2;
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly LinkedList<(string Digest, OnnxModel Model)> _loaded = new();
+    private readonly LinkedList<Entry> _loaded = new();
 
-    public async Task<OnnxModel> GetAsync(Guid leaseId, ModelRunSpec spec, CancellationToken cancellationToken)
+    /// <summary>A loaded model and how many units are running it; wiped when evicted and no longer used.</summary>
+    internal sealed class Entry(string digest, OnnxModel model)
+    {
+        public string Digest { get; } = digest;
+
+        public OnnxModel Model { get; } = model;
+
+        public int Users { get; set; }
+
+        public bool Evicted { get; set; }
+    }
+
+    /// <summary>A model held for one unit; disposing it lets the cache wipe the model once it is evicted.</summary>
+    public sealed class Lease : IDisposable
+    {
+        private readonly ModelCache _cache;
+        private readonly Entry _entry;
+        private bool _disposed;
+
+        internal Lease(ModelCache cache, Entry entry) => (_cache, _entry) = (cache, entry);
+
+        public OnnxModel Model => _entry.Model;
+
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _cache.Release(_entry);
+            }
+        }
+    }
+
+    private void Release(Entry entry)
+    {
+        _lock.Wait();
+        try
+        {
+            if (--entry.Users == 0 && entry.Evicted)
+            {
+                entry.Model.Wipe();
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private Lease Hold(Entry entry)
+    {
+        entry.Users++;
+        return new Lease(this, entry);
+    }
+
+    public async Task<Lease> GetAsync(Guid leaseId, ModelRunSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         await _lock.WaitAsync(cancellationToken);
@@ -31,9 +87,9 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
             var fileKey = KeyGrant.Unwrap(spec.ModelGrant, header, enclave.Key, spec.OutputRecipientKey);
             try
             {
-                if (hit.Model is not null)
+                if (hit is not null)
                 {
-                    return hit.Model;
+                    return Hold(hit);
                 }
 
                 // The ciphertext left after the header bounds the plaintext: one buffer of that size,
@@ -51,13 +107,21 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
                     CryptographicOperations.ZeroMemory(plain.GetBuffer());
                 }
 
-                _loaded.AddFirst((spec.ModelDigest, model));
+                var entry = new Entry(spec.ModelDigest, model);
+                _loaded.AddFirst(entry);
+                var lease = Hold(entry);
                 while (_loaded.Count > InMemory)
                 {
+                    var evicted = _loaded.Last!.Value;
                     _loaded.RemoveLast();
+                    evicted.Evicted = true;
+                    if (evicted.Users == 0)
+                    {
+                        evicted.Model.Wipe();
+                    }
                 }
 
-                return model;
+                return lease;
             }
             finally
             {
@@ -113,5 +177,18 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
         }
     }
 
-    public void Dispose() => _lock.Dispose();
+    /// <summary>Wipes the models no unit is running; one still running is wiped when its unit lets it go.</summary>
+    public void Dispose()
+    {
+        foreach (var entry in _loaded)
+        {
+            entry.Evicted = true;
+            if (entry.Users == 0)
+            {
+                entry.Model.Wipe();
+            }
+        }
+
+        _loaded.Clear();
+    }
 }

@@ -24,7 +24,8 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
     public async Task<UnitResult> RunAsync(WorkAssignment assignment, Action<int, int> reportProgress, CancellationToken cancellationToken)
     {
         var spec = assignment.ModelRun ?? throw new ArgumentException("Not a model unit.", nameof(assignment));
-        var model = await models.GetAsync(assignment.LeaseId, spec, cancellationToken);
+        using var lease = await models.GetAsync(assignment.LeaseId, spec, cancellationToken);
+        var model = lease.Model;
 
         Task<byte[]> Fetch(long offset, int length, CancellationToken ct) => blobs.ReadAsync(assignment.LeaseId, spec.DatasetBlobId, offset, length, ct);
         var probe = await Fetch(0, (int)Math.Min(HeaderProbe, spec.DatasetSize), cancellationToken);
@@ -71,7 +72,7 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
 
                 foreach (var feed in feeds.Values)
                 {
-                    Array.Clear(feed.Data);
+                    Wipe(feed);
                 }
 
                 done += count;
@@ -84,7 +85,13 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
             model.FillActivations(0f);
         }
 
-        var plain = TensorFiles.WriteSafetensors(outputs.ToDictionary(o => o.Key, o => Concatenate(o.Value), StringComparer.Ordinal));
+        var joined = outputs.ToDictionary(o => o.Key, o => Concatenate(o.Value), StringComparer.Ordinal);
+        var plain = TensorFiles.WriteSafetensors(joined);
+        foreach (var tensor in joined.Values.Concat(outputs.Values.SelectMany(parts => parts)))
+        {
+            Wipe(tensor);
+        }
+
         using var sealedOutput = new MemoryStream();
         await SealedEnvelope.SealAsync(new MemoryStream(plain), sealedOutput, [spec.OutputRecipientKey], "output", Guid.NewGuid(), cancellationToken: cancellationToken);
         CryptographicOperations.ZeroMemory(plain);
@@ -102,6 +109,14 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
             Gflops = flops / seconds / 1e9,
             DeviceName = "CPU (System.Numerics.Tensors)",
         };
+    }
+
+    /// <summary>Zeroes a tensor of the developer's (rows read, outputs written) before it is let go.</summary>
+    private static void Wipe(Tensor t)
+    {
+        t.Data.AsSpan().Clear();
+        t.Longs.AsSpan().Clear();
+        t.Bools.AsSpan().Clear();
     }
 
     private static Tensor Concatenate(List<Tensor> parts)

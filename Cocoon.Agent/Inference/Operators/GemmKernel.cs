@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -86,7 +85,7 @@ internal static class GemmKernel
     private static void SplitDepth(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, int threads, Epilogue epilogue)
     {
         var parts = Math.Min(threads, Math.Max(1, k / 64));
-        var partials = ArrayPool<float>.Shared.Rent((parts - 1) * m * n);
+        var partials = Scratch.Rent((parts - 1) * m * n);
         epilogue.Start(c, cOffset, n, 0, m, 0, n);
         Workers.For(parts, t =>
         {
@@ -109,7 +108,7 @@ internal static class GemmKernel
             }
         }
 
-        ArrayPool<float>.Shared.Return(partials);
+        Scratch.Return(partials);
         epilogue.Finish(c, cOffset, n, 0, m, 0, n);
     }
 
@@ -160,7 +159,7 @@ internal static class GemmKernel
         }
 
         var pack = packedB is null && row1 - row0 >= PackRows;
-        var panel = pack ? ArrayPool<float>.Shared.Rent(KBlock * Columns) : [];
+        var panel = pack ? Scratch.Rent(KBlock * Columns) : [];
         for (var m0 = row0; m0 < row1; m0 += MBlock)
         {
             // Rows [m0, m1) of C: started from the bias, accumulated over every k-block, then activated
@@ -177,7 +176,7 @@ internal static class GemmKernel
 
         if (pack)
         {
-            ArrayPool<float>.Shared.Return(panel);
+            Scratch.Return(panel);
         }
     }
 
@@ -268,7 +267,7 @@ internal static class GemmKernel
             return;
         }
 
-        var strip = ArrayPool<float>.Shared.Rent(width * depth);
+        var strip = Scratch.Rent(width * depth);
         for (var p = 0; p < depth; p++)
         {
             for (var j = 0; j < width; j++)
@@ -286,7 +285,7 @@ internal static class GemmKernel
             }
         }
 
-        ArrayPool<float>.Shared.Return(strip);
+        Scratch.Return(strip);
     }
 
     /// <summary>

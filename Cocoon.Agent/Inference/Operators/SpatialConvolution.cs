@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Cocoon.Agent.Inference.Gpu;
@@ -98,20 +97,20 @@ internal static partial class Spatial
         {
             Workers.For(tasks, task =>
             {
-                var columns = direct ? [] : ArrayPool<float>.Shared.Rent(columnCount);
+                var columns = direct ? [] : Scratch.Rent(columnCount);
                 Band(task, columns, 0, oh);
-                ArrayPool<float>.Shared.Return(columns);
+                Scratch.Return(columns);
             });
         }
         else
         {
-            var columns = direct ? [] : ArrayPool<float>.Shared.Rent(columnCount);
+            var columns = direct ? [] : Scratch.Rent(columnCount);
             for (var task = 0; task < tasks; task++)
             {
                 Workers.For(bands, band => Band(task, columns, oh * band / bands, oh * (band + 1) / bands));
             }
 
-            ArrayPool<float>.Shared.Return(columns);
+            Scratch.Return(columns);
         }
 
         if (pool)
@@ -157,17 +156,17 @@ internal static partial class Spatial
         {
             Workers.For(tasks, task =>
             {
-                var padded = ArrayPool<float>.Shared.Rent(paddedLength);
+                var padded = Scratch.Rent(paddedLength);
                 Pad(task, padded);
                 Blocks(task, padded, 0, blocks);
-                ArrayPool<float>.Shared.Return(padded);
+                Scratch.Return(padded);
             });
             return;
         }
 
         var work = (long)filtersPerGroup * perGroup * kh * kw * oh * ow;
         var split = work < GemmKernel.ParallelThreshold ? 1 : Math.Min(Workers.Count, blocks);
-        var shared = ArrayPool<float>.Shared.Rent(paddedLength);
+        var shared = Scratch.Rent(paddedLength);
         for (var task = 0; task < tasks; task++)
         {
             Pad(task, shared);
@@ -175,7 +174,7 @@ internal static partial class Spatial
             Workers.For(split, part => Blocks(current, shared, blocks * part / split, blocks * (part + 1) / split));
         }
 
-        ArrayPool<float>.Shared.Return(shared);
+        Scratch.Return(shared);
     }
 
     /// <summary>
