@@ -140,6 +140,9 @@ public sealed class OnnxModel
 
     private volatile bool _wiped;
 
+    /// <summary>The model's weights (its initializers after folding), for tests that check they are wiped.</summary>
+    internal IEnumerable<Tensor> Weights => _initializers.Values;
+
     /// <summary>The arrays the model keeps activations in between runs: its arena and its pool's free arrays.</summary>
     internal IEnumerable<float[]> KeptActivations => _buffers?.Kept ?? [];
 

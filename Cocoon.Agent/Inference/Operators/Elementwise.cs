@@ -30,7 +30,7 @@ internal static class Elementwise
             c => c.GetString("approximate", "none") == "tanh"
                 ? Map(c, UnaryOp.GeluTanh, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
                 : erfGelu(c),
-            AttributeDeclaration.String("approximate", "none", "tanh"));
+            AttributeDeclaration.String("approximate", "none", "tanh")) with { SinceOpset = 20 };
         yield return new OperatorSchema { Name = "Identity", Shape = SameShape, Run = c => [c.Input(0)] };
         yield return new OperatorSchema
         {
