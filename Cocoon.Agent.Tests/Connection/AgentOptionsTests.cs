@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Cocoon.Agent.Cli;
 using Cocoon.Agent.Options;
 
@@ -81,6 +82,33 @@ public sealed class AgentOptionsTests
         Assert.Equal(2, code);
         var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(message, line.TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("run --device gpu")]
+    [InlineData("infer --model m.onnx --input x.npz --output y.npz --device gpu")]
+    [InlineData("bench --device gpu")]
+    public async Task A_bad_device_word_on_the_command_line_is_one_line_naming_every_choice(string line)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(InferCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int code;
+        try
+        {
+            code = await ParseErrors.InvokeAsync(root.Parse(line));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(2, code);
+        Assert.Equal("cocoon-agent: --device must be one of auto, cpu, cuda, opencl, ilgpu-cpu (it is 'gpu').", error.ToString().TrimEnd());
     }
 
     private static List<string> Validate(AgentOptions options)
