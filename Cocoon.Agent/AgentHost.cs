@@ -1,4 +1,3 @@
-using Cocoon.Agent.Compute;
 using Cocoon.Agent.Connection;
 using Cocoon.Agent.Inference;
 using Cocoon.Agent.ModelRuns;
@@ -66,10 +65,9 @@ public static class AgentHost
         services.AddSingleton<AgentRunState>();
         services.AddSingleton<WorkInbox>();
         services.AddSingleton<ResultOutbox>();
-        services.AddSingleton(sp => ComputeDevice.Open(
+        services.AddSingleton(sp => InferenceDevice.Open(
             sp.GetRequiredService<IOptions<AgentOptions>>().Value.Device,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<ComputeDevice>()));
-        services.AddSingleton(sp => InferenceDevice.For(sp.GetRequiredService<ComputeDevice>()));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<InferenceDevice>()));
         services.AddSingleton<EnclaveKey>();
         services.AddSingleton<EnclaveEvidenceSource>();
         services.AddSingleton<LeaseBlobs>();

@@ -7,4 +7,4 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(InferCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return await root.Parse(args).InvokeAsync();
+return await ParseErrors.InvokeAsync(root.Parse(args));

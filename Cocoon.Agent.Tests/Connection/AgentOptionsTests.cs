@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Cocoon.Agent.Cli;
 using Cocoon.Agent.Options;
 
@@ -23,6 +24,27 @@ public sealed class AgentOptionsTests
         Assert.Contains(errors, e => e.StartsWith("Agent:Capacity", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("cpu")]
+    [InlineData("cuda")]
+    [InlineData("opencl")]
+    [InlineData("ilgpu-cpu")]
+    public void Every_device_choice_is_accepted(string device)
+    {
+        Assert.Empty(Validate(new AgentOptions { PortalUrl = "http://127.0.0.1:5080", Device = device }));
+    }
+
+    [Theory]
+    [InlineData("gpu")]
+    [InlineData("CUDA")]
+    [InlineData("")]
+    public void A_bad_device_is_named_with_every_choice(string device)
+    {
+        var error = Assert.Single(Validate(new AgentOptions { PortalUrl = "http://127.0.0.1:5080", Device = device }));
+        Assert.Equal($"Agent:Device must be one of auto, cpu, cuda, opencl, ilgpu-cpu (it is '{device}').", error);
+    }
+
     [Fact]
     public void Good_settings_pass()
     {
@@ -39,8 +61,10 @@ public sealed class AgentOptionsTests
         Assert.Contains(Validate(new AgentOptions { PortalUrl = "http://127.0.0.1:5080", Evidence = "sgx" }), e => e.StartsWith("Agent:Evidence", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task The_cli_prints_one_line_and_exits_non_zero_on_a_bad_setting()
+    [Theory]
+    [InlineData("Agent:Capacity", "0", "cocoon-agent: Agent:Capacity must be between 1 and 64.")]
+    [InlineData("Agent:Device", "gpu", "cocoon-agent: Agent:Device must be one of auto, cpu, cuda, opencl, ilgpu-cpu (it is 'gpu').")]
+    public async Task The_cli_prints_one_line_and_exits_non_zero_on_a_bad_setting(string key, string value, string message)
     {
         var error = new StringWriter();
         var original = Console.Error;
@@ -48,7 +72,7 @@ public sealed class AgentOptionsTests
         int code;
         try
         {
-            code = await RunCommand.RunAsync(new Dictionary<string, string?> { ["Agent:Capacity"] = "0", ["Agent:PortalUrl"] = "http://127.0.0.1:1" }, CancellationToken.None);
+            code = await RunCommand.RunAsync(new Dictionary<string, string?> { [key] = value, ["Agent:PortalUrl"] = "http://127.0.0.1:1" }, CancellationToken.None);
         }
         finally
         {
@@ -57,7 +81,34 @@ public sealed class AgentOptionsTests
 
         Assert.Equal(2, code);
         var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Equal("cocoon-agent: Agent:Capacity must be between 1 and 64.", line.TrimEnd());
+        Assert.Equal(message, line.TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("run --device gpu")]
+    [InlineData("infer --model m.onnx --input x.npz --output y.npz --device gpu")]
+    [InlineData("bench --device gpu")]
+    public async Task A_bad_device_word_on_the_command_line_is_one_line_naming_every_choice(string line)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(InferCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int code;
+        try
+        {
+            code = await ParseErrors.InvokeAsync(root.Parse(line));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+
+        Assert.Equal(2, code);
+        Assert.Equal("cocoon-agent: --device must be one of auto, cpu, cuda, opencl, ilgpu-cpu (it is 'gpu').", error.ToString().TrimEnd());
     }
 
     private static List<string> Validate(AgentOptions options)

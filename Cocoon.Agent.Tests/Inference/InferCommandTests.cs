@@ -47,7 +47,7 @@ public sealed class InferCommandTests : IDisposable
         AssertFails(1, "has no 'x'", () => Infer("m.onnx", "in.npz"));
         AssertFails(1, ".npz or .safetensors", () => Infer("m.onnx", "in.csv"));
         AssertFails(1, "not an .npz file", () => Infer("m.onnx", "junk.npz"));
-        AssertFails(2, "--device tpu: Unknown device 'tpu'", () => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("ok.npz")), new FileInfo(Path("o.npz")), "tpu", 0));
+        AssertFails(2, "--device tpu: Unknown device 'tpu': use one of auto, cpu, cuda, opencl, ilgpu-cpu.", () => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("ok.npz")), new FileInfo(Path("o.npz")), "tpu", 0));
     }
 
     [SkippableFact]
@@ -61,7 +61,7 @@ public sealed class InferCommandTests : IDisposable
         var (model, _) = TestMlp.Build(4, 6, 3, seed: 8);
         File.WriteAllBytes(Path("m.onnx"), model);
         TensorFiles.Write(Path("ok.npz"), new Dictionary<string, Tensor> { ["x"] = new([1, 4], new float[4]) });
-        AssertFails(2, "--device cuda: No cuda device is available on this machine (found: Cpu", () => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("ok.npz")), new FileInfo(Path("o.npz")), "cuda", 0));
+        AssertFails(2, "--device cuda: No cuda device is available on this machine (it has: cpu, ", () => InferCommand.Run(new FileInfo(Path("m.onnx")), new FileInfo(Path("ok.npz")), new FileInfo(Path("o.npz")), "cuda", 0));
         Assert.False(File.Exists(Path("o.npz")));
     }
 

@@ -16,7 +16,7 @@ internal static class OrtReference
 {
     public const double Tolerance = 1e-4;
 
-    private static readonly Lazy<GpuDevice> KernelChecker = new(() => GpuDevice.Open("ilgpu-cpu"));
+    private static readonly Lazy<GpuDevice> KernelChecker = new(() => InferenceDevice.Open("ilgpu-cpu").Gpu!);
 
     /// <summary>ILGPU's CPU accelerator, shared by the tests (opening one and compiling kernels takes a moment).</summary>
     public static GpuDevice IlgpuCpu => KernelChecker.Value;

@@ -19,8 +19,7 @@ public static class BenchCommand
     {
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var seconds = new Option<double>("--seconds") { Description = "Least time spent timing each model and batch (default 2)." };
-        var device = new Option<string>("--device") { Description = "One device to measure (auto, cpu, cuda, opencl, ilgpu-cpu); default: the CPU and every GPU present." };
-        device.AcceptOnlyFromAmong(InferenceDevice.Choices);
+        var device = DeviceOption.Create(DeviceOption.Description + " Default: the CPU and every GPU present.");
         var command = new Command("bench", "Time the reference models (MLP, CNN, transformer block) on this machine's devices.") { json, seconds, device };
         command.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(seconds) is > 0 and var s ? s : 2, parse.GetValue(device)));
         return command;

@@ -12,11 +12,7 @@ public static class InferCommand
         var model = new Option<FileInfo>("--model") { Description = "The ONNX model.", Required = true };
         var input = new Option<FileInfo>("--input") { Description = "Inputs as .npz or .safetensors; member names are the graph's input names.", Required = true };
         var output = new Option<FileInfo>("--output") { Description = "Where to write the outputs (.npz or .safetensors), under the graph's output names.", Required = true };
-        var device = new Option<string>("--device")
-        {
-            Description = "auto (CUDA, then OpenCL, then the CPU), cpu (SIMD kernels), cuda, opencl, or ilgpu-cpu (the GPU kernels on ILGPU's CPU emulator: slow, for checking).",
-        };
-        device.AcceptOnlyFromAmong(InferenceDevice.Choices);
+        var device = DeviceOption.Create();
         var repeat = new Option<int>("--repeat") { Description = "After a warm-up, run N more times and print the median latency." };
         var profile = new Option<bool>("--profile") { Description = "Run once more and print the time spent in each operator type." };
         var command = new Command("infer", "Run an ONNX model on inputs from a file and write its outputs.") { model, input, output, device, repeat, profile };

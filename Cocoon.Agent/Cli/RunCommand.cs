@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Cocoon.Agent.Compute;
 using Cocoon.Agent.Connection;
+using Cocoon.Agent.Inference;
 using Cocoon.Agent.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -15,8 +15,7 @@ public static class RunCommand
     {
         var portal = new Option<string>("--portal") { Description = "The portal's URL, e.g. http://127.0.0.1:5080 (setting Agent:PortalUrl)." };
         var name = new Option<string>("--name") { Description = "A name for this agent (default: the host name)." };
-        var device = new Option<string>("--device") { Description = "auto (CUDA, then OpenCL, then CPU), cuda, opencl or cpu." };
-        device.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu");
+        var device = DeviceOption.Create();
         var capacity = new Option<int?>("--capacity") { Description = "Work units held at once (default 2: one running, one queued)." };
         var dataDir = new Option<string>("--data-dir") { Description = "Where the agent keeps its id and unsent results." };
         var evidence = new Option<string>("--evidence") { Description = "What vouches for the enclave key: auto (TDX when this is a TDX guest), tdx, or development." };
@@ -51,7 +50,7 @@ public static class RunCommand
             // one line from us rather than the host's stack trace.
             _ = host.Services.GetRequiredService<IOptions<AgentOptions>>().Value;
             _ = host.Services.GetRequiredService<AgentTokenSource>();
-            _ = host.Services.GetRequiredService<ComputeDevice>();
+            _ = host.Services.GetRequiredService<InferenceDevice>();
             await host.StartAsync(cancellationToken);
         }
         catch (OptionsValidationException ex)

@@ -8,9 +8,35 @@ using ILGPU.Runtime.OpenCL;
 
 namespace Cocoon.Agent.Compute;
 
-/// <summary>Finds the accelerators ILGPU can see and orders them the way the agent prefers them.</summary>
+/// <summary>
+/// The words <c>--device</c> and Agent:Device take, and the devices on this machine each word opens.
+/// "cpu" is the engine's SIMD kernels; "ilgpu-cpu" is ILGPU's CPU accelerator, which runs the GPU
+/// kernels one OS thread per GPU thread: two orders of magnitude slower, so only chosen by name, to
+/// check the GPU kernels on a machine without a GPU.
+/// </summary>
 public static class DeviceCatalog
 {
+    public static IReadOnlyList<string> Choices { get; } = ["auto", "cpu", "cuda", "opencl", "ilgpu-cpu"];
+
+    /// <summary>"auto, cpu, cuda, opencl, ilgpu-cpu": for messages that must name every choice.</summary>
+    public static string ChoiceList { get; } = string.Join(", ", Choices);
+
+    /// <summary>What the CPU's SIMD kernels are, as the agent reports them.</summary>
+    public static DeviceInfo Cpu { get; } = new()
+    {
+        Name = $"cpu: SIMD kernels, {Environment.ProcessorCount} threads",
+        Kind = DeviceKind.Cpu,
+        MemoryBytes = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
+        ComputeUnits = Environment.ProcessorCount,
+        // No thread groups: each core works through its own tiles.
+        MaxThreadsPerGroup = 1,
+    };
+
+    public static bool IsChoice(string? word) => word is not null && Choices.Contains(word, StringComparer.Ordinal);
+
+    /// <summary>The one line that refuses <paramref name="word"/> for <paramref name="setting"/> (Agent:Device, --device).</summary>
+    public static string MustBeOneOf(string setting, string? word) => $"{setting} must be one of {ChoiceList} (it is '{word}').";
+
     /// <summary>
     /// Creates a context with every accelerator kind ILGPU supports. The CPU accelerator gets one
     /// multiprocessor per core (its default is a single one) and 16-thread groups.
@@ -28,6 +54,7 @@ public static class DeviceCatalog
         _ => DeviceKind.Cpu,
     };
 
+    /// <summary>An ILGPU device as its driver names it.</summary>
     public static DeviceInfo Describe(Device device) => new()
     {
         Name = device.Name,
@@ -38,28 +65,36 @@ public static class DeviceCatalog
         MaxThreadsPerGroup = device.MaxNumThreadsPerGroup,
     };
 
-    /// <summary>Devices matching the preference, best first: CUDA, then OpenCL, then CPU.</summary>
-    public static IReadOnlyList<Device> Candidates(Context context, string preference)
+    /// <summary>
+    /// Every device on this machine under the word that opens it, named "word: driver name" (the name
+    /// the agent reports): the SIMD kernels, then CUDA, OpenCL and ILGPU's CPU accelerator, most memory first.
+    /// </summary>
+    public static IReadOnlyList<DeviceEntry> Entries(Context context)
     {
-        var wanted = preference.ToLowerInvariant() switch
+        ArgumentNullException.ThrowIfNull(context);
+        List<DeviceEntry> entries = [new("cpu", null, Cpu)];
+        foreach (var (choice, type) in new[] { ("cuda", AcceleratorType.Cuda), ("opencl", AcceleratorType.OpenCL), ("ilgpu-cpu", AcceleratorType.CPU) })
         {
-            "cuda" => DeviceKind.Cuda,
-            "opencl" => DeviceKind.OpenCL,
-            "cpu" => DeviceKind.Cpu,
-            "auto" => (DeviceKind?)null,
-            _ => throw new ArgumentException($"Unknown device '{preference}': use auto, cuda, opencl or cpu."),
-        };
+            entries.AddRange(context.Devices
+                .Where(d => d.AcceleratorType == type)
+                .OrderByDescending(d => d.MemorySize)
+                .Select(d => new DeviceEntry(choice, d, Describe(d) with { Name = $"{choice}: {d.Name}" })));
+        }
 
-        return [.. context.Devices
-            .Where(d => wanted is null || KindOf(d) == wanted)
-            .OrderBy(d => Rank(KindOf(d)))
-            .ThenByDescending(d => d.MemorySize)];
+        return entries;
     }
 
-    private static int Rank(DeviceKind kind) => kind switch
+    /// <summary>The devices <paramref name="choice"/> tries, in order; auto is CUDA, then OpenCL, then the SIMD kernels.</summary>
+    /// <exception cref="ArgumentException">Not one of <see cref="Choices"/>; the message lists them.</exception>
+    public static IReadOnlyList<DeviceEntry> Candidates(Context context, string choice)
     {
-        DeviceKind.Cuda => 0,
-        DeviceKind.OpenCL => 1,
-        _ => 2,
-    };
+        if (!IsChoice(choice))
+        {
+            throw new ArgumentException($"Unknown device '{choice}': use one of {ChoiceList}.", nameof(choice));
+        }
+
+        var entries = Entries(context);
+        string[] order = choice == "auto" ? ["cuda", "opencl", "cpu"] : [choice];
+        return [.. order.SelectMany(word => entries.Where(e => e.Choice == word))];
+    }
 }

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Cocoon.Agent.Compute;
+using Cocoon.Agent.Inference;
 using Cocoon.Agent.ModelRuns;
 using Cocoon.Agent.Options;
 using Cocoon.Agent.Work;
@@ -25,7 +25,7 @@ public sealed class PortalConnection(
     AgentIdentity identity,
     AgentTokenSource tokens,
     EnclaveEvidenceSource evidence,
-    ComputeDevice device,
+    InferenceDevice device,
     WorkInbox queue,
     ResultOutbox outbox,
     AgentRunState runState,

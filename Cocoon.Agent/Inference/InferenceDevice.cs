@@ -1,82 +1,91 @@
 using Cocoon.Agent.Compute;
 using Cocoon.Agent.Inference.Gpu;
 using Cocoon.Shared.Agents;
+using Microsoft.Extensions.Logging;
 
 namespace Cocoon.Agent.Inference;
 
 /// <summary>
-/// Where the ONNX engine runs a model: an ILGPU GPU (CUDA or OpenCL, or ILGPU's CPU accelerator when
-/// asked for by name to check the kernels) or the CPU's own SIMD kernels. ILGPU's CPU accelerator is
-/// never chosen automatically: it emulates each GPU thread and is two orders of magnitude slower than
-/// the SIMD kernels.
+/// The one device the agent runs everything on (model units, matrix units, <c>infer</c>, <c>bench</c>):
+/// an ILGPU accelerator the engine launches its GPU kernels on, or the CPU's own SIMD kernels. Which
+/// device each <c>--device</c> word means is <see cref="DeviceCatalog"/>'s; opening it is done here only.
 /// </summary>
 public sealed class InferenceDevice : IDisposable
 {
-    /// <summary>The choices <c>--device</c> takes.</summary>
-    public static readonly string[] Choices = ["auto", "cpu", "cuda", "opencl", "ilgpu-cpu"];
-
-    private InferenceDevice(GpuDevice? gpu)
+    private InferenceDevice(DeviceInfo info, GpuDevice? gpu, IReadOnlyList<DeviceInfo> allDevices)
     {
+        Info = info;
         Gpu = gpu;
-        Name = gpu is null
-            ? $"cpu: SIMD kernels, {Environment.ProcessorCount} threads"
-            : $"{(gpu.Info.Kind == DeviceKind.Cpu ? "ilgpu-cpu" : gpu.Info.Kind.ToString().ToLowerInvariant())}: {gpu.Info.Name}";
+        AllDevices = allDevices;
     }
 
     /// <summary>The GPU the engine launches kernels on; null for the CPU kernels.</summary>
     public GpuDevice? Gpu { get; }
 
-    /// <summary>What the device is, for people ("cuda: NVIDIA H100…", "cpu: SIMD kernels, 16 threads").</summary>
-    public string Name { get; }
+    /// <summary>The device as the agent reports it to the portal; its name is <see cref="Name"/>.</summary>
+    public DeviceInfo Info { get; }
 
-    public static InferenceDevice Cpu() => new(null);
+    /// <summary>What the device is, for people and for unit results ("cuda: NVIDIA H100…", "cpu: SIMD kernels, 16 threads").</summary>
+    public string Name => Info.Name;
 
-    /// <summary>Opens the device named by <paramref name="choice"/>; auto is the first of CUDA, OpenCL and the CPU kernels that opens.</summary>
-    /// <exception cref="ArgumentException">Not one of <see cref="Choices"/>.</exception>
-    /// <exception cref="InvalidOperationException">The named device is not on this machine (the message says what is).</exception>
-    public static InferenceDevice Open(string choice)
+    /// <summary>Every device any choice could open on this machine, this one included.</summary>
+    public IReadOnlyList<DeviceInfo> AllDevices { get; }
+
+    /// <summary>The CPU kernels, without looking for accelerators.</summary>
+    public static InferenceDevice Cpu() => new(DeviceCatalog.Cpu, null, [DeviceCatalog.Cpu]);
+
+    /// <summary>Opens the first device <paramref name="choice"/> names that opens, logging those that fail.</summary>
+    /// <exception cref="ArgumentException">Not one of <see cref="DeviceCatalog.Choices"/>.</exception>
+    /// <exception cref="InvalidOperationException">The named device is not on this machine, or none opened (the message says what the machine has).</exception>
+    public static InferenceDevice Open(string choice, ILogger? logger = null)
     {
-        switch (choice)
+        var context = DeviceCatalog.CreateContext();
+        try
         {
-            case "cpu":
-                return Cpu();
-            case "cuda" or "opencl" or "ilgpu-cpu":
-                return new InferenceDevice(GpuDevice.Open(choice));
-            case "auto":
-                foreach (var kind in new[] { "cuda", "opencl" })
+            var entries = DeviceCatalog.Entries(context);
+            var candidates = DeviceCatalog.Candidates(context, choice);
+            if (candidates.Count == 0)
+            {
+                var words = string.Join(", ", entries.Select(e => e.Choice).Distinct());
+                throw new InvalidOperationException($"No {choice} device is available on this machine (it has: {words}; 'cocoon-agent devices' lists them).");
+            }
+
+            IReadOnlyList<DeviceInfo> all = [.. entries.Select(e => e.Info)];
+            var errors = new List<string>();
+            foreach (var candidate in candidates)
+            {
+                if (candidate.Device is null)
                 {
-                    try
-                    {
-                        return new InferenceDevice(GpuDevice.Open(kind));
-                    }
-                    catch (InvalidOperationException)
-                    {
-                        // Not on this machine: try the next kind.
-                    }
+                    context.Dispose();
+                    return new InferenceDevice(candidate.Info, null, all);
                 }
 
-                return Cpu();
-            default:
-                throw new ArgumentException($"Unknown device '{choice}': use {string.Join(", ", Choices)}.", nameof(choice));
-        }
-    }
+                try
+                {
+                    var accelerator = candidate.Device.CreateAccelerator(context);
+                    return new InferenceDevice(candidate.Info, new GpuDevice(accelerator, candidate.Info, context, ownsAccelerator: true), all);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    logger?.LogWarning("Device {Device} could not be opened: {Reason}", candidate.Info.Name, ex.Message);
+                    errors.Add($"{candidate.Info.Name}: {ex.Message}");
+                }
+            }
 
-    /// <summary>The engine's device on the accelerator the agent already opened: its GPU, or the CPU kernels when that is ILGPU's CPU accelerator.</summary>
-    public static InferenceDevice For(ComputeDevice compute)
-    {
-        ArgumentNullException.ThrowIfNull(compute);
-        return compute.Info.Kind == DeviceKind.Cpu ? Cpu() : new InferenceDevice(new GpuDevice(compute.Accelerator, compute.Info));
+            throw new InvalidOperationException($"No {choice} device could be opened ({string.Join("; ", errors)}).");
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The devices <c>bench</c> measures by default: the CPU kernels and every GPU kind this machine has.</summary>
     public static IReadOnlyList<string> Present()
     {
         using var context = DeviceCatalog.CreateContext();
-        List<string> present = ["cpu"];
-        present.AddRange(new[] { ("cuda", DeviceKind.Cuda), ("opencl", DeviceKind.OpenCL) }
-            .Where(k => context.Devices.Any(d => DeviceCatalog.KindOf(d) == k.Item2))
-            .Select(k => k.Item1));
-        return present;
+        return [.. DeviceCatalog.Entries(context).Select(e => e.Choice).Where(c => c != "ilgpu-cpu").Distinct()];
     }
 
     public IReadOnlyDictionary<string, Tensor> Run(OnnxModel model, IReadOnlyDictionary<string, Tensor> feeds, out long flops, out long peakLiveBytes)
@@ -87,7 +96,7 @@ public sealed class InferenceDevice : IDisposable
 
     public void Dispose()
     {
-        // A GPU device made over the agent's own accelerator frees only its weights; the accelerator stays.
+        // The GPU device owns its accelerator and context.
         Gpu?.Dispose();
     }
 }

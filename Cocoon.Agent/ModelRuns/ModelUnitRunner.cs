@@ -107,7 +107,7 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
             Flops = flops,
             DeviceMilliseconds = deviceTime.Elapsed.TotalMilliseconds,
             Gflops = flops / seconds / 1e9,
-            DeviceName = "CPU (System.Numerics.Tensors)",
+            DeviceName = device.Name,
         };
     }
 

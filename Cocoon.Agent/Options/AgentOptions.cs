@@ -15,7 +15,7 @@ public sealed class AgentOptions
     [StringLength(100, ErrorMessage = "Agent:Name must be at most 100 characters.")]
     public string Name { get; set; } = Environment.MachineName;
 
-    [RegularExpression("^(auto|cuda|opencl|cpu)$", ErrorMessage = "Agent:Device must be one of auto, cuda, opencl, cpu.")]
+    /// <summary>One of <see cref="Compute.DeviceCatalog.Choices"/> (checked by <see cref="AgentOptionsValidator"/>, which lists them).</summary>
     public string Device { get; set; } = "auto";
 
     /// <summary>Units held at once: one runs while the next waits, so the device never idles on a round trip.</summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Cocoon.Agent.Compute;
 using Microsoft.Extensions.Options;
 
 namespace Cocoon.Agent.Options;
@@ -15,6 +16,11 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
         var errors = results.Select(r => r.ErrorMessage ?? "Invalid agent setting.").ToList();
+        if (!DeviceCatalog.IsChoice(options.Device))
+        {
+            errors.Add(DeviceCatalog.MustBeOneOf("Agent:Device", options.Device));
+        }
+
         if (options.Evidence == "tdx" && !Directory.Exists(options.TsmReportPath))
         {
             errors.Add($"Agent:Evidence is tdx but this machine offers no TDX quotes ({options.TsmReportPath} does not exist): run the agent in a TDX guest with configfs-tsm, or use --evidence auto.");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Cocoon.Agent.Compute;
 using Cocoon.Agent.Connection;
+using Cocoon.Agent.Inference;
 using Cocoon.Agent.ModelRuns;
 using Cocoon.Agent.Options;
 using Cocoon.Shared.Work;
@@ -15,7 +15,7 @@ public sealed class WorkExecutor(
     WorkInbox queue,
     ResultOutbox outbox,
     PortalConnection portal,
-    ComputeDevice device,
+    InferenceDevice device,
     ModelUnitRunner modelRunner,
     IOptions<AgentOptions> options,
     ILogger<WorkExecutor> logger) : BackgroundService

@@ -41,7 +41,8 @@ internal static class GpuHarness
     public static int Matmul(int[] sizes)
     {
         // COCOON_GPU=ilgpu-cpu checks the harness itself on a machine without a GPU (at small n).
-        using var device = GpuDevice.Open(Environment.GetEnvironmentVariable("COCOON_GPU") ?? "cuda");
+        using var opened = InferenceDevice.Open(Environment.GetEnvironmentVariable("COCOON_GPU") ?? "cuda");
+        var device = opened.Gpu ?? throw new InvalidOperationException("COCOON_GPU must name a GPU: cuda, opencl or ilgpu-cpu.");
         Console.WriteLine($"device: {device.Info.Name}");
         Console.WriteLine("| n | kernel | median ms | GFLOP/s | rel. L2 error vs CPU |");
         Console.WriteLine("| ---: | --- | ---: | ---: | ---: |");

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Cocoon.Agent.Compute;
 using Cocoon.Shared.Agents;
 using ILGPU;
 using ILGPU.Runtime;
@@ -27,7 +26,8 @@ public sealed class GpuDevice : IDisposable
     {
     }
 
-    private GpuDevice(Accelerator accelerator, DeviceInfo info, Context? ownedContext, bool ownsAccelerator)
+    /// <summary>Runs on an accelerator it owns (with its context, when given): disposing the device closes them.</summary>
+    internal GpuDevice(Accelerator accelerator, DeviceInfo info, Context? ownedContext, bool ownsAccelerator)
     {
         Accelerator = accelerator;
         Info = info;
@@ -65,23 +65,6 @@ public sealed class GpuDevice : IDisposable
 
     /// <summary>Freed device memory kept for the next run (allocating and freeing synchronise the device).</summary>
     internal DevicePool Pool { get; }
-
-    /// <summary>
-    /// Opens an ILGPU device: "cuda", "opencl", or "ilgpu-cpu" (ILGPU's CPU accelerator, one OS thread
-    /// per GPU thread: slow, for checking the kernels on machines without a GPU).
-    /// </summary>
-    /// <exception cref="InvalidOperationException">No such device, naming what the machine has.</exception>
-    public static GpuDevice Open(string kind)
-    {
-        var catalogKind = kind switch
-        {
-            "cuda" or "opencl" => kind,
-            "ilgpu-cpu" => "cpu",
-            _ => throw new ArgumentException($"Unknown GPU device '{kind}': use cuda, opencl or ilgpu-cpu.", nameof(kind)),
-        };
-        var (context, accelerator) = ComputeDevice.OpenAccelerator(catalogKind, logger: null);
-        return new GpuDevice(accelerator, DeviceCatalog.Describe(accelerator.Device), context, ownsAccelerator: true);
-    }
 
     internal DeviceBuffer Allocate(int length) => new(Pool, length);
 
