@@ -175,17 +175,28 @@ internal static class GraphFusion
     }
 
     /// <summary>
-    /// A Relu after a Conv, Gemm or MatMul, or a Gelu after a Gemm or MatMul, becomes part of that node:
-    /// applied to each block of the product as it is finished, not as a pass of its own.
+    /// A Relu or an exact Gelu after a node whose operator declares it can take that activation
+    /// (<see cref="Operators.OperatorSchema.FusedActivations"/>: Relu after a Conv, Gemm or MatMul, Gelu
+    /// after a Gemm or MatMul) becomes part of that node: applied to each block of the product as it is
+    /// finished, not as a pass of its own.
     /// </summary>
     private static void FuseActivations(List<NodeProto> nodes, IReadOnlyCollection<string> outputs)
     {
         for (var i = 0; i < nodes.Count; i++)
         {
             var node = nodes[i];
-            if (node.OpType is not ("Conv" or "Gemm" or "MatMul") || node.Attribute.Any(a => a.Name == Activation)
-                || SoleReader(nodes, node.Output[0], outputs) is not { } activation
-                || !(activation.OpType == "Relu" || (activation.OpType == "Gelu" && node.OpType != "Conv" && !activation.Attribute.Any(a => a.Name == "approximate" && a.S.ToStringUtf8() != "none"))))
+            if (node.Attribute.Any(a => a.Name == Activation) || SoleReader(nodes, node.Output[0], outputs) is not { } activation)
+            {
+                continue;
+            }
+
+            var kind = activation.OpType switch
+            {
+                "Relu" => Operators.Activation.Relu,
+                "Gelu" when !activation.Attribute.Any(a => a.Name == "approximate" && a.S.ToStringUtf8() != "none") => Operators.Activation.Gelu,
+                _ => Operators.Activation.None,
+            };
+            if (kind == Operators.Activation.None || !Operators.OperatorCatalog.Get(node.OpType).FusedActivations.Contains(kind))
             {
                 continue;
             }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Options;
 using Cocoon.Shared.Sealing;
 using Cocoon.Shared.Work;
+using Microsoft.Extensions.Options;
 
 namespace Cocoon.Agent.ModelRuns;
 
@@ -13,7 +15,7 @@ namespace Cocoon.Agent.ModelRuns;
 /// has a GPU, in device memory that is zeroed before it is freed; the activations a cached model keeps
 /// between runs are zeroed when the unit ends.
 /// </summary>
-public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, EnclaveKey enclave, InferenceDevice device)
+public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, EnclaveKey enclave, InferenceDevice device, IOptions<AgentOptions> options)
 {
     /// <summary>Most input bytes one batch of rows may take.</summary>
     public const long BatchBytes = 16L << 20;
@@ -26,6 +28,7 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
         var spec = assignment.ModelRun ?? throw new ArgumentException("Not a model unit.", nameof(assignment));
         using var lease = await models.GetAsync(assignment.LeaseId, spec, cancellationToken);
         var model = lease.Model;
+        model.MaxRunMemoryBytes = options.Value.MaxRunMemoryBytes ?? OnnxModel.DefaultRunMemoryBytes;
 
         Task<byte[]> Fetch(long offset, int length, CancellationToken ct) => blobs.ReadAsync(assignment.LeaseId, spec.DatasetBlobId, offset, length, ct);
         var probe = await Fetch(0, (int)Math.Min(HeaderProbe, spec.DatasetSize), cancellationToken);

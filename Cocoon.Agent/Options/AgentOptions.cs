@@ -33,6 +33,13 @@ public sealed class AgentOptions
     public long BatchMemoryBytes { get; set; } = 64L << 20;
 
     /// <summary>
+    /// Most bytes of activations one model run may hold at once; a run that would need more is refused
+    /// before it allocates, naming the peak. Unset: half the memory this process may use.
+    /// </summary>
+    [Range(16L << 20, long.MaxValue, ErrorMessage = "Agent:MaxRunMemoryBytes must be at least 16 MiB (16777216); leave it unset for half the machine's memory.")]
+    public long? MaxRunMemoryBytes { get; set; }
+
+    /// <summary>
     /// What vouches for the enclave key: tdx (an Intel TDX quote from configfs-tsm; refused to start
     /// without one), development (a statement signed with the pairing key), or auto (TDX when available).
     /// </summary>
