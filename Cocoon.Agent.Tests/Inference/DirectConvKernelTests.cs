@@ -1,5 +1,7 @@
 using System.Runtime.Intrinsics;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Operators;
 
 namespace Cocoon.Agent.Tests.Inference;

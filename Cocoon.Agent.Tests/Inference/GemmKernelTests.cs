@@ -1,4 +1,7 @@
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Cpu;
+using Cocoon.Agent.Inference.Memory;
 using Cocoon.Agent.Inference.Operators;
 
 namespace Cocoon.Agent.Tests.Inference;

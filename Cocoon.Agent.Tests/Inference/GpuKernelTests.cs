@@ -1,6 +1,8 @@
 using System.Reflection;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Graph;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Backends.EntryPoints;

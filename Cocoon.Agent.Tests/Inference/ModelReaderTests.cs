@@ -1,4 +1,6 @@
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Graph;
 using Google.Protobuf;
 using Onnx;
 using static Cocoon.Agent.Tests.Inference.OperatorConformanceTests;

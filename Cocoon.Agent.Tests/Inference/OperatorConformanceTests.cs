@@ -1,4 +1,6 @@
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Cpu;
+using Cocoon.Agent.Inference.Graph;
 using Cocoon.Agent.Inference.Operators;
 
 namespace Cocoon.Agent.Tests.Inference;

@@ -1,4 +1,6 @@
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Graph;
 using Cocoon.Agent.Inference.Operators;
 using Onnx;
 

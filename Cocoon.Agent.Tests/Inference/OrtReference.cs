@@ -1,5 +1,6 @@
 using Cocoon.Agent.Inference;
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Graph;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tensor = Cocoon.Agent.Inference.Tensor;

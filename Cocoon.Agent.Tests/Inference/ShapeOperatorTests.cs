@@ -1,4 +1,5 @@
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Graph;
 using static Cocoon.Agent.Tests.Inference.OperatorConformanceTests;
 
 namespace Cocoon.Agent.Tests.Inference;

@@ -1,4 +1,5 @@
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Graph;
 
 namespace Cocoon.Agent.Tests.Inference;
 

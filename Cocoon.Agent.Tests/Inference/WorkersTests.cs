@@ -1,3 +1,4 @@
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Operators;
 
 namespace Cocoon.Agent.Tests.Inference;

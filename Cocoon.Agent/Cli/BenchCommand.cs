@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
 
 namespace Cocoon.Agent.Cli;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
 
 namespace Cocoon.Agent.Cli;
 

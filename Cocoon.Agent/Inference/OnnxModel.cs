@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
+using Cocoon.Agent.Inference.Bench;
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Graph;
+using Cocoon.Agent.Inference.Memory;
 using Cocoon.Agent.Inference.Operators;
 using Onnx;
 

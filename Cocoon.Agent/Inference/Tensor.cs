@@ -1,4 +1,5 @@
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Memory;
 
 namespace Cocoon.Agent.Inference;
 

@@ -1,5 +1,6 @@
 using Cocoon.Agent.Connection;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
 using Cocoon.Agent.Options;
 using Cocoon.Shared.Agents;
 using Microsoft.Extensions.Hosting;

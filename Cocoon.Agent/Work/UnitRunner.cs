@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Graph;
 using Cocoon.Shared.Work;
 
 namespace Cocoon.Agent.Work;

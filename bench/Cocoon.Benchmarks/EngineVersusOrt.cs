@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Graph;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tensor = Cocoon.Agent.Inference.Tensor;

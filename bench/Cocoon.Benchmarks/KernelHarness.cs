@@ -1,5 +1,9 @@
 using System.Globalization;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Cpu;
+using Cocoon.Agent.Inference.Graph;
+using Cocoon.Agent.Inference.Memory;
 using Cocoon.Agent.Inference.Operators;
 
 namespace Cocoon.Benchmarks;
@@ -96,7 +100,7 @@ public static class KernelHarness
         {
             var image = ReferenceModels.Values(new Random(side), channels * side * side, 1f);
             var cols = new float[channels * 9 * side * side];
-            Spatial.Window[] win = [new(3, 1, 1, 1, 1, side), new(3, 1, 1, 1, 1, side)];
+            Window[] win = [new(3, 1, 1, 1, 1, side), new(3, 1, 1, 1, 1, side)];
             var unfold = Median(() => Spatial.Im2Col(image, channels, side, side, win, cols, 0, side), budget);
             Console.WriteLine(string.Create(c, $"| im2col 3×3 pad 1 of [{channels}, {side}, {side}] | {cols.Length} | {unfold * 1e6:N1} | {unfold * 1e9 / cols.Length:N2} |"));
         }
@@ -108,7 +112,7 @@ public static class KernelHarness
             var image = ReferenceModels.Values(random, channels * side * side, 1f);
             var packed = DirectConv.Pack(ReferenceModels.Values(random, filters * channels * 9, 1f), filters, channels, 9);
             var bias = ReferenceModels.Values(random, filters, 1f);
-            Spatial.Window[] win = [new(3, 1, 1, 1, 1, side), new(3, 1, 1, 1, 1, side)];
+            Window[] win = [new(3, 1, 1, 1, 1, side), new(3, 1, 1, 1, 1, side)];
             var padded = new float[DirectConv.PaddedLength(channels, side, side, win)];
             var y = new float[filters * side * side];
             var direct = Median(

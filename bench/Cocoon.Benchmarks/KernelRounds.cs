@@ -1,5 +1,7 @@
 using System.Globalization;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Operators;
 
 namespace Cocoon.Benchmarks;
@@ -27,7 +29,7 @@ public static class KernelRounds
             var images = ReferenceModels.Values(random, Images * channels * side * side, 1f);
             var packed = DirectConv.Pack(ReferenceModels.Values(random, filters * channels * 9, 1f), filters, channels, 9);
             var bias = ReferenceModels.Values(random, filters, 1f);
-            Spatial.Window[] win = [new(3, 1, 1, 1, 1, side), new(3, 1, 1, 1, 1, side)];
+            Window[] win = [new(3, 1, 1, 1, 1, side), new(3, 1, 1, 1, 1, side)];
             var y = new float[Images * filters * side * side];
             var length = DirectConv.PaddedLength(channels, side, side, win);
             var flops = 2.0 * Images * filters * side * side * channels * 9;

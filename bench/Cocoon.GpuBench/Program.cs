@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime.Loader;
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Gpu;
 using Cocoon.Agent.Inference.Operators;
 using ILGPU;

@@ -1,3 +1,4 @@
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Operators;
 using ILGPU;
 using ILGPU.Runtime;

@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Memory;
 
 namespace Cocoon.Agent.Inference.Operators;
 
@@ -30,7 +32,8 @@ internal static class Elementwise
             c => c.GetString("approximate", "none") == "tanh"
                 ? Map(c, UnaryOp.GeluTanh, 0f, 0f, static (v, _, _) => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))))
                 : erfGelu(c),
-            AttributeDeclaration.String("approximate", "none", "tanh")) with { SinceOpset = 20 };
+            AttributeDeclaration.String("approximate", "none", "tanh")) with
+        { SinceOpset = 20 };
         yield return new OperatorSchema { Name = "Identity", Shape = SameShape, Run = c => [c.Input(0)] };
         yield return new OperatorSchema
         {
@@ -212,7 +215,8 @@ internal static class Elementwise
                 ElementType.Int64 => [Long(a, b, longs)],
                 _ => throw new ModelException("bool inputs are not supported."),
             };
-        }) with { SharedType = 2 };
+        }) with
+        { SharedType = 2 };
 
     /// <summary>
     /// Float arithmetic through TensorPrimitives (vectorised) when the operands are the same shape, or
@@ -307,7 +311,8 @@ internal static class Elementwise
             }
 
             return [result];
-        }) with { Inputs = Arity.Any, SharedType = int.MaxValue };
+        }) with
+        { Inputs = Arity.Any, SharedType = int.MaxValue };
 
     private static OperatorSchema Compare(string name, Func<float, float, bool> floats, Func<long, long, bool> longs) =>
         Broadcasting2(name, ElementTypes.Numeric, c =>
@@ -320,7 +325,8 @@ internal static class Elementwise
                 ElementType.Int64 => [Tensor.OfBools(shape, Broadcasting.Zip(a.Longs, a.Shape, b.Longs, b.Shape, shape, longs))],
                 _ => [Tensor.OfBools(shape, Broadcasting.Zip(a.Bools, a.Shape, b.Bools, b.Shape, shape, static (p, q) => p == q))],
             };
-        }) with { SharedType = 2, Gpu = false };
+        }) with
+        { SharedType = 2, Gpu = false };
 
     private static Tensor[] Where(OpContext c)
     {

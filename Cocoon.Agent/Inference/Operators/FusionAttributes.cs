@@ -1,3 +1,4 @@
+using Cocoon.Agent.Inference.Graph;
 using Onnx;
 
 namespace Cocoon.Agent.Inference.Operators;

@@ -1,5 +1,8 @@
 using System.Numerics.Tensors;
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Graph;
+using Cocoon.Agent.Inference.Memory;
 
 namespace Cocoon.Agent.Inference.Operators;
 

@@ -1,3 +1,4 @@
+using Cocoon.Agent.Inference.Cpu;
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using Cocoon.Agent.Inference.Cpu;
+using Cocoon.Agent.Inference.Memory;
 
 namespace Cocoon.Agent.Inference.Operators;
 

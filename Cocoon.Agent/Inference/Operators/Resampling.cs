@@ -1,3 +1,4 @@
+using Cocoon.Agent.Inference.Memory;
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>Pad (constant, reflect, edge) and Resize (nearest, linear), in the forms opsets 9 to 21 give them.</summary>
@@ -13,7 +14,7 @@ internal static class Resampling
             Inputs = new(1, 4),
             InputTypes = [ElementTypes.Any, ElementTypes.Integer, ElementTypes.Any, ElementTypes.Integer],
             Shape = PadShape,
-                Run = Pad,
+            Run = Pad,
             Gpu = true,
         };
         yield return new OperatorSchema

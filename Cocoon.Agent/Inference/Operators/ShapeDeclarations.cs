@@ -1,3 +1,5 @@
+using Cocoon.Agent.Inference.Cpu;
+using Cocoon.Agent.Inference.Graph;
 namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>The declarations of the data-movement operators, with their shape rules; the kernels are in <c>Shapes.cs</c>.</summary>
@@ -10,9 +12,11 @@ internal static partial class Shapes
         yield return Moving("Transpose", TransposeRule, c => [Transpose(c, c.Input(0), TransposeRule(c.Input(0).Rank, c.GetInts("perm")))], [AttributeDeclaration.Ints("perm")]) with { Gpu = true };
         yield return Moving("Concat", ConcatRule, Concat, [AttributeDeclaration.Int("axis")]) with { Inputs = Arity.Any, SharedType = int.MaxValue };
         yield return Moving("Split", SplitRule, Split, [AttributeDeclaration.Int("axis"), AttributeDeclaration.Ints("split", 0), AttributeDeclaration.Int("num_outputs", 1)])
-            with { Inputs = new(1, 2), Outputs = Arity.Any, InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
+            with
+        { Inputs = new(1, 2), Outputs = Arity.Any, InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
         yield return Moving("Slice", c => [SliceRule(c)], Slice, [AttributeDeclaration.Ints("starts"), AttributeDeclaration.Ints("ends"), AttributeDeclaration.Ints("axes")])
-            with { Inputs = new(1, 5), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
+            with
+        { Inputs = new(1, 5), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
         yield return Moving("Gather", GatherRule, Gather, [AttributeDeclaration.Int("axis")]) with { Inputs = new(2, 2), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
         yield return Moving("Unsqueeze", UnsqueezeRule, Unsqueeze, [AttributeDeclaration.Ints("axes")]) with { Inputs = new(1, 2), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
         yield return Moving("Squeeze", SqueezeRule, Squeeze, [AttributeDeclaration.Ints("axes")]) with { Inputs = new(1, 2), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
@@ -21,7 +25,8 @@ internal static partial class Shapes
         yield return Moving("Constant", ConstantRule, c => [Constant(c)],
             [AttributeDeclaration.Tensor("value"), AttributeDeclaration.Float("value_float"), AttributeDeclaration.Floats("value_floats"), AttributeDeclaration.Int("value_int"), AttributeDeclaration.Ints("value_ints"),
              AttributeDeclaration.String("value_string"), AttributeDeclaration.Strings("value_strings"), new("sparse_value", Onnx.AttributeProto.Types.AttributeType.SparseTensor)])
-            with { Inputs = new(0, 0) };
+            with
+        { Inputs = new(0, 0) };
         yield return Moving("ConstantOfShape", ConstantOfShapeRule, ConstantOfShape, [AttributeDeclaration.Tensor("value")]) with { InputTypes = [ElementTypes.Integer] };
         yield return Moving("Expand", ExpandRule, Expand, []) with { Inputs = new(2, 2), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
         yield return Moving("Tile", TileRule, Tile, []) with { Inputs = new(2, 2), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };

@@ -1,3 +1,6 @@
+using Cocoon.Agent.Inference.Cpu;
+using Cocoon.Agent.Inference.Graph;
+using Cocoon.Agent.Inference.Memory;
 using Onnx;
 
 namespace Cocoon.Agent.Inference.Operators;

@@ -2,7 +2,10 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Graph;
+using Cocoon.Agent.Inference.Memory;
 
 namespace Cocoon.Agent.Inference.Operators;
 
@@ -288,12 +291,6 @@ internal static partial class Spatial
         return GraphFusion.Pooled(node)
             ? (4 * output.Length * perPixel) + output.Length
             : output.Length * perPixel;
-    }
-
-    /// <summary>Per spatial axis: kernel, stride, dilation, padding before and after, output size.</summary>
-    internal readonly record struct Window(int Kernel, int Stride, int Dilation, int PadBegin, int PadEnd, int Output)
-    {
-        public int Span => ((Kernel - 1) * Dilation) + 1;
     }
 
     /// <summary>The kernels' description of a window over an [N, C, H, W] input.</summary>

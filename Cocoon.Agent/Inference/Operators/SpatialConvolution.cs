@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Graph;
+using Cocoon.Agent.Inference.Memory;
 
 namespace Cocoon.Agent.Inference.Operators;
 

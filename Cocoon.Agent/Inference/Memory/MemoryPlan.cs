@@ -1,4 +1,4 @@
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Memory;
 
 /// <summary>
 /// Where every planned float array of a run lies in the model's <see cref="MemoryArena"/>, made from

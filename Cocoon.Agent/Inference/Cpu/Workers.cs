@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
-namespace Cocoon.Agent.Inference.Operators;
+namespace Cocoon.Agent.Inference.Cpu;
 
 /// <summary>
 /// The CPU kernels' own thread pool: one worker per extra core, which spins for a short while after

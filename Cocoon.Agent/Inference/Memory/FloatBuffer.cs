@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Memory;
 
 /// <summary>
 /// Where a float tensor's elements lie: <see cref="Length"/> floats of <see cref="Array"/> from

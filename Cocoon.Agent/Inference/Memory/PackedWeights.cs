@@ -1,4 +1,4 @@
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Memory;
 
 /// <summary>
 /// A model's weights in the layouts its CPU kernels read them in (the GEMM's 24-column panels, the

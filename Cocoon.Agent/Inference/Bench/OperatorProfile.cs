@@ -1,4 +1,4 @@
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Bench;
 
 /// <summary>Time per operator type over one or more runs: where a model's latency goes (<c>infer --profile</c>).</summary>
 public sealed class OperatorProfile

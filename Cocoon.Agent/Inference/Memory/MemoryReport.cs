@@ -1,4 +1,4 @@
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Memory;
 
 /// <summary>How a model's last CPU run used memory for its activations (<see cref="Buffers"/>).</summary>
 /// <param name="Planned">Whether the run wrote its values into the arena from a plan (the first run with a set of input shapes is traced instead).</param>

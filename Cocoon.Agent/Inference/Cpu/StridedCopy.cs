@@ -1,7 +1,8 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Cocoon.Agent.Inference.Memory;
 
-namespace Cocoon.Agent.Inference.Operators;
+namespace Cocoon.Agent.Inference.Cpu;
 
 /// <summary>The CPU side of every data-movement operator: a strided walk of the source written out in row-major order.</summary>
 internal static class StridedCopy

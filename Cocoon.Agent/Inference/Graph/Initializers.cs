@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Onnx;
 
-namespace Cocoon.Agent.Inference.Operators;
+namespace Cocoon.Agent.Inference.Graph;
 
 /// <summary>Reads an ONNX TensorProto (initializers, Constant values) into a <see cref="Tensor"/>.</summary>
 internal static class Initializers

@@ -1,7 +1,7 @@
 using Cocoon.Agent.Inference.Operators;
 using Onnx;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Graph;
 
 /// <summary>
 /// Static shape inference, once at load, through each operator's declared shape rule (<see cref="OperatorSchema.Shape"/>): the shape of each value in

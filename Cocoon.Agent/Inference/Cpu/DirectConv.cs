@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Cocoon.Agent.Inference.Operators;
+namespace Cocoon.Agent.Inference.Cpu;
 
 /// <summary>
 /// Stride-1, undilated convolutions computed straight from a zero-padded copy of the image, without
@@ -26,7 +26,7 @@ internal static partial class DirectConv
     /// <summary>The fewest output pixels a step computes: two 256-bit vectors of eight (512-bit steps take 32).</summary>
     public const int PixelBlock = 16;
 
-    public static bool Fits(int filtersPerGroup, int oh, int ow, Spatial.Window[] win, Activation activation) =>
+    public static bool Fits(int filtersPerGroup, int oh, int ow, Window[] win, Activation activation) =>
         Vector256.IsHardwareAccelerated
         && filtersPerGroup % FilterBlock == 0
         && ow % 8 == 0
@@ -56,7 +56,7 @@ internal static partial class DirectConv
     }
 
     /// <summary>The image's <paramref name="channels"/> planes with the windows' padding around each, zeros in the padding.</summary>
-    public static void Pad(ReadOnlySpan<float> image, int channels, int height, int width, Spatial.Window[] win, Span<float> padded)
+    public static void Pad(ReadOnlySpan<float> image, int channels, int height, int width, Window[] win, Span<float> padded)
     {
         var (ph, pw) = (height + win[0].PadBegin + win[0].PadEnd, width + win[1].PadBegin + win[1].PadEnd);
         padded[..(channels * ph * pw)].Clear();
@@ -70,7 +70,7 @@ internal static partial class DirectConv
     }
 
     /// <summary>Floats <see cref="Pad"/> writes for one image.</summary>
-    public static int PaddedLength(int channels, int height, int width, Spatial.Window[] win) =>
+    public static int PaddedLength(int channels, int height, int width, Window[] win) =>
         channels * (height + win[0].PadBegin + win[0].PadEnd) * (width + win[1].PadBegin + win[1].PadEnd);
 
     /// <summary>

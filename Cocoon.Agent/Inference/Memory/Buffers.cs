@@ -1,4 +1,4 @@
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Memory;
 
 /// <summary>
 /// A model's memory for the float arrays its operators write (outputs and scratch space), run by run.

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Graph;
 
 /// <summary>
 /// Reads an ONNX model from a stream without holding its weights twice: the protobuf wire format is

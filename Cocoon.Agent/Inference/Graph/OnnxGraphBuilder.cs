@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Graph;
 
 /// <summary>
 /// Builds ONNX models as protobuf: the reference models `cocoon-agent bench` runs, and the models

@@ -1,7 +1,8 @@
+using Cocoon.Agent.Inference.Cpu;
 using Google.Protobuf;
 using Onnx;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Graph;
 
 /// <summary>
 /// Load-time rewrites that remove whole passes over activations, the ones exporters leave for the
@@ -192,11 +193,11 @@ internal static class GraphFusion
 
             var kind = activation.OpType switch
             {
-                "Relu" => Operators.Activation.Relu,
-                "Gelu" when !activation.Attribute.Any(a => a.Name == "approximate" && a.S.ToStringUtf8() != "none") => Operators.Activation.Gelu,
-                _ => Operators.Activation.None,
+                "Relu" => Cpu.Activation.Relu,
+                "Gelu" when !activation.Attribute.Any(a => a.Name == "approximate" && a.S.ToStringUtf8() != "none") => Cpu.Activation.Gelu,
+                _ => Cpu.Activation.None,
             };
-            if (kind == Operators.Activation.None || !Operators.OperatorCatalog.Get(node.OpType).FusedActivations.Contains(kind))
+            if (kind == Cpu.Activation.None || !Operators.OperatorCatalog.Get(node.OpType).FusedActivations.Contains(kind))
             {
                 continue;
             }

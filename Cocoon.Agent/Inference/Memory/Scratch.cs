@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Memory;
 
 /// <summary>
 /// Scratch arrays for kernels (unfolded columns, padded images, packed panels, partial sums), shared

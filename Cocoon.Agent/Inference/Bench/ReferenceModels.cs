@@ -1,4 +1,5 @@
-namespace Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Graph;
+namespace Cocoon.Agent.Inference.Bench;
 
 /// <summary>A model `cocoon-agent bench` runs: its ONNX bytes, its input's name and its shape per batch size.</summary>
 public sealed record ReferenceModel(string Name, byte[] Onnx, string Input, Func<int, int[]> InputShape);

@@ -1,8 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Cocoon.Agent.Inference.Memory;
 
-namespace Cocoon.Agent.Inference.Operators;
+namespace Cocoon.Agent.Inference.Cpu;
 
 /// <summary>
 /// C (m×n) = A (m×k) · B (k×n), row-major, on the CPU: register-blocked 4 rows × 24 columns with

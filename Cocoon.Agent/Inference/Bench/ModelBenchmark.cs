@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Bench;
 
 /// <summary>
 /// The agent's benchmark of itself: the reference models at batch 1 and 32, and the score the portal

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Cocoon.Agent.Inference.Operators;
+namespace Cocoon.Agent.Inference.Cpu;
 
 /// <summary>The vector operations the direct convolution's kernels are written in, for 256- and 512-bit vectors.</summary>
 internal static partial class DirectConv

@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using Cocoon.Agent.Inference.Memory;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Bench;
 
 /// <summary>Latencies of repeated runs of one model on one input, after a warm-up run, and how the last run used memory.</summary>
 public sealed record ModelTiming(IReadOnlyList<double> Milliseconds, long Flops, long AllocatedBytesPerRun, long PeakLiveBytes, MemoryReport Memory)

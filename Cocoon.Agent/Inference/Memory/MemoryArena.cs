@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Memory;
 
 /// <summary>
 /// One block of memory that a model's planned values live in, each at the offset its

@@ -1,4 +1,4 @@
-namespace Cocoon.Agent.Inference.Operators;
+namespace Cocoon.Agent.Inference.Cpu;
 
 /// <summary>Splits element-wise and row-wise work across cores once there is enough of it to pay for the hand-off.</summary>
 internal static class Chunks

@@ -1,7 +1,7 @@
 using Cocoon.Agent.Inference.Operators;
 using Onnx;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Graph;
 
 /// <summary>
 /// The check before every kernel: the node's inputs against its operator's declaration (element types,

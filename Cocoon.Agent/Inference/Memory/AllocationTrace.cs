@@ -1,4 +1,4 @@
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Memory;
 
 /// <summary>
 /// What one run of a model asked for, recorded to plan the runs after it (ONNX Runtime's "memory

@@ -1,7 +1,10 @@
+using Cocoon.Agent.Inference.Cpu;
 using Cocoon.Agent.Inference.Gpu;
+using Cocoon.Agent.Inference.Graph;
+using Cocoon.Agent.Inference.Memory;
 using Onnx;
 
-namespace Cocoon.Agent.Inference;
+namespace Cocoon.Agent.Inference.Operators;
 
 /// <summary>
 /// One node as an operator sees it: its attributes, its inputs (absent ones null), the model's opset,
@@ -17,11 +20,11 @@ internal class OpContext(
     internal GpuRun? Gpu { get; } = gpu;
 
     /// <summary>The activation load-time fusion folded into this node (<see cref="GraphFusion"/>): None, Relu or Gelu.</summary>
-    public Operators.Activation FusedActivation => GetString(GraphFusion.Activation, "") switch
+    public Activation FusedActivation => GetString(GraphFusion.Activation, "") switch
     {
-        "Relu" => Operators.Activation.Relu,
-        "Gelu" => Operators.Activation.Gelu,
-        _ => Operators.Activation.None,
+        "Relu" => Activation.Relu,
+        "Gelu" => Activation.Gelu,
+        _ => Activation.None,
     };
 
     /// <summary>
@@ -31,10 +34,10 @@ internal class OpContext(
     internal Tensor Activate(GpuRun gpu, Tensor y) => Activate(gpu, y, FusedActivation);
 
     /// <summary><paramref name="y"/> with <paramref name="activation"/> applied by a GPU kernel.</summary>
-    internal static Tensor Activate(GpuRun gpu, Tensor y, Operators.Activation activation) => activation switch
+    internal static Tensor Activate(GpuRun gpu, Tensor y, Activation activation) => activation switch
     {
-        Operators.Activation.Relu => gpu.Unary(y, UnaryOp.Relu),
-        Operators.Activation.Gelu => gpu.Unary(y, UnaryOp.Gelu),
+        Activation.Relu => gpu.Unary(y, UnaryOp.Relu),
+        Activation.Gelu => gpu.Unary(y, UnaryOp.Gelu),
         _ => y,
     };
 
