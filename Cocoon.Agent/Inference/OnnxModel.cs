@@ -322,7 +322,12 @@ public sealed class OnnxModel
         try
         {
             var expected = step.Guard.Expect(args);
-            var needed = liveBytes + expected.Sum(shape => shape is null ? 0 : 4 * Tensor.ElementCount(shape));
+            var needed = liveBytes;
+            foreach (var shape in expected)
+            {
+                needed += shape is null ? 0 : 4 * Tensor.ElementCount(shape);
+            }
+
             if (needed > budget)
             {
                 throw new ModelException($"the run would hold {needed:N0} bytes of activations here, over this agent's limit of {budget:N0} (Agent:MaxRunMemoryBytes).");
@@ -502,14 +507,26 @@ public sealed class OnnxModel
     /// </summary>
     private void CheckPeak(IReadOnlyDictionary<string, Tensor> feeds)
     {
-        var key = string.Join(';', Inputs.Select(n => feeds.TryGetValue(n, out var t) ? string.Join(',', t.Shape) : "-"));
-        if (!_peaks.TryGetValue(key, out var peak))
+        var shapes = InputShapes(feeds);
+        var last = _lastPeak;
+        long peak;
+        if (last is not null && last.Shapes.AsSpan().SequenceEqual(shapes))
         {
-            peak = EstimatePeak(feeds);
-            if (_peaks.Count < 64)
+            peak = last.Bytes;
+        }
+        else
+        {
+            var key = string.Join(',', shapes);
+            if (!_peaks.TryGetValue(key, out peak))
             {
-                _peaks[key] = peak;
+                peak = EstimatePeak(feeds);
+                if (_peaks.Count < 64)
+                {
+                    _peaks[key] = peak;
+                }
             }
+
+            _lastPeak = new PeakEstimate(shapes, peak);
         }
 
         if (peak > MaxRunMemoryBytes)
@@ -517,6 +534,11 @@ public sealed class OnnxModel
             throw new ModelException($"At these input shapes the model needs at least {peak:N0} bytes of activations at once; this agent's limit is {MaxRunMemoryBytes:N0} (Agent:MaxRunMemoryBytes). Run fewer rows at a time.");
         }
     }
+
+    /// <summary>The peak worked out for the last input shapes seen (a run with the same shapes compares, not formats).</summary>
+    private sealed record PeakEstimate(int[] Shapes, long Bytes);
+
+    private PeakEstimate? _lastPeak;
 
     private long EstimatePeak(IReadOnlyDictionary<string, Tensor> feeds)
     {

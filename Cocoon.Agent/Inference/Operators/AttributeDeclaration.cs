@@ -18,6 +18,9 @@ internal sealed record AttributeDeclaration(string Name, AttributeProto.Types.At
     /// <summary>The most such a value may take.</summary>
     public long Max { get; init; } = long.MaxValue;
 
+    /// <summary>What to tell the developer when a value is out of range (why the engine does not take it); null: the range alone.</summary>
+    public string? Note { get; init; }
+
     /// <summary>Written by the engine's fusion, never read from a model file.</summary>
     public bool Internal { get; init; }
 
@@ -49,7 +52,7 @@ internal sealed record AttributeDeclaration(string Name, AttributeProto.Types.At
 
         if (Type == AttributeProto.Types.AttributeType.Int && (attribute.I < Min || attribute.I > Max))
         {
-            return $"attribute '{Name}' is {attribute.I}; it must be {Range()}.";
+            return $"attribute '{Name}' is {attribute.I}; it must be {Range()}{(Note is null ? "" : $": {Note}")}.";
         }
 
         if (Type == AttributeProto.Types.AttributeType.Ints)

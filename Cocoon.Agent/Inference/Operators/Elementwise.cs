@@ -59,7 +59,9 @@ internal static class Elementwise
         yield return Arithmetic("Sub", BinaryOp.Sub, static (a, b) => a - b, static (a, b) => a - b);
         yield return Arithmetic("Mul", BinaryOp.Mul, static (a, b) => a * b, static (a, b) => a * b);
         yield return Arithmetic("Div", BinaryOp.Div, static (a, b) => a / b, static (a, b) => b == 0 ? throw new ModelException("integer division by zero.") : a / b);
-        yield return Broadcasting2("Pow", ElementTypes.Numeric, c => [Float(c, FloatInput(c, 0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), BinaryOp.Pow, MathF.Pow)]);
+        yield return Broadcasting2("Pow", ElementTypes.Numeric, c => [Float(c, c.Input(0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), BinaryOp.Pow, MathF.Pow)])
+            with
+        { InputTypes = [ElementTypes.Float, ElementTypes.Numeric] };
         yield return Variadic("Min", BinaryOp.Min, MathF.Min, Math.Min);
         yield return Variadic("Max", BinaryOp.Max, MathF.Max, Math.Max);
         yield return Compare("Equal", static (a, b) => a == b, static (a, b) => a == b) with { InputTypes = [ElementTypes.Any], SharedType = 2 };
@@ -156,7 +158,7 @@ internal static class Elementwise
     private static Func<OpContext, Tensor[]> Unary(UnaryOp code, Action<ReadOnlySpan<float>, Span<float>> op) =>
         c =>
         {
-            var x = FloatInput(c, 0);
+            var x = c.Input(0);
             if (c.Gpu is { } gpu)
             {
                 return [gpu.Unary(x, code)];
@@ -176,7 +178,7 @@ internal static class Elementwise
     /// <summary>An element-wise function with two parameters: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> on the CPU.</summary>
     private static Tensor[] Map(OpContext c, UnaryOp code, float p, float q, Func<float, float, float, float> op)
     {
-        var x = FloatInput(c, 0);
+        var x = c.Input(0);
         if (c.Gpu is { } gpu)
         {
             return [gpu.Unary(x, code, p, q)];
@@ -193,21 +195,11 @@ internal static class Elementwise
         return [new Tensor(x.Shape, y)];
     }
 
-    private static Tensor FloatInput(OpContext c, int index)
-    {
-        var x = c.Input(index);
-        return x.Type == ElementType.Float32 ? x : throw new ModelException($"input {index} is {x.Type}; this operator takes float32.");
-    }
-
     private static OperatorSchema Arithmetic(string name, BinaryOp code, Func<float, float, float> floats, Func<long, long, long> longs) =>
         Broadcasting2(name, ElementTypes.Numeric, c =>
         {
+            // One element type for both: the declaration's shared type constraint was checked (NodeGuard).
             var (a, b) = (c.Input(0), c.Input(1));
-            if (a.Type != b.Type)
-            {
-                throw new ModelException($"the inputs are {a.Type} and {b.Type}; they must be of one type.");
-            }
-
             return a.Type switch
             {
                 ElementType.Float32 when c.Gpu is not null => [Float(c, a, b, code, floats)],
@@ -349,7 +341,7 @@ internal static class Elementwise
 
     private static Tensor[] Clip(OpContext c)
     {
-        var x = FloatInput(c, 0);
+        var x = c.Input(0);
         float min, max;
         if (c.Opset >= 11)
         {

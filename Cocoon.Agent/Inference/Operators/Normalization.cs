@@ -25,7 +25,7 @@ internal static class Normalization
         yield return new OperatorSchema
         {
             Name = "BatchNormalization",
-            Attributes = [AttributeDeclaration.Float("epsilon"), AttributeDeclaration.Float("momentum"), AttributeDeclaration.Int("training_mode", 0, 0)],
+            Attributes = [AttributeDeclaration.Float("epsilon"), AttributeDeclaration.Float("momentum"), AttributeDeclaration.Int("training_mode", 0, 0) with { Note = "training mode is not supported; export the model for inference" }],
             Inputs = new(5, 5),
             Outputs = new(1, 1),
             InputTypes = [ElementTypes.Float],
@@ -128,24 +128,11 @@ internal static class Normalization
 
     private static Tensor[] BatchNormalization(OpContext c)
     {
+        // The declaration refused training mode and checked the rank and the parameters' lengths (NodeGuard).
         var x = c.Input(0);
-        if (x.Rank < 2)
-        {
-            throw new ModelException($"BatchNormalization needs [N, C, …]; got {x}.");
-        }
-
-        if (c.GetInt("training_mode", 0) == 1)
-        {
-            throw new ModelException("training mode is not supported; export the model for inference.");
-        }
-
         var epsilon = c.GetFloat("epsilon", 1e-5f);
         var (scale, bias, mean, variance) = (c.Input(1).Data, c.Input(2).Data, c.Input(3).Data, c.Input(4).Data);
         var channels = x.Shape[1];
-        if (scale.Length != channels || bias.Length != channels || mean.Length != channels || variance.Length != channels)
-        {
-            throw new ModelException($"scale, bias, mean and variance must have {channels} values each.");
-        }
 
         var inner = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
         var (a, shift) = Affine(scale, bias, mean, variance, epsilon);

@@ -97,10 +97,6 @@ internal static class Reductions
     private static Tensor Reduce(OpContext c, long axesInputSince, int kernelOp, Func<float[], int, float> reduce, float empty)
     {
         var x = c.Input(0);
-        if (x.Type != ElementType.Float32)
-        {
-            throw new ModelException($"input is {x.Type}; reductions take float32.");
-        }
 
         var axesList = c.AttributeOrInput("axes", 1, axesInputSince);
         var keep = c.GetInt("keepdims", 1) == 1;

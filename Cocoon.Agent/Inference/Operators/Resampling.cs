@@ -23,7 +23,7 @@ internal static class Resampling
             SinceOpset = 10,
             Attributes =
             [
-                AttributeDeclaration.Int("antialias", 0, 0), AttributeDeclaration.Ints("axes"),
+                AttributeDeclaration.Int("antialias", 0, 0) with { Note = "Resize with antialias is not supported" }, AttributeDeclaration.Ints("axes"),
                 AttributeDeclaration.String("coordinate_transformation_mode", "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"),
                 AttributeDeclaration.Float("cubic_coeff_a"), AttributeDeclaration.Int("exclude_outside", 0, 1), AttributeDeclaration.Float("extrapolation_value"),
                 AttributeDeclaration.String("keep_aspect_ratio_policy", "stretch"), AttributeDeclaration.String("mode", "nearest", "linear"),

@@ -370,18 +370,9 @@ internal static partial class Spatial
 
     private static Tensor Pool(OpContext c, bool max)
     {
+        // The declaration checked the rank, kernel_shape and the outputs (no Indices) before the kernel (NodeGuard).
         var x = c.Input(0);
-        if (x.Rank != 4)
-        {
-            throw new ModelException($"only 2-D pooling is supported (input [N, C, H, W]); got {x}.");
-        }
-
-        if (c.OutputCount > 1 && c.Node.Output[1].Length > 0)
-        {
-            throw new ModelException("MaxPool's Indices output is not supported.");
-        }
-
-        var kernel = c.GetInts("kernel_shape")?.Select(k => (int)k).ToArray() ?? throw new ModelException("kernel_shape is required.");
+        var kernel = c.GetInts("kernel_shape")!.Select(k => (int)k).ToArray();
         var win = Windows(c, [x.Shape[2], x.Shape[3]], kernel, ceil: c.GetInt("ceil_mode", 0) == 1);
         var includePad = c.GetInt("count_include_pad", 0) == 1;
         var (planes, height, width) = (x.Shape[0] * x.Shape[1], x.Shape[2], x.Shape[3]);
@@ -519,11 +510,6 @@ internal static partial class Spatial
     private static Tensor[] GlobalAveragePool(OpContext c)
     {
         var x = c.Input(0);
-        if (x.Rank < 3)
-        {
-            throw new ModelException($"GlobalAveragePool needs [N, C, spatial…]; got {x}.");
-        }
-
         var plane = (int)Tensor.ElementCount(x.Shape.AsSpan(2));
         var planes = x.Shape[0] * x.Shape[1];
         int[] shape = [x.Shape[0], x.Shape[1], .. Enumerable.Repeat(1, x.Rank - 2)];
@@ -546,10 +532,6 @@ internal static partial class Spatial
         var x = c.Input(0);
         var (scale, bias) = (c.Input(1).Data, c.Input(2).Data);
         var epsilon = c.GetFloat("epsilon", 1e-5f);
-        if (x.Rank < 3 || scale.Length != x.Shape[1] || bias.Length != x.Shape[1])
-        {
-            throw new ModelException($"InstanceNormalization needs [N, C, spatial…] and C scales and biases; got {x}.");
-        }
 
         if (c.Gpu is { } gpu)
         {

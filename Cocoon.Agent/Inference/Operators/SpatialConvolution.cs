@@ -16,19 +16,11 @@ internal static partial class Spatial
 {
     private static Tensor[] Conv(OpContext c)
     {
+        // The declaration's shape rule checked ranks, channels, groups, the bias and the window before the kernel (NodeGuard).
         var (x, w) = (c.Input(0), c.Input(1));
-        if (x.Rank != 4 || w.Rank != 4)
-        {
-            throw new ModelException($"only 2-D convolutions are supported (input [N, C, H, W], weight [M, C/group, kH, kW]); got {x} and {w}.");
-        }
-
         var group = (int)c.GetInt("group", 1);
         var (n, channels, height, width) = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
         var (filters, perGroup, kh, kw) = (w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]);
-        if (group < 1 || channels % group != 0 || filters % group != 0 || perGroup != channels / group)
-        {
-            throw new ModelException($"{channels} input channels, {filters} filters of {perGroup} channels and group {group} do not fit together.");
-        }
 
         // The window is the weight's own: the declaration refused a kernel_shape that says otherwise.
         var win = Windows(c, [height, width], [kh, kw]);
@@ -304,19 +296,11 @@ internal static partial class Spatial
 
     private static Tensor[] ConvTranspose(OpContext c)
     {
+        // The declaration's shape rule checked ranks, channels, groups and the bias before the kernel (NodeGuard).
         var (x, w) = (c.Input(0), c.Input(1));
-        if (x.Rank != 4 || w.Rank != 4)
-        {
-            throw new ModelException($"only 2-D transposed convolutions are supported; got {x} and {w}.");
-        }
-
         var group = (int)c.GetInt("group", 1);
         var (n, channels, height, width) = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
         var (kh, kw) = (w.Shape[2], w.Shape[3]);
-        if (group < 1 || channels % group != 0 || w.Shape[0] != channels)
-        {
-            throw new ModelException($"weight {w} does not fit {channels} input channels in {group} group(s).");
-        }
 
         var perGroupOut = w.Shape[1];
         var filters = perGroupOut * group;
