@@ -7,7 +7,7 @@ using Cocoon.Web.Features.Agents;
 using Cocoon.Web.Features.Agents.Pairing;
 using Cocoon.Web.Features.Identity;
 using Cocoon.Web.Features.Jobs;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Cocoon.Web.Hosting;
 using Cocoon.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

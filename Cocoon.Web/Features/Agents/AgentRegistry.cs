@@ -4,7 +4,7 @@ using Cocoon.Shared.Attestation;
 using Cocoon.Web.Data;
 using Cocoon.Web.Features.Attestation;
 using Cocoon.Web.Features.Jobs;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

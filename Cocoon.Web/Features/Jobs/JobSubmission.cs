@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
