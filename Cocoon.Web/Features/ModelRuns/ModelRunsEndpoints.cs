@@ -98,7 +98,7 @@ public static class ModelRunsEndpoints
             .FirstOrDefaultAsync(ct);
         return blob is null
             ? TypedResults.Problem($"Blob {blobId} is not an input of this lease's job.", statusCode: StatusCodes.Status404NotFound, title: "Blob not found")
-            : BlobsModule.Stream(store, blob.Digest);
+            : BlobsEndpoints.Stream(store, blob.Digest);
     }
 
     /// <summary>Stores the unit's sealed output for the job's owner, when its SHA-256 is what the agent says.</summary>
