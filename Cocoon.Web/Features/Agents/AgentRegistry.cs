@@ -99,7 +99,7 @@ public sealed class AgentRegistry(
         VerifiedEnclave verified;
         try
         {
-            verified = await evidence.VerifyAsync(agent, hello.Enclave, cancellationToken);
+            verified = await evidence.VerifyAsync(agent.Id, agent.ClientId, hello.Enclave, cancellationToken);
         }
         catch (AttestationException ex)
         {

@@ -3,6 +3,7 @@ using Cocoon.Web.Data;
 using Cocoon.Web.Features.Identity;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -74,7 +75,7 @@ public static class BlobsEndpoints
         return blob is null ? NotFound(id) : Stream(store, blob.Digest);
     }
 
-    private static async Task<IResult> DeleteAsync(Guid id, ClaimsPrincipal user, CocoonDbContext db, IBlobStore store, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(Guid id, ClaimsPrincipal user, CocoonDbContext db, IBlobStore store, [FromServices] IEnumerable<IBlobReferences> references, CancellationToken ct)
     {
         var owner = Viewer.From(user).AccountId;
         var blob = await db.Set<StoredBlob>().AsNoTracking().SingleOrDefaultAsync(b => b.Id == id && b.AccountId == owner, ct);
@@ -83,9 +84,12 @@ public static class BlobsEndpoints
             return NotFound(id);
         }
 
-        if (await db.Set<Assets.Asset>().AnyAsync(a => a.BlobId == id, ct))
+        foreach (var reference in references)
         {
-            return TypedResults.Problem("A model or dataset uses this blob; delete that instead.", statusCode: StatusCodes.Status409Conflict, title: "Blob in use");
+            if (await reference.InUseAsync(id, ct) is { } reason)
+            {
+                return TypedResults.Problem(reason, statusCode: StatusCodes.Status409Conflict, title: "Blob in use");
+            }
         }
 
         await BlobRemoval.RemoveAsync(db, store, blob.Id, blob.Digest, ct);
