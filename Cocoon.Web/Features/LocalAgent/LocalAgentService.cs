@@ -118,15 +118,19 @@ public sealed class LocalAgentService(
 
     private void Exited(Process process)
     {
+        int code;
         lock (_gate)
         {
+            // Stopping (and so maybe disposed) is the portal's doing, not news.
             if (_stopping)
             {
                 return;
             }
+
+            code = process.ExitCode;
         }
 
-        logger.LogError("The local agent exited with code {Code}; the portal runs on without it (its output is above).", process.ExitCode);
+        logger.LogError("The local agent exited with code {Code}; the portal runs on without it (its output is above).", code);
     }
 
     /// <summary>
