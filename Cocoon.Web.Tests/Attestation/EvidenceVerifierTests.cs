@@ -21,7 +21,7 @@ public sealed class EvidenceVerifierTests
         using var services = new ServiceCollection().BuildServiceProvider();
 
         var production = Verifier(services, Environments.Production, allow: false);
-        var refusal = await Assert.ThrowsAsync<AttestationException>(() => production.VerifyAsync(agent, evidence, CancellationToken.None));
+        var refusal = await Assert.ThrowsAsync<AttestationException>(() => production.VerifyAsync(agent.Id, agent.ClientId, evidence, CancellationToken.None));
         Assert.Contains("Production", refusal.Message, StringComparison.Ordinal);
         Assert.Contains("AllowDevelopmentEvidence", refusal.Message, StringComparison.Ordinal);
 
@@ -29,11 +29,11 @@ public sealed class EvidenceVerifierTests
         // this test has no OpenIddict to ask: the refusal above came before that lookup.
         foreach (var verifier in new[] { Verifier(services, Environments.Production, allow: true), Verifier(services, Environments.Development, allow: false) })
         {
-            await Assert.ThrowsAnyAsync<InvalidOperationException>(() => verifier.VerifyAsync(agent, evidence, CancellationToken.None));
+            await Assert.ThrowsAnyAsync<InvalidOperationException>(() => verifier.VerifyAsync(agent.Id, agent.ClientId, evidence, CancellationToken.None));
         }
 
         var garbageKey = evidence with { PublicKey = new byte[65] };
-        Assert.Contains("enclave key", (await Assert.ThrowsAsync<AttestationException>(() => production.VerifyAsync(agent, garbageKey, CancellationToken.None))).Message, StringComparison.Ordinal);
+        Assert.Contains("enclave key", (await Assert.ThrowsAsync<AttestationException>(() => production.VerifyAsync(agent.Id, agent.ClientId, garbageKey, CancellationToken.None))).Message, StringComparison.Ordinal);
     }
 
     private static EvidenceVerifier Verifier(ServiceProvider services, string environment, bool allow) =>

@@ -1,5 +1,6 @@
 using Cocoon.Web.Features.Assets;
 using Cocoon.Web.Features.Jobs;
+using Cocoon.Web.Features.ModelRuns;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -13,7 +14,6 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.FailureReason).HasMaxLength(2000);
         builder.HasIndex(j => j.CreatedAt);
         builder.HasIndex(j => j.State);
-        builder.HasMany(j => j.Grants).WithOne().HasForeignKey(g => g.JobId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<Asset>().WithMany().HasForeignKey(j => j.ModelAssetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne<Asset>().WithMany().HasForeignKey(j => j.DatasetAssetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasMany(j => j.Units).WithOne(u => u.Job).HasForeignKey(u => u.JobId).OnDelete(DeleteBehavior.Cascade);
@@ -26,6 +26,7 @@ internal sealed class KeyGrantConfiguration : IEntityTypeConfiguration<KeyGrantR
     {
         builder.ToTable("key_grants");
         builder.HasIndex(g => new { g.JobId, g.AgentId }).IsUnique();
+        builder.HasOne<Job>().WithMany().HasForeignKey(g => g.JobId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<Features.Agents.RegisteredAgent>().WithMany().HasForeignKey(g => g.AgentId).OnDelete(DeleteBehavior.Cascade);
     }
 }

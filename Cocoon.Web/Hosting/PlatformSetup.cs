@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 using Cocoon.Shared;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 
 namespace Cocoon.Web.Hosting;
 

@@ -643,49 +643,6 @@ namespace Cocoon.Web.Data.Migrations
                     b.ToTable("jobs", (string)null);
                 });
 
-            modelBuilder.Entity("Cocoon.Web.Features.Jobs.KeyGrantRecord", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<Guid>("AgentId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("agent_id");
-
-                    b.Property<byte[]>("DatasetGrant")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("dataset_grant");
-
-                    b.Property<byte[]>("EnclavePublicKey")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("enclave_public_key");
-
-                    b.Property<Guid>("JobId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("job_id");
-
-                    b.Property<byte[]>("ModelGrant")
-                        .IsRequired()
-                        .HasColumnType("bytea")
-                        .HasColumnName("model_grant");
-
-                    b.HasKey("Id")
-                        .HasName("pk_key_grants");
-
-                    b.HasIndex("AgentId")
-                        .HasDatabaseName("ix_key_grants_agent_id");
-
-                    b.HasIndex("JobId", "AgentId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_key_grants_job_id_agent_id");
-
-                    b.ToTable("key_grants", (string)null);
-                });
-
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Lease", b =>
                 {
                     b.Property<Guid>("Id")
@@ -839,6 +796,49 @@ namespace Cocoon.Web.Data.Migrations
                         .HasDatabaseName("ix_work_units_job_id_index");
 
                     b.ToTable("work_units", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.ModelRuns.KeyGrantRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<byte[]>("DatasetGrant")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("dataset_grant");
+
+                    b.Property<byte[]>("EnclavePublicKey")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("enclave_public_key");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<byte[]>("ModelGrant")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("model_grant");
+
+                    b.HasKey("Id")
+                        .HasName("pk_key_grants");
+
+                    b.HasIndex("AgentId")
+                        .HasDatabaseName("ix_key_grants_agent_id");
+
+                    b.HasIndex("JobId", "AgentId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_key_grants_job_id_agent_id");
+
+                    b.ToTable("key_grants", (string)null);
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", b =>
@@ -1131,23 +1131,6 @@ namespace Cocoon.Web.Data.Migrations
                         .HasConstraintName("fk_jobs_assets_model_asset_id");
                 });
 
-            modelBuilder.Entity("Cocoon.Web.Features.Jobs.KeyGrantRecord", b =>
-                {
-                    b.HasOne("Cocoon.Web.Features.Agents.RegisteredAgent", null)
-                        .WithMany()
-                        .HasForeignKey("AgentId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_key_grants_agents_agent_id");
-
-                    b.HasOne("Cocoon.Web.Features.Jobs.Job", null)
-                        .WithMany("Grants")
-                        .HasForeignKey("JobId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_key_grants_jobs_job_id");
-                });
-
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Lease", b =>
                 {
                     b.HasOne("Cocoon.Web.Features.Agents.RegisteredAgent", null)
@@ -1175,6 +1158,23 @@ namespace Cocoon.Web.Data.Migrations
                         .HasConstraintName("fk_work_units_jobs_job_id");
 
                     b.Navigation("Job");
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.ModelRuns.KeyGrantRecord", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Agents.RegisteredAgent", null)
+                        .WithMany()
+                        .HasForeignKey("AgentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_key_grants_agents_agent_id");
+
+                    b.HasOne("Cocoon.Web.Features.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_key_grants_jobs_job_id");
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>
@@ -1211,8 +1211,6 @@ namespace Cocoon.Web.Data.Migrations
 
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Job", b =>
                 {
-                    b.Navigation("Grants");
-
                     b.Navigation("Units");
                 });
 

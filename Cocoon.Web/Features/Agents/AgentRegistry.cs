@@ -4,7 +4,7 @@ using Cocoon.Shared.Attestation;
 using Cocoon.Web.Data;
 using Cocoon.Web.Features.Attestation;
 using Cocoon.Web.Features.Jobs;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -99,7 +99,7 @@ public sealed class AgentRegistry(
         VerifiedEnclave verified;
         try
         {
-            verified = await evidence.VerifyAsync(agent, hello.Enclave, cancellationToken);
+            verified = await evidence.VerifyAsync(agent.Id, agent.ClientId, hello.Enclave, cancellationToken);
         }
         catch (AttestationException ex)
         {

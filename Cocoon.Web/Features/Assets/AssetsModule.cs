@@ -1,55 +1,15 @@
-using System.Security.Claims;
-using Cocoon.Web.Features.Identity;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Cocoon.Web.Features.Blobs;
 
 namespace Cocoon.Web.Features.Assets;
 
-/// <summary>/api/models and /api/datasets: the same catalogue, one kind each.</summary>
+/// <summary>Models and datasets (sealed blobs with a name), and the developer's encryption key.</summary>
 public static class AssetsModule
 {
-    public static void AddCocoonAssets(this WebApplicationBuilder builder) => builder.Services.AddScoped<AssetCatalog>();
-
-    public static void MapCocoonAssets(this WebApplication app)
+    public static void AddCocoonAssets(this WebApplicationBuilder builder)
     {
-        Map(app, "/api/models", AssetKind.Model);
-        Map(app, "/api/datasets", AssetKind.Dataset);
+        builder.Services.AddScoped<AssetCatalog>();
+        builder.Services.AddScoped<IBlobReferences, AssetBlobReferences>();
     }
 
-    private static void Map(WebApplication app, string path, AssetKind kind)
-    {
-        var group = app.MapGroup(path).WithTags(kind == AssetKind.Model ? "Models" : "Datasets");
-        group.MapGet("/", async (ClaimsPrincipal user, AssetCatalog catalog, CancellationToken ct) =>
-            TypedResults.Ok(await catalog.ListAsync(Viewer.From(user).AccountId, kind, ct))).RequireAuthorization(CocoonPolicies.JobsRead);
-        group.MapGet("/{id:guid}", async Task<Results<Ok<AssetView>, ProblemHttpResult>> (Guid id, ClaimsPrincipal user, AssetCatalog catalog, CancellationToken ct) =>
-            await catalog.GetAsync(Viewer.From(user).AccountId, id, ct) is { } asset && asset.Kind == kind.ToString()
-                ? TypedResults.Ok(asset)
-                : NotFound(kind, id)).RequireAuthorization(CocoonPolicies.JobsRead);
-        group.MapPost("/", async Task<Results<Created<AssetView>, ValidationProblem>> (CreateAssetRequest? request, ClaimsPrincipal user, AssetCatalog catalog, CancellationToken ct) =>
-        {
-            try
-            {
-                var asset = await catalog.CreateAsync(Viewer.From(user).AccountId, kind, request ?? new CreateAssetRequest(null, null, Guid.Empty, null), ct);
-                return TypedResults.Created($"{path}/{asset.Id}", asset);
-            }
-            catch (InvalidAssetException ex)
-            {
-                return TypedResults.ValidationProblem(ex.Errors, title: $"The {kind.ToString().ToLowerInvariant()} is invalid.");
-            }
-        }).RequireAuthorization(CocoonPolicies.JobsWrite);
-        group.MapDelete("/{id:guid}", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, ClaimsPrincipal user, AssetCatalog catalog, CancellationToken ct) =>
-        {
-            try
-            {
-                return await catalog.DeleteAsync(Viewer.From(user).AccountId, id, ct) ? TypedResults.NoContent() : NotFound(kind, id);
-            }
-            catch (AssetInUseException ex)
-            {
-                return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status409Conflict, title: $"{kind} in use");
-            }
-        })
-            .RequireAuthorization(CocoonPolicies.JobsWrite);
-    }
-
-    private static ProblemHttpResult NotFound(AssetKind kind, Guid id) =>
-        TypedResults.Problem($"You have no {kind.ToString().ToLowerInvariant()} {id}.", statusCode: StatusCodes.Status404NotFound, title: $"{kind} not found");
+    public static void MapCocoonAssets(this WebApplication app) => app.MapAssetsEndpoints();
 }

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Cocoon.Shared.Attestation;
 using Cocoon.Shared.Sealing;
-using Cocoon.Web.Features.Agents;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
@@ -28,10 +27,11 @@ public sealed class EvidenceVerifier(
             ? X509Certificate2.CreateFromPem(pem)
             : TdxQuoteVerifier.IntelRoot;
 
+    /// <param name="agentId">The agent the evidence is for (development evidence names it).</param>
+    /// <param name="clientId">The agent's OAuth client, which holds the key it was paired with.</param>
     /// <exception cref="AttestationException">The evidence is refused; the message says why.</exception>
-    public async Task<VerifiedEnclave> VerifyAsync(RegisteredAgent agent, EnclaveEvidence evidence, CancellationToken cancellationToken)
+    public async Task<VerifiedEnclave> VerifyAsync(Guid agentId, string? clientId, EnclaveEvidence evidence, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(agent);
         ArgumentNullException.ThrowIfNull(evidence);
         try
         {
@@ -52,9 +52,9 @@ public sealed class EvidenceVerifier(
                         $"An operator who accepts unprotected agents sets {AttestationOptions.Section}:AllowDevelopmentEvidence=true.");
                 }
 
-                using (var key = await CredentialKeyAsync(agent, cancellationToken))
+                using (var key = await CredentialKeyAsync(clientId, cancellationToken))
                 {
-                    DevelopmentEvidence.Verify(evidence, key, agent.Id, clock.GetUtcNow());
+                    DevelopmentEvidence.Verify(evidence, key, agentId, clock.GetUtcNow());
                 }
 
                 return new VerifiedEnclave(evidence.PublicKey!, EvidenceKind.Development, null);
@@ -72,12 +72,12 @@ public sealed class EvidenceVerifier(
         }
     }
 
-    private async Task<ECDsa> CredentialKeyAsync(RegisteredAgent agent, CancellationToken cancellationToken)
+    private async Task<ECDsa> CredentialKeyAsync(string? clientId, CancellationToken cancellationToken)
     {
         // The application manager is scoped; registration runs in the hub's singleton registry.
         await using var scope = scopes.CreateAsyncScope();
         var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
-        var application = agent.ClientId is null ? null : await applications.FindByClientIdAsync(agent.ClientId, cancellationToken);
+        var application = clientId is null ? null : await applications.FindByClientIdAsync(clientId, cancellationToken);
         var jwks = application is null ? null : await applications.GetJsonWebKeySetAsync(application, cancellationToken);
         var jwk = jwks?.Keys.FirstOrDefault(k => k.Kty == JsonWebAlgorithmsKeyTypes.EllipticCurve && k.Crv == JsonWebKeyECTypes.P256)
             ?? throw new AttestationException("the portal holds no pairing key for this agent to check its evidence with.");

@@ -36,6 +36,3 @@ public sealed record RoleChangeView(DateTimeOffset At, string Account, string Ro
 
 /// <summary>An admin's role change request.</summary>
 public sealed record ChangeRoleRequest(string? Role, bool Granted, string? Reason);
-
-/// <summary>The developer's P-256 public key as 130 hex digits.</summary>
-public sealed record EncryptionKeyRequest(string? PublicKey);

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Cocoon.Web.Features.Identity;
 
-/// <summary>/api/admin: accounts, role changes and their audit (Admin only); /api/account: self-service.</summary>
+/// <summary>/api/admin: accounts, role changes and their audit (Admin only); /api/account/provider: self-service.</summary>
 public static class AdminEndpoints
 {
     public static void MapCocoonAdmin(this WebApplication app)
@@ -20,31 +20,6 @@ public static class AdminEndpoints
             await accounts.BecomeProviderAsync(id, ct);
             return TypedResults.NoContent();
         }).WithTags("Account").RequireAuthorization(CocoonPolicies.Interactive);
-
-        app.MapPut("/api/account/encryption-key", SetEncryptionKeyAsync).WithTags("Account").RequireAuthorization(CocoonPolicies.Interactive);
-    }
-
-    /// <summary>Registers the browser-made P-256 public key that outputs are sealed to (checked to be a point on the curve).</summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> SetEncryptionKeyAsync(
-        EncryptionKeyRequest? request, ClaimsPrincipal user, Data.CocoonDbContext db, ILogger<AccountService> logger, CancellationToken ct)
-    {
-        byte[] point;
-        try
-        {
-            point = Convert.FromHexString(request?.PublicKey ?? "");
-            using var _ = Shared.Sealing.Hpke.ImportPublic(point);
-        }
-        catch (Exception ex) when (ex is FormatException or Shared.Sealing.SealedDataException)
-        {
-            return TypedResults.Problem("publicKey must be a P-256 public key: 65 bytes, uncompressed (04…), as hex.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid key");
-        }
-
-        var id = Viewer.From(user).AccountId;
-        var account = await db.Set<Account>().SingleAsync(a => a.Id == id, ct);
-        account.EncryptionPublicKey = Convert.ToHexStringLower(point);
-        await db.SaveChangesAsync(ct);
-        logger.LogInformation("Account {Account} registered an encryption key", account.FriendlyAddress);
-        return TypedResults.NoContent();
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ChangeRoleAsync(

@@ -1,6 +1,4 @@
 using System.Threading.RateLimiting;
-using Cocoon.Web.Features.Agents;
-using Cocoon.Web.Features.Agents.Pairing;
 using Cocoon.Web.Features.Identity.ApiTokens;
 using Cocoon.Web.Features.Identity.TonProof;
 using Cocoon.Web.Hosting;
@@ -45,9 +43,6 @@ public static class IdentityModule
         builder.Services.AddScoped<AccountService>();
         builder.Services.AddSingleton<AccountQueries>();
         builder.Services.AddScoped<ApiTokenService>();
-        builder.Services.AddScoped<AgentPairing>();
-        builder.Services.AddSingleton<AgentPairingUi>();
-        builder.Services.AddSingleton<AgentConnections>();
 
         builder.Services.AddAuthentication(SelectorScheme)
             .AddPolicyScheme(SelectorScheme, "Cookie, API token or OAuth token", o => o.ForwardDefaultSelector = SelectScheme)
@@ -76,15 +71,7 @@ public static class IdentityModule
             .AddPolicy(CocoonPolicies.Interactive, Interactive().Build())
             .AddPolicy(CocoonPolicies.Provider, Interactive().RequireRole(Roles.Provider).Build())
             .AddPolicy(CocoonPolicies.Finance, Interactive().RequireRole(Roles.Finance).Build())
-            .AddPolicy(CocoonPolicies.Admin, Interactive().RequireRole(Roles.Admin).Build())
-            .AddPolicy(CocoonPolicies.Agent, p => p
-                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
-                .RequireAuthenticatedUser()
-                .RequireClaim(AgentClaims.Agent))
-            .AddPolicy(CocoonPolicies.AgentPairing, p => p
-                .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)
-                .RequireAuthenticatedUser()
-                .RequireAssertion(c => HasScope(c.User, OAuthServer.PairingScope)));
+            .AddPolicy(CocoonPolicies.Admin, Interactive().RequireRole(Roles.Admin).Build());
         foreach (var scope in CocoonPolicies.ApiScopes)
         {
             builder.Services.AddAuthorizationBuilder().AddPolicy(scope, p => p
@@ -139,7 +126,6 @@ public static class IdentityModule
         app.MapCocoonAuth();
         app.MapCocoonApiTokens();
         app.MapCocoonAdmin();
-        app.MapCocoonPairing();
     }
 
     private static string SelectScheme(HttpContext context)
@@ -160,10 +146,6 @@ public static class IdentityModule
         new AuthorizationPolicyBuilder(CookieAuthenticationDefaults.AuthenticationScheme)
             .RequireAuthenticatedUser()
             .RequireRole(Roles.Developer);
-
-    private static bool HasScope(System.Security.Claims.ClaimsPrincipal user, string scope) =>
-        user.FindAll(OpenIddict.Abstractions.OpenIddictConstants.Claims.Private.Scope).Any(c => c.Value == scope)
-        || user.FindAll("scope").Any(c => c.Value.Split(' ').Contains(scope, StringComparer.Ordinal));
 
     /// <summary>APIs answer 401/403 problem details; pages are redirected to sign-in or the denied page.</summary>
     private static Task ApiAware(RedirectContext<CookieAuthenticationOptions> context, int status)

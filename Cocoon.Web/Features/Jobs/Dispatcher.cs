@@ -3,7 +3,7 @@ using Cocoon.Shared.Jobs;
 using Cocoon.Shared.Work;
 using Cocoon.Web.Data;
 using Cocoon.Web.Features.Agents;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Hangfire;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
@@ -21,6 +21,7 @@ public sealed class Dispatcher(
     IDbContextFactory<CocoonDbContext> dbFactory,
     IBackgroundJobClient backgroundJobs,
     IHubContext<AgentHub, IAgentClient> agentHub,
+    IModelRunDispatch modelRuns,
     LiveUpdates live,
     TimeProvider clock,
     IOptions<JobsOptions> options,
@@ -135,7 +136,7 @@ public sealed class Dispatcher(
                         Seed = job.Seed,
                     }
                     : null,
-                ModelRun = job.Kind == JobKind.Model ? await ModelRunAsync(db, job, unit, agent.Id, cancellationToken) : null,
+                ModelRun = job.Kind == JobKind.Model ? await modelRuns.SpecAsync(db, job, unit, agent.Id, cancellationToken) : null,
             };
         }
 
@@ -144,28 +145,6 @@ public sealed class Dispatcher(
         await agentHub.Clients.Client(connectionId).AssignAsync(assignment);
         logger.LogDebug("Unit {Index} of job {JobId} leased to connection {ConnectionId}", assignment.UnitIndex, assignment.JobId, connectionId);
         live.JobChanged(assignment.JobId);
-    }
-
-    /// <summary>What the agent needs for a model unit: where the sealed inputs are and its grants for them.</summary>
-    private static async Task<ModelRunSpec> ModelRunAsync(CocoonDbContext db, Job job, WorkUnit unit, Guid agentId, CancellationToken cancellationToken)
-    {
-        var grant = await db.Set<KeyGrantRecord>().AsNoTracking().SingleAsync(g => g.JobId == job.Id && g.AgentId == agentId, cancellationToken);
-        var assets = await db.Set<Assets.Asset>().AsNoTracking()
-            .Where(a => a.Id == job.ModelAssetId || a.Id == job.DatasetAssetId).ToListAsync(cancellationToken);
-        var model = assets.Single(a => a.Id == job.ModelAssetId);
-        var dataset = assets.Single(a => a.Id == job.DatasetAssetId);
-        return new ModelRunSpec
-        {
-            ModelBlobId = model.BlobId,
-            ModelDigest = model.Digest,
-            ModelGrant = grant.ModelGrant,
-            DatasetBlobId = dataset.BlobId,
-            DatasetSize = dataset.Size,
-            DatasetGrant = grant.DatasetGrant,
-            FirstRow = unit.FirstMatrix,
-            RowCount = unit.MatrixCount,
-            OutputRecipientKey = job.OutputRecipientKey!,
-        };
     }
 
     /// <summary>The least-loaded online agent with room; for a model job, only agents holding a grant to their current enclave key.</summary>

@@ -28,9 +28,6 @@ public sealed class Job
     /// <summary>Model jobs: the developer's public key (65 bytes) outputs are sealed to; the key grants are bound to it.</summary>
     public byte[]? OutputRecipientKey { get; set; }
 
-    /// <summary>Model jobs: the file keys wrapped to each agent the developer allowed.</summary>
-    public List<KeyGrantRecord> Grants { get; set; } = [];
-
     public int MatrixSize { get; set; }
 
     public int MatrixCount { get; set; }

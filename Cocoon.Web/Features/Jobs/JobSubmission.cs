@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
@@ -43,17 +43,22 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
             Seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & long.MaxValue,
             CreatedAt = clock.GetUtcNow(),
         };
-        await RecordAsync(job, cancellationToken);
+        await RecordAsync(job, [], cancellationToken);
         return job;
     }
 
-    /// <summary>Stores a validated job (of any kind) and enqueues its planning.</summary>
-    public async Task RecordAsync(Job job, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores a validated job with the rows that belong to it (a model job's key grants) in one
+    /// transaction, and enqueues its planning.
+    /// </summary>
+    public async Task RecordAsync(Job job, IReadOnlyCollection<object> related, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(related);
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             db.Jobs.Add(job);
+            db.AddRange(related);
             await db.SaveChangesAsync(cancellationToken);
         }
 

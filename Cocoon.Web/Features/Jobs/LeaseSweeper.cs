@@ -1,6 +1,6 @@
 using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

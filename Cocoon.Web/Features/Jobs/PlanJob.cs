@@ -1,6 +1,6 @@
 using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Microsoft.EntityFrameworkCore;
 
 namespace Cocoon.Web.Features.Jobs;

@@ -3,7 +3,7 @@ using Cocoon.Shared.Jobs;
 using Cocoon.Shared.Work;
 using Cocoon.Web.Data;
 using Cocoon.Web.Features.Agents;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Cocoon.Web.Features.LocalAgent;
 
-/// <summary>The quick start's agent, run inside the portal's process (section "Cocoon:LocalAgent").</summary>
+/// <summary>The quick start's agent, run by the portal as a child process (section "Cocoon:LocalAgent").</summary>
 public sealed class LocalAgentOptions
 {
     public const string Section = "Cocoon:LocalAgent";
@@ -17,6 +17,12 @@ public sealed class LocalAgentOptions
 
     /// <summary>Where the local agent keeps its id; default beside the embedded database.</summary>
     public string? DataDirectory { get; set; }
+
+    /// <summary>
+    /// The agent program: its cocoon-agent.dll (run with dotnet) or its executable, absolute or relative
+    /// to the content root. Default: the agent built in this repository (Cocoon.Agent/bin/…).
+    /// </summary>
+    public string? Command { get; set; }
 
     public string ResolveDataDirectory() =>
         !string.IsNullOrWhiteSpace(DataDirectory)

@@ -141,7 +141,6 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
             ModelAssetId = model!.Id,
             DatasetAssetId = dataset!.Id,
             OutputRecipientKey = request.OutputKey,
-            Grants = records,
             CreatedAt = clock.GetUtcNow(),
         };
         foreach (var record in records)
@@ -149,7 +148,7 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
             record.JobId = job.Id;
         }
 
-        await jobs.RecordAsync(job, cancellationToken);
+        await jobs.RecordAsync(job, records, cancellationToken);
         return job;
     }
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Cocoon.Shared.Pairing;
 using Cocoon.Web.Data;
 using Cocoon.Web.Features.Identity;
-using Cocoon.Web.Features.Live;
+using Cocoon.Web.Hosting.Live;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;

@@ -1,4 +1,4 @@
-namespace Cocoon.Web.Features.Jobs;
+namespace Cocoon.Web.Features.ModelRuns;
 
 /// <summary>
 /// The key grants of one model job for one agent: the model's and the dataset's file keys wrapped by

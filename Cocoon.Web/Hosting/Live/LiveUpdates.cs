@@ -1,4 +1,4 @@
-namespace Cocoon.Web.Features.Live;
+namespace Cocoon.Web.Hosting.Live;
 
 /// <summary>
 /// In-process fan-out of "something changed" signals to the pages watching it; pages re-read what

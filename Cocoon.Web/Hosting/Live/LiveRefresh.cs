@@ -1,4 +1,4 @@
-namespace Cocoon.Web.Features.Live;
+namespace Cocoon.Web.Hosting.Live;
 
 /// <summary>
 /// Coalesces change signals into at most one refresh per interval, so a page watching a busy job

@@ -1,0 +1,66 @@
+using Cocoon.Agent.Connection;
+using Cocoon.Web.Features.LocalAgent;
+using Cocoon.Web.Tests.Infrastructure;
+
+namespace Cocoon.Web.Tests.LocalAgent;
+
+/// <summary>
+/// The portal writes the local agent's credentials without referencing the agent: these tests hold the
+/// two sides to one file format, and the default program to the agent the solution builds.
+/// </summary>
+public sealed class LocalAgentFilesTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "cocoon-local-files-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void The_agent_reads_the_credentials_and_key_the_portal_writes()
+    {
+        using var key = LocalAgentCredentials.CreateKey(_dir);
+        var written = new LocalAgentCredentials("http://127.0.0.1:5080/", Guid.NewGuid(), "agent-local");
+        written.Save(_dir);
+
+        var read = AgentCredentials.Load(_dir);
+        Assert.Equal(new AgentCredentials(written.PortalUrl, written.AgentId, written.ClientId), read);
+        using var agentKey = AgentCredentials.LoadKey(_dir);
+        Assert.Equal(key.ExportSubjectPublicKeyInfo(), agentKey.ExportSubjectPublicKeyInfo());
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, LocalAgentCredentials.KeyFileName)));
+        }
+    }
+
+    [Fact]
+    public void The_portal_reads_what_the_agent_writes_and_treats_a_damaged_file_as_unpaired()
+    {
+        using (AgentCredentials.CreateKey(_dir))
+        {
+            new AgentCredentials("https://portal.example.com/", Guid.NewGuid(), "agent-1").Save(_dir);
+        }
+
+        var agent = AgentCredentials.Load(_dir);
+        Assert.Equal(new LocalAgentCredentials(agent.PortalUrl, agent.AgentId, agent.ClientId), LocalAgentCredentials.TryLoad(_dir));
+
+        File.WriteAllText(Path.Combine(_dir, LocalAgentCredentials.FileName), "{ not json");
+        Assert.Null(LocalAgentCredentials.TryLoad(_dir));
+        Assert.Null(LocalAgentCredentials.TryLoad(Path.Combine(_dir, "elsewhere")));
+    }
+
+    [Fact]
+    public void By_default_the_portal_runs_the_agent_built_beside_it()
+    {
+        var found = LocalAgentProgram.Find(null, Path.GetDirectoryName(Repo.PortalDll)!, out _);
+        Assert.Equal(Repo.AgentDll, found?.Location);
+
+        var configured = LocalAgentProgram.Find("../agent/cocoon-agent.dll", _dir, out var tried);
+        Assert.Null(configured);
+        Assert.Equal([Path.GetFullPath(Path.Combine(_dir, "..", "agent", "cocoon-agent.dll"))], tried);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+}

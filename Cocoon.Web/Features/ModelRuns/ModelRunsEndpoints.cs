@@ -1,0 +1,170 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Cocoon.Shared.Jobs;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Assets;
+using Cocoon.Web.Features.Blobs;
+using Cocoon.Web.Features.Identity;
+using Cocoon.Web.Features.Jobs;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web.Features.ModelRuns;
+
+/// <summary>
+/// Model jobs over HTTP. Developers: /api/model-jobs (submit with key grants, the agents they may
+/// grant to, the sealed outputs). Agents, through the lease they hold: ranged reads of the job's
+/// sealed inputs and the upload of the sealed output.
+/// </summary>
+public static class ModelRunsEndpoints
+{
+    /// <summary>The header an agent names its output's SHA-256 in; the portal stores nothing that does not match.</summary>
+    public const string DigestHeader = "X-Content-SHA256";
+
+    public static void MapModelRunsEndpoints(this WebApplication app)
+    {
+        var developer = app.MapGroup("/api/model-jobs").WithTags("Model jobs");
+        developer.MapGet("/agents", async (AgentQueries agents, CancellationToken ct) =>
+            TypedResults.Ok(await agents.GrantCandidatesAsync(ct)))
+            .RequireAuthorization(CocoonPolicies.JobsWrite);
+        developer.MapPost("/", SubmitAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
+        developer.MapGet("/{id:guid}/outputs", OutputsAsync).RequireAuthorization(CocoonPolicies.JobsRead);
+
+        var agent = app.MapGroup("/api/agent/leases/{leaseId:guid}").WithTags("Agent leases").RequireAuthorization(CocoonPolicies.Agent);
+        agent.MapGet("/blobs/{blobId:guid}", ReadInputAsync);
+        agent.MapPut("/output", UploadOutputAsync);
+    }
+
+    private static async Task<Results<CreatedAtRoute<JobView>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
+        CreateModelJobRequest? request, ClaimsPrincipal user, ModelJobSubmission submission, JobQueries queries, CancellationToken ct)
+    {
+        if (request is null)
+        {
+            return TypedResults.Problem("Send a JSON body with name, modelId, datasetId, rowsPerUnit, outputKey and grants.", statusCode: StatusCodes.Status400BadRequest, title: "Missing job");
+        }
+
+        try
+        {
+            var viewer = Viewer.From(user);
+            var job = await submission.SubmitAsync(viewer.AccountId, request, ct);
+            return TypedResults.CreatedAtRoute((await queries.GetAsync(viewer, job.Id, ct))!, "GetJob", new { id = job.Id });
+        }
+        catch (InvalidJobException ex)
+        {
+            return TypedResults.ValidationProblem(ex.Errors, title: "The model job cannot be submitted.");
+        }
+    }
+
+    private static async Task<Results<Ok<List<UnitOutputView>>, ProblemHttpResult>> OutputsAsync(Guid id, ClaimsPrincipal user, CocoonDbContext db, CancellationToken ct)
+    {
+        var viewer = Viewer.From(user);
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == id && j.Kind == JobKind.Model && (viewer.IsAdmin || j.OwnerAccountId == viewer.AccountId), ct);
+        if (job is null)
+        {
+            return TypedResults.Problem($"There is no model job {id}.", statusCode: StatusCodes.Status404NotFound, title: "Job not found");
+        }
+
+        var outputs = await db.WorkUnits.AsNoTracking()
+            .Where(u => u.JobId == id && u.State == WorkUnitState.Succeeded && u.OutputBlobId != null)
+            .Join(db.Set<StoredBlob>(), u => u.OutputBlobId, b => b.Id, (u, b) => new UnitOutputView
+            {
+                UnitIndex = u.Index,
+                FirstRow = u.FirstMatrix,
+                RowCount = u.MatrixCount,
+                BlobId = b.Id,
+                Digest = b.Digest,
+                Size = b.Length,
+            })
+            .OrderBy(o => o.UnitIndex)
+            .ToListAsync(ct);
+        return TypedResults.Ok(outputs);
+    }
+
+    /// <summary>A sealed input of the job the lease belongs to, with range support; nothing else is readable this way.</summary>
+    private static async Task<IResult> ReadInputAsync(Guid leaseId, Guid blobId, ClaimsPrincipal user, CocoonDbContext db, IBlobStore store, CancellationToken ct)
+    {
+        var job = await LeasedJobAsync(db, user, leaseId, ct);
+        if (job is null)
+        {
+            return LeaseNotFound(leaseId);
+        }
+
+        var blob = await db.Set<Asset>().AsNoTracking()
+            .Where(a => (a.Id == job.ModelAssetId || a.Id == job.DatasetAssetId) && a.BlobId == blobId)
+            .Join(db.Set<StoredBlob>(), a => a.BlobId, b => b.Id, (a, b) => b)
+            .FirstOrDefaultAsync(ct);
+        return blob is null
+            ? TypedResults.Problem($"Blob {blobId} is not an input of this lease's job.", statusCode: StatusCodes.Status404NotFound, title: "Blob not found")
+            : BlobsEndpoints.Stream(store, blob.Digest);
+    }
+
+    /// <summary>Stores the unit's sealed output for the job's owner, when its SHA-256 is what the agent says.</summary>
+    private static async Task<IResult> UploadOutputAsync(
+        Guid leaseId, HttpContext http, CocoonDbContext db, IBlobStore store, IOptions<BlobOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        var job = await LeasedJobAsync(db, http.User, leaseId, ct);
+        if (job is null)
+        {
+            return LeaseNotFound(leaseId);
+        }
+
+        var digest = http.Request.Headers[DigestHeader].ToString().ToLowerInvariant();
+        if (digest.Length != 64 || !digest.All(Uri.IsHexDigit))
+        {
+            return TypedResults.Problem($"Name the output's SHA-256 in the {DigestHeader} header (64 hex digits).", statusCode: StatusCodes.Status400BadRequest, title: "Missing digest");
+        }
+
+        var limit = options.Value.MaxObjectBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            return TypedResults.Problem($"An output may be at most {limit:N0} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Output too large");
+        }
+
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
+        }
+
+        var stagingId = Guid.NewGuid();
+        long length;
+        try
+        {
+            length = await store.AppendAsync(stagingId, http.Request.Body, limit, ct);
+            await store.CommitAsync(stagingId, digest, ct);
+        }
+        catch (DigestMismatchException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Digest mismatch");
+        }
+        catch
+        {
+            await store.DiscardUploadAsync(stagingId, CancellationToken.None);
+            throw;
+        }
+
+        var blob = new StoredBlob { Id = Guid.NewGuid(), AccountId = job.OwnerAccountId!.Value, Digest = digest, Length = length, CreatedAt = clock.GetUtcNow() };
+        db.Add(blob);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new { blobId = blob.Id, digest, size = length });
+    }
+
+    /// <summary>The model job of a lease this agent holds and that is still running; null otherwise.</summary>
+    private static async Task<Job?> LeasedJobAsync(CocoonDbContext db, ClaimsPrincipal user, Guid leaseId, CancellationToken ct)
+    {
+        var agentId = AgentClaims.AgentId(user);
+        return agentId is null
+            ? null
+            : await db.Leases.AsNoTracking()
+                .Where(l => l.Id == leaseId && l.AgentId == agentId && l.EndedAt == null)
+                .Join(db.WorkUnits, l => l.WorkUnitId, u => u.Id, (l, u) => u.JobId)
+                .Join(db.Jobs, id => id, j => j.Id, (id, j) => j)
+                .Where(j => j.Kind == JobKind.Model && j.OwnerAccountId != null)
+                .SingleOrDefaultAsync(ct);
+    }
+
+    private static ProblemHttpResult LeaseNotFound(Guid leaseId) =>
+        TypedResults.Problem($"This agent holds no running model lease {leaseId}.", statusCode: StatusCodes.Status404NotFound, title: "Lease not found");
+}
