@@ -12,7 +12,7 @@ public sealed class LocalAgentOptions
     [Required(ErrorMessage = "Cocoon:LocalAgent:Name must not be empty.")]
     public string Name { get; set; } = "local-agent";
 
-    [RegularExpression("^(auto|cuda|opencl|cpu)$", ErrorMessage = "Cocoon:LocalAgent:Device must be one of auto, cuda, opencl, cpu.")]
+    [RegularExpression("^(auto|cpu|cuda|opencl|ilgpu-cpu)$", ErrorMessage = "Cocoon:LocalAgent:Device must be one of auto, cpu, cuda, opencl, ilgpu-cpu (the agent's --device words).")]
     public string Device { get; set; } = "auto";
 
     /// <summary>Where the local agent keeps its id; default beside the embedded database.</summary>
