@@ -54,7 +54,7 @@ public static class AgentHost
                 // A paired agent knows its portal; --portal only overrides it (the portal moved).
                 if (string.IsNullOrWhiteSpace(o.PortalUrl))
                 {
-                    o.PortalUrl = AgentCredentials.TryLoad(o.ResolveDataDirectory())?.PortalUrl ?? "";
+                    o.PortalUrl = PairedCredentials.TryLoad(o.ResolveDataDirectory())?.PortalUrl ?? "";
                 }
             })
             .ValidateOnStart();

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Cocoon.Agent.Cli;
 using Cocoon.Agent.Connection;
+using Cocoon.Shared.Pairing;
 
 namespace Cocoon.Agent.Tests.Connection;
 
@@ -40,7 +41,7 @@ public sealed class PairCommandTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(directory, "agent-key.pem")));
         }
 
-        using var loaded = AgentCredentials.LoadKey(directory);
+        using var loaded = PairedCredentials.LoadKey(directory);
         var assertion = ClientAssertion.Create(loaded, "agent-1", "https://portal.example.com/", DateTimeOffset.FromUnixTimeSeconds(1_700_000_000));
         var parts = assertion.Split('.');
         Assert.Equal(3, parts.Length);
@@ -54,8 +55,8 @@ public sealed class PairCommandTests
 
         var credentials = new AgentCredentials("https://portal.example.com/", Guid.NewGuid(), "agent-1");
         credentials.Save(directory);
-        Assert.Equal(credentials, AgentCredentials.Load(directory));
-        Assert.Throws<AgentNotPairedException>(() => AgentCredentials.Load(Path.Combine(directory, "elsewhere")));
+        Assert.Equal(credentials, PairedCredentials.Load(directory));
+        Assert.Throws<AgentNotPairedException>(() => PairedCredentials.Load(Path.Combine(directory, "elsewhere")));
     }
 
     private static byte[] FromBase64Url(string text)

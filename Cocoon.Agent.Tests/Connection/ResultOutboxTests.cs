@@ -1,5 +1,6 @@
 using Cocoon.Agent.Connection;
 using Cocoon.Agent.Options;
+using Cocoon.Shared.Pairing;
 using Cocoon.Shared.Work;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -11,7 +11,7 @@ public sealed class AgentIdentity
         ArgumentNullException.ThrowIfNull(options);
         DataDirectory = options.Value.ResolveDataDirectory();
         Directory.CreateDirectory(DataDirectory);
-        var credentials = AgentCredentials.Load(DataDirectory);
+        var credentials = PairedCredentials.Load(DataDirectory);
         AgentId = credentials.AgentId;
         ClientId = credentials.ClientId;
         PortalUri = new Uri(options.Value.PortalUrl.TrimEnd('/') + "/");

@@ -19,7 +19,7 @@ public sealed class AgentTokenSource(
     ILogger<AgentTokenSource> logger) : IDisposable
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-    private readonly ECDsa _key = AgentCredentials.LoadKey(identity.DataDirectory);
+    private readonly ECDsa _key = PairedCredentials.LoadKey(identity.DataDirectory);
     private readonly SemaphoreSlim _cacheLock = new(1, 1);
     private PortalEndpoints? _endpoints;
     private (string Token, DateTimeOffset Until)? _cached;

@@ -54,7 +54,7 @@ public sealed class AgentPairingTests(PostgresFixture postgres)
         Assert.NotNull(revoked.RevokedAt);
 
         // Its key gets no more tokens.
-        var credentials = Agent.Connection.AgentCredentials.Load(dataDirectory);
+        var credentials = Agent.Connection.PairedCredentials.Load(dataDirectory);
         var refused = await TestAgents.RequestTokenAsync(portal, credentials, dataDirectory);
         Assert.True(refused.Refused);
         Assert.Equal("invalid_client", refused.Error);

@@ -1,6 +1,7 @@
 using Cocoon.Agent.Connection;
 using Cocoon.Shared;
 using Cocoon.Shared.Agents;
+using Cocoon.Shared.Pairing;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Cocoon.Web.Tests.Infrastructure;
@@ -32,7 +33,7 @@ public static class TestAgents
         ArgumentNullException.ThrowIfNull(portal);
         ArgumentNullException.ThrowIfNull(credentials);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        using var key = AgentCredentials.LoadKey(dataDirectory);
+        using var key = PairedCredentials.LoadKey(dataDirectory);
         var endpoints = await PortalEndpoints.DiscoverAsync(http, portal.BaseAddress, CancellationToken.None);
         return await AgentTokenSource.RequestAsync(http, endpoints, key, credentials.ClientId, DateTimeOffset.UtcNow, CancellationToken.None);
     }

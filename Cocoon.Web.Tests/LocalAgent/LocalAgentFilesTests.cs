@@ -1,4 +1,5 @@
 using Cocoon.Agent.Connection;
+using Cocoon.Shared.Pairing;
 using Cocoon.Web.Features.LocalAgent;
 using Cocoon.Web.Tests.Infrastructure;
 
@@ -15,34 +16,34 @@ public sealed class LocalAgentFilesTests : IDisposable
     [Fact]
     public void The_agent_reads_the_credentials_and_key_the_portal_writes()
     {
-        using var key = LocalAgentCredentials.CreateKey(_dir);
-        var written = new LocalAgentCredentials("http://127.0.0.1:5080/", Guid.NewGuid(), "agent-local");
+        using var key = AgentCredentials.CreateKey(_dir);
+        var written = new AgentCredentials("http://127.0.0.1:5080/", Guid.NewGuid(), "agent-local");
         written.Save(_dir);
 
-        var read = AgentCredentials.Load(_dir);
-        Assert.Equal(new AgentCredentials(written.PortalUrl, written.AgentId, written.ClientId), read);
-        using var agentKey = AgentCredentials.LoadKey(_dir);
+        Assert.Equal(written, PairedCredentials.Load(_dir));
+        using var agentKey = PairedCredentials.LoadKey(_dir);
         Assert.Equal(key.ExportSubjectPublicKeyInfo(), agentKey.ExportSubjectPublicKeyInfo());
         if (!OperatingSystem.IsWindows())
         {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, LocalAgentCredentials.KeyFileName)));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, AgentCredentials.KeyFileName)));
         }
     }
 
     [Fact]
-    public void The_portal_reads_what_the_agent_writes_and_treats_a_damaged_file_as_unpaired()
+    public void The_portal_treats_damaged_or_keyless_credentials_as_unpaired_where_the_agent_refuses_them()
     {
+        var credentials = new AgentCredentials("https://portal.example.com/", Guid.NewGuid(), "agent-1");
+        credentials.Save(_dir);
+        Assert.Null(LocalAgentService.TryLoadCredentials(_dir));
         using (AgentCredentials.CreateKey(_dir))
         {
-            new AgentCredentials("https://portal.example.com/", Guid.NewGuid(), "agent-1").Save(_dir);
+            Assert.Equal(credentials, LocalAgentService.TryLoadCredentials(_dir));
         }
 
-        var agent = AgentCredentials.Load(_dir);
-        Assert.Equal(new LocalAgentCredentials(agent.PortalUrl, agent.AgentId, agent.ClientId), LocalAgentCredentials.TryLoad(_dir));
-
-        File.WriteAllText(Path.Combine(_dir, LocalAgentCredentials.FileName), "{ not json");
-        Assert.Null(LocalAgentCredentials.TryLoad(_dir));
-        Assert.Null(LocalAgentCredentials.TryLoad(Path.Combine(_dir, "elsewhere")));
+        File.WriteAllText(Path.Combine(_dir, AgentCredentials.FileName), "{ not json");
+        Assert.Null(LocalAgentService.TryLoadCredentials(_dir));
+        Assert.Contains("pair the agent again", Assert.Throws<AgentNotPairedException>(() => PairedCredentials.Load(_dir)).Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Null(LocalAgentService.TryLoadCredentials(Path.Combine(_dir, "elsewhere")));
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using Cocoon.Shared;
 using Cocoon.Shared.Agents;
 using Cocoon.Shared.Work;
 using Cocoon.Web.Features.Identity;
-using Cocoon.Web.Features.Jobs;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
@@ -14,7 +13,7 @@ namespace Cocoon.Web.Features.Agents;
 /// registered connection.
 /// </summary>
 [Authorize(Policy = CocoonPolicies.Agent)]
-public sealed class AgentHub(AgentRegistry registry, UnitLifecycle lifecycle, AgentConnections connections) : Hub<IAgentClient>, IAgentHub
+public sealed class AgentHub(AgentRegistry registry, IAgentWork work, AgentConnections connections) : Hub<IAgentClient>, IAgentHub
 {
     private const string AgentIdKey = "cocoon.agent-id";
 
@@ -41,13 +40,13 @@ public sealed class AgentHub(AgentRegistry registry, UnitLifecycle lifecycle, Ag
         registry.HeartbeatAsync(AgentId, Context.ConnectionId, heartbeat, Context.ConnectionAborted);
 
     public Task ReportProgressAsync(UnitProgress progress) =>
-        lifecycle.RecordProgressAsync(AgentId, progress, Context.ConnectionAborted);
+        work.RecordProgressAsync(AgentId, progress, Context.ConnectionAborted);
 
     public Task<ResultAck> ReportResultAsync(UnitResult result) =>
-        lifecycle.AcceptResultAsync(AgentId, result, CancellationToken.None);
+        work.AcceptResultAsync(AgentId, result, CancellationToken.None);
 
     public Task<ResultAck> ReportFailureAsync(UnitFailure failure) =>
-        lifecycle.AcceptFailureAsync(AgentId, failure, CancellationToken.None);
+        work.AcceptFailureAsync(AgentId, failure, CancellationToken.None);
 
     public Task ReportBenchmarkAsync(AgentBenchmark benchmark) =>
         registry.RecordBenchmarkAsync(AgentId, benchmark, Context.ConnectionAborted);

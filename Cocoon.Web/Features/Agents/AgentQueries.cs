@@ -1,13 +1,12 @@
 using Cocoon.Shared.Agents;
 using Cocoon.Web.Data;
-using Cocoon.Web.Features.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Cocoon.Web.Features.Agents;
 
 /// <summary>Agents as the pages and the API show them.</summary>
-public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, TimeProvider clock, IOptions<JobsOptions> options)
+public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, TimeProvider clock, IOptions<AgentLinkOptions> options)
 {
     public async Task<IReadOnlyList<AgentView>> ListAsync(CancellationToken cancellationToken = default)
     {

@@ -3,7 +3,6 @@ using Cocoon.Shared.Agents;
 using Cocoon.Shared.Attestation;
 using Cocoon.Web.Data;
 using Cocoon.Web.Features.Attestation;
-using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Hosting.Live;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
@@ -14,13 +13,12 @@ namespace Cocoon.Web.Features.Agents;
 /// <summary>Agents coming, staying and going: registration (the protocol handshake), heartbeats, disconnects.</summary>
 public sealed class AgentRegistry(
     IDbContextFactory<CocoonDbContext> dbFactory,
-    UnitLifecycle lifecycle,
-    Dispatcher dispatcher,
+    IAgentWork work,
     EvidenceVerifier evidence,
     LiveUpdates live,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
-    IOptions<JobsOptions> options,
+    IOptions<AgentLinkOptions> options,
     ILogger<AgentRegistry> logger)
 {
     private static readonly string PortalVersion = typeof(AgentRegistry).Assembly.GetName().Version?.ToString() ?? "0.0.0";
@@ -73,13 +71,13 @@ public sealed class AgentRegistry(
         // Leases the agent no longer knows (it restarted, or a push was lost) would otherwise wait for expiry.
         foreach (var leaseId in forgotten)
         {
-            await lifecycle.CloseLeaseAsync(leaseId, hello.AgentId, LeaseOutcome.AgentLost, "The agent reconnected without this lease.", cancellationToken);
+            await work.LeaseLostAsync(leaseId, hello.AgentId, "The agent reconnected without this lease.", cancellationToken);
         }
 
         logger.LogInformation("Agent {Name} ({AgentId}) registered on {Kind} device {Device}, capacity {Capacity}",
             hello.Name, hello.AgentId, hello.Device.Kind, hello.Device.Name, hello.Capacity);
         live.AgentsChanged();
-        await dispatcher.RequestAsync(cancellationToken);
+        await work.CapacityChangedAsync(cancellationToken);
         return new AgentWelcome { PortalVersion = PortalVersion, HeartbeatSeconds = options.Value.HeartbeatSeconds, ResumedLeases = resumed };
     }
 
@@ -169,9 +167,9 @@ public sealed class AgentRegistry(
         logger.LogWarning("Agent {AgentId} disconnected holding {Count} lease(s); re-queuing them", agentId, leases.Count);
         foreach (var leaseId in leases)
         {
-            await lifecycle.CloseLeaseAsync(leaseId, agentId, LeaseOutcome.AgentLost, "The agent disconnected.", CancellationToken.None);
+            await work.LeaseLostAsync(leaseId, agentId, "The agent disconnected.", CancellationToken.None);
         }
 
-        await dispatcher.RequestAsync();
+        await work.CapacityChangedAsync();
     }
 }

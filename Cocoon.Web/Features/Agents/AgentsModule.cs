@@ -12,6 +12,10 @@ public static class AgentsModule
     {
         builder.Services.AddSignalR()
             .AddJsonProtocol(o => o.PayloadSerializerOptions.TypeInfoResolverChain.Insert(0, CocoonJsonContext.Default));
+        builder.Services.AddOptions<AgentLinkOptions>()
+            .BindConfiguration(AgentLinkOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddSingleton<AgentRegistry>();
         builder.Services.AddSingleton<AgentQueries>();
         builder.Services.AddSingleton<AgentConnections>();

@@ -24,7 +24,7 @@ public sealed class Dispatcher(
     IModelRunDispatch modelRuns,
     LiveUpdates live,
     TimeProvider clock,
-    IOptions<JobsOptions> options,
+    IOptions<AgentLinkOptions> link,
     ILogger<Dispatcher> logger)
 {
     // Any constant works; it names the one lock all portal nodes take to hand out capacity.
@@ -38,7 +38,7 @@ public sealed class Dispatcher(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow();
-        var onlineSince = now - options.Value.AgentTimeout;
+        var onlineSince = now - link.Value.AgentTimeout;
         var staleRequest = now - RequestTimeout;
         var free = await db.Database.SqlQuery<int>($"""
             SELECT (COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)
@@ -108,7 +108,7 @@ public sealed class Dispatcher(
                 WorkUnitId = unit.Id,
                 AgentId = agent.Id,
                 IssuedAt = now,
-                ExpiresAt = now + options.Value.Lease,
+                ExpiresAt = now + link.Value.Lease,
                 Outcome = LeaseOutcome.Active,
             };
             db.Leases.Add(lease);
@@ -150,7 +150,7 @@ public sealed class Dispatcher(
     /// <summary>The least-loaded online agent with room; for a model job, only agents holding a grant to their current enclave key.</summary>
     private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var onlineSince = now - options.Value.AgentTimeout;
+        var onlineSince = now - link.Value.AgentTimeout;
         var anyAgent = job.Kind == JobKind.MatMul;
         return await db.Agents.FromSql($"""
             SELECT a.* FROM agents a

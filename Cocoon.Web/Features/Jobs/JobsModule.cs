@@ -1,3 +1,5 @@
+using Cocoon.Web.Features.Agents;
+
 namespace Cocoon.Web.Features.Jobs;
 
 /// <summary>Jobs: submission, planning into units, dispatch to agents, leases and their sweeping.</summary>
@@ -11,6 +13,7 @@ public static class JobsModule
             .ValidateOnStart();
         builder.Services.AddSingleton<Dispatcher>();
         builder.Services.AddSingleton<UnitLifecycle>();
+        builder.Services.AddSingleton<IAgentWork, AgentWork>();
         builder.Services.AddSingleton<JobSubmission>();
         builder.Services.AddSingleton<JobQueries>();
         builder.Services.AddTransient<PlanJob>();

@@ -1,5 +1,6 @@
 using Cocoon.Shared.Jobs;
 using Cocoon.Web.Data;
+using Cocoon.Web.Features.Agents;
 using Cocoon.Web.Hosting.Live;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -20,6 +21,7 @@ public sealed class LeaseSweeper(
     LiveUpdates live,
     TimeProvider clock,
     IOptions<JobsOptions> options,
+    IOptions<AgentLinkOptions> link,
     ILogger<LeaseSweeper> logger) : BackgroundService
 {
     private static readonly TimeSpan PlanTimeout = TimeSpan.FromSeconds(30);
@@ -48,7 +50,7 @@ public sealed class LeaseSweeper(
         List<Guid> unplanned;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            var onlineSince = now - options.Value.AgentTimeout;
+            var onlineSince = now - link.Value.AgentTimeout;
             silentAgents = await db.Database.SqlQuery<Guid>($"""
                 UPDATE agents SET connection_id = NULL
                 WHERE connection_id IS NOT NULL AND last_heartbeat_at <= {onlineSince}

@@ -22,6 +22,7 @@ public sealed class UnitLifecycle(
     LiveUpdates live,
     TimeProvider clock,
     IOptions<JobsOptions> options,
+    IOptions<AgentLinkOptions> link,
     ILogger<UnitLifecycle> logger)
 {
     /// <summary>Records progress and renews the lease; ignored unless the lease is the unit's current one.</summary>
@@ -40,7 +41,7 @@ public sealed class UnitLifecycle(
             return;
         }
 
-        var expires = now + options.Value.Lease;
+        var expires = now + link.Value.Lease;
         await db.Leases.Where(l => l.Id == progress.LeaseId && l.EndedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, expires), cancellationToken);
         live.JobChanged(jobIds[0]);

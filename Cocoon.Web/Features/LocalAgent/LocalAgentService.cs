@@ -35,6 +35,22 @@ public sealed class LocalAgentService(
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// The local agent's pairing files, or null when there are none, they are damaged or the key is
+    /// missing: the portal then pairs the agent afresh rather than refusing to start it.
+    /// </summary>
+    public static AgentCredentials? TryLoadCredentials(string dataDirectory)
+    {
+        try
+        {
+            return File.Exists(Path.Combine(dataDirectory, AgentCredentials.KeyFileName)) ? AgentCredentials.TryLoad(dataDirectory) : null;
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
     private async Task StartAgentAsync()
     {
         var settings = options.Value;
@@ -141,13 +157,13 @@ public sealed class LocalAgentService(
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CocoonDbContext>();
-        var existing = LocalAgentCredentials.TryLoad(dataDirectory);
+        var existing = TryLoadCredentials(dataDirectory);
         if (existing is not null && db.Agents.Any(a => a.ClientId == existing.ClientId && a.RevokedAt == null))
         {
             return;
         }
 
-        using var key = LocalAgentCredentials.CreateKey(dataDirectory);
+        using var key = AgentCredentials.CreateKey(dataDirectory);
         var point = key.ExportParameters(includePrivateParameters: false).Q;
         var paired = await scope.ServiceProvider.GetRequiredService<AgentPairing>().PairAsync(null, new PairAgentRequest
         {
@@ -155,7 +171,7 @@ public sealed class LocalAgentService(
             KeyX = Base64Url(point.X!),
             KeyY = Base64Url(point.Y!),
         }, cancellationToken);
-        new LocalAgentCredentials(portal.ToString(), paired.AgentId, paired.ClientId).Save(dataDirectory);
+        new AgentCredentials(portal.ToString(), paired.AgentId, paired.ClientId).Save(dataDirectory);
         logger.LogInformation("Paired the local agent '{Name}' ({AgentId})", name, paired.AgentId);
     }
 

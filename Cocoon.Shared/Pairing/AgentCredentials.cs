@@ -1,19 +1,26 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 
-namespace Cocoon.Agent.Connection;
+namespace Cocoon.Shared.Pairing;
 
 /// <summary>
-/// What pairing leaves in the agent's data directory: which portal, which agent, which OAuth client
+/// What pairing leaves in an agent's data directory: which portal, which agent, which OAuth client
 /// (credentials.json), and the P-256 private key the agent signs client assertions with
-/// (agent-key.pem, readable by its owner only). The key never leaves the machine.
+/// (agent-key.pem, readable by its owner only; the key never leaves the machine). Written by
+/// <c>cocoon-agent pair</c>, and by the portal for the local agent it pairs itself.
 /// </summary>
 public sealed record AgentCredentials(string PortalUrl, Guid AgentId, string ClientId)
 {
-    private const string FileName = "credentials.json";
-    private const string KeyFileName = "agent-key.pem";
+    /// <summary>The credentials' file in the agent's data directory.</summary>
+    public const string FileName = "credentials.json";
+
+    /// <summary>The private key's file (PKCS#8 PEM, owner-only) in the agent's data directory.</summary>
+    public const string KeyFileName = "agent-key.pem";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>The credentials in <paramref name="dataDirectory"/>, or null when it holds none.</summary>
+    /// <exception cref="InvalidDataException">The file is there but cannot be read as credentials.</exception>
     public static AgentCredentials? TryLoad(string dataDirectory)
     {
         var file = Path.Combine(dataDirectory, FileName);
@@ -24,18 +31,16 @@ public sealed record AgentCredentials(string PortalUrl, Guid AgentId, string Cli
 
         try
         {
-            return JsonSerializer.Deserialize<AgentCredentials>(File.ReadAllText(file), Json);
+            return JsonSerializer.Deserialize<AgentCredentials>(File.ReadAllText(file), Json)
+                ?? throw new InvalidDataException($"{file} holds no credentials.");
         }
         catch (JsonException ex)
         {
-            throw new AgentNotPairedException($"{file} is damaged ({ex.Message}); pair the agent again with cocoon-agent pair.");
+            throw new InvalidDataException($"{file} is damaged ({ex.Message}).", ex);
         }
     }
 
-    public static AgentCredentials Load(string dataDirectory) =>
-        TryLoad(dataDirectory) ?? throw new AgentNotPairedException(
-            $"this agent is not paired with a portal (no {Path.Combine(dataDirectory, FileName)}): run cocoon-agent pair --portal URL first.");
-
+    /// <summary>Writes the credentials into <paramref name="dataDirectory"/>, replacing any there at once (never half-written).</summary>
     public void Save(string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
@@ -49,14 +54,13 @@ public sealed record AgentCredentials(string PortalUrl, Guid AgentId, string Cli
     {
         Directory.CreateDirectory(dataDirectory);
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var file = Path.Combine(dataDirectory, KeyFileName);
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var stream = new FileStream(file, options))
+        using (var stream = new FileStream(Path.Combine(dataDirectory, KeyFileName), options))
         using (var writer = new StreamWriter(stream))
         {
             writer.Write(key.ExportPkcs8PrivateKeyPem());
@@ -65,12 +69,13 @@ public sealed record AgentCredentials(string PortalUrl, Guid AgentId, string Cli
         return key;
     }
 
-    public static ECDsa LoadKey(string dataDirectory)
+    /// <summary>The agent's private key, or null when <paramref name="dataDirectory"/> holds none.</summary>
+    public static ECDsa? TryLoadKey(string dataDirectory)
     {
         var file = Path.Combine(dataDirectory, KeyFileName);
         if (!File.Exists(file))
         {
-            throw new AgentNotPairedException($"the agent's key {file} is missing; pair the agent again with cocoon-agent pair.");
+            return null;
         }
 
         var key = ECDsa.Create();
