@@ -10,14 +10,16 @@ namespace Cocoon.Benchmarks;
 /// </summary>
 internal static class Fuzz
 {
-    public static int Run(int mutants, int seed)
+    /// <param name="device">A device word (cuda, ilgpu-cpu…) to run the mutants' GPU kernels on; null: the CPU kernels.</param>
+    public static int Run(int mutants, int seed, string? device = null)
     {
+        using var opened = device is null ? null : Cocoon.Agent.Inference.InferenceDevice.Open(device);
         var failed = 0;
         foreach (var (name, seeds) in new[] { ("reference models", MutantHarness.ReferenceSeeds().ToList()), ("backend models", MutantHarness.BackendSeeds().ToList()) })
         {
             var clock = Stopwatch.StartNew();
-            var outcome = MutantHarness.Run(seeds, mutants, seed, TimeSpan.FromSeconds(60));
-            Console.WriteLine($"{name} ({seeds.Count} seeds), seed {seed}: {mutants} mutants, {outcome.Refused} refused, {outcome.Ran} ran identically, {outcome.Failures.Count} failed, {clock.Elapsed.TotalSeconds:F0} s");
+            var outcome = MutantHarness.Run(seeds, mutants, seed, TimeSpan.FromSeconds(60), opened?.Gpu);
+            Console.WriteLine($"{name} ({seeds.Count} seeds) on {opened?.Name ?? "the CPU kernels"}, seed {seed}: {mutants} mutants, {outcome.Refused} refused, {outcome.Ran} ran identically, {outcome.Failures.Count} failed, {clock.Elapsed.TotalSeconds:F0} s");
             foreach (var failure in outcome.Failures)
             {
                 Console.WriteLine("  " + failure);

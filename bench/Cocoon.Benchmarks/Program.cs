@@ -10,7 +10,7 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- model-memory [MB]   (peak memory of a large model)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- activations         (the memory plan of each reference model)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- plan-vs-pool [seconds] (latency with and without the memory plan)
-// dotnet run -c Release --project bench/Cocoon.Benchmarks -- fuzz [mutants] [seed] (the semantic fuzzer over the reference and backend models)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- fuzz [mutants] [seed] [device] (the semantic fuzzer over the reference and backend models; device: cuda, ilgpu-cpu… for the GPU kernels)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- --filter '*'          (BenchmarkDotNet)
 if (args is ["browser-seal", ..])
 {
@@ -61,7 +61,8 @@ if (args is ["fuzz", ..])
 {
     return Fuzz.Run(
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.TickCount);
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.TickCount,
+        args.Length > 3 ? args[3] : null);
 }
 
 if (args is ["model-memory-run", var modelPath])

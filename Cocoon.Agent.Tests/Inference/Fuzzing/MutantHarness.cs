@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Cocoon.Agent.Inference;
 using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Gpu;
 using Cocoon.Agent.Inference.Graph;
 using Cocoon.Agent.Inference.Memory;
 using Cocoon.Agent.Inference.Operators;
@@ -27,7 +28,8 @@ internal static class MutantHarness
 
     private static readonly float[] Poisons = [float.NaN, 12345.678f];
 
-    public static Outcome Run(IReadOnlyList<Seed> seeds, int mutants, int seed, TimeSpan perMutant)
+    /// <param name="device">A GPU to run the mutants' kernels on (ILGPU's CPU accelerator in tests); null: the CPU kernels.</param>
+    public static Outcome Run(IReadOnlyList<Seed> seeds, int mutants, int seed, TimeSpan perMutant, GpuDevice? device = null)
     {
         var mutator = new ModelMutator(seed);
         var parsed = seeds.Select(s => ModelProto.Parser.ParseFrom(s.Model)).ToList();
@@ -37,7 +39,7 @@ internal static class MutantHarness
         {
             var k = i % seeds.Count;
             var (bytes, description) = i < seeds.Count ? (seeds[k].Model, "unchanged") : mutator.Mutate(parsed[k]);
-            var judged = Task.Run(() => Judge(bytes, seeds[k].Feeds));
+            var judged = Task.Run(() => Judge(bytes, seeds[k].Feeds, device));
             if (!judged.Wait(perMutant))
             {
                 failures.Add($"{seeds[k].Name} #{i} ({description}): no answer within {perMutant.TotalSeconds} s");
@@ -62,7 +64,7 @@ internal static class MutantHarness
     }
 
     /// <summary>Null when the mutant ran identically under both poisons, "refused" when refused with a model error, else what went wrong.</summary>
-    private static string? Judge(byte[] bytes, IReadOnlyDictionary<string, Tensor> seedFeeds)
+    private static string? Judge(byte[] bytes, IReadOnlyDictionary<string, Tensor> seedFeeds, GpuDevice? device)
     {
         OnnxModel model;
         try
@@ -82,9 +84,9 @@ internal static class MutantHarness
         var feeds = model.Inputs.ToDictionary(n => n, n => seedFeeds.GetValueOrDefault(n) ?? seedFeeds.Values.First(), StringComparer.Ordinal);
         try
         {
-            var warm = Attempt(model, feeds, 0f);
-            var first = Attempt(model, feeds, Poisons[0]);
-            var second = Attempt(model, feeds, Poisons[1]);
+            var warm = Attempt(model, feeds, 0f, device);
+            var first = Attempt(model, feeds, Poisons[0], device);
+            var second = Attempt(model, feeds, Poisons[1], device);
             if (first != second)
             {
                 return $"two runs differ under two poisons: {first} / {second}";
@@ -99,13 +101,13 @@ internal static class MutantHarness
     }
 
     /// <summary>One run with the pool, the arena and scratch filled with <paramref name="poison"/>: a fingerprint of its outputs, or its model error.</summary>
-    private static string Attempt(OnnxModel model, Dictionary<string, Tensor> feeds, float poison)
+    private static string Attempt(OnnxModel model, Dictionary<string, Tensor> feeds, float poison, GpuDevice? device)
     {
         model.FillActivations(poison);
         Scratch.Poison = poison;
         try
         {
-            return Fingerprint(model.Run(feeds));
+            return Fingerprint(model.Run(feeds, device, out _, out _));
         }
         catch (ModelException ex)
         {

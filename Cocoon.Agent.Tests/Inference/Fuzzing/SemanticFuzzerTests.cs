@@ -1,4 +1,5 @@
 using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Gpu;
 using Xunit.Abstractions;
 
 namespace Cocoon.Agent.Tests.Inference.Fuzzing;
@@ -26,9 +27,17 @@ public sealed class SemanticFuzzerTests(ITestOutputHelper output)
         Check(seeds, 3000, seed: 29);
     }
 
-    private void Check(IReadOnlyList<MutantHarness.Seed> seeds, int mutants, int seed)
+    /// <summary>The same on the GPU kernels, run by ILGPU's CPU accelerator: slow, so fewer and smaller mutants.</summary>
+    [Fact]
+    public void Mutants_run_on_the_gpu_kernels_are_refused_or_run_identically_twice()
     {
-        var outcome = MutantHarness.Run(seeds, mutants, seed, TimeSpan.FromSeconds(30));
+        var reference = MutantHarness.ReferenceSeeds().Where(s => s.Name != "cnn");
+        Check([.. reference, .. MutantHarness.BackendSeeds()], 1000, seed: 47, OrtReference.IlgpuCpu);
+    }
+
+    private void Check(IReadOnlyList<MutantHarness.Seed> seeds, int mutants, int seed, GpuDevice? device = null)
+    {
+        var outcome = MutantHarness.Run(seeds, mutants, seed, TimeSpan.FromSeconds(60), device);
         output.WriteLine($"{mutants} mutants: {outcome.Refused} refused, {outcome.Ran} ran identically under both poisons, {outcome.Failures.Count} failed");
         Assert.True(outcome.Failures.Count == 0, string.Join(Environment.NewLine, outcome.Failures));
 
