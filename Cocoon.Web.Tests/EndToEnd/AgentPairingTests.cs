@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Cocoon.Agent.Connection;
 using Cocoon.Shared.Agents;
 using Cocoon.Shared.Jobs;
+using Cocoon.Shared.Pairing;
 using Cocoon.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Cocoon.Web.Tests.EndToEnd;
 
@@ -58,6 +61,32 @@ public sealed class AgentPairingTests(PostgresFixture postgres)
         var refused = await TestAgents.RequestTokenAsync(portal, credentials, dataDirectory);
         Assert.True(refused.Refused);
         Assert.Equal("invalid_client", refused.Error);
+    }
+
+    /// <summary>A device-flow token pairs one agent: used again (or by two requests at once) it is refused, and no second agent exists.</summary>
+    [Fact]
+    public async Task A_pairing_token_pairs_one_agent_and_is_refused_after()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_pairing_token_once");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-pairing-once");
+        var token = await TestAgents.PairingTokenAsync(portal);
+        using var agent = portal.NewClient();
+        agent.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var q = key.ExportParameters(false).Q;
+        var request = new PairAgentRequest { Name = "once", KeyX = ClientAssertion.Encode(q.X), KeyY = ClientAssertion.Encode(q.Y) };
+
+        // A request the portal refuses does not spend the token.
+        Assert.Equal(HttpStatusCode.BadRequest, (await agent.PostAsJsonAsync("api/agents/pair", request with { Name = "" })).StatusCode);
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => agent.PostAsJsonAsync("api/agents/pair", request)));
+        Assert.Single(attempts, r => r.StatusCode == HttpStatusCode.OK);
+        var refused = attempts.First(r => r.StatusCode != HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("each code pairs one agent", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await agent.PostAsJsonAsync("api/agents/pair", request with { Name = "later" })).StatusCode);
+        await using var ledger = Ledger.Open(db);
+        Assert.Equal(1, await ledger.Agents.CountAsync());
     }
 
     [Fact]

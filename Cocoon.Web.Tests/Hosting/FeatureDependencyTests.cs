@@ -49,6 +49,9 @@ public sealed partial class FeatureDependencyTests
             {
                 var text = File.ReadAllText(path);
                 uses[feature].UnionWith(FeatureReference().Matches(text).Select(m => m.Groups[1].Value).Where(f => f != feature && uses.ContainsKey(f)));
+
+                // A name qualified by a sibling feature from inside Features (Blobs.StoredBlob), not a member access (db.Jobs).
+                uses[feature].UnionWith(uses.Keys.Where(f => f != feature && Regex.IsMatch(text, $@"(?<![.\w]){f}\.[A-Z]")));
                 if (path.EndsWith(".razor", StringComparison.Ordinal))
                 {
                     uses[feature].UnionWith(owners.Where(o => o.Value != feature && Regex.IsMatch(text, $@"\b{o.Key}\b")).Select(o => o.Value));

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Cocoon.Agent.Connection;
 using Cocoon.Shared;
 using Cocoon.Shared.Agents;
@@ -26,6 +27,25 @@ public static class TestAgents
         }, TimeSpan.FromSeconds(30), "the pairing code");
         await portal.ApprovePairingAsync(code!);
         return (await pairing, dataDirectory);
+    }
+
+    /// <summary>The device flow by hand, approved by the portal's admin: the pairing access token a real agent would get.</summary>
+    public static async Task<string> PairingTokenAsync(PortalProcess portal)
+    {
+        ArgumentNullException.ThrowIfNull(portal);
+        using var http = new HttpClient { BaseAddress = portal.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var device = await http.PostAsync("connect/device", new FormUrlEncodedContent(new Dictionary<string, string> { ["client_id"] = DevicePairing.ClientId, ["scope"] = DevicePairing.Scope }));
+        var started = await device.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        await portal.ApprovePairingAsync(started.GetProperty("user_code").GetString()!);
+        using var token = await http.PostAsync("connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code",
+            ["device_code"] = started.GetProperty("device_code").GetString()!,
+            ["client_id"] = DevicePairing.ClientId,
+        }));
+        var issued = await token.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.True(token.IsSuccessStatusCode, issued.ToString());
+        return issued.GetProperty("access_token").GetString()!;
     }
 
     public static async Task<TokenResponse> RequestTokenAsync(PortalProcess portal, AgentCredentials credentials, string dataDirectory)

@@ -24,5 +24,6 @@ internal sealed class StoredBlobConfiguration : IEntityTypeConfiguration<StoredB
         builder.Property(b => b.Digest).HasMaxLength(64);
         builder.HasIndex(b => b.Digest);
         builder.HasIndex(b => b.AccountId);
+        builder.HasIndex(b => b.LeaseId).IsUnique();
     }
 }

@@ -274,6 +274,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("digest");
 
+                    b.Property<Guid?>("LeaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_id");
+
                     b.Property<long>("Length")
                         .HasColumnType("bigint")
                         .HasColumnName("length");
@@ -286,6 +290,10 @@ namespace Cocoon.Web.Data.Migrations
 
                     b.HasIndex("Digest")
                         .HasDatabaseName("ix_blobs_digest");
+
+                    b.HasIndex("LeaseId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_blobs_lease_id");
 
                     b.ToTable("blobs", (string)null);
                 });

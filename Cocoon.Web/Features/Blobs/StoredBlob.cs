@@ -13,4 +13,10 @@ public sealed class StoredBlob
     public long Length { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// For a unit's output: the lease that uploaded it. A lease uploads one output, and a result may only
+    /// name its own lease's; outputs of leases that did not succeed are swept away.
+    /// </summary>
+    public Guid? LeaseId { get; set; }
 }

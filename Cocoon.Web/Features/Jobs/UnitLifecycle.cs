@@ -47,11 +47,15 @@ public sealed class UnitLifecycle(
         live.JobChanged(jobIds[0]);
     }
 
-    /// <summary>A model unit's result must name a sealed output the agent uploaded for this job's owner, with the digest it reports.</summary>
+    /// <summary>
+    /// A model unit's result must name the sealed output this very lease uploaded, with the digest it
+    /// reports: not the job's model or dataset, not another lease's output, not another account's blob.
+    /// </summary>
     private static Task<bool> IsOutputOfAsync(CocoonDbContext db, Job job, UnitResult result, CancellationToken cancellationToken)
     {
         var digest = result.OutputDigest.ToLowerInvariant();
-        return db.Set<Blobs.StoredBlob>().AnyAsync(b => b.Id == result.OutputBlobId && b.AccountId == job.OwnerAccountId && b.Digest == digest, cancellationToken);
+        return db.Set<Blobs.StoredBlob>().AnyAsync(
+            b => b.Id == result.OutputBlobId && b.LeaseId == result.LeaseId && b.AccountId == job.OwnerAccountId && b.Digest == digest, cancellationToken);
     }
 
     /// <summary>Counts a verified result unless the unit was already done; an unverified one ends the lease as failed.</summary>

@@ -101,14 +101,23 @@ public static class ModelRunsEndpoints
             : BlobsEndpoints.Stream(store, blob.Digest);
     }
 
-    /// <summary>Stores the unit's sealed output for the job's owner, when its SHA-256 is what the agent says.</summary>
+    /// <summary>
+    /// Stores the unit's sealed output for the job's owner, when its SHA-256 is what the agent says:
+    /// one output per lease, no larger than the unit's rows allow, within the owner's storage quota,
+    /// and bound to the lease, so a result can only name the output its own lease uploaded.
+    /// </summary>
     private static async Task<IResult> UploadOutputAsync(
-        Guid leaseId, HttpContext http, CocoonDbContext db, IBlobStore store, IOptions<BlobOptions> options, TimeProvider clock, CancellationToken ct)
+        Guid leaseId, HttpContext http, CocoonDbContext db, IBlobStore store, IOptions<BlobOptions> options, IOptions<ModelRunsOptions> outputs, TimeProvider clock, CancellationToken ct)
     {
-        var job = await LeasedJobAsync(db, http.User, leaseId, ct);
-        if (job is null)
+        var leased = await LeasedUnitAsync(db, http.User, leaseId, ct);
+        if (leased is not var (job, rows))
         {
             return LeaseNotFound(leaseId);
+        }
+
+        if (await db.Set<StoredBlob>().AnyAsync(b => b.LeaseId == leaseId, ct))
+        {
+            return OutputTaken(leaseId);
         }
 
         var digest = http.Request.Headers[DigestHeader].ToString().ToLowerInvariant();
@@ -117,11 +126,21 @@ public static class ModelRunsEndpoints
             return TypedResults.Problem($"Name the output's SHA-256 in the {DigestHeader} header (64 hex digits).", statusCode: StatusCodes.Status400BadRequest, title: "Missing digest");
         }
 
-        var limit = options.Value.MaxObjectBytes;
+        var limit = Math.Min(options.Value.MaxObjectBytes, outputs.Value.MaxOutputBytes(rows));
         if (http.Request.ContentLength > limit)
         {
-            return TypedResults.Problem($"An output may be at most {limit:N0} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Output too large");
+            return OutputTooLarge(limit, rows);
         }
+
+        var owner = job.OwnerAccountId!.Value;
+        var stored = await db.Set<StoredBlob>().Where(b => b.AccountId == owner).SumAsync(b => (long?)b.Length, ct) ?? 0;
+        var room = options.Value.QuotaBytesPerAccount - stored;
+        if (http.Request.ContentLength > room)
+        {
+            return OverQuota(options.Value.QuotaBytesPerAccount);
+        }
+
+        limit = Math.Min(limit, Math.Max(room, 0));
 
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
@@ -139,16 +158,62 @@ public static class ModelRunsEndpoints
         {
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Digest mismatch");
         }
+        catch (UploadTooLargeException)
+        {
+            await store.DiscardUploadAsync(stagingId, CancellationToken.None);
+            return limit < Math.Min(options.Value.MaxObjectBytes, outputs.Value.MaxOutputBytes(rows)) ? OverQuota(options.Value.QuotaBytesPerAccount) : OutputTooLarge(limit, rows);
+        }
         catch
         {
             await store.DiscardUploadAsync(stagingId, CancellationToken.None);
             throw;
         }
 
-        var blob = new StoredBlob { Id = Guid.NewGuid(), AccountId = job.OwnerAccountId!.Value, Digest = digest, Length = length, CreatedAt = clock.GetUtcNow() };
+        var blob = new StoredBlob { Id = Guid.NewGuid(), AccountId = owner, Digest = digest, Length = length, CreatedAt = clock.GetUtcNow(), LeaseId = leaseId };
         db.Add(blob);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            // Two uploads on one lease at once: the other one won; these bytes go unless another blob holds them.
+            if (!await db.Set<StoredBlob>().AsNoTracking().AnyAsync(b => b.Digest == digest && b.Id != blob.Id, CancellationToken.None))
+            {
+                await store.DeleteAsync(digest, CancellationToken.None);
+            }
+
+            return OutputTaken(leaseId);
+        }
+
         return TypedResults.Ok(new { blobId = blob.Id, digest, size = length });
+    }
+
+    private static ProblemHttpResult OutputTaken(Guid leaseId) =>
+        TypedResults.Problem($"Lease {leaseId} has already uploaded its output; a lease uploads one.", statusCode: StatusCodes.Status409Conflict, title: "Output already uploaded");
+
+    private static ProblemHttpResult OutputTooLarge(long limit, int rows) =>
+        TypedResults.Problem($"This unit's output may be at most {limit:N0} bytes ({rows:N0} rows; Cocoon:ModelRuns:MaxOutputBytesPerRow).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Output too large");
+
+    private static ProblemHttpResult OverQuota(long quota) =>
+        TypedResults.Problem($"The output would take the job owner's storage past its quota of {quota:N0} bytes.", statusCode: StatusCodes.Status507InsufficientStorage, title: "Over quota");
+
+    /// <summary>The model job and the unit's row count of a lease this agent holds and that is still running; null otherwise.</summary>
+    private static async Task<(Job Job, int Rows)?> LeasedUnitAsync(CocoonDbContext db, ClaimsPrincipal user, Guid leaseId, CancellationToken ct)
+    {
+        var agentId = AgentClaims.AgentId(user);
+        if (agentId is null)
+        {
+            return null;
+        }
+
+        var found = await db.Leases.AsNoTracking()
+            .Where(l => l.Id == leaseId && l.AgentId == agentId && l.EndedAt == null)
+            .Join(db.WorkUnits, l => l.WorkUnitId, u => u.Id, (l, u) => u)
+            .Join(db.Jobs, u => u.JobId, j => j.Id, (u, j) => new { Job = j, Rows = u.MatrixCount })
+            .Where(x => x.Job.Kind == JobKind.Model && x.Job.OwnerAccountId != null)
+            .SingleOrDefaultAsync(ct);
+        return found is null ? null : (found.Job, found.Rows);
     }
 
     /// <summary>The model job of a lease this agent holds and that is still running; null otherwise.</summary>

@@ -24,15 +24,23 @@ public sealed class AgentPairing(
     TimeProvider clock,
     ILogger<AgentPairing> logger)
 {
-    public async Task<PairAgentResponse> PairAsync(Guid? ownerAccountId, PairAgentRequest request, CancellationToken cancellationToken)
+    /// <summary>Checks a pairing request's name and key without recording anything.</summary>
+    /// <exception cref="InvalidPairingException">What is wrong with it.</exception>
+    public static void Check(PairAgentRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var name = request.Name?.Trim() ?? "";
-        if (name.Length is 0 or > 100)
+        if (request.Name?.Trim() is not { Length: > 0 and <= 100 })
         {
             throw new InvalidPairingException("name must be 1 to 100 characters.");
         }
 
+        PublicKey(request);
+    }
+
+    public async Task<PairAgentResponse> PairAsync(Guid? ownerAccountId, PairAgentRequest request, CancellationToken cancellationToken)
+    {
+        Check(request);
+        var name = request.Name.Trim();
         var key = PublicKey(request);
         var agentId = Guid.NewGuid();
         var clientId = $"agent-{agentId:N}";

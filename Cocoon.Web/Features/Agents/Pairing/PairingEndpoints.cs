@@ -97,16 +97,20 @@ public static class PairingEndpoints
 
         try
         {
-            var owner = Guid.Parse(http.User.GetClaim(Claims.Subject)!);
-            var response = await pairing.PairAsync(owner, request, ct);
+            AgentPairing.Check(request);
 
-            // The device-flow token pairs one agent; spend it.
-            if (http.User.GetClaim(Claims.Private.TokenId) is { } tokenId && await tokens.FindByIdAsync(tokenId, ct) is { } token)
+            // The device-flow token pairs one agent: it is spent here, before anything is recorded, and
+            // the token store is asked (token validation alone would take a revoked token until it
+            // expires). Of two uses at once, only one revokes it.
+            if (http.User.GetClaim(Claims.Private.TokenId) is not { } tokenId || await tokens.FindByIdAsync(tokenId, ct) is not { } token
+                || !await tokens.HasStatusAsync(token, Statuses.Valid, ct) || !await tokens.TryRevokeAsync(token, ct))
             {
-                await tokens.TryRevokeAsync(token, ct);
+                return TypedResults.Problem("This pairing token was already used: each code pairs one agent. Run cocoon-agent pair again for a new one.",
+                    statusCode: StatusCodes.Status401Unauthorized, title: "Pairing token spent");
             }
 
-            return TypedResults.Ok(response);
+            var owner = Guid.Parse(http.User.GetClaim(Claims.Subject)!);
+            return TypedResults.Ok(await pairing.PairAsync(owner, request, ct));
         }
         catch (InvalidPairingException ex)
         {

@@ -1,0 +1,225 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Threading.Channels;
+using Cocoon.Agent.Connection;
+using Cocoon.Agent.Inference;
+using Cocoon.Agent.Tests.Inference;
+using Cocoon.Shared;
+using Cocoon.Shared.Agents;
+using Cocoon.Shared.Attestation;
+using Cocoon.Shared.Jobs;
+using Cocoon.Shared.Sealing;
+using Cocoon.Shared.Work;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Blobs;
+using Cocoon.Web.Features.Jobs;
+using Cocoon.Web.Features.ModelRuns;
+using Cocoon.Web.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web.Tests.EndToEnd;
+
+/// <summary>
+/// A provider's agent that lies about its work, played by a raw SignalR client holding a paired agent's
+/// token against the real portal: a result may only name the output its own lease uploaded, with the
+/// digest it reports; a lease uploads one output, no larger than its rows allow; outputs of leases that
+/// did not succeed are swept from the developer's storage.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "EndToEnd")]
+public sealed class HostileAgentTests(PostgresFixture postgres)
+{
+    private const int Rows = 8;
+
+    [Fact]
+    public async Task A_result_only_counts_with_the_output_its_own_lease_uploaded()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_hostile_agent");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-hostile-agent", new Dictionary<string, string>
+        {
+            ["Cocoon__ModelRuns__MaxOutputBytesPerRow"] = "1024",
+            ["Cocoon__ModelRuns__OrphanOutputMinutes"] = "0",
+        });
+        await using var agent = await HostileAgent.StartAsync(portal);
+
+        using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
+        await developer.RegisterKeyAsync();
+        var (onnx, _) = TestMlp.Build(4, 8, 2, seed: 3);
+        var dataset = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([Rows, 4], new float[Rows * 4]) });
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows);
+        var candidate = (await developer.CandidatesAsync()).Single(a => a.Name == "hostile");
+        var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, Rows, [candidate]));
+        Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
+        var job = (await submitted.Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!;
+        var model = await developer.Http.GetFromJsonAsync<JsonElement>($"api/models/{modelId}");
+        var (modelBlob, modelDigest) = (model.GetProperty("blobId").GetGuid(), model.GetProperty("digest").GetString()!);
+
+        // The job's own model named as the output, with its true digest: refused, the unit goes back.
+        var first = await agent.NextAssignmentAsync();
+        Assert.Equal(ResultAck.Rejected, await agent.ReportAsync(first.LeaseId, modelBlob, modelDigest));
+
+        // A lease uploads one output, no larger than its rows allow (64 KiB + 8 rows × 1 KiB here).
+        var second = await agent.NextAssignmentAsync();
+        Assert.NotEqual(first.LeaseId, second.LeaseId);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await agent.UploadAsync(second.LeaseId, new byte[200_000])).StatusCode);
+        var upload = await agent.UploadAsync(second.LeaseId, RandomNumberGenerator.GetBytes(5000));
+        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+        var secondOutput = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("blobId").GetGuid();
+        var again = await agent.UploadAsync(second.LeaseId, RandomNumberGenerator.GetBytes(5000));
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("already uploaded its output", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Its own output with a digest that is not the output's: refused.
+        Assert.Equal(ResultAck.Rejected, await agent.ReportAsync(second.LeaseId, secondOutput, new string('a', 64)));
+
+        // Another lease's output (with that output's true digest): refused.
+        var third = await agent.NextAssignmentAsync();
+        var secondDigest = (await Blob(db, secondOutput)).Digest;
+        Assert.Equal(ResultAck.Rejected, await agent.ReportAsync(third.LeaseId, secondOutput, secondDigest));
+
+        // Its own lease's output, as uploaded: the unit succeeds (what it holds is not verified yet).
+        var fourth = await agent.NextAssignmentAsync();
+        var honest = await agent.UploadAsync(fourth.LeaseId, RandomNumberGenerator.GetBytes(3000));
+        var honestBlob = (await honest.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("blobId").GetGuid();
+        Assert.Equal(ResultAck.Accepted, await agent.ReportAsync(fourth.LeaseId, honestBlob, (await Blob(db, honestBlob)).Digest));
+        Assert.Equal(JobState.Succeeded, (await developer.Http.GetFromJsonAsync<JobView>($"api/jobs/{job.Id}", PortalProcess.Json))!.State);
+
+        // The rejected lease's output is swept; the accepted one and the model stay.
+        await using (var ledger = Ledger.Open(db))
+        {
+            Assert.Equal(secondOutput, await ledger.Set<StoredBlob>().Where(b => b.LeaseId == second.LeaseId).Select(b => b.Id).SingleAsync());
+        }
+
+        var sweep = new OrphanOutputSweep(new LedgerFactory(db), new FileSystemBlobStore(Options.Create(new BlobOptions { Root = portal.BlobRoot })),
+            Options.Create(new ModelRunsOptions { OrphanOutputMinutes = 0 }), TimeProvider.System, NullLogger<OrphanOutputSweep>.Instance);
+        Assert.Equal(1, await sweep.RunAsync(CancellationToken.None));
+        Assert.Equal(0, await sweep.RunAsync(CancellationToken.None));
+        await using (var ledger = Ledger.Open(db))
+        {
+            Assert.False(await ledger.Set<StoredBlob>().AnyAsync(b => b.Id == secondOutput));
+            Assert.True(await ledger.Set<StoredBlob>().AnyAsync(b => b.Id == honestBlob));
+            Assert.True(await ledger.Set<StoredBlob>().AnyAsync(b => b.Id == modelBlob));
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await developer.Http.GetAsync($"api/blobs/{secondOutput}")).StatusCode);
+    }
+
+    private static async Task<StoredBlob> Blob(string db, Guid id)
+    {
+        await using var ledger = Ledger.Open(db);
+        return await ledger.Set<StoredBlob>().AsNoTracking().SingleAsync(b => b.Id == id);
+    }
+
+    private sealed class LedgerFactory(string connectionString) : IDbContextFactory<CocoonDbContext>
+    {
+        public CocoonDbContext CreateDbContext() => Ledger.Open(connectionString);
+    }
+
+    /// <summary>A paired agent with no engine behind it: it registers with development evidence, heartbeats, and says what the test tells it to.</summary>
+    private sealed class HostileAgent : IAsyncDisposable
+    {
+        private readonly Channel<WorkAssignment> _assignments = Channel.CreateUnbounded<WorkAssignment>();
+        private readonly CancellationTokenSource _stop = new();
+        private HubConnection _hub = null!;
+        private HttpClient _http = null!;
+        private Task _heartbeats = Task.CompletedTask;
+        private readonly HashSet<Guid> _held = [];
+
+        public static async Task<HostileAgent> StartAsync(PortalProcess portal)
+        {
+            var agent = new HostileAgent();
+            var (credentials, directory) = await TestAgents.PairAsync(portal, "hostile");
+            agent._hub = await TestAgents.ConnectHubAsync(portal, credentials, directory);
+            agent._hub.On<WorkAssignment>(nameof(IAgentClient.AssignAsync), a =>
+            {
+                lock (agent._held)
+                {
+                    agent._held.Add(a.LeaseId);
+                }
+
+                agent._assignments.Writer.TryWrite(a);
+            });
+            agent._hub.On<Guid>(nameof(IAgentClient.CancelAsync), _ => { });
+            using var pairingKey = PairedCredentials.LoadKey(directory);
+            using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+            var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), DateTimeOffset.UtcNow);
+            await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, "hostile") with { Enclave = evidence });
+            agent._http = portal.NewClient();
+            agent._http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TestAgents.AccessTokenAsync(portal, credentials, directory));
+            agent._heartbeats = agent.HeartbeatAsync();
+            return agent;
+        }
+
+        public async Task<WorkAssignment> NextAssignmentAsync()
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            return await _assignments.Reader.ReadAsync(timeout.Token);
+        }
+
+        public Task<HttpResponseMessage> UploadAsync(Guid leaseId, byte[] bytes)
+        {
+            var content = new ByteArrayContent(bytes);
+            var request = new HttpRequestMessage(HttpMethod.Put, $"api/agent/leases/{leaseId}/output") { Content = content };
+            request.Headers.Add(ModelRunsEndpoints.DigestHeader, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            return _http.SendAsync(request);
+        }
+
+        public async Task<ResultAck> ReportAsync(Guid leaseId, Guid outputBlobId, string digest)
+        {
+            var ack = await _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportResultAsync), new UnitResult
+            {
+                LeaseId = leaseId,
+                OutputBlobId = outputBlobId,
+                OutputDigest = digest,
+                Verified = true,
+                Flops = 1,
+                DeviceMilliseconds = 1,
+                Gflops = 1,
+                DeviceName = "cpu",
+            });
+            lock (_held)
+            {
+                _held.Remove(leaseId);
+            }
+
+            return ack;
+        }
+
+        private async Task HeartbeatAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                Guid[] held;
+                lock (_held)
+                {
+                    held = [.. _held];
+                }
+
+                try
+                {
+                    await _hub.InvokeAsync(nameof(IAgentHub.HeartbeatAsync), new AgentHeartbeat { ActiveLeases = held }, _stop.Token);
+                    await Task.Delay(500, _stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _heartbeats;
+            await _hub.DisposeAsync();
+            _http.Dispose();
+            _stop.Dispose();
+        }
+    }
+}
