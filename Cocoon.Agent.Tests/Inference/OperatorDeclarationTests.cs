@@ -98,6 +98,30 @@ public sealed class OperatorDeclarationTests
         Assert.Contains("Relu (node 'relu_0'): input 0 is Int64; Relu takes Float32 there", message, StringComparison.Ordinal);
     }
 
+    /// <summary>Found in review: each was a way past a tensor's own elements, or a valid model refused.</summary>
+    [Fact]
+    public void Review_findings_stay_fixed()
+    {
+        // Clip's min as an empty tensor the arena places next to other values: refused, not read.
+        var clip = OnnxModel.Load(new OnnxGraphBuilder(13).Input("x", 2, 4).Longs("s", [1], [0]).Longs("e", [1], [0]).AnyOutput("y")
+            .Node("Slice", ["x", "s", "e"], "m").Node("Clip", ["x", "m"], "y").Build());
+        Assert.Contains("min and max must hold one value", Assert.Throws<ModelException>(() => clip.Run(new Dictionary<string, Tensor> { ["x"] = Floats(2, 4) })).Message, StringComparison.Ordinal);
+
+        // Pad's axes input before opset 18: the kernel and the rule would have read it differently.
+        var pad = new OnnxGraphBuilder(13).Input("x", 1, 8).Longs("p", [4], [0, 3, 0, 0]).Longs("a", [2], [0, 0]).AnyOutput("y").Node("Pad", ["x", "p", "", "a"], "y").Build();
+        Assert.Contains("axes input from opset 18", Assert.Throws<ModelException>(() => OnnxModel.Load(pad)).Message, StringComparison.Ordinal);
+
+        // Window arithmetic that wraps 32 bits.
+        var pool = new OnnxGraphBuilder(17).Input("x", 1, 1, 4, 4).AnyOutput("y").Node("MaxPool", ["x"], "y",
+            ("kernel_shape", new long[] { 2, 2 }), ("dilations", new long[] { int.MaxValue, 1 }), ("pads", new long[] { int.MaxValue, 0, 1, 0 })).Build();
+        Assert.Contains("larger than any tensor", Assert.Throws<ModelException>(() => OnnxModel.Load(pool)).Message, StringComparison.Ordinal);
+
+        // Valid ONNX that must keep loading: trailing empty outputs, long Constant data, LayerNormalization before opset 17.
+        OnnxModel.Load(new OnnxGraphBuilder(17).Input("x", 1, 3, 2, 2).Initializer("p", [3], [1, 1, 1]).AnyOutput("y").Node("BatchNormalization", ["x", "p", "p", "p", "p"], ["y", ""]).Build());
+        OnnxModel.Load(new OnnxGraphBuilder(17).Input("x", 100).AnyOutput("y").Node("Constant", [], "c", ("value_ints", Enumerable.Range(0, 100).Select(i => (long)i).ToArray())).Node("Add", ["x", "x"], "y").Build());
+        OnnxModel.Load(new OnnxGraphBuilder(13).Input("x", 2, 8).Initializer("g", [8], new float[8]).AnyOutput("y").Node("LayerNormalization", ["x", "g"], "y").Build());
+    }
+
     [Fact]
     public void A_run_that_would_exceed_the_memory_budget_is_refused_before_it_allocates_naming_the_peak()
     {

@@ -33,7 +33,8 @@ public sealed class OnnxModel
     private readonly int[] _outputSlots;
     private readonly HashSet<Tensor> _weights;
     private readonly Dictionary<string, Tensor> _initializers;
-    private readonly GraphProto _graph;
+    /// <summary>The graph inputs' declarations (names and shapes only: the graph itself, which may hold weights, is not kept).</summary>
+    private readonly GraphProto _inputs;
     private readonly List<NodeProto> _order;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _peaks = new(StringComparer.Ordinal);
     private readonly PackedWeights _packed;
@@ -45,7 +46,7 @@ public sealed class OnnxModel
 
     private OnnxModel(GraphProto graph, List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, long opset, Dictionary<string, int?[]?> declared, ShapeInference.Result shapes)
     {
-        _graph = graph;
+        _inputs = new GraphProto { Input = { graph.Input.Select(i => i.Clone()) } };
         _order = order;
         _initializers = initializers;
         _declared = declared;
@@ -117,7 +118,19 @@ public sealed class OnnxModel
     /// developer's data does not outlive the unit in the agent's memory; NaN in tests, so that a kernel
     /// that leaves an element unwritten shows.
     /// </summary>
-    public void FillActivations(float value) => _buffers?.Fill(value);
+    public void FillActivations(float value)
+    {
+        // Taken, not read in place: a concurrent run may be about to take the same buffers, and must
+        // not find them being filled (it gets fresh ones instead).
+        if (Interlocked.Exchange(ref _buffers, null) is { } buffers)
+        {
+            buffers.Fill(value);
+            if (Interlocked.CompareExchange(ref _buffers, buffers, null) is not null)
+            {
+                buffers.Fill(0f);
+            }
+        }
+    }
 
     /// <summary>
     /// Zeroes everything the model holds of the developer's (its weights, their packed copies, its kept
@@ -139,6 +152,10 @@ public sealed class OnnxModel
 
         _packed.Wipe();
         _buffers?.Fill(0f);
+        foreach (var step in _steps)
+        {
+            step.Guard.Forget();
+        }
     }
 
     private volatile bool _wiped;
@@ -303,6 +320,12 @@ public sealed class OnnxModel
     /// <summary>One node of the execution plan: its operator's guard, the slots of its inputs (−1 for an absent one) and outputs, the slots it is the last reader of, and its attributes by name.</summary>
     private sealed record Step(NodeProto Node, NodeGuard Guard, int[] Inputs, int[] Outputs, int[] Dead, IReadOnlyDictionary<string, AttributeProto> Attributes);
 
+    /// <summary>
+    /// What a refusal says when a kernel stopped on a .NET check (an index outside its arrays) rather
+    /// than on a declaration's: the model is still refused, and the fuzzer counts it as a finding.
+    /// </summary>
+    internal const string KernelFailed = "the kernel stopped on these inputs (";
+
     /// <summary>Runs one node's operator on constants at load (folding), checked as a run checks it.</summary>
     private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset)
     {
@@ -343,9 +366,9 @@ public sealed class OnnxModel
         {
             throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {ex.Message}");
         }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException)
+        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException or InvalidOperationException or DivideByZeroException)
         {
-            throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): the inputs do not fit the operator ({ex.Message}).");
+            throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {KernelFailed}{ex.Message}).");
         }
     }
 
@@ -546,7 +569,7 @@ public sealed class OnnxModel
         ShapeInference.Result shapes;
         try
         {
-            shapes = ShapeInference.Infer(_graph, _order, _initializers, new HashSet<string>(), _opset, fed);
+            shapes = ShapeInference.Infer(_inputs, _order, _initializers, new HashSet<string>(), _opset, fed);
         }
         catch (ModelException)
         {

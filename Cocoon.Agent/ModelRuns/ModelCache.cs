@@ -15,7 +15,11 @@ namespace Cocoon.Agent.ModelRuns;
 public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, EnclaveKey enclave) : IDisposable
 {
     private const int InMemory = 2;
+    /// <summary>One download and load at a time (held across them).</summary>
     private readonly SemaphoreSlim _lock = new(1, 1);
+
+    /// <summary>Guards the list of loaded models and their users (never held across I/O).</summary>
+    private readonly Lock _entries = new();
     private readonly LinkedList<Entry> _loaded = new();
 
     /// <summary>A loaded model and how many units are running it; wiped when evicted and no longer used.</summary>
@@ -53,24 +57,32 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
 
     private void Release(Entry entry)
     {
-        _lock.Wait();
-        try
+        lock (_entries)
         {
             if (--entry.Users == 0 && entry.Evicted)
             {
                 entry.Model.Wipe();
             }
         }
-        finally
-        {
-            _lock.Release();
-        }
     }
 
     private Lease Hold(Entry entry)
     {
-        entry.Users++;
-        return new Lease(this, entry);
+        lock (_entries)
+        {
+            entry.Users++;
+            return new Lease(this, entry);
+        }
+    }
+
+    /// <summary>Marks an entry gone from the cache; wiped now if no unit runs it, else by the last one to let it go.</summary>
+    private static void Evict(Entry entry)
+    {
+        entry.Evicted = true;
+        if (entry.Users == 0)
+        {
+            entry.Model.Wipe();
+        }
     }
 
     public async Task<Lease> GetAsync(Guid leaseId, ModelRunSpec spec, CancellationToken cancellationToken)
@@ -79,7 +91,12 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
         await _lock.WaitAsync(cancellationToken);
         try
         {
-            var hit = _loaded.FirstOrDefault(e => e.Digest == spec.ModelDigest);
+            Entry? hit;
+            lock (_entries)
+            {
+                hit = _loaded.FirstOrDefault(e => e.Digest == spec.ModelDigest);
+            }
+
             var file = await SealedFileAsync(leaseId, spec, cancellationToken);
             await using var sealedModel = File.OpenRead(file);
             var header = await SealedHeader.ReadAsync(sealedModel, cancellationToken);
@@ -108,16 +125,14 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
                 }
 
                 var entry = new Entry(spec.ModelDigest, model);
-                _loaded.AddFirst(entry);
                 var lease = Hold(entry);
-                while (_loaded.Count > InMemory)
+                lock (_entries)
                 {
-                    var evicted = _loaded.Last!.Value;
-                    _loaded.RemoveLast();
-                    evicted.Evicted = true;
-                    if (evicted.Users == 0)
+                    _loaded.AddFirst(entry);
+                    while (_loaded.Count > InMemory)
                     {
-                        evicted.Model.Wipe();
+                        Evict(_loaded.Last!.Value);
+                        _loaded.RemoveLast();
                     }
                 }
 
@@ -180,15 +195,14 @@ public sealed class ModelCache(AgentIdentity identity, LeaseBlobs blobs, Enclave
     /// <summary>Wipes the models no unit is running; one still running is wiped when its unit lets it go.</summary>
     public void Dispose()
     {
-        foreach (var entry in _loaded)
+        lock (_entries)
         {
-            entry.Evicted = true;
-            if (entry.Users == 0)
+            foreach (var entry in _loaded)
             {
-                entry.Model.Wipe();
+                Evict(entry);
             }
-        }
 
-        _loaded.Clear();
+            _loaded.Clear();
+        }
     }
 }

@@ -39,7 +39,7 @@ internal sealed class ModelMutator(int seed)
         var node = graph.Node[_random.Next(graph.Node.Count)];
         var name = $"{node.OpType} '{node.Name}'";
         // Weighted towards the mutations a loader cannot refuse by looking at one field.
-        int[] weights = [30, 8, 10, 4, 4, 16, 16, 12];
+        int[] weights = [30, 8, 10, 4, 4, 16, 16, 12, 14];
         var roll = _random.Next(weights.Sum());
         var kind = 0;
         while (roll >= weights[kind])
@@ -148,6 +148,20 @@ internal sealed class ModelMutator(int seed)
 
                     node.Input.Add(values[_random.Next(values.Count)]);
                     return $"{name}: extra input '{node.Input[^1]}'";
+                }
+
+            case 8 when graph.Initializer.Any(t => t.DataType == 7 && (t.Int64Data.Count > 0 || t.RawData.Length >= 8)):
+                {
+                    // An int64 value (a Reshape target, Slice bounds, pads, split sizes, repeats, indices).
+                    var candidates = graph.Initializer.Where(t => t.DataType == 7 && (t.Int64Data.Count > 0 || t.RawData.Length >= 8)).ToList();
+                    var t = candidates[_random.Next(candidates.Count)];
+                    long[] values = t.Int64Data.Count > 0 ? [.. t.Int64Data] : [.. System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(t.RawData.Span)];
+                    var at = _random.Next(values.Length);
+                    values[at] = _random.Next(3) == 0 ? Pick(Ints) : Pick([-1, 0, 1, 2, 3, (1L << 31) - 1, 1L << 31, 1L << 32, -(1L << 31)]);
+                    t.Int64Data.Clear();
+                    t.RawData = ByteString.Empty;
+                    t.Int64Data.AddRange(values);
+                    return $"initializer '{t.Name}': value {at} = {values[at]}";
                 }
 
             case 7:

@@ -26,7 +26,8 @@ internal static class MutantHarness
     /// <summary>The most activations a mutant may hold: enough for every seed, far from the machine's memory.</summary>
     private const long RunMemory = 64L << 20;
 
-    private static readonly float[] Poisons = [float.NaN, 12345.678f];
+    /// <summary>Three fills of opposite signs and kinds: a comparison or a max over an unwritten value cannot come out the same under all of them.</summary>
+    private static readonly float[] Poisons = [float.NaN, 12345.678f, -3.5e30f];
 
     /// <param name="device">A GPU to run the mutants' kernels on (ILGPU's CPU accelerator in tests); null: the CPU kernels.</param>
     public static Outcome Run(IReadOnlyList<Seed> seeds, int mutants, int seed, TimeSpan perMutant, GpuDevice? device = null)
@@ -71,9 +72,9 @@ internal static class MutantHarness
         {
             model = OnnxModel.Load(bytes);
         }
-        catch (ModelException)
+        catch (ModelException ex)
         {
-            return "refused";
+            return Finding(ex.Message) ?? "refused";
         }
         catch (Exception ex)
         {
@@ -84,21 +85,30 @@ internal static class MutantHarness
         var feeds = model.Inputs.ToDictionary(n => n, n => seedFeeds.GetValueOrDefault(n) ?? seedFeeds.Values.First(), StringComparer.Ordinal);
         try
         {
-            var warm = Attempt(model, feeds, 0f, device);
-            var first = Attempt(model, feeds, Poisons[0], device);
-            var second = Attempt(model, feeds, Poisons[1], device);
-            if (first != second)
+            // The first run traces (pool), the others run from the plan (arena): all must agree.
+            string[] runs = [Attempt(model, feeds, 0f, device), .. Poisons.Select(p => Attempt(model, feeds, p, device))];
+            if (runs.Distinct(StringComparer.Ordinal).Count() > 1)
             {
-                return $"two runs differ under two poisons: {first} / {second}";
+                return $"runs differ under different poisons: {string.Join(" / ", runs)}";
             }
 
-            return warm.StartsWith("refused", StringComparison.Ordinal) && first.StartsWith("refused", StringComparison.Ordinal) ? "refused" : null;
+            return runs[0].StartsWith("refused", StringComparison.Ordinal) ? Finding(runs[0]) ?? "refused" : null;
         }
         catch (Exception ex)
         {
             return $"running threw {ex.GetType().Name}: {ex.Message}";
         }
     }
+
+    /// <summary>
+    /// A refusal that is a finding all the same: a kernel or rule stopped by a .NET bounds check rather
+    /// than by a declared check, or a kernel whose output disagreed with its rule.
+    /// </summary>
+    private static string? Finding(string message) =>
+        message.Contains(OnnxModel.KernelFailed, StringComparison.Ordinal) || message.Contains(NodeGuard.RuleFailed, StringComparison.Ordinal)
+            || message.Contains(NodeGuard.ShapeMismatch, StringComparison.Ordinal)
+            ? "refused only by a .NET check or a rule/kernel mismatch: " + message
+            : null;
 
     /// <summary>One run with the pool, the arena and scratch filled with <paramref name="poison"/>: a fingerprint of its outputs, or its model error.</summary>
     private static string Attempt(OnnxModel model, Dictionary<string, Tensor> feeds, float poison, GpuDevice? device)

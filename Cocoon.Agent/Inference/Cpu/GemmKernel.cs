@@ -87,6 +87,19 @@ internal static class GemmKernel
     {
         var parts = Math.Min(threads, Math.Max(1, k / 64));
         var partials = Scratch.Rent((parts - 1) * m * n);
+        try
+        {
+            MultiplyDepthParts(a, aOffset, b, bOffset, c, cOffset, m, k, n, parts, partials, epilogue);
+        }
+        finally
+        {
+            Scratch.Return(partials);
+        }
+    }
+
+    /// <summary>Each of <paramref name="parts"/> stretches of k into C or its own slice of <paramref name="partials"/>, summed into C after.</summary>
+    private static void MultiplyDepthParts(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, int parts, float[] partials, Epilogue epilogue)
+    {
         epilogue.Start(c, cOffset, n, 0, m, 0, n);
         Workers.For(parts, t =>
         {
@@ -109,7 +122,6 @@ internal static class GemmKernel
             }
         }
 
-        Scratch.Return(partials);
         epilogue.Finish(c, cOffset, n, 0, m, 0, n);
     }
 
@@ -161,21 +173,23 @@ internal static class GemmKernel
 
         var pack = packedB is null && row1 - row0 >= PackRows;
         var panel = pack ? Scratch.Rent(KBlock * Columns) : [];
-        for (var m0 = row0; m0 < row1; m0 += MBlock)
+        try
         {
-            // Rows [m0, m1) of C: started from the bias, accumulated over every k-block, then activated
-            // while they are still in cache.
-            var m1 = Math.Min(row1, m0 + MBlock);
-            epilogue.Start(c, cOffset, n, m0, m1, col0, col1);
-            for (var p0 = 0; p0 < k; p0 += KBlock)
+            for (var m0 = row0; m0 < row1; m0 += MBlock)
             {
-                BlockRows(a, aOffset, b, bOffset, c, cOffset, k, n, m0, m1, col0, col1, p0, Math.Min(k, p0 + KBlock), pack, panel, packedB);
+                // Rows [m0, m1) of C: started from the bias, accumulated over every k-block, then activated
+                // while they are still in cache.
+                var m1 = Math.Min(row1, m0 + MBlock);
+                epilogue.Start(c, cOffset, n, m0, m1, col0, col1);
+                for (var p0 = 0; p0 < k; p0 += KBlock)
+                {
+                    BlockRows(a, aOffset, b, bOffset, c, cOffset, k, n, m0, m1, col0, col1, p0, Math.Min(k, p0 + KBlock), pack, panel, packedB);
+                }
+
+                epilogue.Finish(c, cOffset, n, m0, m1, col0, col1);
             }
-
-            epilogue.Finish(c, cOffset, n, m0, m1, col0, col1);
         }
-
-        if (pack)
+        finally
         {
             Scratch.Return(panel);
         }
@@ -269,24 +283,29 @@ internal static class GemmKernel
         }
 
         var strip = Scratch.Rent(width * depth);
-        for (var p = 0; p < depth; p++)
+        try
         {
-            for (var j = 0; j < width; j++)
+            for (var p = 0; p < depth; p++)
             {
-                strip[(j * depth) + p] = b[bOffset + ((p0 + p) * n) + j0 + j];
+                for (var j = 0; j < width; j++)
+                {
+                    strip[(j * depth) + p] = b[bOffset + ((p0 + p) * n) + j0 + j];
+                }
+            }
+
+            for (var i = row0; i < row1; i++)
+            {
+                var row = a.AsSpan(aOffset + (i * k) + p0, depth);
+                for (var j = 0; j < width; j++)
+                {
+                    c[cOffset + (i * n) + j0 + j] += System.Numerics.Tensors.TensorPrimitives.Dot(row, strip.AsSpan(j * depth, depth));
+                }
             }
         }
-
-        for (var i = row0; i < row1; i++)
+        finally
         {
-            var row = a.AsSpan(aOffset + (i * k) + p0, depth);
-            for (var j = 0; j < width; j++)
-            {
-                c[cOffset + (i * n) + j0 + j] += System.Numerics.Tensors.TensorPrimitives.Dot(row, strip.AsSpan(j * depth, depth));
-            }
+            Scratch.Return(strip);
         }
-
-        Scratch.Return(strip);
     }
 
     /// <summary>

@@ -16,6 +16,12 @@ internal sealed class NodeGuard(OperatorSchema schema, NodeProto node, IReadOnly
 
     public OperatorSchema Schema => schema;
 
+    /// <summary>What a refusal says when a kernel's output disagrees with its rule (a finding for the fuzzer).</summary>
+    public const string ShapeMismatch = "the kernel and its shape rule disagree: ";
+
+    /// <summary>What a refusal says when a shape rule failed with a .NET exception rather than a check of its own (the fuzzer counts these as findings).</summary>
+    public const string RuleFailed = "the operator's shape rule could not read these inputs (";
+
     /// <summary>The output shapes the kernel must make (null where the rule cannot tell), after checking the inputs.</summary>
     /// <exception cref="ModelException">The inputs do not fit the operator.</exception>
     public int[]?[] Expect(Tensor?[] args)
@@ -33,15 +39,18 @@ internal sealed class NodeGuard(OperatorSchema schema, NodeProto node, IReadOnly
         {
             shapes = schema.Shape(context);
         }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException or InvalidOperationException)
+        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException or InvalidOperationException or DivideByZeroException)
         {
-            throw new ModelException($"the inputs do not fit the operator ({ex.Message}).");
+            throw new ModelException($"{RuleFailed}{ex.Message}).");
         }
 
         var expected = shapes.Select(Concrete).ToArray();
         _last = new Checked(args, context.ValuesRead, expected);
         return expected;
     }
+
+    /// <summary>Drops the inputs kept from the last check (small shape-like values, but the developer's).</summary>
+    public void Forget() => _last = null;
 
     /// <summary>Checks what the kernel made against the shapes <see cref="Expect"/> gave.</summary>
     public static void Confirm(Tensor[] results, int[]?[] expected)
@@ -50,7 +59,7 @@ internal sealed class NodeGuard(OperatorSchema schema, NodeProto node, IReadOnly
         {
             if (expected[i] is { } shape && !results[i].Shape.AsSpan().SequenceEqual(shape))
             {
-                throw new ModelException($"output {i} came out as [{string.Join(", ", results[i].Shape)}] where the operator's shape rule gives [{string.Join(", ", shape)}].");
+                throw new ModelException($"{ShapeMismatch}output {i} came out as [{string.Join(", ", results[i].Shape)}] where the operator's shape rule gives [{string.Join(", ", shape)}].");
             }
         }
     }
@@ -81,9 +90,14 @@ internal sealed class NodeGuard(OperatorSchema schema, NodeProto node, IReadOnly
     /// <summary>A fully known shape as sizes, refused when a tensor of it could not exist; null when any dimension is unknown.</summary>
     private static int[]? Concrete(long[]? shape)
     {
-        if (shape is null || shape.Any(d => d < 0))
+        if (shape is null || shape.Contains(Dims.Unknown))
         {
             return null;
+        }
+
+        if (shape.Any(d => d < 0))
+        {
+            throw new ModelException($"an output of shape {Dims.Describe(shape)} cannot exist.");
         }
 
         if (shape.Any(d => d > int.MaxValue))
@@ -107,7 +121,7 @@ internal sealed class NodeGuard(OperatorSchema schema, NodeProto node, IReadOnly
 
         public Checked(Tensor?[] args, ulong read, int[]?[] expected)
         {
-            _shapes = [.. args.Select(a => a?.Shape)];
+            _shapes = [.. args.Select(a => a is null ? null : (int[])a.Shape.Clone())];
             _types = [.. args.Select(a => a?.Type ?? ElementType.Float32)];
             _read = read;
             _longs = [.. args.Select((a, i) => Read(i) && a is not null && a.Type != ElementType.Float32 ? a.AsLongs().ToArray() : null)];

@@ -10,7 +10,7 @@ namespace Cocoon.Agent.Inference.Memory;
 /// </summary>
 internal static class Scratch
 {
-    /// <summary>A value every rented array is filled with (tests only); null: arrays come as the pool has them (zeros).</summary>
+    /// <summary>A value every rented array is filled with (tests only); null: arrays come as the pool has them (wiped ones, or new ones that are not guaranteed to be zeroed).</summary>
     internal static float? Poison { get; set; }
 
     public static float[] Rent(int length)

@@ -21,6 +21,9 @@ internal sealed record AttributeDeclaration(string Name, AttributeProto.Types.At
     /// <summary>What to tell the developer when a value is out of range (why the engine does not take it); null: the range alone.</summary>
     public string? Note { get; init; }
 
+    /// <summary>The most values an INTS attribute may list (64 for shapes, perms and pads; data such as Constant's value_ints is not bounded here).</summary>
+    public int MaxCount { get; init; } = 64;
+
     /// <summary>Written by the engine's fusion, never read from a model file.</summary>
     public bool Internal { get; init; }
 
@@ -57,9 +60,9 @@ internal sealed record AttributeDeclaration(string Name, AttributeProto.Types.At
 
         if (Type == AttributeProto.Types.AttributeType.Ints)
         {
-            if (attribute.Ints.Count > MaxListLength)
+            if (attribute.Ints.Count > MaxCount)
             {
-                return $"attribute '{Name}' holds {attribute.Ints.Count} values; at most {MaxListLength} are read.";
+                return $"attribute '{Name}' holds {attribute.Ints.Count} values; at most {MaxCount} are read.";
             }
 
             foreach (var value in attribute.Ints)
@@ -75,9 +78,6 @@ internal sealed record AttributeDeclaration(string Name, AttributeProto.Types.At
             ? $"attribute '{Name}' is '{attribute.S.ToStringUtf8()}'; it must be one of {string.Join(", ", Allowed)}."
             : null;
     }
-
-    /// <summary>The longest INTS list read (shapes, perms and pads of tensors up to rank 32).</summary>
-    private const int MaxListLength = 64;
 
     private string Range() => (Min, Max) switch
     {

@@ -91,7 +91,19 @@ internal static class Elementwise
             Attributes = [AttributeDeclaration.Float("min"), AttributeDeclaration.Float("max")],
             Inputs = new(1, 3),
             InputTypes = [ElementTypes.Float],
-            Shape = SameShape,
+            Shape = c =>
+            {
+                // min and max are scalars: the kernel reads their one element.
+                foreach (var bound in new[] { c.In(1), c.In(2) }.OfType<long[]>())
+                {
+                    if (Dims.Product(bound) is var count && count != 1 && count != Dims.Unknown)
+                    {
+                        throw new ModelException($"min and max must hold one value; one has shape {Dims.Describe(bound)}.");
+                    }
+                }
+
+                return [c.In(0)];
+            },
             Run = Clip,
             Gpu = true,
         };

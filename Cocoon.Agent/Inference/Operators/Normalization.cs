@@ -13,7 +13,9 @@ internal static class Normalization
         yield return new OperatorSchema
         {
             Name = "LayerNormalization",
-            SinceOpset = 17,
+
+            // ONNX's since opset 17; ONNX Runtime's optimiser writes the same operator into the default
+            // domain of older models, which ran before and keep running.
             Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Float("epsilon"), AttributeDeclaration.Int("stash_type")],
             Inputs = new(2, 3),
             Outputs = new(1, 3),

@@ -60,8 +60,10 @@ internal static class OperatorCatalog
                 }
             }
 
-            return !schema.Inputs.Allows(node.Input.Count) ? $"{schema.Name} takes {schema.Inputs} inputs; the node names {node.Input.Count}."
-                : !schema.Outputs.Allows(node.Output.Count) ? $"{schema.Name} gives {schema.Outputs} outputs; the node names {node.Output.Count}."
+            // Trailing empty names are optional inputs and outputs left out, as ONNX allows.
+            var (inputs, outputs) = (Named(node.Input), Named(node.Output));
+            return !schema.Inputs.Allows(inputs) ? $"{schema.Name} takes {schema.Inputs} inputs; the node names {inputs}."
+                : !schema.Outputs.Allows(outputs) ? $"{schema.Name} gives {schema.Outputs} outputs; the node names {outputs}."
                 : null;
         }
 
@@ -69,6 +71,18 @@ internal static class OperatorCatalog
         {
             throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {why}");
         }
+    }
+
+    /// <summary>How many names a list holds up to its last non-empty one.</summary>
+    private static int Named(Google.Protobuf.Collections.RepeatedField<string> names)
+    {
+        var count = names.Count;
+        while (count > 0 && names[count - 1].Length == 0)
+        {
+            count--;
+        }
+
+        return count;
     }
 
     public static string NodeName(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output.FirstOrDefault() ?? "?";

@@ -17,7 +17,7 @@ internal static class Reductions
         {
             Name = "ArgMax",
             Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Int("keepdims", 0, 1), AttributeDeclaration.Int("select_last_index", 0, 1)],
-            InputTypes = [ElementTypes.Numeric],
+            InputTypes = [ElementTypes.Float],
             Shape = c =>
             {
                 var x = c.In(0);

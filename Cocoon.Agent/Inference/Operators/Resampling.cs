@@ -24,7 +24,7 @@ internal static class Resampling
             Attributes =
             [
                 AttributeDeclaration.Int("antialias", 0, 0) with { Note = "Resize with antialias is not supported" }, AttributeDeclaration.Ints("axes"),
-                AttributeDeclaration.String("coordinate_transformation_mode", "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"),
+                AttributeDeclaration.String("coordinate_transformation_mode", "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"),
                 AttributeDeclaration.Float("cubic_coeff_a"), AttributeDeclaration.Int("exclude_outside", 0, 1), AttributeDeclaration.Float("extrapolation_value"),
                 AttributeDeclaration.String("keep_aspect_ratio_policy", "stretch"), AttributeDeclaration.String("mode", "nearest", "linear"),
                 AttributeDeclaration.String("nearest_mode", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"),
@@ -46,7 +46,17 @@ internal static class Resampling
             return [null];
         }
 
+        if (c.Opset < 18 && c.Present(3))
+        {
+            throw new ModelException("Pad takes an axes input from opset 18 on.");
+        }
+
         var axes = c.Opset >= 18 && c.Longs(3) is { } given ? given.Select(a => OpContext.Axis(a, x.Length)).ToArray() : [.. Enumerable.Range(0, x.Length)];
+        if (axes.Distinct().Count() != axes.Length)
+        {
+            throw new ModelException("axes repeats an axis.");
+        }
+
         if (c.Opset >= 18 && c.Present(3) && c.Longs(3) is null)
         {
             return [Dims.UnknownLike(x)];
@@ -153,7 +163,7 @@ internal static class Resampling
         {
             pads = c.Input(1).AsLongs();
             constant = c.Optional(2);
-            if (c.Optional(3) is { } axesInput)
+            if (c.Opset >= 18 && c.Optional(3) is { } axesInput)
             {
                 axes = [.. axesInput.AsLongs().Select(a => OpContext.Axis(a, x.Rank))];
             }

@@ -23,7 +23,7 @@ internal static partial class Shapes
         yield return Moving("Shape", c => [c.In(0) is { } x ? [ShapeRange(c, x.Length) is var (start, end) ? end - start : 0] : [Dims.Unknown]], c => [ShapeOf(c.Input(0).Shape, c)],
             [AttributeDeclaration.Int("start"), AttributeDeclaration.Int("end")]);
         yield return Moving("Constant", ConstantRule, c => [Constant(c)],
-            [AttributeDeclaration.Tensor("value"), AttributeDeclaration.Float("value_float"), AttributeDeclaration.Floats("value_floats"), AttributeDeclaration.Int("value_int"), AttributeDeclaration.Ints("value_ints"),
+            [AttributeDeclaration.Tensor("value"), AttributeDeclaration.Float("value_float"), AttributeDeclaration.Floats("value_floats"), AttributeDeclaration.Int("value_int"), AttributeDeclaration.Ints("value_ints") with { MaxCount = int.MaxValue },
              AttributeDeclaration.String("value_string"), AttributeDeclaration.Strings("value_strings"), new("sparse_value", Onnx.AttributeProto.Types.AttributeType.SparseTensor)])
             with
         { Inputs = new(0, 0) };

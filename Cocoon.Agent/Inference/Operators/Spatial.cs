@@ -326,12 +326,14 @@ internal static partial class Spatial
             throw new ModelException($"strides, dilations and pads do not fit a {rank}-D kernel.");
         }
 
+        // In 64 bits, then refused unless every size a kernel indexes with fits 32: attributes up to
+        // int.MaxValue would otherwise wrap the window arithmetic into a geometry the rule accepts.
         var windows = new Window[rank];
         for (var d = 0; d < rank; d++)
         {
-            var (k, s, dil) = (kernel[d], (int)strides[d], (int)dilations[d]);
+            var (k, s, dil) = ((long)kernel[d], strides[d], dilations[d]);
             var span = ((k - 1) * dil) + 1;
-            int begin, end, output;
+            long begin, end, output;
             switch (autoPad)
             {
                 case "SAME_UPPER" or "SAME_LOWER":
@@ -344,7 +346,7 @@ internal static partial class Spatial
                     output = ((input[d] - span) / s) + 1;
                     break;
                 case "NOTSET":
-                    (begin, end) = ((int)pads[d], (int)pads[d + rank]);
+                    (begin, end) = (pads[d], pads[d + rank]);
                     var room = input[d] + begin + end - span;
                     output = (ceil ? (room + s - 1) / s : room / s) + 1;
                     if (ceil && (output - 1) * s >= input[d] + begin)
@@ -362,7 +364,12 @@ internal static partial class Spatial
                 throw new ModelException($"a kernel spanning {span} does not fit an input of {input[d]} with padding {begin}+{end}.");
             }
 
-            windows[d] = new Window(k, s, dil, begin, end, output);
+            if (span > int.MaxValue || input[d] + begin + end > int.MaxValue || output > int.MaxValue || s > int.MaxValue || dil > int.MaxValue)
+            {
+                throw new ModelException($"a window spanning {span} over {input[d]} with padding {begin}+{end} is larger than any tensor.");
+            }
+
+            windows[d] = new Window((int)k, (int)s, (int)dil, (int)begin, (int)end, (int)output);
         }
 
         return windows;

@@ -93,19 +93,30 @@ internal static partial class Spatial
             Workers.For(tasks, task =>
             {
                 var columns = direct ? [] : Scratch.Rent(columnCount);
-                Band(task, columns, 0, oh);
-                Scratch.Return(columns);
+                try
+                {
+                    Band(task, columns, 0, oh);
+                }
+                finally
+                {
+                    Scratch.Return(columns);
+                }
             });
         }
         else
         {
             var columns = direct ? [] : Scratch.Rent(columnCount);
-            for (var task = 0; task < tasks; task++)
+            try
             {
-                Workers.For(bands, band => Band(task, columns, oh * band / bands, oh * (band + 1) / bands));
+                for (var task = 0; task < tasks; task++)
+                {
+                    Workers.For(bands, band => Band(task, columns, oh * band / bands, oh * (band + 1) / bands));
+                }
             }
-
-            Scratch.Return(columns);
+            finally
+            {
+                Scratch.Return(columns);
+            }
         }
 
         if (pool)
@@ -152,9 +163,15 @@ internal static partial class Spatial
             Workers.For(tasks, task =>
             {
                 var padded = Scratch.Rent(paddedLength);
-                Pad(task, padded);
-                Blocks(task, padded, 0, blocks);
-                Scratch.Return(padded);
+                try
+                {
+                    Pad(task, padded);
+                    Blocks(task, padded, 0, blocks);
+                }
+                finally
+                {
+                    Scratch.Return(padded);
+                }
             });
             return;
         }
@@ -162,14 +179,19 @@ internal static partial class Spatial
         var work = (long)filtersPerGroup * perGroup * kh * kw * oh * ow;
         var split = work < GemmKernel.ParallelThreshold ? 1 : Math.Min(Workers.Count, blocks);
         var shared = Scratch.Rent(paddedLength);
-        for (var task = 0; task < tasks; task++)
+        try
         {
-            Pad(task, shared);
-            var current = task;
-            Workers.For(split, part => Blocks(current, shared, blocks * part / split, blocks * (part + 1) / split));
+            for (var task = 0; task < tasks; task++)
+            {
+                Pad(task, shared);
+                var current = task;
+                Workers.For(split, part => Blocks(current, shared, blocks * part / split, blocks * (part + 1) / split));
+            }
         }
-
-        Scratch.Return(shared);
+        finally
+        {
+            Scratch.Return(shared);
+        }
     }
 
     /// <summary>
