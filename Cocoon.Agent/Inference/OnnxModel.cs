@@ -152,6 +152,16 @@ public sealed class OnnxModel
 
         _packed.Wipe();
         _buffers?.Fill(0f);
+        lock (_devices)
+        {
+            foreach (var device in _devices)
+            {
+                device.ForgetWeights(_initializers.Values);
+            }
+
+            _devices.Clear();
+        }
+
         foreach (var step in _steps)
         {
             step.Guard.Forget();
@@ -159,6 +169,9 @@ public sealed class OnnxModel
     }
 
     private volatile bool _wiped;
+
+    /// <summary>The GPUs this model ran on, which hold device copies of its weights until it is wiped.</summary>
+    private readonly HashSet<GpuDevice> _devices = [];
 
     /// <summary>The model's weights (its initializers after folding), for tests that check they are wiped.</summary>
     internal IEnumerable<Tensor> Weights => _initializers.Values;
@@ -290,7 +303,7 @@ public sealed class OnnxModel
             }
             else if (inputs.All(initializers.ContainsKey))
             {
-                results = Invoke(node, [.. node.Input.Select(n => n.Length == 0 ? null : initializers[n])], opset);
+                results = FoldNode(node, [.. node.Input.Select(n => n.Length == 0 ? null : initializers[n])], opset);
             }
 
             if (results is null || results.Any(r => r.Length > MaxFoldedElements))
@@ -326,12 +339,28 @@ public sealed class OnnxModel
     /// </summary>
     internal const string KernelFailed = "the kernel stopped on these inputs (";
 
-    /// <summary>Runs one node's operator on constants at load (folding), checked as a run checks it.</summary>
-    private static Tensor[] Invoke(NodeProto node, Tensor?[] args, long opset)
+    /// <summary>
+    /// Runs one node's operator on constants at load (folding), checked as a run checks it; null when
+    /// its outputs would be too large to keep (or of a size its rule cannot tell): the node then runs
+    /// at run time instead, under the run's memory budget, rather than allocating at load unbounded.
+    /// </summary>
+    private static Tensor[]? FoldNode(NodeProto node, Tensor?[] args, long opset)
     {
         var attributes = node.Attribute.GroupBy(a => a.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var step = new Step(node, new NodeGuard(OperatorCatalog.Get(node.OpType), node, attributes, opset), [], [], [], attributes);
-        return Invoke(step, args, opset, null, null, long.MaxValue, 0, out _);
+        int[]?[] expected;
+        try
+        {
+            expected = step.Guard.Expect(args);
+        }
+        catch (ModelException ex)
+        {
+            throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {ex.Message}");
+        }
+
+        return expected.Any(shape => shape is null || Tensor.ElementCount(shape) > MaxFoldedElements)
+            ? null
+            : Invoke(step, args, opset, null, null, long.MaxValue, 0, out _);
     }
 
     /// <summary>
@@ -399,6 +428,11 @@ public sealed class OnnxModel
         if (device is null)
         {
             return Execute(feeds, null, profile, out flops, out peakLiveBytes);
+        }
+
+        lock (_devices)
+        {
+            _devices.Add(device);
         }
 
         lock (device.Gate)

@@ -84,6 +84,26 @@ public sealed class GpuDevice : IDisposable
         return buffer;
     }
 
+    /// <summary>
+    /// Frees the device copies of <paramref name="weights"/> (a model leaving the agent's cache): their
+    /// memory goes back to the pool, which zeroes it before anyone else gets it.
+    /// </summary>
+    internal void ForgetWeights(IEnumerable<Tensor> weights)
+    {
+        lock (Gate)
+        {
+            foreach (var weight in weights)
+            {
+                if (_weights.TryGetValue(weight, out var buffer))
+                {
+                    _weights.Remove(weight);
+                    _weightBuffers.Remove(buffer);
+                    buffer.Dispose();
+                }
+            }
+        }
+    }
+
     /// <summary>The kernel called <paramref name="name"/>, loaded by <paramref name="load"/> the first time it is asked for.</summary>
     internal TDelegate Kernel<TDelegate>(string name, Func<Accelerator, TDelegate> load)
         where TDelegate : Delegate
