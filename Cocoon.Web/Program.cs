@@ -44,6 +44,7 @@ public static class Program
         builder.AddCocoonPlatform();
         builder.AddCocoonHangfire();
         builder.AddCocoonIdentity();
+        builder.AddCocoonRateLimits();
         builder.AddCocoonJobs();
         builder.AddCocoonAgents();
         builder.AddCocoonFinance();
@@ -56,6 +57,7 @@ public static class Program
 
         var app = builder.Build();
         app.UseCocoonPlatform();
+        app.UseCocoonWebHardening();
         app.UseCocoonIdentity();
         app.UseCocoonUi();
         app.MapCocoonIdentity();

@@ -12,7 +12,7 @@ namespace Cocoon.Web.Tests.Attestation;
 public sealed class EvidenceVerifierTests
 {
     [Fact]
-    public async Task Production_refuses_development_evidence_unless_an_operator_allows_it()
+    public async Task Only_development_takes_development_evidence_unless_an_operator_allows_it()
     {
         using var credential = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
@@ -21,9 +21,12 @@ public sealed class EvidenceVerifierTests
         using var services = new ServiceCollection().BuildServiceProvider();
 
         var production = Verifier(services, Environments.Production, allow: false);
-        var refusal = await Assert.ThrowsAsync<AttestationException>(() => production.VerifyAsync(agent.Id, agent.ClientId, evidence, CancellationToken.None));
-        Assert.Contains("Production", refusal.Message, StringComparison.Ordinal);
-        Assert.Contains("AllowDevelopmentEvidence", refusal.Message, StringComparison.Ordinal);
+        foreach (var name in new[] { Environments.Production, Environments.Staging, "Demo" })
+        {
+            var refusal = await Assert.ThrowsAsync<AttestationException>(() => Verifier(services, name, allow: false).VerifyAsync(agent.Id, agent.ClientId, evidence, CancellationToken.None));
+            Assert.Contains($"runs in {name}", refusal.Message, StringComparison.Ordinal);
+            Assert.Contains("AllowDevelopmentEvidence", refusal.Message, StringComparison.Ordinal);
+        }
 
         // Allowed (or outside Production), it goes on to look up the pairing key, which fails here only because
         // this test has no OpenIddict to ask: the refusal above came before that lookup.

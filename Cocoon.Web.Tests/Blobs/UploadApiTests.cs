@@ -64,6 +64,10 @@ public sealed class UploadApiTests(PostgresFixture postgres)
         var partial = await http.SendAsync(range);
         Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
         Assert.Equal(bytes[70000..71000], await partial.Content.ReadAsByteArrayAsync());
+
+        // Ciphertext is always a download, never something a browser renders.
+        Assert.Equal("attachment", partial.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal("nosniff", partial.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal(bytes, await http.GetByteArrayAsync($"api/blobs/{blobId}"));
 
         // Someone else sees nothing of it.
@@ -109,6 +113,11 @@ public sealed class UploadApiTests(PostgresFixture postgres)
 
         // The freed quota is usable again.
         Assert.Equal(HttpStatusCode.Created, (await http.PostAsJsonAsync("api/uploads", new { length = 100000 })).StatusCode);
+
+        // Twenty uploads started at once cannot together pass the quota: 50,000 bytes are left, so five of 10,000 fit.
+        var racing = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => http.PostAsJsonAsync("api/uploads", new { length = 10000 })));
+        Assert.Equal(5, racing.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(15, racing.Count(r => r.StatusCode == HttpStatusCode.Forbidden));
     }
 
     [Fact]

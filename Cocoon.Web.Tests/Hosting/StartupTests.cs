@@ -49,6 +49,16 @@ public sealed class StartupTests
             await using var read = new NpgsqlCommand("SELECT v FROM kept", connection);
             Assert.Equal(42, await read.ExecuteScalarAsync());
 
+            // Its password and its directories are its owner's alone, from the moment they exist.
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(root, "password")));
+                foreach (var directory in new[] { root, Path.Combine(root, "run"), Path.Combine(root, "log") })
+                {
+                    Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+                }
+            }
+
             // The cluster only takes its password: trust is not configured.
             var wrong = new NpgsqlConnectionStringBuilder(second.ConnectionString("cocoon")) { Password = "wrong" }.ConnectionString;
             await Assert.ThrowsAsync<PostgresException>(() => Execute(wrong, "SELECT 1"));

@@ -95,6 +95,11 @@ public sealed partial class PortalProcess : IAsyncDisposable
             ["Cocoon__Identity__TestWallet"] = "true",
             // The fuzz and matrix tests sign in far more often than a person; the limit itself is tested with its own setting.
             ["Cocoon__Identity__SignInRequestsPerMinute"] = "100000",
+            ["Cocoon__RateLimits__DeviceCodesPerMinute"] = "100000",
+            ["Cocoon__RateLimits__CodeChecksPerMinute"] = "100000",
+            ["Cocoon__RateLimits__UploadsPerMinute"] = "100000",
+            ["Cocoon__RateLimits__JobsPerMinute"] = "100000",
+            ["Cocoon__RateLimits__TokensPerMinute"] = "100000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

@@ -82,7 +82,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         foreach (var dir in new[] { Root, run, logs })
         {
-            Directory.CreateDirectory(dir);
+            CreatePrivateDirectory(dir);
         }
 
         if (_runAs is not null)
@@ -122,15 +122,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private async Task InitializeAsync(string passwordFile, string run, CancellationToken cancellationToken)
     {
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-        await File.WriteAllTextAsync(passwordFile, password, cancellationToken);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(passwordFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        await WritePrivateFileAsync(passwordFile, password, cancellationToken);
 
         // initdb reads the superuser's password from a file the service user can read; it lives only for the call.
         var initPassword = Path.Combine(run, "initdb-password");
-        await File.WriteAllTextAsync(initPassword, password, cancellationToken);
+        await WritePrivateFileAsync(initPassword, password, cancellationToken);
         try
         {
             if (_runAs is not null)
@@ -152,6 +148,41 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         _logger.LogInformation("Created an embedded PostgreSQL cluster in {Directory}", DataDirectory);
+    }
+
+    /// <summary>A directory only its owner may enter (0700), so from the start: created with that mode, tightened if it was already there.</summary>
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(path, owner);
+        File.SetUnixFileMode(path, owner);
+    }
+
+    /// <summary>A file only its owner may read (0600) from the moment it exists: never written under a wider mode first.</summary>
+    private static async Task WritePrivateFileAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var stream = new FileStream(path, options))
+        await using (var writer = new StreamWriter(stream))
+        {
+            await writer.WriteAsync(text.AsMemory(), cancellationToken);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
     }
 
     private static async Task EnsureServiceUserAsync(CancellationToken cancellationToken)

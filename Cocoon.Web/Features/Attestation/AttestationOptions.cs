@@ -7,13 +7,14 @@ public sealed class AttestationOptions
 
     /// <summary>
     /// Accept development evidence (a statement signed with the agent's pairing key, not backed by
-    /// hardware) in Production. Outside Production it is always accepted, so a laptop can run jobs.
+    /// hardware) outside Development (Staging, Production or any other environment). In Development it
+    /// is always accepted, so a laptop can run jobs.
     /// </summary>
     public bool AllowDevelopmentEvidence { get; set; }
 
     /// <summary>
-    /// Outside Production only: a PEM root certificate TDX quotes may chain to instead of Intel's SGX
-    /// Root CA (for tests that build quotes on their own hierarchy). Ignored in Production.
+    /// In Development only: a PEM root certificate TDX quotes may chain to instead of Intel's SGX
+    /// Root CA (for tests that build quotes on their own hierarchy). Ignored in any other environment.
     /// </summary>
     public string? TestTdxRootCertificatePem { get; set; }
 }

@@ -23,7 +23,7 @@ public sealed class EvidenceVerifier(
     TimeProvider clock)
 {
     private X509Certificate2 TdxRoot =>
-        !environment.IsProduction() && options.Value.TestTdxRootCertificatePem is { Length: > 0 } pem
+        environment.IsDevelopment() && options.Value.TestTdxRootCertificatePem is { Length: > 0 } pem
             ? X509Certificate2.CreateFromPem(pem)
             : TdxQuoteVerifier.IntelRoot;
 
@@ -45,10 +45,12 @@ public sealed class EvidenceVerifier(
         switch (evidence.Kind)
         {
             case EvidenceKind.Development:
-                if (environment.IsProduction() && !options.Value.AllowDevelopmentEvidence)
+                // Development alone takes it by default: Staging, Production and any other name are a
+                // deployment someone relies on, where an unprotected agent needs an operator's explicit word.
+                if (!environment.IsDevelopment() && !options.Value.AllowDevelopmentEvidence)
                 {
                     throw new AttestationException(
-                        "this portal runs in Production and accepts only hardware attestation (Intel TDX); development evidence is refused. " +
+                        $"this portal runs in {environment.EnvironmentName} and accepts only hardware attestation (Intel TDX); development evidence is refused. " +
                         $"An operator who accepts unprotected agents sets {AttestationOptions.Section}:AllowDevelopmentEvidence=true.");
                 }
 

@@ -102,7 +102,8 @@ public static class BlobsEndpoints
         ArgumentNullException.ThrowIfNull(store);
         try
         {
-            return TypedResults.Stream(store.OpenRead(digest, 0), "application/octet-stream", enableRangeProcessing: true);
+            // Ciphertext, always saved rather than shown: nothing a blob holds is ever rendered by the browser.
+            return TypedResults.Stream(store.OpenRead(digest, 0), "application/octet-stream", fileDownloadName: $"{digest[..16]}.sealed", enableRangeProcessing: true);
         }
         catch (BlobMissingException ex)
         {

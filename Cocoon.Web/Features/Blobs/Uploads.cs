@@ -26,18 +26,19 @@ public sealed class Uploads(CocoonDbContext db, IBlobStore store, IOptions<BlobO
         }
 
         var now = clock.GetUtcNow();
-        var stored = await db.Set<StoredBlob>().Where(b => b.AccountId == accountId).SumAsync(b => (long?)b.Length, cancellationToken) ?? 0;
-        var pending = await db.Set<Upload>().Where(u => u.AccountId == accountId && u.CompletedAt == null && u.ExpiresAt > now)
-            .SumAsync(u => (long?)u.Length, cancellationToken) ?? 0;
-        if (stored + pending + length > settings.QuotaBytesPerAccount)
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await StorageQuota.LockAsync(db, accountId, cancellationToken);
+        var used = await StorageQuota.UsedAsync(db, accountId, now, cancellationToken);
+        if (used + length > settings.QuotaBytesPerAccount)
         {
             throw new UploadRefusedException(StatusCodes.Status403Forbidden, "over_quota",
-                $"This upload would take your storage to {stored + pending + length:N0} bytes; your quota is {settings.QuotaBytesPerAccount:N0}. Delete models or datasets you no longer need.");
+                $"This upload would take your storage to {used + length:N0} bytes; your quota is {settings.QuotaBytesPerAccount:N0}. Delete models or datasets you no longer need.");
         }
 
         var upload = new Upload { Id = Guid.NewGuid(), AccountId = accountId, Length = length, CreatedAt = now, ExpiresAt = now.AddHours(settings.UploadExpiryHours) };
         db.Add(upload);
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return View(upload);
     }
 

@@ -87,7 +87,6 @@ public static class IdentityModule
             o.AddPolicy(SignInRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(
                 context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = sessions.SignInRequestsPerMinute, Window = TimeSpan.FromMinutes(1) }));
-            o.OnRejected = (context, _) => new ValueTask(TooManyAsync(context.HttpContext));
         });
 
         builder.Services.AddCascadingAuthenticationState();
@@ -97,26 +96,13 @@ public static class IdentityModule
 
     public static void UseCocoonIdentity(this WebApplication app)
     {
-        app.UseRateLimiter();
+        // After authentication, so that limits can count per account (Hosting/RateLimits); but the
+        // device authorization endpoint is answered by OpenIddict inside authentication itself, so its
+        // (anonymous, per address) limit is applied before.
+        app.UseWhen(c => string.Equals(c.Request.Path, OAuthServer.DevicePath, StringComparison.OrdinalIgnoreCase), branch => branch.UseRateLimiter());
         app.UseAuthentication();
+        app.UseWhen(c => !string.Equals(c.Request.Path, OAuthServer.DevicePath, StringComparison.OrdinalIgnoreCase), branch => branch.UseRateLimiter());
         app.UseAuthorization();
-    }
-
-    private static Task TooManyAsync(HttpContext context)
-    {
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        context.Response.Headers.RetryAfter = "60";
-        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many sign-in attempts",
-                Detail = "This address asked for too many sign-in payloads or proofs; wait a minute and try again.",
-                Extensions = { ["code"] = "rate_limited" },
-            },
-        }).AsTask();
     }
 
     public static void MapCocoonIdentity(this WebApplication app)

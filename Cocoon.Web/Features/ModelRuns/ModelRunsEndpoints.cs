@@ -133,8 +133,7 @@ public static class ModelRunsEndpoints
         }
 
         var owner = job.OwnerAccountId!.Value;
-        var stored = await db.Set<StoredBlob>().Where(b => b.AccountId == owner).SumAsync(b => (long?)b.Length, ct) ?? 0;
-        var room = options.Value.QuotaBytesPerAccount - stored;
+        var room = options.Value.QuotaBytesPerAccount - await StorageQuota.UsedAsync(db, owner, clock.GetUtcNow(), ct);
         if (http.Request.ContentLength > room)
         {
             return OverQuota(options.Value.QuotaBytesPerAccount);
@@ -170,10 +169,25 @@ public static class ModelRunsEndpoints
         }
 
         var blob = new StoredBlob { Id = Guid.NewGuid(), AccountId = owner, Digest = digest, Length = length, CreatedAt = clock.GetUtcNow(), LeaseId = leaseId };
-        db.Add(blob);
         try
         {
+            // Checked again under the owner's quota lock: the room seen before the bytes came may have gone.
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await StorageQuota.LockAsync(db, owner, ct);
+            if (await StorageQuota.UsedAsync(db, owner, clock.GetUtcNow(), ct) + length > options.Value.QuotaBytesPerAccount)
+            {
+                await transaction.RollbackAsync(ct);
+                if (!await db.Set<StoredBlob>().AsNoTracking().AnyAsync(b => b.Digest == digest, CancellationToken.None))
+                {
+                    await store.DeleteAsync(digest, CancellationToken.None);
+                }
+
+                return OverQuota(options.Value.QuotaBytesPerAccount);
+            }
+
+            db.Add(blob);
             await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
