@@ -69,7 +69,12 @@ public sealed class WorkExecutor(
             catch (Exception ex)
             {
                 logger.LogError(ex, "Unit {Index} of job {JobId} failed", assignment.UnitIndex, assignment.JobId);
-                outbox.Add(new UnitFailure { LeaseId = assignment.LeaseId, Reason = $"{ex.GetType().Name}: {ex.Message}" });
+                outbox.Add(new UnitFailure
+                {
+                    LeaseId = assignment.LeaseId,
+                    Reason = ex is Inference.ModelException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}",
+                    ModelError = ex is Inference.ModelException,
+                });
             }
             finally
             {

@@ -5,6 +5,9 @@ namespace Cocoon.Shared.Agents;
 /// <summary>An agent as the API shows it.</summary>
 public sealed record AgentView
 {
+    /// <summary>Why the agent gets no work (it failed or abandoned too many of its recent units); null when it takes work.</summary>
+    public string? QuarantineReason { get; init; }
+
     /// <summary>The agent's id.</summary>
     public required Guid Id { get; init; }
 

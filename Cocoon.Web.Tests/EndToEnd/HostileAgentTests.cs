@@ -110,6 +110,90 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.NotFound, (await developer.Http.GetAsync($"api/blobs/{secondOutput}")).StatusCode);
     }
 
+    /// <summary>
+    /// An agent that fails one unit and sits on the next with heartbeats only: the held lease ends for
+    /// want of progress, the agent is quarantined (shown with the reason, and returned to work by its
+    /// owner or an admin), and the job completes on an honest agent.
+    /// </summary>
+    [Fact]
+    public async Task An_agent_that_fails_or_holds_its_units_is_quarantined_and_the_job_completes_elsewhere()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_hostile_leases");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-hostile-leases", new Dictionary<string, string>
+        {
+            ["Cocoon__Jobs__MaxSilentLeaseSeconds"] = "3",
+            ["Cocoon__Jobs__QuarantineFailures"] = "2",
+            ["Cocoon__Jobs__QuarantineWindow"] = "5",
+        });
+        await using var hostile = await HostileAgent.StartAsync(portal);
+        await portal.WaitForAgentsOnlineAsync(1);
+        var job = await portal.SubmitAsync(new CreateJobRequest { Name = "held", MatrixSize = 64, MatrixCount = 48, MatricesPerUnit = 4, Seed = 5 });
+
+        // Fails the first unit it gets, holds the second without reporting progress.
+        var failed = await hostile.NextAssignmentAsync();
+        Assert.Equal(ResultAck.Accepted, await hostile.FailAsync(failed.LeaseId, "out of memory"));
+        var held = await hostile.NextAssignmentAsync();
+        await using var honest = await AgentProcess.StartPairedAsync(portal, "honest");
+        var done = await portal.WaitForJobAsync(job.Id, TimeSpan.FromMinutes(2));
+        Assert.Equal(JobState.Succeeded, done.State);
+
+        await using (var ledger = Ledger.Open(db))
+        {
+            var heldLease = await ledger.Leases.SingleAsync(l => l.Id == held.LeaseId);
+            Assert.Equal(LeaseOutcome.Failed, heldLease.Outcome);
+            var agent = await ledger.Agents.SingleAsync(a => a.Name == "hostile");
+            Assert.NotNull(agent.QuarantinedAt);
+            Assert.Contains("2 of its last 2 units failed", agent.QuarantineReason, StringComparison.Ordinal);
+            Assert.False(await ledger.Leases.AnyAsync(l => l.AgentId == agent.Id && l.IssuedAt > agent.QuarantinedAt));
+        }
+
+        var listed = (await portal.Http.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/agents", PortalProcess.Json))!.Single(a => a.Name == "hostile");
+        Assert.NotNull(listed.QuarantineReason);
+        Assert.Equal(HttpStatusCode.NoContent, (await portal.Http.PostAsync($"api/agents/{listed.Id}/return-to-work", null)).StatusCode);
+        Assert.Null((await portal.Http.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/agents", PortalProcess.Json))!.Single(a => a.Name == "hostile").QuarantineReason);
+        var stranger = await portal.SignInAsync(new TestWallet());
+        (await stranger.PostAsync("api/account/provider", null)).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync($"api/agents/{listed.Id}/return-to-work", null)).StatusCode);
+    }
+
+    /// <summary>A model the agents cannot run is the model's fault: two agents saying so fail the job with their message, and neither is quarantined.</summary>
+    [Fact]
+    public async Task Two_agents_refusing_the_model_fail_the_job_fast_with_its_message()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_model_refused");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-model-refused");
+        await using var first = await HostileAgent.StartAsync(portal, "first");
+        await using var second = await HostileAgent.StartAsync(portal, "second");
+
+        using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
+        await developer.RegisterKeyAsync();
+        var (onnx, _) = TestMlp.Build(4, 8, 2, seed: 3);
+        var dataset = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([Rows, 4], new float[Rows * 4]) });
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows);
+        var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, Rows, await developer.CandidatesAsync()));
+        var job = (await submitted.Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!;
+
+        const string refusal = "The model uses operators this agent cannot run (opset 17): Foo (node 'n').";
+        JobView current = job;
+        for (var i = 0; i < 10 && current.State != JobState.Failed; i++)
+        {
+            foreach (var agent in new[] { first, second })
+            {
+                if (await agent.TryNextAssignmentAsync(TimeSpan.FromSeconds(2)) is { } assignment)
+                {
+                    await agent.FailAsync(assignment.LeaseId, refusal, modelError: true);
+                }
+            }
+
+            current = (await developer.Http.GetFromJsonAsync<JobView>($"api/jobs/{job.Id}", PortalProcess.Json))!;
+        }
+
+        Assert.Equal(JobState.Failed, current.State);
+        Assert.Equal($"Two agents refused the model: {refusal}", current.FailureReason);
+        await using var ledger = Ledger.Open(db);
+        Assert.False(await ledger.Agents.AnyAsync(a => a.QuarantinedAt != null));
+    }
+
     private static async Task<StoredBlob> Blob(string db, Guid id)
     {
         await using var ledger = Ledger.Open(db);
@@ -131,10 +215,10 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         private Task _heartbeats = Task.CompletedTask;
         private readonly HashSet<Guid> _held = [];
 
-        public static async Task<HostileAgent> StartAsync(PortalProcess portal)
+        public static async Task<HostileAgent> StartAsync(PortalProcess portal, string name = "hostile")
         {
             var agent = new HostileAgent();
-            var (credentials, directory) = await TestAgents.PairAsync(portal, "hostile");
+            var (credentials, directory) = await TestAgents.PairAsync(portal, name);
             agent._hub = await TestAgents.ConnectHubAsync(portal, credentials, directory);
             agent._hub.On<WorkAssignment>(nameof(IAgentClient.AssignAsync), a =>
             {
@@ -149,7 +233,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
             using var pairingKey = PairedCredentials.LoadKey(directory);
             using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
             var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), DateTimeOffset.UtcNow);
-            await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, "hostile") with { Enclave = evidence });
+            await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, name) with { Enclave = evidence });
             agent._http = portal.NewClient();
             agent._http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TestAgents.AccessTokenAsync(portal, credentials, directory));
             agent._heartbeats = agent.HeartbeatAsync();
@@ -189,6 +273,30 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
             }
 
             return ack;
+        }
+
+        /// <summary>The next assignment if one comes within <paramref name="wait"/>; null otherwise.</summary>
+        public async Task<WorkAssignment?> TryNextAssignmentAsync(TimeSpan wait)
+        {
+            using var timeout = new CancellationTokenSource(wait);
+            try
+            {
+                return await _assignments.Reader.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        public Task<ResultAck> FailAsync(Guid leaseId, string reason, bool modelError = false)
+        {
+            lock (_held)
+            {
+                _held.Remove(leaseId);
+            }
+
+            return _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportFailureAsync), new UnitFailure { LeaseId = leaseId, Reason = reason, ModelError = modelError });
         }
 
         private async Task HeartbeatAsync()

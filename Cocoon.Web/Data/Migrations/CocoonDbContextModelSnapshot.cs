@@ -131,6 +131,18 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("protocol_version");
 
+                    b.Property<DateTimeOffset?>("QuarantineLiftedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("quarantine_lifted_at");
+
+                    b.Property<string>("QuarantineReason")
+                        .HasColumnType("text")
+                        .HasColumnName("quarantine_reason");
+
+                    b.Property<DateTimeOffset?>("QuarantinedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("quarantined_at");
+
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
@@ -662,6 +674,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
 
+                    b.Property<DateTimeOffset>("Deadline")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deadline");
+
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
@@ -673,6 +689,14 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<DateTimeOffset>("IssuedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("issued_at");
+
+                    b.Property<DateTimeOffset>("LastProgressAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_progress_at");
+
+                    b.Property<bool>("ModelError")
+                        .HasColumnType("boolean")
+                        .HasColumnName("model_error");
 
                     b.Property<string>("Outcome")
                         .IsRequired()

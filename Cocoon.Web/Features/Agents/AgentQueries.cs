@@ -35,6 +35,7 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
                 Evidence = a.EvidenceKind,
                 AttestedAt = a.AttestedAt,
                 BenchmarkScore = a.BenchmarkScore,
+                QuarantineReason = a.QuarantineReason,
             })
             .ToListAsync(cancellationToken);
     }

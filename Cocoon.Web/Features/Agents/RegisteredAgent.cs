@@ -63,5 +63,14 @@ public sealed class RegisteredAgent
     /// <summary>The score the agent last reported from its own benchmark (GFLOP/s on the reference models).</summary>
     public double? BenchmarkScore { get; set; }
 
+    /// <summary>When the agent was taken off work for failing or abandoning too many of its recent units; null when it takes work.</summary>
+    public DateTimeOffset? QuarantinedAt { get; set; }
+
+    /// <summary>Why, in words its owner can act on.</summary>
+    public string? QuarantineReason { get; set; }
+
+    /// <summary>When its owner or an admin last returned it to work: failures before then no longer count.</summary>
+    public DateTimeOffset? QuarantineLiftedAt { get; set; }
+
     public DateTimeOffset? BenchmarkedAt { get; set; }
 }

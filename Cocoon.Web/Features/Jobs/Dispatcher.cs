@@ -25,6 +25,7 @@ public sealed class Dispatcher(
     LiveUpdates live,
     TimeProvider clock,
     IOptions<AgentLinkOptions> link,
+    IOptions<JobsOptions> options,
     ILogger<Dispatcher> logger)
 {
     // Any constant works; it names the one lock all portal nodes take to hand out capacity.
@@ -44,7 +45,7 @@ public sealed class Dispatcher(
             SELECT (COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)
                   - (SELECT count(*) FROM work_units w WHERE w.state = 'Pending' AND w.dispatch_requested_at >= {staleRequest}))::int AS "Value"
             FROM agents a
-            WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince}
+            WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
             """).SingleAsync(cancellationToken);
         if (free <= 0)
         {
@@ -109,6 +110,8 @@ public sealed class Dispatcher(
                 AgentId = agent.Id,
                 IssuedAt = now,
                 ExpiresAt = now + link.Value.Lease,
+                Deadline = now + await ExpectedWorkAsync(db, job, unit, cancellationToken),
+                LastProgressAt = now,
                 Outcome = LeaseOutcome.Active,
             };
             db.Leases.Add(lease);
@@ -147,6 +150,31 @@ public sealed class Dispatcher(
         live.JobChanged(assignment.JobId);
     }
 
+    /// <summary>
+    /// How long a unit may take on its lease: four times what the job's finished units took per row,
+    /// within [MinLeaseSeconds, MaxLeaseMinutes]; the latter until one has finished. A lease past its
+    /// deadline ends, so an agent cannot hold a unit by heartbeating alone.
+    /// </summary>
+    private async Task<TimeSpan> ExpectedWorkAsync(CocoonDbContext db, Job job, WorkUnit unit, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var (shortest, longest) = (TimeSpan.FromSeconds(settings.MinLeaseSeconds), TimeSpan.FromMinutes(settings.MaxLeaseMinutes));
+        var finished = await db.WorkUnits.AsNoTracking()
+            .Where(u => u.JobId == job.Id && u.State == WorkUnitState.Succeeded && u.StartedAt != null && u.CompletedAt != null && u.MatrixCount > 0)
+            .OrderByDescending(u => u.CompletedAt)
+            .Take(20)
+            .Select(u => new { u.StartedAt, u.CompletedAt, u.MatrixCount })
+            .ToListAsync(cancellationToken);
+        if (finished.Count == 0)
+        {
+            return longest;
+        }
+
+        var perRow = finished.Average(u => (u.CompletedAt!.Value - u.StartedAt!.Value).TotalSeconds / u.MatrixCount);
+        var expected = TimeSpan.FromSeconds(Math.Min(4 * perRow * Math.Max(unit.MatrixCount, 1), longest.TotalSeconds));
+        return expected < shortest ? shortest : expected;
+    }
+
     /// <summary>The least-loaded online agent with room; for a model job, only agents holding a grant to their current enclave key.</summary>
     private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -155,7 +183,7 @@ public sealed class Dispatcher(
         return await db.Agents.FromSql($"""
             SELECT a.* FROM agents a
             CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
-            WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity
+            WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
               AND ({anyAgent} OR EXISTS (SELECT 1 FROM key_grants g WHERE g.job_id = {job.Id} AND g.agent_id = a.id AND g.enclave_public_key = a.enclave_public_key))
             ORDER BY load.active::float / a.capacity, a.last_heartbeat_at DESC
             LIMIT 1

@@ -19,4 +19,13 @@ public sealed class Lease
     public DateTimeOffset? EndedAt { get; set; }
 
     public LeaseOutcome Outcome { get; set; }
+
+    /// <summary>When the lease ends whatever the heartbeats say: the unit's expected work, with slack.</summary>
+    public DateTimeOffset Deadline { get; set; }
+
+    /// <summary>The last progress the agent reported on this unit (heartbeats do not count: they prove the agent is alive, not working).</summary>
+    public DateTimeOffset LastProgressAt { get; set; }
+
+    /// <summary>The agent failed the unit because the model itself was refused: not held against the agent.</summary>
+    public bool ModelError { get; set; }
 }

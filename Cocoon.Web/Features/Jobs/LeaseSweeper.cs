@@ -46,7 +46,7 @@ public sealed class LeaseSweeper(
     {
         var now = clock.GetUtcNow();
         List<Guid> silentAgents;
-        List<(Guid Lease, Guid Agent, bool Lost)> ending;
+        List<(Guid Lease, Guid Agent, LeaseOutcome Outcome, string Reason)> ending;
         List<Guid> unplanned;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
@@ -56,13 +56,19 @@ public sealed class LeaseSweeper(
                 WHERE connection_id IS NOT NULL AND last_heartbeat_at <= {onlineSince}
                 RETURNING id AS "Value"
                 """).ToListAsync(cancellationToken);
+            // Heartbeats keep a lease from expiring, not from ending: past its deadline, or without
+            // progress for too long, it ends as the agent's failure and the unit goes elsewhere.
+            var stalledBefore = now - TimeSpan.FromSeconds(options.Value.MaxSilentLeaseSeconds);
             ending = [.. (await db.Leases.AsNoTracking()
-                .Where(l => l.EndedAt == null && (l.ExpiresAt < now || silentAgents.Contains(l.AgentId)))
+                .Where(l => l.EndedAt == null && (l.ExpiresAt < now || silentAgents.Contains(l.AgentId) || l.Deadline < now || l.LastProgressAt < stalledBefore))
                 .OrderBy(l => l.ExpiresAt)
                 .Take(1000)
-                .Select(l => new { l.Id, l.AgentId })
+                .Select(l => new { l.Id, l.AgentId, l.Deadline, l.LastProgressAt })
                 .ToListAsync(cancellationToken))
-                .Select(l => (l.Id, l.AgentId, silentAgents.Contains(l.AgentId)))];
+                .Select(l => silentAgents.Contains(l.AgentId) ? (l.Id, l.AgentId, LeaseOutcome.AgentLost, "The agent went silent.")
+                    : l.Deadline < now ? (l.Id, l.AgentId, LeaseOutcome.Failed, "The unit ran past its lease's deadline.")
+                    : l.LastProgressAt < stalledBefore ? (l.Id, l.AgentId, LeaseOutcome.Failed, $"The agent reported no progress for {options.Value.MaxSilentLeaseSeconds} s.")
+                    : (l.Id, l.AgentId, LeaseOutcome.Expired, "The lease expired without renewal."))];
             var planBefore = now - PlanTimeout;
             unplanned = await db.Jobs.Where(j => j.State == JobState.Pending && j.CreatedAt < planBefore)
                 .Select(j => j.Id).ToListAsync(cancellationToken);
@@ -78,10 +84,13 @@ public sealed class LeaseSweeper(
             live.AgentsChanged();
         }
 
-        foreach (var (lease, agent, lost) in ending)
+        foreach (var (lease, agent, outcome, reason) in ending)
         {
-            await lifecycle.CloseLeaseAsync(lease, agent, lost ? LeaseOutcome.AgentLost : LeaseOutcome.Expired,
-                lost ? "The agent went silent." : "The lease expired without renewal.", cancellationToken);
+            await lifecycle.CloseLeaseAsync(lease, agent, outcome, reason, cancellationToken);
+            if (outcome == LeaseOutcome.Failed)
+            {
+                await lifecycle.CancelOnAgentAsync(agent, lease, cancellationToken);
+            }
         }
 
         foreach (var jobId in unplanned)

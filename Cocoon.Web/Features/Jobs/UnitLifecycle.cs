@@ -31,6 +31,9 @@ public sealed class UnitLifecycle(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var done = Math.Max(0, progress.Done);
+
+        // Only progress that moves renews the lease's progress clock: repeating the same count keeps it alive no more than heartbeats do.
+        var before = await db.WorkUnits.AsNoTracking().Where(u => u.CurrentLeaseId == progress.LeaseId).Select(u => (int?)u.MatricesDone).SingleOrDefaultAsync(cancellationToken);
         var jobIds = await db.Database.SqlQuery<Guid>($"""
             UPDATE work_units SET matrices_done = LEAST({done}, matrix_count), state = 'Running', started_at = COALESCE(started_at, {now})
             WHERE current_lease_id = {progress.LeaseId} AND agent_id = {agentId} AND state IN ('Leased', 'Running')
@@ -42,8 +45,9 @@ public sealed class UnitLifecycle(
         }
 
         var expires = now + link.Value.Lease;
+        var progressAt = before is null || done > before ? now : (DateTimeOffset?)null;
         await db.Leases.Where(l => l.Id == progress.LeaseId && l.EndedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, expires), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, expires).SetProperty(l => l.LastProgressAt, l => progressAt ?? l.LastProgressAt), cancellationToken);
         live.JobChanged(jobIds[0]);
     }
 
@@ -124,6 +128,7 @@ public sealed class UnitLifecycle(
 
                 await db.SaveChangesAsync(cancellationToken);
                 await tx.CommitAsync(cancellationToken);
+                await QuarantineIfFailingAsync(agentId, cancellationToken);
                 await dispatcher.RequestAsync(cancellationToken);
                 return ResultAck.Rejected;
             }
@@ -170,7 +175,7 @@ public sealed class UnitLifecycle(
     /// <summary>The agent could not finish: the unit goes back to the queue, or fails past the attempt limit.</summary>
     public async Task<ResultAck> AcceptFailureAsync(Guid agentId, UnitFailure failure, CancellationToken cancellationToken)
     {
-        var closed = await CloseLeaseAsync(failure.LeaseId, agentId, LeaseOutcome.Failed, failure.Reason, cancellationToken);
+        var closed = await CloseLeaseAsync(failure.LeaseId, agentId, LeaseOutcome.Failed, failure.Reason, cancellationToken, failure.ModelError);
         await dispatcher.RequestAsync(cancellationToken);
         return closed ? ResultAck.Accepted : ResultAck.UnknownLease;
     }
@@ -181,8 +186,10 @@ public sealed class UnitLifecycle(
     /// false when there is no such lease (or it belongs to another agent, when one is named).
     /// It does not ask for dispatch: callers closing several leases ask once, after the last.
     /// </summary>
-    public async Task<bool> CloseLeaseAsync(Guid leaseId, Guid? agentId, LeaseOutcome outcome, string reason, CancellationToken cancellationToken)
+    /// <param name="modelError">The agent says the model itself was refused: not held against the agent, and two such agents fail the job.</param>
+    public async Task<bool> CloseLeaseAsync(Guid leaseId, Guid? agentId, LeaseOutcome outcome, string reason, CancellationToken cancellationToken, bool modelError = false)
     {
+        Guid leaseAgent;
         Guid jobId;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
@@ -195,6 +202,7 @@ public sealed class UnitLifecycle(
 
             var (job, unit, lease) = chain;
             jobId = job.Id;
+            leaseAgent = lease.AgentId;
             if (lease.Outcome != LeaseOutcome.Active)
             {
                 return true;
@@ -203,9 +211,11 @@ public sealed class UnitLifecycle(
             var now = clock.GetUtcNow();
             lease.Outcome = outcome;
             lease.EndedAt = now;
+            lease.ModelError = outcome == LeaseOutcome.Failed && modelError;
+            await db.SaveChangesAsync(cancellationToken);
             if (unit.CurrentLeaseId == lease.Id && unit.State is WorkUnitState.Leased or WorkUnitState.Running)
             {
-                Requeue(job, unit, outcome, reason, now);
+                await RequeueAsync(db, job, unit, outcome, reason, now, cancellationToken);
             }
 
             await db.SaveChangesAsync(cancellationToken);
@@ -214,19 +224,71 @@ public sealed class UnitLifecycle(
 
         logger.LogInformation("Lease {LeaseId} ended: {Outcome} ({Reason})", leaseId, outcome, reason);
         live.JobChanged(jobId);
+        if (outcome == LeaseOutcome.Failed && !modelError)
+        {
+            await QuarantineIfFailingAsync(leaseAgent, cancellationToken);
+        }
+
         return true;
     }
 
-    private void Requeue(Job job, WorkUnit unit, LeaseOutcome outcome, string reason, DateTimeOffset now)
+    /// <summary>
+    /// Takes an agent off work when too many of its recent units ended failed or abandoned
+    /// (Cocoon:Jobs:QuarantineFailures of the last QuarantineWindow; the model's own errors do not count).
+    /// It stays off until its owner or an admin returns it to work.
+    /// </summary>
+    private async Task QuarantineIfFailingAsync(Guid agentId, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var since = await db.Agents.Where(a => a.Id == agentId).Select(a => a.QuarantineLiftedAt).SingleOrDefaultAsync(cancellationToken) ?? DateTimeOffset.MinValue;
+        var recent = await db.Leases.AsNoTracking()
+            .Where(l => l.AgentId == agentId && l.EndedAt != null && l.EndedAt > since)
+            .OrderByDescending(l => l.EndedAt)
+            .Take(settings.QuarantineWindow)
+            .Select(l => new { l.Outcome, l.ModelError })
+            .ToListAsync(cancellationToken);
+        var failed = recent.Count(l => l.Outcome == LeaseOutcome.Failed && !l.ModelError);
+        if (failed < settings.QuarantineFailures)
+        {
+            return;
+        }
+
+        var reason = $"{failed} of its last {recent.Count} units failed or were abandoned.";
+        var now = clock.GetUtcNow();
+        var changed = await db.Agents.Where(a => a.Id == agentId && a.QuarantinedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.QuarantinedAt, now).SetProperty(a => a.QuarantineReason, reason), cancellationToken);
+        if (changed > 0)
+        {
+            logger.LogWarning("Agent {AgentId} quarantined: {Reason}", agentId, reason);
+            live.AgentsChanged();
+        }
+    }
+
+    /// <summary>
+    /// Puts a unit whose lease ended back in the queue, or fails it (and its job) when the failures are
+    /// the unit's, not one agent's: Cocoon:Jobs:FailingAgentsPerUnit distinct agents failed it, or two
+    /// distinct agents found the model itself refused (that message is shown to the developer). One
+    /// agent failing a unit over and over fails nothing; it is quarantined instead.
+    /// </summary>
+    private async Task RequeueAsync(CocoonDbContext db, Job job, WorkUnit unit, LeaseOutcome outcome, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         unit.CurrentLeaseId = null;
         unit.AgentId = null;
         unit.MatricesDone = 0;
         unit.DispatchRequestedAt = null;
         unit.LastError = reason;
-        // A lost agent is not the unit's fault, but a unit that keeps killing agents must stop somewhere.
-        var limit = outcome == LeaseOutcome.Failed ? options.Value.MaxAttempts : options.Value.MaxAttempts * 3;
-        if (unit.Attempts < limit)
+        var failures = await db.Leases.Where(l => l.WorkUnitId == unit.Id && l.Outcome == LeaseOutcome.Failed)
+            .Select(l => new { l.AgentId, l.ModelError }).ToListAsync(cancellationToken);
+        var modelAgents = failures.Where(f => f.ModelError).Select(f => f.AgentId).Distinct().Count();
+        var failingAgents = failures.Select(f => f.AgentId).Distinct().Count();
+
+        // Lost agents and expired leases are not the unit's fault, but a unit that keeps killing agents must stop somewhere.
+        string? fail = modelAgents >= 2 ? $"Two agents refused the model: {reason}"
+            : failingAgents >= options.Value.FailingAgentsPerUnit ? $"Unit {unit.Index} failed on {failingAgents} agents; last: {reason}"
+            : unit.Attempts >= options.Value.MaxAttempts * 3 ? $"Unit {unit.Index} was attempted {unit.Attempts} times; last: {reason}"
+            : null;
+        if (fail is null)
         {
             unit.State = WorkUnitState.Pending;
             unit.QueuedAt = now;
@@ -238,11 +300,12 @@ public sealed class UnitLifecycle(
         {
             job.State = JobState.Failed;
             job.FinishedAt = now;
-            job.FailureReason = $"Unit {unit.Index} failed {unit.Attempts} times; last: {reason}";
+            job.FailureReason = fail;
         }
     }
 
-    private async Task CancelOnAgentAsync(Guid agentId, Guid leaseId, CancellationToken cancellationToken)
+    /// <summary>Tells the agent to stop a unit whose lease the portal ended (it may still be connected).</summary>
+    public async Task CancelOnAgentAsync(Guid agentId, Guid leaseId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var connectionId = await db.Agents.Where(a => a.Id == agentId).Select(a => a.ConnectionId).SingleOrDefaultAsync(cancellationToken);

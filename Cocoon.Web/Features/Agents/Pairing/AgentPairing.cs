@@ -81,6 +81,24 @@ public sealed class AgentPairing(
     }
 
     /// <summary>Revokes an agent's pairing. Owners may revoke their own agents, admins any.</summary>
+    /// <summary>Returns a quarantined agent to work (its owner, after a fix, or an admin); its earlier failures no longer count.</summary>
+    public async Task ReturnToWorkAsync(Guid agentId, Guid? byAccountId, bool byAdmin, CancellationToken cancellationToken)
+    {
+        var agent = await db.Agents.SingleOrDefaultAsync(a => a.Id == agentId && (byAdmin || (a.OwnerAccountId != null && a.OwnerAccountId == byAccountId)), cancellationToken)
+            ?? throw new AgentNotFoundException(agentId);
+        if (agent.QuarantinedAt is null)
+        {
+            return;
+        }
+
+        logger.LogInformation("Agent {AgentId} returned to work (quarantined for: {Reason})", agentId, agent.QuarantineReason);
+        agent.QuarantinedAt = null;
+        agent.QuarantineReason = null;
+        agent.QuarantineLiftedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        live.AgentsChanged();
+    }
+
     public async Task RevokeAsync(Guid agentId, Guid? byAccountId, bool byAdmin, CancellationToken cancellationToken)
     {
         var agent = await db.Agents.SingleOrDefaultAsync(a => a.Id == agentId, cancellationToken)

@@ -5,6 +5,14 @@ namespace Cocoon.Web.Features.Agents.Pairing;
 /// <summary>Pairing actions for pages: a circuit lives long, so each action gets its own scope (and DbContext).</summary>
 public sealed class AgentPairingUi(IServiceScopeFactory scopes)
 {
+    public async Task ReturnToWorkAsync(Guid agentId, Viewer viewer)
+    {
+        ArgumentNullException.ThrowIfNull(viewer);
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<AgentPairing>().ReturnToWorkAsync(agentId, viewer.AccountId, viewer.IsAdmin, CancellationToken.None);
+        await scope.ServiceProvider.GetRequiredService<IAgentWork>().CapacityChangedAsync();
+    }
+
     public async Task RevokeAsync(Guid agentId, Viewer viewer)
     {
         ArgumentNullException.ThrowIfNull(viewer);

@@ -28,6 +28,7 @@ public static class PairingEndpoints
         app.MapPost(OAuthServer.VerifyPath, ApproveAsync).RequireAuthorization(CocoonPolicies.Provider).ExcludeFromDescription();
         app.MapPost("/api/agents/pair", RegisterKeyAsync).RequireAuthorization(CocoonPolicies.AgentPairing).WithTags("Agents");
         app.MapPost("/api/agents/{id:guid}/revoke", RevokeAsync).RequireAuthorization(CocoonPolicies.Provider).WithTags("Agents");
+        app.MapPost("/api/agents/{id:guid}/return-to-work", ReturnToWorkAsync).RequireAuthorization(CocoonPolicies.Provider).WithTags("Agents");
     }
 
     private static async Task<IResult> IssueTokenAsync(HttpContext http, CocoonDbContext db)
@@ -115,6 +116,20 @@ public static class PairingEndpoints
         catch (InvalidPairingException ex)
         {
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid pairing request");
+        }
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ReturnToWorkAsync(Guid id, HttpContext http, AgentPairing pairing, IAgentWork work, CancellationToken ct)
+    {
+        try
+        {
+            await pairing.ReturnToWorkAsync(id, http.User.AccountId(), http.User.IsAdmin(), ct);
+            await work.CapacityChangedAsync(ct);
+            return TypedResults.NoContent();
+        }
+        catch (AgentNotFoundException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound, title: "Agent not found");
         }
     }
 
