@@ -49,14 +49,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         await using var agent = await HostileAgent.StartAsync(portal);
 
         using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
-        await developer.RegisterKeyAsync();
-        var (onnx, _) = TestMlp.Build(4, 8, 2, seed: 3);
-        var dataset = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([Rows, 4], new float[Rows * 4]) });
-        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows);
-        var candidate = (await developer.CandidatesAsync()).Single(a => a.Name == "hostile");
-        var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, Rows, [candidate]));
-        Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
-        var job = (await submitted.Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!;
+        var (job, modelId) = await SubmitModelJobAsync(developer);
         var model = await developer.Http.GetFromJsonAsync<JsonElement>($"api/models/{modelId}");
         var (modelBlob, modelDigest) = (model.GetProperty("blobId").GetGuid(), model.GetProperty("digest").GetString()!);
 
@@ -166,12 +159,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         await using var second = await HostileAgent.StartAsync(portal, "second");
 
         using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
-        await developer.RegisterKeyAsync();
-        var (onnx, _) = TestMlp.Build(4, 8, 2, seed: 3);
-        var dataset = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([Rows, 4], new float[Rows * 4]) });
-        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows);
-        var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, Rows, await developer.CandidatesAsync()));
-        var job = (await submitted.Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!;
+        var (job, _) = await SubmitModelJobAsync(developer);
 
         const string refusal = "The model uses operators this agent cannot run (opset 17): Foo (node 'n').";
         JobView current = job;
@@ -192,6 +180,18 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         Assert.Equal($"Two agents refused the model: {refusal}", current.FailureReason);
         await using var ledger = Ledger.Open(db);
         Assert.False(await ledger.Agents.AnyAsync(a => a.QuarantinedAt != null));
+    }
+
+    /// <summary>A one-unit model job of a small MLP over <see cref="Rows"/> rows, its keys granted to every online agent.</summary>
+    private static async Task<(JobView Job, Guid ModelId)> SubmitModelJobAsync(SealedDeveloper developer)
+    {
+        await developer.RegisterKeyAsync();
+        var (onnx, _) = TestMlp.Build(4, 8, 2, seed: 3);
+        var dataset = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([Rows, 4], new float[Rows * 4]) });
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows);
+        var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, Rows, await developer.CandidatesAsync()));
+        Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
+        return ((await submitted.Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!, modelId);
     }
 
     private static async Task<StoredBlob> Blob(string db, Guid id)

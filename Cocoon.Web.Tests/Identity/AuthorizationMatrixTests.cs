@@ -56,6 +56,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
             R("GET", $"api/jobs/{missing}", null, 401, 404, 404, 404, 404, 404, 401),
             R("GET", "api/agents", null, 401, 200, 200, 200, 200, 403, 401),
             R("POST", $"api/agents/{missing}/revoke", null, 401, 403, 404, 403, 404, 401, 401),
+            R("POST", $"api/agents/{missing}/return-to-work", null, 401, 403, 404, 403, 404, 401, 401),
             R("POST", "api/agents/pair", new { name = "x", keyX = "AA", keyY = "AA" }, 401, 401, 401, 401, 401, 401, 403),
             R("GET", "api/tokens", null, 401, 200, 200, 200, 200, 401, 401),
             R("POST", "api/uploads", new { length = 10 }, 401, 201, 201, 201, 201, 403, 401),
