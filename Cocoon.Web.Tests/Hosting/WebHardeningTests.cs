@@ -87,6 +87,16 @@ public sealed class WebHardeningTests(PostgresFixture postgres)
         }
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], device);
+
+        // Signing out ends the session on the server: a copy of the cookie taken before stops working too.
+        var jar = new CookieContainer();
+        using var browser = new HttpClient(new HttpClientHandler { CookieContainer = jar }) { BaseAddress = portal.BaseAddress };
+        Assert.True((await new TestWallet().SignInAsync(browser)).IsSuccessStatusCode);
+        using var copy = new HttpClient { BaseAddress = portal.BaseAddress };
+        copy.DefaultRequestHeaders.Add("Cookie", jar.GetCookieHeader(portal.BaseAddress));
+        Assert.Equal(HttpStatusCode.OK, (await copy.GetAsync("api/auth/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await browser.PostAsync("api/auth/sign-out", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await copy.GetAsync("api/auth/me")).StatusCode);
     }
 
     [Fact]

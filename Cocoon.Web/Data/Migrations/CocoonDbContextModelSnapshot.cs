@@ -394,6 +394,11 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("public_key");
 
+                    b.Property<string>("SecurityStamp")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("security_stamp");
+
                     b.Property<bool>("Testnet")
                         .HasColumnType("boolean")
                         .HasColumnName("testnet");

@@ -29,4 +29,12 @@ public sealed class Account
     public string? EncryptionPublicKey { get; set; }
 
     public List<AccountRole> Roles { get; set; } = [];
+
+    /// <summary>
+    /// Carried in every session's cookie and checked on every request; signing out draws a new one, so
+    /// each cookie issued before stops working at once, wherever it was copied to.
+    /// </summary>
+    public string SecurityStamp { get; set; } = NewSecurityStamp();
+
+    public static string NewSecurityStamp() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 }

@@ -19,8 +19,16 @@ public static class AuthEndpoints
             TypedResults.Ok(new PayloadResponse(await payloads.IssueAsync(ct))))
             .RequireRateLimiting(IdentityModule.SignInRateLimit);
         auth.MapPost("/ton-proof", CheckProofAsync).RequireRateLimiting(IdentityModule.SignInRateLimit);
-        auth.MapPost("/sign-out", async (HttpContext http) =>
+        auth.MapPost("/sign-out", async (HttpContext http, CocoonDbContext db) =>
         {
+            // Ends the session on the server, not only in this browser: every cookie issued to the
+            // account before now is refused from the next request on.
+            if ((await http.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme)).Principal?.AccountId() is { } accountId)
+            {
+                var stamp = Account.NewSecurityStamp();
+                await db.Set<Account>().Where(a => a.Id == accountId).ExecuteUpdateAsync(s => s.SetProperty(a => a.SecurityStamp, stamp));
+            }
+
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return TypedResults.NoContent();
         });

@@ -8,6 +8,9 @@ public static class CocoonClaims
 {
     public const string Address = "ton_address";
     public const string SignedInAt = "signed_in_at";
+
+    /// <summary>The account's security stamp when the session began (<see cref="Account.SecurityStamp"/>).</summary>
+    public const string SecurityStamp = "security_stamp";
     public const string Scope = "scope";
 
     /// <summary>The principal of a cookie session for an account.</summary>
@@ -19,6 +22,7 @@ public static class CocoonClaims
         identity.AddClaim(new Claim(ClaimTypes.Name, account.FriendlyAddress));
         identity.AddClaim(new Claim(Address, account.Address));
         identity.AddClaim(new Claim(SignedInAt, signedInAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)));
+        identity.AddClaim(new Claim(SecurityStamp, account.SecurityStamp));
         foreach (var role in RoleNames(account))
         {
             identity.AddClaim(new Claim(ClaimTypes.Role, role));

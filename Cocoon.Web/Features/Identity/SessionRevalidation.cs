@@ -8,7 +8,7 @@ namespace Cocoon.Web.Features.Identity;
 
 /// <summary>
 /// A page's circuit outlives the request that opened it; every minute this re-checks that its account
-/// still exists and holds the same roles, and signs the circuit out when not.
+/// still exists, holds the same roles and has not signed out since, and signs the circuit out when not.
 /// </summary>
 public sealed class SessionRevalidation(ILoggerFactory loggerFactory, IDbContextFactory<CocoonDbContext> dbFactory)
     : RevalidatingServerAuthenticationStateProvider(loggerFactory)
@@ -27,6 +27,7 @@ public sealed class SessionRevalidation(ILoggerFactory loggerFactory, IDbContext
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var account = await db.Set<Account>().AsNoTracking().Include(a => a.Roles).SingleOrDefaultAsync(a => a.Id == id, cancellationToken);
         return account is not null
+            && user.FindFirst(CocoonClaims.SecurityStamp)?.Value == account.SecurityStamp
             && CocoonClaims.RoleNames(account).ToHashSet(StringComparer.Ordinal)
                 .SetEquals(user.FindAll(ClaimTypes.Role).Select(c => c.Value));
     }

@@ -32,7 +32,8 @@ public static class SessionValidation
         var db = services.GetRequiredService<CocoonDbContext>();
         var account = await db.Set<Account>().AsNoTracking().Include(a => a.Roles)
             .SingleOrDefaultAsync(a => a.Id == accountId, context.HttpContext.RequestAborted);
-        if (account is null)
+        // Signed out since (here or on any device the cookie was copied to): the stamp has moved on.
+        if (account is null || user.FindFirst(CocoonClaims.SecurityStamp)?.Value != account.SecurityStamp)
         {
             await RejectAsync(context);
             return;
