@@ -161,6 +161,13 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
         var (job, _) = await SubmitModelJobAsync(developer);
 
+        // A result for the other agent's lease is not this agent's to report.
+        var (holder, lease) = await FirstAssignmentAsync(first, second);
+        var intruder = holder == first ? second : first;
+        Assert.Equal(ResultAck.UnknownLease, await intruder.ReportAsync(lease.LeaseId, Guid.NewGuid(), new string('a', 64)));
+        Assert.Equal(ResultAck.UnknownLease, await intruder.FailAsync(lease.LeaseId, "not mine"));
+        await holder.FailAsync(lease.LeaseId, "The model uses operators this agent cannot run (opset 17): Foo (node 'n').", modelError: true);
+
         const string refusal = "The model uses operators this agent cannot run (opset 17): Foo (node 'n').";
         JobView current = job;
         for (var i = 0; i < 10 && current.State != JobState.Failed; i++)
@@ -180,6 +187,39 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         Assert.Equal($"Two agents refused the model: {refusal}", current.FailureReason);
         await using var ledger = Ledger.Open(db);
         Assert.False(await ledger.Agents.AnyAsync(a => a.QuarantinedAt != null));
+    }
+
+    private static async Task<(HostileAgent Agent, WorkAssignment Assignment)> FirstAssignmentAsync(params HostileAgent[] agents)
+    {
+        for (var i = 0; i < 30; i++)
+        {
+            foreach (var agent in agents)
+            {
+                if (await agent.TryNextAssignmentAsync(TimeSpan.FromMilliseconds(500)) is { } assignment)
+                {
+                    return (agent, assignment);
+                }
+            }
+        }
+
+        throw new TimeoutException("No agent was given the unit.");
+    }
+
+    /// <summary>Evidence is bound to the agent it was made for: another agent replaying it is refused at registration.</summary>
+    [Fact]
+    public async Task Another_agents_evidence_is_refused()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_replayed_evidence");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-replayed-evidence");
+        var (victim, victimDirectory) = await TestAgents.PairAsync(portal, "victim");
+        var (thief, thiefDirectory) = await TestAgents.PairAsync(portal, "thief");
+        using var victimKey = PairedCredentials.LoadKey(victimDirectory);
+        using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var evidence = DevelopmentEvidence.Create(victimKey, victim.AgentId, Hpke.PublicKeyBytes(enclave), DateTimeOffset.UtcNow);
+        await using var hub = await TestAgents.ConnectHubAsync(portal, thief, thiefDirectory);
+        var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() =>
+            hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(thief.AgentId, "thief") with { Enclave = evidence }));
+        Assert.Contains(AgentProtocol.RefusalPrefix, refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A one-unit model job of a small MLP over <see cref="Rows"/> rows, its keys granted to every online agent.</summary>

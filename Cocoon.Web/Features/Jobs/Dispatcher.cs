@@ -93,7 +93,7 @@ public sealed class Dispatcher(
 
             var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == unit.JobId, cancellationToken);
             var now = clock.GetUtcNow();
-            var agent = job.State == JobState.Running ? await PickAgentAsync(db, job, now, cancellationToken) : null;
+            var agent = job.State == JobState.Running ? await PickAgentAsync(db, job, unit, now, cancellationToken) : null;
             unit.DispatchRequestedAt = null;
             if (agent is null)
             {
@@ -175,8 +175,8 @@ public sealed class Dispatcher(
         return expected < shortest ? shortest : expected;
     }
 
-    /// <summary>The least-loaded online agent with room; for a model job, only agents holding a grant to their current enclave key.</summary>
-    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The least-loaded online agent with room, one that has not failed this unit first (a failure is another agent's to confirm); for a model job, only agents holding a grant to their current enclave key.</summary>
+    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var onlineSince = now - link.Value.AgentTimeout;
         var anyAgent = job.Kind == JobKind.MatMul;
@@ -185,7 +185,8 @@ public sealed class Dispatcher(
             CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
               AND ({anyAgent} OR EXISTS (SELECT 1 FROM key_grants g WHERE g.job_id = {job.Id} AND g.agent_id = a.id AND g.enclave_public_key = a.enclave_public_key))
-            ORDER BY load.active::float / a.capacity, a.last_heartbeat_at DESC
+            ORDER BY EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
+                     load.active::float / a.capacity, a.last_heartbeat_at DESC
             LIMIT 1
             """).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
     }
