@@ -36,7 +36,7 @@ public sealed class OnnxModel
     /// <summary>The graph inputs' declarations (names and shapes only: the graph itself, which may hold weights, is not kept).</summary>
     private readonly GraphProto _inputs;
     private readonly List<NodeProto> _order;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _peaks = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int[], long> _peaks = new(Buffers.ShapesComparer.Instance);
     private readonly PackedWeights _packed;
     private Buffers? _buffers;
 
@@ -62,16 +62,11 @@ public sealed class OnnxModel
         }
 
         var deadAfter = DeadAfter(order, outputs, initializers.Keys);
-        _steps = [.. order.Select((node, i) =>
+        _steps = [.. order.Select((node, i) => MakeStep(node, opset) with
         {
-            var attributes = node.Attribute.GroupBy(a => a.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-            return new Step(
-                node,
-                new NodeGuard(OperatorCatalog.Get(node.OpType), node, attributes, opset),
-                [.. node.Input.Select(Slot)],
-                [.. node.Output.Select(Slot)],
-                [.. deadAfter[i].Select(Slot)],
-                attributes);
+            Inputs = [.. node.Input.Select(Slot)],
+            Outputs = [.. node.Output.Select(Slot)],
+            Dead = [.. deadAfter[i].Select(Slot)],
         })];
         _template = new Tensor?[slots.Count];
         _slotNames = new string[slots.Count];
@@ -339,6 +334,13 @@ public sealed class OnnxModel
     /// </summary>
     internal const string KernelFailed = "the kernel stopped on these inputs (";
 
+    /// <summary>A node with its attributes by name and its operator's guard (slots are filled in by the plan).</summary>
+    private static Step MakeStep(NodeProto node, long opset)
+    {
+        var attributes = node.Attribute.GroupBy(a => a.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        return new Step(node, new NodeGuard(OperatorCatalog.Get(node.OpType), node, attributes, opset), [], [], [], attributes);
+    }
+
     /// <summary>
     /// Runs one node's operator on constants at load (folding), checked as a run checks it; null when
     /// its outputs would be too large to keep (or of a size its rule cannot tell): the node then runs
@@ -346,8 +348,7 @@ public sealed class OnnxModel
     /// </summary>
     private static Tensor[]? FoldNode(NodeProto node, Tensor?[] args, long opset)
     {
-        var attributes = node.Attribute.GroupBy(a => a.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var step = new Step(node, new NodeGuard(OperatorCatalog.Get(node.OpType), node, attributes, opset), [], [], [], attributes);
+        var step = MakeStep(node, opset);
         int[]?[] expected;
         try
         {
@@ -395,7 +396,7 @@ public sealed class OnnxModel
         {
             throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {ex.Message}");
         }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException or InvalidOperationException or DivideByZeroException)
+        catch (Exception ex) when (ModelException.IsBadInput(ex))
         {
             throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {KernelFailed}{ex.Message}).");
         }
@@ -452,8 +453,9 @@ public sealed class OnnxModel
         var completed = false;
         try
         {
-            using var scope = buffers.Start(gpu is null && PlanMemory ? InputShapes(feeds) : null, _steps.Length);
-            var outputs = Execute(feeds, gpu, buffers, profile, out flops, out peakLiveBytes);
+            var shapes = InputShapes(feeds);
+            using var scope = buffers.Start(gpu is null && PlanMemory ? shapes : null, _steps.Length);
+            var outputs = Execute(feeds, shapes, gpu, buffers, profile, out flops, out peakLiveBytes);
             completed = true;
             return outputs;
         }
@@ -482,7 +484,7 @@ public sealed class OnnxModel
         return [.. key];
     }
 
-    private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, GpuRun? gpu, Buffers buffers, OperatorProfile? profile, out long flops, out long peakLiveBytes)
+    private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, int[] shapes, GpuRun? gpu, Buffers buffers, OperatorProfile? profile, out long flops, out long peakLiveBytes)
     {
         flops = 0;
         peakLiveBytes = 0;
@@ -501,7 +503,7 @@ public sealed class OnnxModel
             liveBytes += Bytes(t!);
         }
 
-        CheckPeak(feeds);
+        CheckPeak(feeds, shapes);
 
         for (var s = 0; s < _steps.Length; s++)
         {
@@ -562,28 +564,16 @@ public sealed class OnnxModel
     /// allocated: the live set is worked out from the shapes the fed inputs give every value (values
     /// whose size only the run can tell count as nothing here; the check before each node covers them).
     /// </summary>
-    private void CheckPeak(IReadOnlyDictionary<string, Tensor> feeds)
+    /// <param name="shapes">The fed inputs' shapes (<see cref="InputShapes"/>), which key the estimate.</param>
+    private void CheckPeak(IReadOnlyDictionary<string, Tensor> feeds, int[] shapes)
     {
-        var shapes = InputShapes(feeds);
-        var last = _lastPeak;
-        long peak;
-        if (last is not null && last.Shapes.AsSpan().SequenceEqual(shapes))
+        if (!_peaks.TryGetValue(shapes, out var peak))
         {
-            peak = last.Bytes;
-        }
-        else
-        {
-            var key = string.Join(',', shapes);
-            if (!_peaks.TryGetValue(key, out peak))
+            peak = EstimatePeak(feeds);
+            if (_peaks.Count < 64)
             {
-                peak = EstimatePeak(feeds);
-                if (_peaks.Count < 64)
-                {
-                    _peaks[key] = peak;
-                }
+                _peaks[shapes] = peak;
             }
-
-            _lastPeak = new PeakEstimate(shapes, peak);
         }
 
         if (peak > MaxRunMemoryBytes)
@@ -591,11 +581,6 @@ public sealed class OnnxModel
             throw new ModelException($"At these input shapes the model needs at least {peak:N0} bytes of activations at once; this agent's limit is {MaxRunMemoryBytes:N0} (Agent:MaxRunMemoryBytes). Run fewer rows at a time.");
         }
     }
-
-    /// <summary>The peak worked out for the last input shapes seen (a run with the same shapes compares, not formats).</summary>
-    private sealed record PeakEstimate(int[] Shapes, long Bytes);
-
-    private PeakEstimate? _lastPeak;
 
     private long EstimatePeak(IReadOnlyDictionary<string, Tensor> feeds)
     {

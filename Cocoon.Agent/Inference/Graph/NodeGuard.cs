@@ -39,7 +39,7 @@ internal sealed class NodeGuard(OperatorSchema schema, NodeProto node, IReadOnly
         {
             shapes = schema.Shape(context);
         }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException or InvalidOperationException or DivideByZeroException)
+        catch (Exception ex) when (ModelException.IsBadInput(ex))
         {
             throw new ModelException($"{RuleFailed}{ex.Message}).");
         }

@@ -89,7 +89,7 @@ internal static class ShapeInference
                 var context = new ShapeContext(node, [.. node.Input.Select(n => n.Length == 0 ? null : result.Shapes.GetValueOrDefault(n))], [.. node.Input.Select(n => constants.GetValueOrDefault(n))], opset);
                 outputs = OperatorCatalog.Get(node.OpType).Shape(context);
             }
-            catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidCastException or OverflowException or InvalidOperationException)
+            catch (Exception ex) when (ModelException.IsBadInput(ex))
             {
                 // Attributes a rule cannot read: the run reports what is wrong with them.
                 outputs = [.. node.Output.Select(_ => (long[]?)null)];

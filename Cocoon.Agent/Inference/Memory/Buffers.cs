@@ -282,7 +282,8 @@ internal sealed class Buffers
         public long LastUsed { get; set; }
     }
 
-    private sealed class ShapesComparer : IEqualityComparer<int[]>
+    /// <summary>Input shapes (as <see cref="OnnxModel"/> lays them out) compared by value, for keying plans and estimates.</summary>
+    internal sealed class ShapesComparer : IEqualityComparer<int[]>
     {
         public static ShapesComparer Instance { get; } = new();
 

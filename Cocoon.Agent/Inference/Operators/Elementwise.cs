@@ -105,7 +105,6 @@ internal static class Elementwise
                 return [c.In(0)];
             },
             Run = Clip,
-            Gpu = true,
         };
     }
 
@@ -152,7 +151,6 @@ internal static class Elementwise
         InputTypes = [ElementTypes.Float],
         Shape = SameShape,
         Run = run,
-        Gpu = true,
     };
 
     /// <summary>A two-input operator with NumPy broadcasting.</summary>
@@ -163,7 +161,6 @@ internal static class Elementwise
         InputTypes = [types],
         Shape = c => [Dims.BroadcastAll(c.Shapes)],
         Run = run,
-        Gpu = true,
     };
 
     /// <summary>An element-wise operator: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> over spans on the CPU.</summary>
@@ -330,7 +327,7 @@ internal static class Elementwise
                 _ => [Tensor.OfBools(shape, Broadcasting.Zip(a.Bools, a.Shape, b.Bools, b.Shape, shape, static (p, q) => p == q))],
             };
         }) with
-        { SharedType = 2, Gpu = false };
+        { SharedType = 2 };
 
     private static Tensor[] Where(OpContext c)
     {

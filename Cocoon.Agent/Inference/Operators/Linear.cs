@@ -21,7 +21,6 @@ internal static class Linear
             Shape = MatMulShape,
             Flops = static (c, results) => Flops(results[0], c.Input(0).Shape[^1]),
             Run = FusedMatMul,
-            Gpu = true,
             FusedActivations = [Activation.Relu, Activation.Gelu],
         };
         yield return new OperatorSchema
@@ -33,7 +32,6 @@ internal static class Linear
             Shape = GemmShape,
             Flops = static (c, results) => Flops(results[0], c.GetInt("transA", 0) == 1 ? c.Input(0).Shape[0] : c.Input(0).Shape[^1]),
             Run = Gemm,
-            Gpu = true,
             FusedActivations = [Activation.Relu, Activation.Gelu],
         };
     }

@@ -22,7 +22,6 @@ internal static class Normalization
             InputTypes = [ElementTypes.Float],
             Shape = LayerNormalizationShape,
             Run = LayerNormalization,
-            Gpu = true,
         };
         yield return new OperatorSchema
         {
@@ -33,7 +32,6 @@ internal static class Normalization
             InputTypes = [ElementTypes.Float],
             Shape = BatchNormalizationShape,
             Run = BatchNormalization,
-            Gpu = true,
         };
     }
 

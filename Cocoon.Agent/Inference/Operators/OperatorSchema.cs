@@ -45,9 +45,6 @@ internal sealed record OperatorSchema
     /// <summary>The kernels: the CPU ones, or the GPU ones when the context carries a GPU run.</summary>
     public required Func<OpContext, Tensor[]> Run { get; init; }
 
-    /// <summary>Whether the float path of the operator has a GPU kernel (otherwise a GPU run computes it on the host).</summary>
-    public bool Gpu { get; init; }
-
     /// <summary>The activations load-time fusion may fold into this operator's output (<see cref="GraphFusion"/>).</summary>
     public IReadOnlyList<Activation> FusedActivations { get; init; } = [];
 

@@ -50,7 +50,6 @@ internal static class Reductions
             return [c.In(0)];
         },
         Run = run,
-        Gpu = true,
     };
 
     /// <param name="axesInputSince">The opset from which the axes are an input rather than an attribute.</param>
@@ -62,7 +61,6 @@ internal static class Reductions
         InputTypes = [ElementTypes.Float, ElementTypes.Integer],
         Shape = c => [ReducedShape(c, axesInputSince)],
         Run = run,
-        Gpu = true,
     };
 
     private static long[]? ReducedShape(ShapeContext c, long axesInputSince)

@@ -15,7 +15,6 @@ internal static class Resampling
             InputTypes = [ElementTypes.Any, ElementTypes.Integer, ElementTypes.Any, ElementTypes.Integer],
             Shape = PadShape,
             Run = Pad,
-            Gpu = true,
         };
         yield return new OperatorSchema
         {

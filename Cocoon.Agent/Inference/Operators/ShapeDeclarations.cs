@@ -9,7 +9,7 @@ internal static partial class Shapes
     {
         yield return Moving("Reshape", ReshapeRule, Reshape, [AttributeDeclaration.Int("allowzero", 0, 1)]) with { Inputs = new(2, 2), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
         yield return Moving("Flatten", FlattenRule, Flatten, [AttributeDeclaration.Int("axis")]);
-        yield return Moving("Transpose", TransposeRule, c => [Transpose(c, c.Input(0), TransposeRule(c.Input(0).Rank, c.GetInts("perm")))], [AttributeDeclaration.Ints("perm")]) with { Gpu = true };
+        yield return Moving("Transpose", TransposeRule, c => [Transpose(c, c.Input(0), TransposeRule(c.Input(0).Rank, c.GetInts("perm")))], [AttributeDeclaration.Ints("perm")]);
         yield return Moving("Concat", ConcatRule, Concat, [AttributeDeclaration.Int("axis")]) with { Inputs = Arity.Any, SharedType = int.MaxValue };
         yield return Moving("Split", SplitRule, Split, [AttributeDeclaration.Int("axis"), AttributeDeclaration.Ints("split", 0), AttributeDeclaration.Int("num_outputs", 1)])
             with

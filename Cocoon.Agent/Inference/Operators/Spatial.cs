@@ -27,7 +27,6 @@ internal static partial class Spatial
             Shape = ConvShape,
             Flops = static (c, results) => ConvolutionFlops(c.Node, results[0], c.Input(1)),
             Run = Conv,
-            Gpu = true,
             FusedActivations = [Activation.Relu],
         };
         yield return new OperatorSchema
@@ -39,7 +38,6 @@ internal static partial class Spatial
             Shape = ConvTransposeShape,
             Flops = static (c, _) => 2L * c.Input(0).Length * c.Input(1).Shape[1] * c.Input(1).Shape[2] * c.Input(1).Shape[3],
             Run = ConvTranspose,
-            Gpu = true,
         };
         yield return Pooling("MaxPool", c => [Pool(c, max: true)], AttributeDeclaration.Int("storage_order", 0, 1)) with { Outputs = new(1, 1) };
         yield return Pooling("AveragePool", c => [Pool(c, max: false)], AttributeDeclaration.Int("count_include_pad", 0, 1));
@@ -57,7 +55,6 @@ internal static partial class Spatial
                 return [c.In(0) is { } g ? [g[0], g[1], .. g.Skip(2).Select(_ => 1L)] : null];
             },
             Run = GlobalAveragePool,
-            Gpu = true,
         };
         yield return new OperatorSchema
         {
@@ -85,7 +82,6 @@ internal static partial class Spatial
                 return [x];
             },
             Run = InstanceNormalization,
-            Gpu = true,
         };
     }
 
@@ -106,7 +102,6 @@ internal static partial class Spatial
         InputTypes = [ElementTypes.Float],
         Shape = c => [WindowShape(c, c.In(0), null, pooling: true)],
         Run = run,
-        Gpu = true,
     };
 
     private static long[]?[] ConvShape(ShapeContext c)
