@@ -73,6 +73,7 @@ public sealed class WebHardeningTests(PostgresFixture postgres)
         var limited = await developer.PostAsJsonAsync("api/tokens", new { name = "t5", scopes = (string[])["jobs:read"], expiresInDays = 1 });
         Assert.Equal("rate_limited", (await limited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         Assert.Equal("60", limited.Headers.RetryAfter?.ToString());
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await developer.PostAsJsonAsync("API/Tokens/", new { name = "spelled", scopes = (string[])["jobs:read"], expiresInDays = 1 })).StatusCode);
 
         // Another account has its own count.
         var other = await portal.SignInAsync(new TestWallet());

@@ -10,7 +10,7 @@ namespace Cocoon.Web.Tests.Identity;
 
 /// <summary>
 /// Every kind of object one account owns — jobs and their units, uploads, blobs, models, datasets,
-/// API tokens, agents, a model job's outputs — read, changed, completed and deleted by another
+/// API tokens, agents — read, changed, completed and deleted by another
 /// account: 404 each time, as if it did not exist, and the owner's objects are all still there after.
 /// </summary>
 [Collection(PostgresCollection.Name)]
@@ -35,7 +35,7 @@ public sealed class CrossAccountTests(PostgresFixture postgres)
         var token = (await (await http.PostAsJsonAsync("api/tokens", new { name = "mine", scopes = (string[])["jobs:read"], expiresInDays = 1 }))
             .EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetProperty("id").GetGuid();
         (await http.PostAsync("api/account/provider", null)).EnsureSuccessStatusCode();
-        var (credentials, _) = await TestAgents.PairAsync(portal, "mine");
+        var (credentials, _) = await TestAgents.PairAsync(portal, "mine", http);
 
         // The other account is a provider too, so agent routes answer it rather than refuse its role.
         var other = await portal.SignInAsync(new TestWallet());
@@ -44,7 +44,6 @@ public sealed class CrossAccountTests(PostgresFixture postgres)
         [
             ("GET", $"api/jobs/{job.Id}", null),
             ("GET", $"api/jobs/{job.Id}/units", null),
-            ("GET", $"api/model-jobs/{job.Id}/outputs", null),
             ("GET", $"api/uploads/{upload}", null),
             ("PUT", $"api/uploads/{upload}?offset=0", new byte[100]),
             ("POST", $"api/uploads/{upload}/complete", new { sha256 = new string('0', 64) }),

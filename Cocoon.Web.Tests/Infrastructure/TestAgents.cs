@@ -10,7 +10,7 @@ namespace Cocoon.Web.Tests.Infrastructure;
 /// <summary>An agent's credentials made in the test process with the agent's own pairing code, for tests that talk to the hub directly.</summary>
 public static class TestAgents
 {
-    public static async Task<(AgentCredentials Credentials, string DataDirectory)> PairAsync(PortalProcess portal, string name)
+    public static async Task<(AgentCredentials Credentials, string DataDirectory)> PairAsync(PortalProcess portal, string name, HttpClient? provider = null)
     {
         ArgumentNullException.ThrowIfNull(portal);
         var dataDirectory = AgentProcess.NewDataDirectory();
@@ -25,7 +25,7 @@ public static class TestAgents
             code = match.Success ? match.Groups[1].Value : null;
             return Task.FromResult(code is not null);
         }, TimeSpan.FromSeconds(30), "the pairing code");
-        await portal.ApprovePairingAsync(code!);
+        await portal.ApprovePairingAsync(code!, provider);
         return (await pairing, dataDirectory);
     }
 

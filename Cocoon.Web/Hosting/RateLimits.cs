@@ -42,11 +42,13 @@ public static class RateLimits
             return null;
         }
 
-        var path = request.Path.Value ?? "";
+        // Routing matches paths case-insensitively and with a trailing slash; so must this, or a
+        // request spelled /API/Tokens/ would go uncounted.
+        var path = (request.Path.Value ?? "").TrimEnd('/').ToLowerInvariant();
         return path switch
         {
-            _ when path.Equals(OAuthServer.DevicePath, StringComparison.OrdinalIgnoreCase) => "device codes",
-            _ when path.Equals(OAuthServer.VerifyPath, StringComparison.OrdinalIgnoreCase) => "pairing code checks",
+            OAuthServer.DevicePath => "device codes",
+            OAuthServer.VerifyPath => "pairing code checks",
             "/api/uploads" => "uploads",
             "/api/jobs" or "/api/model-jobs" => "job submissions",
             "/api/tokens" => "API tokens",

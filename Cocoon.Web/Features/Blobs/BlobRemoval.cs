@@ -11,7 +11,15 @@ public static class BlobRemoval
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(store);
         await db.Set<StoredBlob>().Where(b => b.Id == blobId).ExecuteDeleteAsync(cancellationToken);
-        if (!await db.Set<StoredBlob>().AnyAsync(b => b.Digest == digest, cancellationToken))
+        await DeleteBytesIfUnheldAsync(db, store, digest, cancellationToken);
+    }
+
+    /// <summary>Deletes the stored bytes of <paramref name="digest"/> unless a blob still holds them (bytes stored for a blob that was then not recorded).</summary>
+    public static async Task DeleteBytesIfUnheldAsync(CocoonDbContext db, IBlobStore store, string digest, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(store);
+        if (!await db.Set<StoredBlob>().AsNoTracking().AnyAsync(b => b.Digest == digest, cancellationToken))
         {
             await store.DeleteAsync(digest, cancellationToken);
         }

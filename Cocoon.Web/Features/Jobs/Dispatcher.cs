@@ -61,7 +61,7 @@ public sealed class Dispatcher(
                   AND (j.kind = 'MatMul' OR EXISTS (
                       SELECT 1 FROM key_grants g JOIN agents a ON a.id = g.agent_id
                       WHERE g.job_id = j.id AND a.enclave_public_key = g.enclave_public_key
-                        AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince}))
+                        AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL))
                 ORDER BY w.queued_at, w.index
                 LIMIT {free}
                 FOR UPDATE OF w SKIP LOCKED)
@@ -159,9 +159,9 @@ public sealed class Dispatcher(
     {
         var settings = options.Value;
         var (shortest, longest) = (TimeSpan.FromSeconds(settings.MinLeaseSeconds), TimeSpan.FromMinutes(settings.MaxLeaseMinutes));
+        // Any twenty finished units will do (no sort: this runs under the dispatch lock).
         var finished = await db.WorkUnits.AsNoTracking()
             .Where(u => u.JobId == job.Id && u.State == WorkUnitState.Succeeded && u.StartedAt != null && u.CompletedAt != null && u.MatrixCount > 0)
-            .OrderByDescending(u => u.CompletedAt)
             .Take(20)
             .Select(u => new { u.StartedAt, u.CompletedAt, u.MatrixCount })
             .ToListAsync(cancellationToken);

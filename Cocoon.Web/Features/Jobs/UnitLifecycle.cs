@@ -33,7 +33,8 @@ public sealed class UnitLifecycle(
         var done = Math.Max(0, progress.Done);
 
         // Only progress that moves renews the lease's progress clock: repeating the same count keeps it alive no more than heartbeats do.
-        var before = await db.WorkUnits.AsNoTracking().Where(u => u.CurrentLeaseId == progress.LeaseId).Select(u => (int?)u.MatricesDone).SingleOrDefaultAsync(cancellationToken);
+        var before = await db.WorkUnits.AsNoTracking().Where(u => u.CurrentLeaseId == progress.LeaseId)
+            .Select(u => new { u.MatricesDone, u.MatrixCount }).SingleOrDefaultAsync(cancellationToken);
         var jobIds = await db.Database.SqlQuery<Guid>($"""
             UPDATE work_units SET matrices_done = LEAST({done}, matrix_count), state = 'Running', started_at = COALESCE(started_at, {now})
             WHERE current_lease_id = {progress.LeaseId} AND agent_id = {agentId} AND state IN ('Leased', 'Running')
@@ -45,7 +46,8 @@ public sealed class UnitLifecycle(
         }
 
         var expires = now + link.Value.Lease;
-        var progressAt = before is null || done > before ? now : (DateTimeOffset?)null;
+        // Compared as stored (capped at the unit's size): a count past the end is no progress either.
+        var progressAt = before is null || Math.Min(done, before.MatrixCount) > before.MatricesDone ? now : (DateTimeOffset?)null;
         await db.Leases.Where(l => l.Id == progress.LeaseId && l.EndedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.ExpiresAt, expires).SetProperty(l => l.LastProgressAt, l => progressAt ?? l.LastProgressAt), cancellationToken);
         live.JobChanged(jobIds[0]);
@@ -101,6 +103,25 @@ public sealed class UnitLifecycle(
                 return ResultAck.AlreadyDone;
             }
 
+            // Checked before anything else changes: a rejected result must not supersede the lease now running the unit.
+            if (job.Kind == JobKind.Model && !await IsOutputOfAsync(db, job, result, cancellationToken))
+            {
+                const string rejected = "The agent reported an output the portal does not hold for this job.";
+                lease.Outcome = LeaseOutcome.Failed;
+                lease.EndedAt = now;
+                await db.SaveChangesAsync(cancellationToken);
+                if (unit.CurrentLeaseId == lease.Id)
+                {
+                    await RequeueAsync(db, job, unit, LeaseOutcome.Failed, rejected, now, cancellationToken);
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+
+                await tx.CommitAsync(cancellationToken);
+                await QuarantineIfFailingAsync(agentId, cancellationToken);
+                await dispatcher.RequestAsync(cancellationToken);
+                return ResultAck.Rejected;
+            }
+
             if (unit.CurrentLeaseId is { } current && current != lease.Id)
             {
                 // A late result from an earlier lease still counts; the lease now running the unit is told to stop.
@@ -112,25 +133,6 @@ public sealed class UnitLifecycle(
                     supersededLease = other.Id;
                     supersededAgent = other.AgentId;
                 }
-            }
-
-            if (job.Kind == JobKind.Model && !await IsOutputOfAsync(db, job, result, cancellationToken))
-            {
-                lease.Outcome = LeaseOutcome.Failed;
-                lease.EndedAt = now;
-                unit.LastError = "The agent reported an output the portal does not hold for this job.";
-                if (unit.CurrentLeaseId == lease.Id)
-                {
-                    unit.State = WorkUnitState.Pending;
-                    unit.CurrentLeaseId = null;
-                    unit.QueuedAt = now;
-                }
-
-                await db.SaveChangesAsync(cancellationToken);
-                await tx.CommitAsync(cancellationToken);
-                await QuarantineIfFailingAsync(agentId, cancellationToken);
-                await dispatcher.RequestAsync(cancellationToken);
-                return ResultAck.Rejected;
             }
 
             unit.State = WorkUnitState.Succeeded;
@@ -234,7 +236,8 @@ public sealed class UnitLifecycle(
 
     /// <summary>
     /// Takes an agent off work when too many of its recent units ended failed or abandoned
-    /// (Cocoon:Jobs:QuarantineFailures of the last QuarantineWindow; the model's own errors do not count).
+    /// (Cocoon:Jobs:QuarantineFailures of the last QuarantineWindow; the model's own errors do not count,
+    /// unless another agent then ran the unit).
     /// It stays off until its owner or an admin returns it to work.
     /// </summary>
     private async Task QuarantineIfFailingAsync(Guid agentId, CancellationToken cancellationToken)
@@ -246,9 +249,11 @@ public sealed class UnitLifecycle(
             .Where(l => l.AgentId == agentId && l.EndedAt != null && l.EndedAt > since)
             .OrderByDescending(l => l.EndedAt)
             .Take(settings.QuarantineWindow)
-            .Select(l => new { l.Outcome, l.ModelError })
+            .Select(l => new { l.Outcome, l.ModelError, UnitSucceeded = db.WorkUnits.Any(u => u.Id == l.WorkUnitId && u.State == WorkUnitState.Succeeded) })
             .ToListAsync(cancellationToken);
-        var failed = recent.Count(l => l.Outcome == LeaseOutcome.Failed && !l.ModelError);
+
+        // "The model is broken" is the agent's word: once another agent has run the same unit, it was not.
+        var failed = recent.Count(l => l.Outcome == LeaseOutcome.Failed && (!l.ModelError || l.UnitSucceeded));
         if (failed < settings.QuarantineFailures)
         {
             return;

@@ -86,7 +86,7 @@ public static class ModelRunsEndpoints
     /// <summary>A sealed input of the job the lease belongs to, with range support; nothing else is readable this way.</summary>
     private static async Task<IResult> ReadInputAsync(Guid leaseId, Guid blobId, ClaimsPrincipal user, CocoonDbContext db, IBlobStore store, CancellationToken ct)
     {
-        var job = await LeasedJobAsync(db, user, leaseId, ct);
+        var job = (await LeasedUnitAsync(db, user, leaseId, ct))?.Job;
         if (job is null)
         {
             return LeaseNotFound(leaseId);
@@ -177,10 +177,7 @@ public static class ModelRunsEndpoints
             if (await StorageQuota.UsedAsync(db, owner, clock.GetUtcNow(), ct) + length > options.Value.QuotaBytesPerAccount)
             {
                 await transaction.RollbackAsync(ct);
-                if (!await db.Set<StoredBlob>().AsNoTracking().AnyAsync(b => b.Digest == digest, CancellationToken.None))
-                {
-                    await store.DeleteAsync(digest, CancellationToken.None);
-                }
+                await BlobRemoval.DeleteBytesIfUnheldAsync(db, store, digest, CancellationToken.None);
 
                 return OverQuota(options.Value.QuotaBytesPerAccount);
             }
@@ -192,10 +189,8 @@ public static class ModelRunsEndpoints
         catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
         {
             // Two uploads on one lease at once: the other one won; these bytes go unless another blob holds them.
-            if (!await db.Set<StoredBlob>().AsNoTracking().AnyAsync(b => b.Digest == digest && b.Id != blob.Id, CancellationToken.None))
-            {
-                await store.DeleteAsync(digest, CancellationToken.None);
-            }
+            db.ChangeTracker.Clear();
+            await BlobRemoval.DeleteBytesIfUnheldAsync(db, store, digest, CancellationToken.None);
 
             return OutputTaken(leaseId);
         }
@@ -228,20 +223,6 @@ public static class ModelRunsEndpoints
             .Where(x => x.Job.Kind == JobKind.Model && x.Job.OwnerAccountId != null)
             .SingleOrDefaultAsync(ct);
         return found is null ? null : (found.Job, found.Rows);
-    }
-
-    /// <summary>The model job of a lease this agent holds and that is still running; null otherwise.</summary>
-    private static async Task<Job?> LeasedJobAsync(CocoonDbContext db, ClaimsPrincipal user, Guid leaseId, CancellationToken ct)
-    {
-        var agentId = AgentClaims.AgentId(user);
-        return agentId is null
-            ? null
-            : await db.Leases.AsNoTracking()
-                .Where(l => l.Id == leaseId && l.AgentId == agentId && l.EndedAt == null)
-                .Join(db.WorkUnits, l => l.WorkUnitId, u => u.Id, (l, u) => u.JobId)
-                .Join(db.Jobs, id => id, j => j.Id, (id, j) => j)
-                .Where(j => j.Kind == JobKind.Model && j.OwnerAccountId != null)
-                .SingleOrDefaultAsync(ct);
     }
 
     private static ProblemHttpResult LeaseNotFound(Guid leaseId) =>

@@ -20,6 +20,7 @@ public sealed class AgentPairing(
     IOpenIddictApplicationManager applications,
     IOpenIddictTokenManager tokens,
     AgentConnections connections,
+    IAgentWork work,
     LiveUpdates live,
     TimeProvider clock,
     ILogger<AgentPairing> logger)
@@ -80,7 +81,6 @@ public sealed class AgentPairing(
         return new PairAgentResponse { AgentId = agentId, ClientId = clientId };
     }
 
-    /// <summary>Revokes an agent's pairing. Owners may revoke their own agents, admins any.</summary>
     /// <summary>Returns a quarantined agent to work (its owner, after a fix, or an admin); its earlier failures no longer count.</summary>
     public async Task ReturnToWorkAsync(Guid agentId, Guid? byAccountId, bool byAdmin, CancellationToken cancellationToken)
     {
@@ -97,8 +97,10 @@ public sealed class AgentPairing(
         agent.QuarantineLiftedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         live.AgentsChanged();
+        await work.CapacityChangedAsync(cancellationToken);
     }
 
+    /// <summary>Revokes an agent's pairing. Owners may revoke their own agents, admins any.</summary>
     public async Task RevokeAsync(Guid agentId, Guid? byAccountId, bool byAdmin, CancellationToken cancellationToken)
     {
         var agent = await db.Agents.SingleOrDefaultAsync(a => a.Id == agentId, cancellationToken)

@@ -10,7 +10,6 @@ public sealed class AgentPairingUi(IServiceScopeFactory scopes)
         ArgumentNullException.ThrowIfNull(viewer);
         await using var scope = scopes.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<AgentPairing>().ReturnToWorkAsync(agentId, viewer.AccountId, viewer.IsAdmin, CancellationToken.None);
-        await scope.ServiceProvider.GetRequiredService<IAgentWork>().CapacityChangedAsync();
     }
 
     public async Task RevokeAsync(Guid agentId, Viewer viewer)

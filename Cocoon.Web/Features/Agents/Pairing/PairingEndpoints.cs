@@ -119,12 +119,11 @@ public static class PairingEndpoints
         }
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> ReturnToWorkAsync(Guid id, HttpContext http, AgentPairing pairing, IAgentWork work, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> ReturnToWorkAsync(Guid id, HttpContext http, AgentPairing pairing, CancellationToken ct)
     {
         try
         {
             await pairing.ReturnToWorkAsync(id, http.User.AccountId(), http.User.IsAdmin(), ct);
-            await work.CapacityChangedAsync(ct);
             return TypedResults.NoContent();
         }
         catch (AgentNotFoundException ex)
