@@ -14,6 +14,7 @@ namespace Cocoon.Shared;
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(AgentHello))]
 [JsonSerializable(typeof(AgentWelcome))]
+[JsonSerializable(typeof(AttestationChallenge))]
 [JsonSerializable(typeof(AgentHeartbeat))]
 [JsonSerializable(typeof(AgentBenchmark))]
 [JsonSerializable(typeof(WorkAssignment))]

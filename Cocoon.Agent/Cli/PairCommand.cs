@@ -26,7 +26,7 @@ public static class PairCommand
             try
             {
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-                var credentials = await new DevicePairing(http, Console.Out).PairAsync(portalUri, agentName, options.ResolveDataDirectory(), cancellationToken);
+                var credentials = await new DevicePairing(http, Console.Out).PairAsync(portalUri, agentName, options.ResolveDataDirectory(), cancellationToken, MachineDescription.Devices());
                 await Console.Out.WriteLineAsync($"Paired: agent '{agentName}' ({credentials.AgentId}). Start it with: cocoon-agent run");
                 return 0;
             }

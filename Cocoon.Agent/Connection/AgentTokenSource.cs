@@ -48,11 +48,11 @@ public sealed class AgentTokenSource(
     /// <summary>Forgets the cached token (the portal refused it: it restarted with new signing keys, or revoked it).</summary>
     public void InvalidateCachedToken() => _cached = null;
 
-    /// <summary>Signs evidence for the enclave key with the key this agent was paired with.</summary>
-    public Shared.Attestation.EnclaveEvidence SignEnclaveEvidence(ModelRuns.EnclaveKey enclave)
+    /// <summary>Signs evidence for the enclave key, answering the portal's <paramref name="nonce"/>, with the key this agent was paired with.</summary>
+    public Shared.Attestation.EnclaveEvidence SignEnclaveEvidence(ModelRuns.EnclaveKey enclave, byte[] nonce)
     {
         ArgumentNullException.ThrowIfNull(enclave);
-        return enclave.DevelopmentEvidence(_key, identity.AgentId, clock.GetUtcNow());
+        return enclave.DevelopmentEvidence(_key, identity.AgentId, nonce, clock.GetUtcNow());
     }
 
     public async Task<string?> GetAccessTokenAsync()

@@ -16,11 +16,21 @@ public sealed class DevicePairing(HttpClient http, TextWriter output)
     public const string ClientId = "cocoon-agent";
     public const string Scope = "agent.pair";
 
-    public async Task<AgentCredentials> PairAsync(Uri portal, string name, string dataDirectory, CancellationToken cancellationToken)
+    /// <param name="deviceDescription">The compute device the agent will use, as the provider would recognise it.</param>
+    public async Task<AgentCredentials> PairAsync(Uri portal, string name, string dataDirectory, CancellationToken cancellationToken, string deviceDescription = "")
     {
         ArgumentNullException.ThrowIfNull(portal);
         var endpoints = await PortalEndpoints.DiscoverAsync(http, portal, cancellationToken);
-        var device = await PostFormAsync(endpoints.DeviceAuthorizationEndpoint, new() { ["client_id"] = ClientId, ["scope"] = Scope }, cancellationToken);
+        var device = await PostFormAsync(endpoints.DeviceAuthorizationEndpoint, new()
+        {
+            ["client_id"] = ClientId,
+            ["scope"] = Scope,
+            // Shown to the person approving the code, so they can tell it is this machine's.
+            ["agent_name"] = name,
+            ["machine"] = Environment.MachineName,
+            ["device"] = deviceDescription,
+            ["agent_version"] = typeof(DevicePairing).Assembly.GetName().Version?.ToString(3) ?? "",
+        }, cancellationToken);
         var userCode = device.GetProperty("user_code").GetString()!;
         var deviceCode = device.GetProperty("device_code").GetString()!;
         var verification = device.TryGetProperty("verification_uri_complete", out var complete) ? complete.GetString() : device.GetProperty("verification_uri").GetString();

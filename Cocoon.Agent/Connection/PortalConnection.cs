@@ -171,6 +171,7 @@ public sealed class PortalConnection(
 
     private async Task RegisterAsync(Uri hubUrl, CancellationToken cancellationToken)
     {
+        var challenge = await _connection!.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync), cancellationToken);
         var hello = new AgentHello
         {
             AgentId = identity.AgentId,
@@ -181,7 +182,7 @@ public sealed class PortalConnection(
             AllDevices = device.AllDevices,
             Capacity = options.Value.Capacity,
             HeldLeases = [.. queue.ActiveLeases.Concat(outbox.HeldLeases).Distinct()],
-            Enclave = evidence.Current(),
+            Enclave = evidence.Answer(identity.AgentId, challenge.Nonce),
         };
         var welcome = await _connection!.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), hello, cancellationToken);
         _heartbeatInterval = TimeSpan.FromSeconds(welcome.HeartbeatSeconds);

@@ -8,21 +8,20 @@ namespace Cocoon.Agent.ModelRuns;
 
 /// <summary>
 /// The evidence the agent presents for its enclave key: an Intel TDX quote when it runs in a TDX
-/// guest (through the kernel's configfs-tsm report interface, report data = SHA-256 of the enclave
-/// key), otherwise a development statement signed with its pairing key.
+/// guest (through the kernel's configfs-tsm report interface), otherwise a development statement
+/// signed with its pairing key. Either binds the agent, the enclave key and the nonce the portal drew
+/// for this connection (<see cref="EvidenceBinding"/>), so it is made afresh for every registration.
 /// </summary>
 public sealed class EnclaveEvidenceSource(EnclaveKey enclave, AgentTokenSource tokens, IOptions<AgentOptions> options, ILogger<EnclaveEvidenceSource> logger)
 {
-    private EnclaveEvidence? _tdx;
-
-    public EnclaveEvidence Current()
+    public EnclaveEvidence Answer(Guid agentId, byte[] nonce)
     {
         var settings = options.Value;
         if (settings.Evidence != "development" && Directory.Exists(settings.TsmReportPath))
         {
             try
             {
-                return _tdx ??= TdxEvidence.Create(enclave.PublicKey, Quote(settings.TsmReportPath, TdxQuoteVerifier.ReportDataFor(enclave.PublicKey)));
+                return TdxEvidence.Create(enclave.PublicKey, Quote(settings.TsmReportPath, EvidenceBinding.ReportData(agentId, nonce, enclave.PublicKey)));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException && settings.Evidence == "auto")
             {
@@ -30,7 +29,7 @@ public sealed class EnclaveEvidenceSource(EnclaveKey enclave, AgentTokenSource t
             }
         }
 
-        return tokens.SignEnclaveEvidence(enclave);
+        return tokens.SignEnclaveEvidence(enclave, nonce);
     }
 
     /// <summary>One quote through configfs-tsm: make a report entry, write the report data, read the quote, remove the entry.</summary>

@@ -24,8 +24,8 @@ public sealed class EnclaveKey : IDisposable
     public byte[] PublicKey { get; }
 
     /// <summary>Development evidence for this key, signed with the agent's credential key.</summary>
-    public EnclaveEvidence DevelopmentEvidence(ECDsa credentialKey, Guid agentId, DateTimeOffset now) =>
-        Shared.Attestation.DevelopmentEvidence.Create(credentialKey, agentId, PublicKey, now);
+    public EnclaveEvidence DevelopmentEvidence(ECDsa credentialKey, Guid agentId, byte[] nonce, DateTimeOffset now) =>
+        Shared.Attestation.DevelopmentEvidence.Create(credentialKey, agentId, PublicKey, nonce, now);
 
     public void Dispose() => Key.Dispose();
 }

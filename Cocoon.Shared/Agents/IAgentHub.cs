@@ -5,7 +5,13 @@ namespace Cocoon.Shared.Agents;
 /// <summary>What an agent may call on the portal's agent hub (<see cref="AgentProtocol.HubPath"/>).</summary>
 public interface IAgentHub
 {
-    /// <summary>Handshake; must come first on every connection. Refused when the protocol versions differ.</summary>
+    /// <summary>
+    /// A fresh nonce for this connection. An agent presenting enclave evidence asks for it first and
+    /// binds it into the evidence (<see cref="Attestation.EvidenceBinding"/>); registration consumes it.
+    /// </summary>
+    Task<AttestationChallenge> ChallengeAsync();
+
+    /// <summary>Handshake; must come first on every connection (after <see cref="ChallengeAsync"/>). Refused when the protocol versions differ.</summary>
     Task<AgentWelcome> RegisterAsync(AgentHello hello);
 
     /// <summary>Sign of life; renews the named leases.</summary>

@@ -3,8 +3,10 @@ using System.Security.Cryptography.X509Certificates;
 namespace Cocoon.Shared.Attestation;
 
 /// <summary>
-/// TDX evidence: a quote whose report data is SHA-256 of the enclave key followed by 32 zero bytes,
-/// from a TD that is not a debug TD, whose MRTD an admin has allowed.
+/// TDX evidence: a quote that chains to the trusted root, from a TD that is not a debug TD, whose
+/// report data is <see cref="EvidenceBinding.ReportData"/> of the agent, the portal's nonce and the
+/// enclave key. Whether the TD's measurements are allowed and its platform's TCB is current are the
+/// portal's further checks (measurement sets, <see cref="Collateral.TcbEvaluator"/>).
 /// </summary>
 public static class TdxEvidence
 {
@@ -12,16 +14,16 @@ public static class TdxEvidence
     public static EnclaveEvidence Create(byte[] enclavePublicKey, byte[] quote) =>
         new() { Kind = EvidenceKind.Tdx, PublicKey = enclavePublicKey, Statement = quote, Signature = [] };
 
-    /// <summary>Verifies the quote, its binding to the enclave key and its measurement; returns the quote.</summary>
+    /// <summary>Verifies the quote and its binding to the agent, the nonce and the enclave key; returns the quote.</summary>
     /// <param name="evidence">The agent's evidence: its enclave key and the quote.</param>
     /// <param name="trustedRoot">The root the PCK chain must end in (Intel's SGX Root CA in production).</param>
     /// <param name="now">The time certificates must be valid at.</param>
-    /// <param name="isAllowed">Whether an MRTD (lower-case hex) is on the allow-list.</param>
+    /// <param name="agentId">The agent registering.</param>
+    /// <param name="nonce">The nonce the portal drew for this connection.</param>
     /// <exception cref="AttestationException">The evidence does not hold; the message says why.</exception>
-    public static TdxQuote Verify(EnclaveEvidence evidence, X509Certificate2 trustedRoot, DateTimeOffset now, Func<string, bool> isAllowed)
+    public static TdxQuote Verify(EnclaveEvidence evidence, X509Certificate2 trustedRoot, DateTimeOffset now, Guid agentId, ReadOnlySpan<byte> nonce)
     {
         ArgumentNullException.ThrowIfNull(evidence);
-        ArgumentNullException.ThrowIfNull(isAllowed);
         if (evidence.Kind != EvidenceKind.Tdx || evidence.Statement is null || evidence.PublicKey is null)
         {
             throw new AttestationException("expected a TDX quote.");
@@ -33,15 +35,9 @@ public static class TdxEvidence
             throw new AttestationException("the quote comes from a debug TD, whose memory its host can read.");
         }
 
-        if (!quote.ReportData.AsSpan().SequenceEqual(TdxQuoteVerifier.ReportDataFor(evidence.PublicKey)))
+        if (!quote.ReportData.AsSpan().SequenceEqual(EvidenceBinding.ReportData(agentId, nonce, evidence.PublicKey)))
         {
-            throw new AttestationException("the quote's report data does not commit to this enclave key.");
-        }
-
-        var mrtd = Convert.ToHexStringLower(quote.MrTd);
-        if (!isAllowed(mrtd))
-        {
-            throw new AttestationException($"its TD measurement (MRTD {mrtd}) is not on this portal's allow-list; an admin can add it on Admin → TDX measurements.");
+            throw new AttestationException("the quote's report data does not commit to this agent, this connection's nonce and this enclave key (a quote made for another key or agent, or replayed).");
         }
 
         return quote;

@@ -40,6 +40,12 @@ public sealed class TdxQuote
     /// <summary>Measurement of the TDX module (48 bytes).</summary>
     public required byte[] MrSeam { get; init; }
 
+    /// <summary>The signer of the TDX module (48 bytes; zero for Intel's own module).</summary>
+    public required byte[] MrSignerSeam { get; init; }
+
+    /// <summary>The TDX module's attributes (8 bytes).</summary>
+    public required byte[] SeamAttributes { get; init; }
+
     /// <summary>TD attributes (8 bytes; bit 0 set means a debug TD).</summary>
     public required byte[] TdAttributes { get; init; }
 
@@ -51,6 +57,9 @@ public sealed class TdxQuote
 
     /// <summary>Software-defined owner id (48 bytes).</summary>
     public required byte[] MrOwner { get; init; }
+
+    /// <summary>Software-defined owner configuration (48 bytes).</summary>
+    public required byte[] MrOwnerConfig { get; init; }
 
     /// <summary>The runtime measurement registers 0 to 3 (48 bytes each).</summary>
     public required IReadOnlyList<byte[]> Rtmrs { get; init; }
@@ -169,10 +178,13 @@ public sealed class TdxQuote
             QeVendorId = quote.Slice(12, 16).ToArray(),
             TeeTcbSvn = Field(0, 16),
             MrSeam = Field(16, 48),
+            MrSignerSeam = Field(64, 48),
+            SeamAttributes = Field(112, 8),
             TdAttributes = Field(120, 8),
             MrTd = Field(136, 48),
             MrConfigId = Field(184, 48),
             MrOwner = Field(232, 48),
+            MrOwnerConfig = Field(280, 48),
             Rtmrs = [Field(328, 48), Field(376, 48), Field(424, 48), Field(472, 48)],
             ReportData = Field(520, 64),
             Signature = signatureData[..64].ToArray(),

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Cocoon.Shared.Attestation.Collateral;
 
 namespace Cocoon.Shared.Attestation;
 
@@ -7,8 +8,8 @@ namespace Cocoon.Shared.Attestation;
 /// Verifies a TDX v4 quote whose PCK chain is embedded: the chain up to the trusted root (Intel's SGX
 /// Root CA unless a test names another), the PCK key's signature over the Quoting Enclave's report,
 /// that report's commitment to the attestation key, and the attestation key's signature over the
-/// quote's header and TD report. Revocation lists and TCB levels come from Intel's PCS online and are
-/// not checked here.
+/// quote's header and TD report. Revocation and TCB levels come from Intel's collateral and are
+/// checked by <see cref="Collateral.TcbEvaluator"/>.
 /// </summary>
 public static class TdxQuoteVerifier
 {
@@ -35,48 +36,13 @@ public static class TdxQuoteVerifier
     /// <summary>Intel's root, loaded once.</summary>
     public static X509Certificate2 IntelRoot { get; } = X509Certificate2.CreateFromPem(IntelSgxRootCaPem);
 
-    /// <summary>What a TD puts in its report data for <paramref name="enclavePublicKey"/>: SHA-256 of the key, then 32 zero bytes.</summary>
-    public static byte[] ReportDataFor(ReadOnlySpan<byte> enclavePublicKey) => [.. SHA256.HashData(enclavePublicKey), .. new byte[32]];
-
     /// <exception cref="AttestationException">Any check fails; the message names which.</exception>
     public static TdxQuote Verify(ReadOnlySpan<byte> rawQuote, X509Certificate2 trustedRoot, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(trustedRoot);
         var quote = TdxQuote.Parse(rawQuote);
         var pck = quote.PckChain[0];
-        using (var chain = new X509Chain())
-        {
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(trustedRoot);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.VerificationTime = now.UtcDateTime;
-            chain.ChainPolicy.VerificationTimeIgnored = false;
-            for (var i = 1; i < quote.PckChain.Count; i++)
-            {
-                chain.ChainPolicy.ExtraStore.Add(quote.PckChain[i]);
-            }
-
-            bool built;
-            try
-            {
-                built = chain.Build(pck);
-            }
-            catch (CryptographicException ex)
-            {
-                throw new AttestationException($"the quote's PCK certificate chain is malformed ({ex.Message}).");
-            }
-
-            if (!built)
-            {
-                var problems = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
-                throw new AttestationException($"the quote's PCK certificate does not chain to the trusted Intel root ({problems}).");
-            }
-
-            if (!chain.ChainElements[^1].Certificate.RawDataMemory.Span.SequenceEqual(trustedRoot.RawDataMemory.Span))
-            {
-                throw new AttestationException("the quote's PCK certificate chains to another root.");
-            }
-        }
+        CertificateChains.Verify(pck, quote.PckChain, trustedRoot, now, "the quote's PCK certificate");
 
         using (var pckKey = pck.GetECDsaPublicKey() ?? throw new AttestationException("the PCK certificate holds no ECDSA key."))
         {

@@ -7,6 +7,7 @@ namespace Cocoon.Web.Tests.Attestation;
 public sealed class DevelopmentEvidenceTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+    private static readonly byte[] Nonce = RandomNumberGenerator.GetBytes(EvidenceBinding.NonceLength);
 
     [Fact]
     public void Evidence_verifies_with_the_pairing_key_and_nothing_else()
@@ -15,13 +16,14 @@ public sealed class DevelopmentEvidenceTests
         using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var agentId = Guid.NewGuid();
         var enclaveKey = EnclavePoint();
-        var evidence = DevelopmentEvidence.Create(credential, agentId, enclaveKey, Now);
+        var evidence = DevelopmentEvidence.Create(credential, agentId, enclaveKey, Nonce, Now);
 
-        Assert.Equal(Now, DevelopmentEvidence.Verify(evidence, credential, agentId, Now.AddHours(3)));
+        Assert.Equal(Now, DevelopmentEvidence.Verify(evidence, credential, agentId, Nonce, Now.AddHours(3)));
+        Assert.Contains("replayed", Assert.Throws<AttestationException>(() => DevelopmentEvidence.Verify(evidence, credential, agentId, RandomNumberGenerator.GetBytes(EvidenceBinding.NonceLength), Now)).Message, StringComparison.Ordinal);
         Assert.Contains("pairing key", Refused(evidence, stranger, agentId), StringComparison.Ordinal);
         Assert.Contains("names agent", Refused(evidence, credential, Guid.NewGuid()), StringComparison.Ordinal);
         Assert.Contains("another enclave key", Refused(evidence with { PublicKey = EnclavePoint() }, credential, agentId), StringComparison.Ordinal);
-        Assert.Contains("future", Refused(DevelopmentEvidence.Create(credential, agentId, enclaveKey, Now.AddHours(1)), credential, agentId), StringComparison.Ordinal);
+        Assert.Contains("future", Refused(DevelopmentEvidence.Create(credential, agentId, enclaveKey, Nonce, Now.AddHours(1)), credential, agentId), StringComparison.Ordinal);
         Assert.Contains("expected development", Refused(evidence with { Kind = EvidenceKind.Tdx }, credential, agentId), StringComparison.Ordinal);
     }
 
@@ -30,7 +32,7 @@ public sealed class DevelopmentEvidenceTests
     {
         using var credential = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var agentId = Guid.NewGuid();
-        var evidence = DevelopmentEvidence.Create(credential, agentId, EnclavePoint(), Now);
+        var evidence = DevelopmentEvidence.Create(credential, agentId, EnclavePoint(), Nonce, Now);
         for (var i = 0; i < evidence.Statement.Length; i++)
         {
             var statement = (byte[])evidence.Statement.Clone();
@@ -52,7 +54,7 @@ public sealed class DevelopmentEvidenceTests
     }
 
     private static string Refused(EnclaveEvidence evidence, ECDsa key, Guid agentId) =>
-        Assert.Throws<AttestationException>(() => DevelopmentEvidence.Verify(evidence, key, agentId, Now)).Message;
+        Assert.Throws<AttestationException>(() => DevelopmentEvidence.Verify(evidence, key, agentId, Nonce, Now)).Message;
 
     private static byte[] EnclavePoint()
     {

@@ -17,13 +17,14 @@ public sealed class EvidenceVerifierTests
         using var credential = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var agent = new RegisteredAgent { Id = Guid.NewGuid(), Name = "a", DeviceName = "cpu", AgentVersion = "1", ClientId = "agent-x" };
-        var evidence = DevelopmentEvidence.Create(credential, agent.Id, Cocoon.Shared.Sealing.Hpke.PublicKeyBytes(enclave), DateTimeOffset.UtcNow);
+        var nonce = RandomNumberGenerator.GetBytes(EvidenceBinding.NonceLength);
+        var evidence = DevelopmentEvidence.Create(credential, agent.Id, Cocoon.Shared.Sealing.Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
         using var services = new ServiceCollection().BuildServiceProvider();
 
         var production = Verifier(services, Environments.Production, allow: false);
         foreach (var name in new[] { Environments.Production, Environments.Staging, "Demo" })
         {
-            var refusal = await Assert.ThrowsAsync<AttestationException>(() => Verifier(services, name, allow: false).VerifyAsync(agent.Id, agent.ClientId, evidence, CancellationToken.None));
+            var refusal = await Assert.ThrowsAsync<AttestationException>(() => Verifier(services, name, allow: false).VerifyAsync(agent.Id, agent.ClientId, evidence, nonce, CancellationToken.None));
             Assert.Contains($"runs in {name}", refusal.Message, StringComparison.Ordinal);
             Assert.Contains("AllowDevelopmentEvidence", refusal.Message, StringComparison.Ordinal);
         }
@@ -32,11 +33,11 @@ public sealed class EvidenceVerifierTests
         // this test has no OpenIddict to ask: the refusal above came before that lookup.
         foreach (var verifier in new[] { Verifier(services, Environments.Production, allow: true), Verifier(services, Environments.Development, allow: false) })
         {
-            await Assert.ThrowsAnyAsync<InvalidOperationException>(() => verifier.VerifyAsync(agent.Id, agent.ClientId, evidence, CancellationToken.None));
+            await Assert.ThrowsAnyAsync<InvalidOperationException>(() => verifier.VerifyAsync(agent.Id, agent.ClientId, evidence, nonce, CancellationToken.None));
         }
 
         var garbageKey = evidence with { PublicKey = new byte[65] };
-        Assert.Contains("enclave key", (await Assert.ThrowsAsync<AttestationException>(() => production.VerifyAsync(agent.Id, agent.ClientId, garbageKey, CancellationToken.None))).Message, StringComparison.Ordinal);
+        Assert.Contains("enclave key", (await Assert.ThrowsAsync<AttestationException>(() => production.VerifyAsync(agent.Id, agent.ClientId, garbageKey, nonce, CancellationToken.None))).Message, StringComparison.Ordinal);
     }
 
     private static EvidenceVerifier Verifier(ServiceProvider services, string environment, bool allow) =>

@@ -78,24 +78,39 @@ public sealed class TdxQuoteTests
     }
 
     [Fact]
-    public void Evidence_holds_only_for_its_enclave_key_an_allowed_measurement_and_a_production_td()
+    public void Evidence_holds_only_for_its_agent_nonce_and_enclave_key_and_a_production_td()
     {
         using var builder = new TdxQuoteBuilder();
         using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var key = Hpke.PublicKeyBytes(enclave);
+        var agentId = Guid.NewGuid();
+        var nonce = RandomNumberGenerator.GetBytes(EvidenceBinding.NonceLength);
         var mrtd = RandomNumberGenerator.GetBytes(48);
-        var allowed = new HashSet<string> { Convert.ToHexStringLower(mrtd) };
-        var evidence = TdxEvidence.Create(key, builder.Build(TdxQuoteVerifier.ReportDataFor(key), mrtd));
+        var evidence = TdxEvidence.Create(key, builder.Build(EvidenceBinding.ReportData(agentId, nonce, key), mrtd));
 
-        var quote = TdxEvidence.Verify(evidence, builder.Root, Now, allowed.Contains);
+        var quote = TdxEvidence.Verify(evidence, builder.Root, Now, agentId, nonce);
         Assert.Equal(mrtd, quote.MrTd);
 
-        string Refusal(EnclaveEvidence e, Func<string, bool> isAllowed) =>
-            Assert.Throws<AttestationException>(() => TdxEvidence.Verify(e, builder.Root, Now, isAllowed)).Message;
+        string Refusal(EnclaveEvidence e, Guid agent, byte[] n) =>
+            Assert.Throws<AttestationException>(() => TdxEvidence.Verify(e, builder.Root, Now, agent, n)).Message;
         using var other = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        Assert.Contains("does not commit", Refusal(evidence with { PublicKey = Hpke.PublicKeyBytes(other) }, allowed.Contains), StringComparison.Ordinal);
-        Assert.Contains("allow-list", Refusal(evidence, _ => false), StringComparison.Ordinal);
-        Assert.Contains("debug TD", Refusal(TdxEvidence.Create(key, builder.Build(TdxQuoteVerifier.ReportDataFor(key), mrtd, debug: true)), allowed.Contains), StringComparison.Ordinal);
-        Assert.Contains("trusted Intel root", Assert.Throws<AttestationException>(() => TdxEvidence.Verify(evidence, TdxQuoteVerifier.IntelRoot, Now, allowed.Contains)).Message, StringComparison.Ordinal);
+        Assert.Contains("does not commit", Refusal(evidence with { PublicKey = Hpke.PublicKeyBytes(other) }, agentId, nonce), StringComparison.Ordinal);
+        Assert.Contains("does not commit", Refusal(evidence, Guid.NewGuid(), nonce), StringComparison.Ordinal);
+        Assert.Contains("does not commit", Refusal(evidence, agentId, RandomNumberGenerator.GetBytes(EvidenceBinding.NonceLength)), StringComparison.Ordinal);
+        Assert.Contains("debug TD", Refusal(TdxEvidence.Create(key, builder.Build(EvidenceBinding.ReportData(agentId, nonce, key), mrtd, debug: true)), agentId, nonce), StringComparison.Ordinal);
+        Assert.Contains("trusted Intel root", Assert.Throws<AttestationException>(() => TdxEvidence.Verify(evidence, TdxQuoteVerifier.IntelRoot, Now, agentId, nonce)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_real_quotes_platform_is_read_from_its_pck_certificate()
+    {
+        var quote = TdxQuoteVerifier.Verify(Fixture, TdxQuoteVerifier.IntelRoot, Now);
+        var platform = Cocoon.Shared.Attestation.Collateral.PckExtensions.Read(quote.PckChain[0]);
+
+        // As Intel's PCS names it in the TCB info captured for this quote (Fixtures/tdx-v4-quote.collateral.json).
+        Assert.Equal("20a06f000000", platform.FmspcHex);
+        Assert.Equal("0000", Convert.ToHexStringLower(platform.PceId));
+        Assert.Equal(16, platform.CpuSvnComponents.Length);
+        Assert.Contains("Platform CA", quote.PckChain[0].Issuer, StringComparison.Ordinal);
     }
 }

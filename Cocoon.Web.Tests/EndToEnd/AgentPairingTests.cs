@@ -107,4 +107,52 @@ public sealed class AgentPairingTests(PostgresFixture postgres)
         await Assert.ThrowsAnyAsync<Xunit.Sdk.XunitException>(() => portal.ApprovePairingAsync("NOPE-NOPE-NOPE"));
         Assert.Empty((await portal.Http.GetFromJsonAsync<JsonElement>("api/agents")).EnumerateArray());
     }
+
+    /// <summary>
+    /// Before approving, the provider sees what asked for the code (agent, machine, device, when, from
+    /// which address) and must say it was them; an approval without that confirmation pairs nothing.
+    /// </summary>
+    [Fact]
+    public async Task The_pairing_page_shows_what_is_being_approved_and_asks_for_confirmation()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_pairing_review");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-pairing-review");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var output = new StringWriter();
+        var pairing = new DevicePairing(http, TextWriter.Synchronized(output))
+            .PairAsync(portal.BaseAddress, "gpu-box-7", AgentProcess.NewDataDirectory(), CancellationToken.None, "2× NVIDIA H100 <script>");
+        string? code = null;
+        await Eventually.HoldsAsync(() =>
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(output.ToString(), "enter the code (\\S+)");
+            code = match.Success ? match.Groups[1].Value : null;
+            return Task.FromResult(code is not null);
+        }, TimeSpan.FromSeconds(30), "the pairing code");
+
+        var page = await portal.Http.GetStringAsync($"agents/pair?user_code={Uri.EscapeDataString(code!.ToLowerInvariant())}");
+        Assert.Contains("gpu-box-7", page, StringComparison.Ordinal);
+        Assert.Contains(Environment.MachineName, page, StringComparison.Ordinal);
+        Assert.Contains("NVIDIA H100 &lt;script&gt;", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script>", page, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", page, StringComparison.Ordinal);
+        Assert.Contains("confirm-pairing", page, StringComparison.Ordinal);
+
+        // Approve without ticking the confirmation: sent back to the page, and the agent is still waiting.
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var unconfirmed = await portal.Http.PostAsync("connect/verify", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token),
+            ["user_code"] = code,
+            ["decision"] = "approve",
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, unconfirmed.StatusCode);
+        Assert.Contains("error=unconfirmed", unconfirmed.Headers.Location?.ToString(), StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        Assert.False(pairing.IsCompleted);
+
+        await portal.ApprovePairingAsync(code);
+        var credentials = await pairing;
+        Assert.Equal("gpu-box-7", Assert.Single((await portal.Http.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/agents", PortalProcess.Json))!).Name);
+        Assert.NotEqual(Guid.Empty, credentials.AgentId);
+    }
 }

@@ -205,9 +205,13 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         throw new TimeoutException("No agent was given the unit.");
     }
 
-    /// <summary>Evidence is bound to the agent it was made for: another agent replaying it is refused at registration.</summary>
+    /// <summary>
+    /// Evidence binds the agent it was made for and the nonce the portal drew for the connection: another
+    /// agent replaying it is refused, and so is its own agent replaying it on a later connection, or
+    /// presenting any without asking for a nonce.
+    /// </summary>
     [Fact]
-    public async Task Another_agents_evidence_is_refused()
+    public async Task Another_agents_or_an_earlier_connections_evidence_is_refused()
     {
         var db = await postgres.CreateDatabaseAsync("e2e_replayed_evidence");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-replayed-evidence");
@@ -215,11 +219,43 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         var (thief, thiefDirectory) = await TestAgents.PairAsync(portal, "thief");
         using var victimKey = PairedCredentials.LoadKey(victimDirectory);
         using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        var evidence = DevelopmentEvidence.Create(victimKey, victim.AgentId, Hpke.PublicKeyBytes(enclave), DateTimeOffset.UtcNow);
-        await using var hub = await TestAgents.ConnectHubAsync(portal, thief, thiefDirectory);
-        var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() =>
-            hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(thief.AgentId, "thief") with { Enclave = evidence }));
-        Assert.Contains(AgentProtocol.RefusalPrefix, refused.Message, StringComparison.Ordinal);
+
+        // The victim registers honestly; its evidence is what an eavesdropper (or the portal's database) holds.
+        EnclaveEvidence seen;
+        await using (var victimHub = await TestAgents.ConnectHubAsync(portal, victim, victimDirectory))
+        {
+            var nonce = (await victimHub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
+            seen = DevelopmentEvidence.Create(victimKey, victim.AgentId, Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
+            await victimHub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(victim.AgentId, "victim") with { Enclave = seen });
+        }
+
+        async Task<string> RefusedAsync(HubConnection hub, Guid agentId, EnclaveEvidence evidence, bool challenge = true)
+        {
+            if (challenge)
+            {
+                await hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync));
+            }
+
+            var refused = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() =>
+                hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(agentId, "replay") with { Enclave = evidence }));
+            Assert.Contains(AgentProtocol.RefusalPrefix, refused.Message, StringComparison.Ordinal);
+            return refused.Message;
+        }
+
+        await using (var thiefHub = await TestAgents.ConnectHubAsync(portal, thief, thiefDirectory))
+        {
+            await RefusedAsync(thiefHub, thief.AgentId, seen);
+        }
+
+        await using (var againHub = await TestAgents.ConnectHubAsync(portal, victim, victimDirectory))
+        {
+            Assert.Contains("replayed", await RefusedAsync(againHub, victim.AgentId, seen), StringComparison.Ordinal);
+        }
+
+        await using (var lazyHub = await TestAgents.ConnectHubAsync(portal, victim, victimDirectory))
+        {
+            Assert.Contains("nonce", await RefusedAsync(lazyHub, victim.AgentId, seen, challenge: false), StringComparison.Ordinal);
+        }
     }
 
     /// <summary>A one-unit model job of a small MLP over <see cref="Rows"/> rows, its keys granted to every online agent.</summary>
@@ -272,7 +308,8 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
             agent._hub.On<Guid>(nameof(IAgentClient.CancelAsync), _ => { });
             using var pairingKey = PairedCredentials.LoadKey(directory);
             using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-            var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), DateTimeOffset.UtcNow);
+            var nonce = (await agent._hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
+            var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
             await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, name) with { Enclave = evidence });
             agent._http = portal.NewClient();
             agent._http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TestAgents.AccessTokenAsync(portal, credentials, directory));

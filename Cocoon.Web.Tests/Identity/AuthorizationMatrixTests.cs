@@ -77,7 +77,11 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
             R("GET", "api/admin/role-changes", null, 401, 403, 403, 403, 200, 401, 401),
             R("POST", $"api/admin/accounts/{missing}/roles", new { role = "Finance", granted = true }, 401, 403, 403, 403, 404, 401, 401),
             R("GET", "api/admin/tdx-measurements", null, 401, 403, 403, 403, 200, 401, 401),
-            R("POST", "api/admin/tdx-measurements", new { mrtd = "00", label = "x" }, 401, 403, 403, 403, 400, 401, 401),
+            R("POST", "api/admin/tdx-measurements", new { mrtd = "00", name = "x" }, 401, 403, 403, 403, 400, 401, 401),
+            R("GET", "api/admin/tdx-collateral", null, 401, 403, 403, 403, 200, 401, 401),
+            R("POST", "api/admin/tdx-collateral", new { document = "{}" }, 401, 403, 403, 403, 400, 401, 401),
+            R("POST", "api/admin/tdx-collateral/refresh", null, 401, 403, 403, 403, 400, 401, 401),
+            R("PUT", "api/admin/tdx-collateral/policy", new { acceptSwHardeningNeeded = false }, 401, 403, 403, 403, 204, 401, 401),
             R("GET", "hangfire", null, 401, 403, 403, 403, 200, 401, 401),
             R("POST", "hubs/agents/negotiate?negotiateVersion=1", null, 401, 401, 401, 401, 401, 401, 200),
             R("GET", "jobs", null, 302, 200, 200, 200, 200, 302, 302),
@@ -87,6 +91,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
             R("GET", "finance", null, 302, 302, 302, 200, 302, 302, 302),
             R("GET", "admin", null, 302, 302, 302, 302, 200, 302, 302),
             R("GET", "admin/measurements", null, 302, 302, 302, 302, 200, 302, 302),
+            R("GET", "admin/collateral", null, 302, 302, 302, 302, 200, 302, 302),
             R("GET", "signin", null, 200, 200, 200, 200, 200, 200, 200),
         ];
 

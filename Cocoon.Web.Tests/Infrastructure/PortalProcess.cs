@@ -61,12 +61,13 @@ public sealed partial class PortalProcess : IAsyncDisposable
         var http = provider ?? Http;
         var page = await http.GetStringAsync($"agents/pair?user_code={Uri.EscapeDataString(userCode)}");
         var token = AntiforgeryField().Match(page);
-        Assert.True(token.Success, "The pairing page has no antiforgery token.");
+        Assert.True(token.Success, "The pairing page shows no approval form for the code (no antiforgery token).");
         var response = await http.PostAsync("connect/verify", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
             ["user_code"] = userCode,
             ["decision"] = "approve",
+            ["confirm"] = "yes",
         }));
         Assert.True(response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().Contains("approved=1", StringComparison.Ordinal) == true,
             $"Approving the code answered {(int)response.StatusCode} {response.Headers.Location}: {await response.Content.ReadAsStringAsync()}");

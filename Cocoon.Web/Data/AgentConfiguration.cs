@@ -1,4 +1,5 @@
 using Cocoon.Web.Features.Agents;
+using Cocoon.Web.Features.Agents.Pairing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -16,5 +17,21 @@ internal sealed class AgentConfiguration : IEntityTypeConfiguration<RegisteredAg
         builder.Property(a => a.ClientId).HasMaxLength(100);
         builder.HasIndex(a => a.ClientId).IsUnique();
         builder.HasIndex(a => a.OwnerAccountId);
+    }
+}
+
+internal sealed class PairingRequestConfiguration : IEntityTypeConfiguration<PairingRequest>
+{
+    public void Configure(EntityTypeBuilder<PairingRequest> builder)
+    {
+        builder.ToTable("pairing_requests");
+        builder.Property(r => r.UserCode).HasMaxLength(64);
+        builder.Property(r => r.AgentName).HasMaxLength(100);
+        builder.Property(r => r.Machine).HasMaxLength(100);
+        builder.Property(r => r.Device).HasMaxLength(100);
+        builder.Property(r => r.AgentVersion).HasMaxLength(100);
+        builder.Property(r => r.RequestedFrom).HasMaxLength(64);
+        builder.HasIndex(r => r.UserCode);
+        builder.HasIndex(r => r.ExpiresAt);
     }
 }

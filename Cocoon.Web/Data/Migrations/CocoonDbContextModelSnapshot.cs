@@ -22,6 +22,69 @@ namespace Cocoon.Web.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Cocoon.Web.Features.Agents.Pairing.PairingRequest", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("AgentName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("agent_name");
+
+                    b.Property<string>("AgentVersion")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("agent_version");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("device");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Machine")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("machine");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("RequestedFrom")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("requested_from");
+
+                    b.Property<string>("UserCode")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("user_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_pairing_requests");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_pairing_requests_expires_at");
+
+                    b.HasIndex("UserCode")
+                        .HasDatabaseName("ix_pairing_requests_user_code");
+
+                    b.ToTable("pairing_requests", (string)null);
+                });
+
             modelBuilder.Entity("Cocoon.Web.Features.Agents.RegisteredAgent", b =>
                 {
                     b.Property<Guid>("Id")
@@ -105,9 +168,9 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_heartbeat_at");
 
-                    b.Property<string>("Measurement")
-                        .HasColumnType("text")
-                        .HasColumnName("measurement");
+                    b.Property<Guid?>("MeasurementSetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("measurement_set_id");
 
                     b.Property<long>("MemoryBytes")
                         .HasColumnType("bigint")
@@ -146,6 +209,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<DateTimeOffset?>("RevokedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("revoked_at");
+
+                    b.Property<string>("TcbStatus")
+                        .HasColumnType("text")
+                        .HasColumnName("tcb_status");
 
                     b.HasKey("Id")
                         .HasName("pk_agents");
@@ -229,7 +296,92 @@ namespace Cocoon.Web.Data.Migrations
                     b.ToTable("assets", (string)null);
                 });
 
-            modelBuilder.Entity("Cocoon.Web.Features.Attestation.TdxMeasurement", b =>
+            modelBuilder.Entity("Cocoon.Web.Features.Attestation.Collateral.AttestationPolicy", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("AcceptSwHardeningNeeded")
+                        .HasColumnType("boolean")
+                        .HasColumnName("accept_sw_hardening_needed");
+
+                    b.Property<DateTimeOffset?>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<Guid?>("ChangedByAccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("changed_by_account_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_attestation_policy");
+
+                    b.ToTable("attestation_policy", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Attestation.Collateral.TdxCollateralDocument", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<byte[]>("Body")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("body");
+
+                    b.Property<int?>("EvaluationDataNumber")
+                        .HasColumnType("integer")
+                        .HasColumnName("evaluation_data_number");
+
+                    b.Property<string>("Fmspc")
+                        .IsRequired()
+                        .HasMaxLength(12)
+                        .HasColumnType("character varying(12)")
+                        .HasColumnName("fmspc");
+
+                    b.Property<DateTimeOffset>("IssueDate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("issue_date");
+
+                    b.Property<string>("IssuerChainPem")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("issuer_chain_pem");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset>("NextUpdate")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_update");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)")
+                        .HasColumnName("source");
+
+                    b.Property<DateTimeOffset>("StoredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stored_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_tdx_collateral");
+
+                    b.HasIndex("Kind", "Fmspc")
+                        .IsUnique()
+                        .HasDatabaseName("ix_tdx_collateral_kind_fmspc");
+
+                    b.ToTable("tdx_collateral", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Attestation.TdxMeasurementSet", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -244,26 +396,81 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("added_by_account_id");
 
-                    b.Property<string>("Label")
+                    b.Property<string>("MrConfigId")
                         .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("label");
+                        .HasMaxLength(96)
+                        .HasColumnType("character(96)")
+                        .HasColumnName("mr_config_id")
+                        .IsFixedLength();
+
+                    b.Property<string>("MrOwner")
+                        .IsRequired()
+                        .HasMaxLength(96)
+                        .HasColumnType("character(96)")
+                        .HasColumnName("mr_owner")
+                        .IsFixedLength();
+
+                    b.Property<string>("MrOwnerConfig")
+                        .IsRequired()
+                        .HasMaxLength(96)
+                        .HasColumnType("character(96)")
+                        .HasColumnName("mr_owner_config")
+                        .IsFixedLength();
 
                     b.Property<string>("Mrtd")
                         .IsRequired()
                         .HasMaxLength(96)
-                        .HasColumnType("character varying(96)")
-                        .HasColumnName("mrtd");
+                        .HasColumnType("character(96)")
+                        .HasColumnName("mrtd")
+                        .IsFixedLength();
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("Rtmr0")
+                        .IsRequired()
+                        .HasMaxLength(96)
+                        .HasColumnType("character(96)")
+                        .HasColumnName("rtmr0")
+                        .IsFixedLength();
+
+                    b.Property<string>("Rtmr1")
+                        .IsRequired()
+                        .HasMaxLength(96)
+                        .HasColumnType("character(96)")
+                        .HasColumnName("rtmr1")
+                        .IsFixedLength();
+
+                    b.Property<string>("Rtmr2")
+                        .IsRequired()
+                        .HasMaxLength(96)
+                        .HasColumnType("character(96)")
+                        .HasColumnName("rtmr2")
+                        .IsFixedLength();
+
+                    b.Property<string>("Rtmr3")
+                        .IsRequired()
+                        .HasMaxLength(96)
+                        .HasColumnType("character(96)")
+                        .HasColumnName("rtmr3")
+                        .IsFixedLength();
 
                     b.HasKey("Id")
-                        .HasName("pk_tdx_measurements");
+                        .HasName("pk_tdx_measurement_sets");
 
-                    b.HasIndex("Mrtd")
+                    b.HasIndex("Mrtd", "Rtmr0", "Rtmr1", "Rtmr2", "Rtmr3", "MrConfigId", "MrOwner", "MrOwnerConfig")
                         .IsUnique()
-                        .HasDatabaseName("ix_tdx_measurements_mrtd");
+                        .HasDatabaseName("ix_tdx_measurement_sets_mrtd_rtmr0_rtmr1_rtmr2_rtmr3_mr_config");
 
-                    b.ToTable("tdx_measurements", (string)null);
+                    b.ToTable("tdx_measurement_sets", (string)null);
                 });
 
             modelBuilder.Entity("Cocoon.Web.Features.Blobs.StoredBlob", b =>

@@ -16,11 +16,19 @@ namespace Cocoon.Web.Features.Agents;
 public sealed class AgentHub(AgentRegistry registry, IAgentWork work, AgentConnections connections) : Hub<IAgentClient>, IAgentHub
 {
     private const string AgentIdKey = "cocoon.agent-id";
+    private const string ChallengeKey = "cocoon.challenge";
 
     public override async Task OnConnectedAsync()
     {
         connections.Add(TokenAgentId, Context);
         await base.OnConnectedAsync();
+    }
+
+    public Task<AttestationChallenge> ChallengeAsync()
+    {
+        var challenge = registry.NewChallenge();
+        Context.Items[ChallengeKey] = challenge;
+        return Task.FromResult(new AttestationChallenge { Nonce = challenge.Nonce });
     }
 
     public async Task<AgentWelcome> RegisterAsync(AgentHello hello)
@@ -31,7 +39,9 @@ public sealed class AgentHub(AgentRegistry registry, IAgentWork work, AgentConne
             throw new HubException($"{AgentProtocol.RefusalPrefix}it says it is agent {hello.AgentId} but its credentials belong to agent {TokenAgentId}.");
         }
 
-        var welcome = await registry.RegisterAsync(hello, Context.ConnectionId, Context.ConnectionAborted);
+        // A nonce answers one registration: taken here whether or not the evidence holds.
+        var challenge = Context.Items.Remove(ChallengeKey, out var item) ? item as IssuedChallenge : null;
+        var welcome = await registry.RegisterAsync(hello, challenge, Context.ConnectionId, Context.ConnectionAborted);
         Context.Items[AgentIdKey] = hello.AgentId;
         return welcome;
     }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Cocoon.Shared;
 using Cocoon.Shared.Agents;
 using Cocoon.Shared.Attestation;
@@ -9,6 +10,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Cocoon.Web.Features.Agents;
+
+/// <summary>A nonce drawn for one connection, and when.</summary>
+public sealed record IssuedChallenge(byte[] Nonce, DateTimeOffset IssuedAt);
 
 /// <summary>Agents coming, staying and going: registration (the protocol handshake), heartbeats, disconnects.</summary>
 public sealed class AgentRegistry(
@@ -23,7 +27,13 @@ public sealed class AgentRegistry(
 {
     private static readonly string PortalVersion = typeof(AgentRegistry).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 
-    public async Task<AgentWelcome> RegisterAsync(AgentHello hello, string connectionId, CancellationToken cancellationToken)
+    /// <summary>How long a connection's nonce may wait for the registration that answers it.</summary>
+    public static readonly TimeSpan ChallengeLifetime = TimeSpan.FromMinutes(2);
+
+    /// <summary>A fresh nonce for one connection's registration.</summary>
+    public IssuedChallenge NewChallenge() => new(RandomNumberGenerator.GetBytes(EvidenceBinding.NonceLength), clock.GetUtcNow());
+
+    public async Task<AgentWelcome> RegisterAsync(AgentHello hello, IssuedChallenge? challenge, string connectionId, CancellationToken cancellationToken)
     {
         if (hello.ProtocolVersion != AgentProtocol.Version)
         {
@@ -46,7 +56,7 @@ public sealed class AgentRegistry(
                 throw new HubException($"{AgentProtocol.RefusalPrefix}this agent's pairing was revoked; pair it again with cocoon-agent pair.");
             }
 
-            await AttestAsync(agent, hello, now, cancellationToken);
+            await AttestAsync(agent, hello, challenge, now, cancellationToken);
             agent.Name = hello.Name;
             agent.DeviceName = hello.Device.Name;
             agent.DeviceKind = hello.Device.Kind;
@@ -82,14 +92,15 @@ public sealed class AgentRegistry(
     }
 
     /// <summary>Checks the enclave evidence; refused evidence refuses the agent (it stops and says why).</summary>
-    private async Task AttestAsync(RegisteredAgent agent, AgentHello hello, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task AttestAsync(RegisteredAgent agent, AgentHello hello, IssuedChallenge? challenge, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (hello.Enclave is null)
         {
             agent.EnclavePublicKey = null;
             agent.EvidenceKind = null;
             agent.EvidenceStatement = agent.EvidenceSignature = null;
-            agent.Measurement = null;
+            agent.MeasurementSetId = null;
+            agent.TcbStatus = null;
             agent.AttestedAt = null;
             return;
         }
@@ -97,7 +108,14 @@ public sealed class AgentRegistry(
         VerifiedEnclave verified;
         try
         {
-            verified = await evidence.VerifyAsync(agent.Id, agent.ClientId, hello.Enclave, cancellationToken);
+            if (challenge is null || now - challenge.IssuedAt > ChallengeLifetime)
+            {
+                throw new AttestationException(challenge is null
+                    ? "it presented evidence without asking this connection's nonce first (ChallengeAsync); evidence must bind a fresh nonce."
+                    : $"its nonce is older than {ChallengeLifetime.TotalMinutes:N0} minutes; ask for a new one.");
+            }
+
+            verified = await evidence.VerifyAsync(agent.Id, agent.ClientId, hello.Enclave, challenge.Nonce, cancellationToken);
         }
         catch (AttestationException ex)
         {
@@ -109,7 +127,8 @@ public sealed class AgentRegistry(
         agent.EvidenceKind = verified.Kind;
         agent.EvidenceStatement = hello.Enclave.Statement;
         agent.EvidenceSignature = hello.Enclave.Signature;
-        agent.Measurement = verified.Measurement;
+        agent.MeasurementSetId = verified.MeasurementSetId;
+        agent.TcbStatus = verified.TcbStatus;
         agent.AttestedAt = now;
     }
 

@@ -55,8 +55,11 @@ public sealed class RegisteredAgent
 
     public byte[]? EvidenceSignature { get; set; }
 
-    /// <summary>TDX only: the measurement (MRTD, hex) the quote reported.</summary>
-    public string? Measurement { get; set; }
+    /// <summary>TDX only: the allowed measurement set the quote matched; removing the set takes the attestation away.</summary>
+    public Guid? MeasurementSetId { get; set; }
+
+    /// <summary>TDX only: the platform's TCB status from Intel's collateral when it was attested (UpToDate, SWHardeningNeeded, …).</summary>
+    public string? TcbStatus { get; set; }
 
     public DateTimeOffset? AttestedAt { get; set; }
 

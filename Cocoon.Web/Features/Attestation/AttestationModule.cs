@@ -1,6 +1,12 @@
+using Cocoon.Web.Features.Attestation.Collateral;
+using Hangfire;
+
 namespace Cocoon.Web.Features.Attestation;
 
-/// <summary>Evidence checking for agents' enclave keys, and /api/admin/tdx-measurements (the allow-list).</summary>
+/// <summary>
+/// Evidence checking for agents' enclave keys; /api/admin/tdx-measurements (the allow-list of
+/// measurement sets) and /api/admin/tdx-collateral (Intel's collateral and the TCB policy).
+/// </summary>
 public static class AttestationModule
 {
     public static void AddCocoonAttestation(this WebApplicationBuilder builder)
@@ -8,7 +14,15 @@ public static class AttestationModule
         builder.Services.AddOptions<AttestationOptions>().BindConfiguration(AttestationOptions.Section);
         builder.Services.AddSingleton<EvidenceVerifier>();
         builder.Services.AddScoped<TdxMeasurements>();
+        builder.Services.AddScoped<TdxCollateralService>();
+        builder.Services.AddScoped<CollateralRefresh>();
+        builder.Services.AddHttpClient<PccsClient>(c => c.Timeout = TimeSpan.FromSeconds(20));
     }
 
-    public static void MapCocoonAttestation(this WebApplication app) => app.MapAttestationEndpoints();
+    public static void MapCocoonAttestation(this WebApplication app)
+    {
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<CollateralRefresh>(CollateralRefresh.JobId, r => r.RunAsync(CancellationToken.None), Cron.Hourly());
+        app.MapAttestationEndpoints();
+    }
 }

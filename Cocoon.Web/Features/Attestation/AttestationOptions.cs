@@ -17,4 +17,14 @@ public sealed class AttestationOptions
     /// Root CA (for tests that build quotes on their own hierarchy). Ignored in any other environment.
     /// </summary>
     public string? TestTdxRootCertificatePem { get; set; }
+
+    /// <summary>
+    /// A PCCS-compatible service (Intel's PCCS, or PCS itself where it is reachable) the portal fetches
+    /// Intel's collateral from when it is missing or stale: TCB info, QE identity and CRLs. Without it,
+    /// admins upload the documents on Admin → TDX collateral.
+    /// </summary>
+    public string? PccsUrl { get; set; }
+
+    /// <summary>How long after a collateral document's nextUpdate the portal still judges platforms by it (reporting it stale); past it, TDX agents are refused until it is refreshed.</summary>
+    public TimeSpan CollateralGrace { get; set; } = TimeSpan.FromDays(1);
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Cocoon.Shared.Attestation;
 using Cocoon.Shared.Sealing;
+using Cocoon.Web.Features.Attestation.Collateral;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
@@ -9,12 +10,15 @@ using OpenIddict.Abstractions;
 namespace Cocoon.Web.Features.Attestation;
 
 /// <summary>What the portal concluded from an agent's evidence.</summary>
-public sealed record VerifiedEnclave(byte[] PublicKey, EvidenceKind Kind, string? Measurement);
+public sealed record VerifiedEnclave(byte[] PublicKey, EvidenceKind Kind, Guid? MeasurementSetId = null, string? TcbStatus = null);
 
 /// <summary>
-/// Checks the evidence an agent presents for its enclave key when it registers. Development evidence
-/// must be signed with the key the agent was paired with (the one on its OAuth client) and is refused
-/// in Production unless <see cref="AttestationOptions.AllowDevelopmentEvidence"/> is set.
+/// Checks the evidence an agent presents for its enclave key when it registers; either kind must bind
+/// the agent, the enclave key and this connection's nonce. Development evidence must be signed with
+/// the key the agent was paired with (the one on its OAuth client) and is accepted only in Development
+/// unless <see cref="AttestationOptions.AllowDevelopmentEvidence"/> is set. A TDX quote must chain to
+/// Intel's root, report an allowed measurement set, and come from a platform whose TCB Intel's
+/// collateral rates as the policy allows.
 /// </summary>
 public sealed class EvidenceVerifier(
     IServiceScopeFactory scopes,
@@ -22,15 +26,17 @@ public sealed class EvidenceVerifier(
     IOptions<AttestationOptions> options,
     TimeProvider clock)
 {
-    private X509Certificate2 TdxRoot =>
+    /// <summary>The root TDX quotes and Intel's collateral must chain to (a test root only in Development).</summary>
+    public X509Certificate2 TdxRoot =>
         environment.IsDevelopment() && options.Value.TestTdxRootCertificatePem is { Length: > 0 } pem
             ? X509Certificate2.CreateFromPem(pem)
             : TdxQuoteVerifier.IntelRoot;
 
-    /// <param name="agentId">The agent the evidence is for (development evidence names it).</param>
+    /// <param name="agentId">The agent the evidence is for.</param>
     /// <param name="clientId">The agent's OAuth client, which holds the key it was paired with.</param>
+    /// <param name="nonce">The nonce drawn for this connection.</param>
     /// <exception cref="AttestationException">The evidence is refused; the message says why.</exception>
-    public async Task<VerifiedEnclave> VerifyAsync(Guid agentId, string? clientId, EnclaveEvidence evidence, CancellationToken cancellationToken)
+    public async Task<VerifiedEnclave> VerifyAsync(Guid agentId, string? clientId, EnclaveEvidence evidence, byte[] nonce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(evidence);
         try
@@ -56,19 +62,20 @@ public sealed class EvidenceVerifier(
 
                 using (var key = await CredentialKeyAsync(clientId, cancellationToken))
                 {
-                    DevelopmentEvidence.Verify(evidence, key, agentId, clock.GetUtcNow());
+                    DevelopmentEvidence.Verify(evidence, key, agentId, nonce, clock.GetUtcNow());
                 }
 
                 return new VerifiedEnclave(evidence.PublicKey!, EvidenceKind.Development, null);
             case EvidenceKind.Tdx:
-                HashSet<string> allowed;
-                await using (var scope = scopes.CreateAsyncScope())
                 {
-                    allowed = await scope.ServiceProvider.GetRequiredService<TdxMeasurements>().AllowedAsync(cancellationToken);
+                    var root = TdxRoot;
+                    var quote = TdxEvidence.Verify(evidence, root, clock.GetUtcNow(), agentId, nonce);
+                    await using var scope = scopes.CreateAsyncScope();
+                    var set = TdxMeasurements.Match(await scope.ServiceProvider.GetRequiredService<TdxMeasurements>().AllowedAsync(cancellationToken), quote);
+                    var tcb = await scope.ServiceProvider.GetRequiredService<TdxCollateralService>().JudgeAsync(quote, root, cancellationToken);
+                    return new VerifiedEnclave(evidence.PublicKey!, EvidenceKind.Tdx, set.Id, tcb.Status.ToString());
                 }
 
-                var quote = TdxEvidence.Verify(evidence, TdxRoot, clock.GetUtcNow(), allowed.Contains);
-                return new VerifiedEnclave(evidence.PublicKey!, EvidenceKind.Tdx, Convert.ToHexStringLower(quote.MrTd));
             default:
                 throw new AttestationException($"{evidence.Kind} evidence is not accepted by this portal.");
         }

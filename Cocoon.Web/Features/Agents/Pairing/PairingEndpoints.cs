@@ -66,7 +66,7 @@ public static class PairingEndpoints
         return Refuse(Errors.UnsupportedGrantType, "Only the device code and client credentials grants are served here.");
     }
 
-    private static async Task<IResult> ApproveAsync(HttpContext http, [FromForm(Name = "decision")] string? decision)
+    private static async Task<IResult> ApproveAsync(HttpContext http, [FromForm(Name = "decision")] string? decision, [FromForm(Name = "confirm")] string? confirm)
     {
         var result = await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         if (result.Principal is null)
@@ -77,6 +77,13 @@ public static class PairingEndpoints
         if (!string.Equals(decision, "approve", StringComparison.Ordinal))
         {
             return Results.Forbid(new AuthenticationProperties { RedirectUri = "/agents/pair?denied=1" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        // Approval is explicit: the provider saw what made the code (agent, machine, address) and said it was them.
+        if (!string.Equals(confirm, "yes", StringComparison.Ordinal))
+        {
+            var code = http.Request.Form["user_code"].ToString();
+            return Results.Redirect($"/agents/pair?error=unconfirmed&user_code={Uri.EscapeDataString(code)}");
         }
 
         var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);

@@ -1,0 +1,260 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Cocoon.Shared.Attestation;
+using Cocoon.Shared.Attestation.Collateral;
+using Cocoon.Web.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Cocoon.Web.Features.Attestation.Collateral;
+
+/// <summary>
+/// Intel's collateral for judging TDX platforms: stored after verification (from a PCCS-compatible
+/// service or an admin's upload), refreshed when missing or stale, and applied to each quote with the
+/// admins' TCB policy. The portal cannot reach Intel itself.
+/// </summary>
+public sealed class TdxCollateralService(
+    CocoonDbContext db,
+    PccsClient pccs,
+    IOptions<AttestationOptions> options,
+    TimeProvider clock,
+    ILogger<TdxCollateralService> logger)
+{
+    /// <summary>
+    /// The TCB verdict for a verified quote, refused unless the platform's status is one the policy
+    /// accepts and its collateral is current (or stale for less than <see cref="AttestationOptions.CollateralGrace"/>).
+    /// </summary>
+    /// <exception cref="AttestationException">Refused; the message says why and what an admin can do.</exception>
+    public async Task<TcbVerdict> JudgeAsync(TdxQuote quote, X509Certificate2 root, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(quote);
+        var fmspc = PckExtensions.Read(quote.PckChain[0]).FmspcHex;
+        var pckCrlKind = quote.PckChain[0].IssuerName.Name.Contains("Processor", StringComparison.Ordinal) ? CollateralKind.PckCrlProcessor : CollateralKind.PckCrlPlatform;
+        var needed = new[] { (CollateralKind.TcbInfo, fmspc), (CollateralKind.QeIdentity, ""), (pckCrlKind, ""), (CollateralKind.RootCrl, "") };
+        var now = clock.GetUtcNow();
+
+        var stored = await LoadAsync(needed, cancellationToken);
+        var wanted = needed.Where(n => !stored.TryGetValue(n, out var d) || d.NextUpdate < now).ToList();
+        if (wanted.Count > 0 && pccs.IsConfigured)
+        {
+            await RefreshAsync(wanted, root, cancellationToken);
+            stored = await LoadAsync(needed, cancellationToken);
+        }
+
+        var missing = needed.Where(n => !stored.ContainsKey(n)).Select(n => n.Item1 == CollateralKind.TcbInfo ? $"TCB info for FMSPC {fmspc}" : Describe(n.Item1)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new AttestationException($"the portal holds no {string.Join(", ", missing)} to judge this platform's TCB by; an admin uploads Intel's collateral on Admin → TDX collateral" +
+                (pccs.IsConfigured ? " (the configured PCCS did not provide it)." : $" or sets {AttestationOptions.Section}:PccsUrl."));
+        }
+
+        var collateral = new TdxCollateral(
+            TcbInfo.Parse(stored[needed[0]].Body, stored[needed[0]].IssuerChainPem),
+            QeIdentity.Parse(stored[needed[1]].Body, stored[needed[1]].IssuerChainPem),
+            RevocationList.Parse(stored[needed[2]].Body),
+            RevocationList.Parse(stored[needed[3]].Body));
+        var verdict = TcbEvaluator.Evaluate(quote, collateral, root, now);
+        var grace = options.Value.CollateralGrace;
+        if (verdict.Stale)
+        {
+            if (now > verdict.CollateralNextUpdate + grace)
+            {
+                throw new AttestationException($"Intel's collateral for this platform was due for renewal on {verdict.CollateralNextUpdate:u} and has not been refreshed; " +
+                    "a newer TCB evaluation or revocation may exist. An admin refreshes it on Admin → TDX collateral.");
+            }
+
+            logger.LogWarning("TDX collateral for FMSPC {Fmspc} is stale since {NextUpdate:u}; accepted within the {Grace} grace", fmspc, verdict.CollateralNextUpdate, grace);
+        }
+
+        var accepted = await AcceptedStatusesAsync(cancellationToken);
+        if (!accepted.Contains(verdict.Status))
+        {
+            var advisories = verdict.AdvisoryIds.Count > 0 ? $" (advisories {string.Join(", ", verdict.AdvisoryIds)})" : "";
+            throw new AttestationException($"Intel rates this platform's TCB {verdict.Status}{advisories}; this portal accepts {string.Join(" or ", accepted)}. " +
+                "The provider updates the platform's firmware and TDX module.");
+        }
+
+        return verdict;
+    }
+
+    /// <summary>Checks a document against the trusted root and stores it in place of the one it renews.</summary>
+    /// <exception cref="InvalidCollateralException">It does not parse, is not Intel's, or is older than the one stored.</exception>
+    public async Task<CollateralView> StoreAsync(byte[] body, string? issuerChainPem, string source, X509Certificate2 root, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var now = clock.GetUtcNow();
+        TdxCollateralDocument document;
+        try
+        {
+            document = Check(body, issuerChainPem ?? "", root, now);
+        }
+        catch (AttestationException ex)
+        {
+            throw new InvalidCollateralException($"This is not collateral the portal can use: {ex.Message}");
+        }
+
+        document.Source = source;
+        var existing = await db.Set<TdxCollateralDocument>().SingleOrDefaultAsync(d => d.Kind == document.Kind && d.Fmspc == document.Fmspc, cancellationToken);
+        if (existing is not null)
+        {
+            if (existing.EvaluationDataNumber > document.EvaluationDataNumber || existing.IssueDate > document.IssueDate)
+            {
+                throw new InvalidCollateralException($"The portal already holds a newer {Describe(document.Kind)} (issued {existing.IssueDate:u}); an older one would roll back TCB evaluations or revocations.");
+            }
+
+            db.Remove(existing);
+        }
+
+        db.Add(document);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Stored TDX collateral {Kind} {Fmspc} issued {IssueDate:u}, next update {NextUpdate:u}, from {Source}",
+            document.Kind, document.Fmspc, document.IssueDate, document.NextUpdate, source);
+        return View(document, now);
+    }
+
+    /// <summary>
+    /// Fetches every document the portal uses (TCB info for each FMSPC it has seen) from the PCCS and
+    /// stores those that verify. Returns what went wrong, one line per document; empty when all did.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RefreshAllAsync(X509Certificate2 root, CancellationToken cancellationToken)
+    {
+        var fmspcs = await db.Set<TdxCollateralDocument>().Where(d => d.Kind == CollateralKind.TcbInfo).Select(d => d.Fmspc).ToListAsync(cancellationToken);
+        return await RefreshAsync(
+            [.. fmspcs.Select(f => (CollateralKind.TcbInfo, f)), (CollateralKind.QeIdentity, ""), (CollateralKind.PckCrlPlatform, ""), (CollateralKind.PckCrlProcessor, ""), (CollateralKind.RootCrl, "")],
+            root, cancellationToken);
+    }
+
+    public async Task<CollateralOverview> OverviewAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var documents = await db.Set<TdxCollateralDocument>().AsNoTracking().OrderBy(d => d.Kind).ThenBy(d => d.Fmspc).ToListAsync(cancellationToken);
+        var policy = await db.Set<AttestationPolicy>().AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        return new CollateralOverview([.. documents.Select(d => View(d, now))], policy?.AcceptSwHardeningNeeded ?? false, pccs.BaseUrl, options.Value.CollateralGrace);
+    }
+
+    public async Task SetPolicyAsync(bool acceptSwHardeningNeeded, Guid byAccountId, CancellationToken cancellationToken)
+    {
+        var policy = await db.Set<AttestationPolicy>().SingleOrDefaultAsync(cancellationToken);
+        if (policy is null)
+        {
+            policy = new AttestationPolicy();
+            db.Add(policy);
+        }
+
+        (policy.AcceptSwHardeningNeeded, policy.ChangedByAccountId, policy.ChangedAt) = (acceptSwHardeningNeeded, byAccountId, clock.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogWarning("TDX TCB policy set by account {Account}: SWHardeningNeeded {Accepted}", byAccountId, acceptSwHardeningNeeded ? "accepted" : "refused");
+    }
+
+    private async Task<HashSet<TcbStatus>> AcceptedStatusesAsync(CancellationToken cancellationToken)
+    {
+        var policy = await db.Set<AttestationPolicy>().AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        return policy?.AcceptSwHardeningNeeded == true ? [TcbStatus.UpToDate, TcbStatus.SWHardeningNeeded] : [TcbStatus.UpToDate];
+    }
+
+    private async Task<Dictionary<(CollateralKind, string), TdxCollateralDocument>> LoadAsync(IEnumerable<(CollateralKind Kind, string Fmspc)> keys, CancellationToken cancellationToken)
+    {
+        var kinds = keys.Select(k => k.Kind).ToList();
+        var fmspcs = keys.Select(k => k.Fmspc).ToList();
+        var documents = await db.Set<TdxCollateralDocument>().AsNoTracking().Where(d => kinds.Contains(d.Kind) && fmspcs.Contains(d.Fmspc)).ToListAsync(cancellationToken);
+        return documents.ToDictionary(d => (d.Kind, d.Fmspc));
+    }
+
+    private async Task<IReadOnlyList<string>> RefreshAsync(IReadOnlyList<(CollateralKind Kind, string Fmspc)> wanted, X509Certificate2 root, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        foreach (var (kind, fmspc) in wanted)
+        {
+            try
+            {
+                var (body, chain) = await pccs.FetchAsync(kind, fmspc, cancellationToken);
+                await StoreAsync(body, chain, $"PCCS {pccs.BaseUrl}", root, cancellationToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidCollateralException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Could not refresh TDX collateral {Kind} {Fmspc} from {Pccs}: {Reason}", kind, fmspc, pccs.BaseUrl, ex.Message);
+                problems.Add($"{Describe(kind)}{(fmspc.Length > 0 ? " " + fmspc : "")}: {ex.Message}");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>Recognises and verifies a document: what it is, whom it covers, its dates.</summary>
+    private static TdxCollateralDocument Check(byte[] body, string chainPem, X509Certificate2 root, DateTimeOffset now)
+    {
+        var text = Encoding.UTF8.GetString(body).TrimStart();
+        if (text.StartsWith('{'))
+        {
+            SignedCollateral signed = text.Contains("\"tcbInfo\"", StringComparison.Ordinal) ? TcbInfo.Parse(body, chainPem) : QeIdentity.Parse(body, chainPem);
+            signed.VerifySignature(root, now);
+            return new TdxCollateralDocument
+            {
+                Id = Guid.CreateVersion7(),
+                Kind = signed is TcbInfo ? CollateralKind.TcbInfo : CollateralKind.QeIdentity,
+                Fmspc = (signed as TcbInfo)?.Fmspc ?? "",
+                Body = body,
+                IssuerChainPem = chainPem,
+                Source = "",
+                StoredAt = now,
+                IssueDate = signed.IssueDate,
+                NextUpdate = signed.NextUpdate,
+                EvaluationDataNumber = signed.EvaluationDataNumber,
+            };
+        }
+
+        var crl = RevocationList.Parse(body);
+        CollateralKind kind;
+        if (crl.IsSignedBy(root))
+        {
+            kind = CollateralKind.RootCrl;
+            chainPem = "";
+        }
+        else
+        {
+            var chain = new X509Certificate2Collection();
+            try
+            {
+                chain.ImportFromPem(chainPem);
+            }
+            catch (System.Security.Cryptography.CryptographicException ex)
+            {
+                throw new AttestationException($"the CRL's issuer chain does not parse ({ex.Message}).");
+            }
+
+            var issuer = chain.FirstOrDefault(crl.IsSignedBy)
+                ?? throw new AttestationException($"the CRL is issued by {crl.Issuer}, and neither the trusted root nor its issuer chain signed it.");
+            CertificateChains.Verify(issuer, chain, root, now, "the CRL's issuer");
+            var name = issuer.GetNameInfo(X509NameType.SimpleName, false);
+            kind = name.Contains("Processor", StringComparison.Ordinal) ? CollateralKind.PckCrlProcessor
+                : name.Contains("Platform", StringComparison.Ordinal) ? CollateralKind.PckCrlPlatform
+                : throw new AttestationException($"the CRL is issued by {issuer.Subject}, which is not a PCK Platform or Processor CA.");
+        }
+
+        return new TdxCollateralDocument
+        {
+            Id = Guid.CreateVersion7(),
+            Kind = kind,
+            Fmspc = "",
+            Body = crl.Der,
+            IssuerChainPem = chainPem,
+            Source = "",
+            StoredAt = now,
+            IssueDate = crl.ThisUpdate,
+            NextUpdate = crl.NextUpdate ?? DateTimeOffset.MaxValue,
+        };
+    }
+
+    private static CollateralView View(TdxCollateralDocument d, DateTimeOffset now) =>
+        new(d.Id, d.Kind, d.Fmspc, d.Source, d.StoredAt, d.IssueDate, d.NextUpdate, d.EvaluationDataNumber, d.NextUpdate < now);
+
+    /// <summary>A kind in words.</summary>
+    public static string Describe(CollateralKind kind) => kind switch
+    {
+        CollateralKind.TcbInfo => "TCB info",
+        CollateralKind.QeIdentity => "TD QE identity",
+        CollateralKind.PckCrlPlatform => "PCK Platform CA CRL",
+        CollateralKind.PckCrlProcessor => "PCK Processor CA CRL",
+        _ => "root CA CRL",
+    };
+}
