@@ -110,7 +110,7 @@ public sealed class Dispatcher(
                 AgentId = agent.Id,
                 IssuedAt = now,
                 ExpiresAt = now + link.Value.Lease,
-                Deadline = now + await ExpectedWorkAsync(db, job, unit, cancellationToken),
+                Deadline = now + await ExpectedWorkAsync(db, job, unit, agent, cancellationToken),
                 LastProgressAt = now,
                 Outcome = LeaseOutcome.Active,
             };
@@ -151,28 +151,25 @@ public sealed class Dispatcher(
     }
 
     /// <summary>
-    /// How long a unit may take on its lease: four times what the job's finished units took per row,
-    /// within [MinLeaseSeconds, MaxLeaseMinutes]; the latter until one has finished. A lease past its
-    /// deadline ends, so an agent cannot hold a unit by heartbeating alone.
+    /// The lease's deadline (<see cref="LeaseDeadline"/>): the unit's FLOPs (a matrix job's exactly, a
+    /// model job's from what its finished units reported per row) ÷ the agent's benchmark, and the job's
+    /// finished units' time per row. A lease past its deadline ends, so an agent cannot hold a unit by
+    /// heartbeating alone.
     /// </summary>
-    private async Task<TimeSpan> ExpectedWorkAsync(CocoonDbContext db, Job job, WorkUnit unit, CancellationToken cancellationToken)
+    private async Task<TimeSpan> ExpectedWorkAsync(CocoonDbContext db, Job job, WorkUnit unit, RegisteredAgent agent, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var (shortest, longest) = (TimeSpan.FromSeconds(settings.MinLeaseSeconds), TimeSpan.FromMinutes(settings.MaxLeaseMinutes));
         // Any twenty finished units will do (no sort: this runs under the dispatch lock).
         var finished = await db.WorkUnits.AsNoTracking()
             .Where(u => u.JobId == job.Id && u.State == WorkUnitState.Succeeded && u.StartedAt != null && u.CompletedAt != null && u.MatrixCount > 0)
             .Take(20)
-            .Select(u => new { u.StartedAt, u.CompletedAt, u.MatrixCount })
+            .Select(u => new { u.StartedAt, u.CompletedAt, u.MatrixCount, u.Flops })
             .ToListAsync(cancellationToken);
-        if (finished.Count == 0)
-        {
-            return longest;
-        }
-
-        var perRow = finished.Average(u => (u.CompletedAt!.Value - u.StartedAt!.Value).TotalSeconds / u.MatrixCount);
-        var expected = TimeSpan.FromSeconds(Math.Min(4 * perRow * Math.Max(unit.MatrixCount, 1), longest.TotalSeconds));
-        return expected < shortest ? shortest : expected;
+        var rows = Math.Max(unit.MatrixCount, 1);
+        double? secondsPerRow = finished.Count > 0 ? finished.Average(u => (u.CompletedAt!.Value - u.StartedAt!.Value).TotalSeconds / u.MatrixCount) : null;
+        double? flops = job.Kind == JobKind.MatMul
+            ? 2.0 * job.MatrixSize * job.MatrixSize * job.MatrixSize * rows
+            : finished.Where(u => u.Flops > 0).Select(u => (double)u.Flops!.Value / u.MatrixCount).DefaultIfEmpty().Average() * rows;
+        return LeaseDeadline.Expected(flops, agent.BenchmarkScore, secondsPerRow, rows, options.Value);
     }
 
     /// <summary>The least-loaded online agent with room, one that has not failed this unit first (a failure is another agent's to confirm); for a model job, only agents holding a grant to their current enclave key.</summary>
