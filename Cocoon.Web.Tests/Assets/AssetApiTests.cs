@@ -37,8 +37,11 @@ public sealed class AssetApiTests(PostgresFixture postgres)
         var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.True(errors.TryGetProperty("name", out _) && errors.TryGetProperty("rows", out _) && errors.TryGetProperty("blobId", out _), errors.ToString());
 
-        var model = await (await http.PostAsJsonAsync("api/models", new { name = "resnet", version = "1.0", blobId = modelBlob })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsJsonAsync("api/models", new { name = "resnet", version = "1.0", blobId = modelBlob, outputElementsPerRow = 0 })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsJsonAsync("api/datasets", new { name = "images", blobId = datasetBlob, rows = 128, outputElementsPerRow = 10 })).StatusCode);
+        var model = await (await http.PostAsJsonAsync("api/models", new { name = "resnet", version = "1.0", blobId = modelBlob, outputElementsPerRow = 1000 })).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("onnx", model.GetProperty("format").GetString());
+        Assert.Equal(1000, model.GetProperty("outputElementsPerRow").GetInt64());
         var duplicate = await http.PostAsJsonAsync("api/models", new { name = "resnet", version = "1.0", blobId = modelBlob });
         Assert.Equal(HttpStatusCode.BadRequest, duplicate.StatusCode);
         var dataset = await http.PostAsJsonAsync("api/datasets", new { name = "images", blobId = datasetBlob, rows = 128 });

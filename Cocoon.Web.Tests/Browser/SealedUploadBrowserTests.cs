@@ -35,12 +35,14 @@ public sealed class SealedUploadBrowserTests(PostgresFixture postgres)
 
         // A model file with a canary in it goes through the worker.
         var canary = "CANARY-" + Guid.NewGuid().ToString("N");
-        var model = new byte[300_000];
-        RandomNumberGenerator.Fill(model);
-        for (var at = 0; at + canary.Length < model.Length; at += 50_000)
+        var weights = new byte[300_000];
+        RandomNumberGenerator.Fill(weights);
+        for (var at = 0; at + canary.Length < weights.Length; at += 50_000)
         {
-            Encoding.ASCII.GetBytes(canary).CopyTo(model, at);
+            Encoding.ASCII.GetBytes(canary).CopyTo(weights, at);
         }
+
+        var model = ModelWithWeights(weights);
 
         await page.Locator("#asset-name input, input#asset-name").First.FillAsync("canary-model");
         await page.SetInputFilesAsync("#asset-file", new FilePayload { Name = "model.onnx", MimeType = "application/octet-stream", Buffer = model });
@@ -86,7 +88,7 @@ public sealed class SealedUploadBrowserTests(PostgresFixture postgres)
 
         // A file on disk: the same path gives the same name, size and modification time, which is how the page recognises it.
         var model = Path.Combine(Path.GetTempPath(), $"cocoon-big-{Guid.NewGuid():N}.onnx");
-        await File.WriteAllBytesAsync(model, RandomNumberGenerator.GetBytes(96 << 20));
+        await File.WriteAllBytesAsync(model, ModelWithWeights(RandomNumberGenerator.GetBytes(96 << 20)));
         await page.Locator("#asset-name input, input#asset-name").First.FillAsync("resumed-model");
         await page.SetInputFilesAsync("#asset-file", model);
         await page.Locator("#upload-asset").ClickAsync();
@@ -119,5 +121,13 @@ public sealed class SealedUploadBrowserTests(PostgresFixture postgres)
         Assert.Single(Directory.GetFiles(Path.Combine(portal.BlobRoot, "objects"), "*", SearchOption.AllDirectories));
         Assert.Empty(Directory.GetFiles(Path.Combine(portal.BlobRoot, "uploads")));
         File.Delete(model);
+    }
+
+    /// <summary>An ONNX model (y = x, [N, 4]) carrying <paramref name="weights"/> as an initializer: what the page reads its outputs from before sealing.</summary>
+    private static byte[] ModelWithWeights(byte[] weights)
+    {
+        var model = Onnx.ModelProto.Parser.ParseFrom(new Cocoon.Agent.Inference.Graph.OnnxGraphBuilder().Input("x", "N", 4).Output("y", "N", 4).Node("Identity", ["x"], "y").Build());
+        model.Graph.Initializer.Add(new Onnx.TensorProto { Name = "weights", DataType = 2, Dims = { weights.Length }, RawData = Google.Protobuf.ByteString.CopyFrom(weights) });
+        return Google.Protobuf.MessageExtensions.ToByteArray(model);
     }
 }

@@ -43,7 +43,6 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         var db = await postgres.CreateDatabaseAsync("e2e_hostile_agent");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-hostile-agent", new Dictionary<string, string>
         {
-            ["Cocoon__ModelRuns__MaxOutputBytesPerRow"] = "1024",
             ["Cocoon__ModelRuns__OrphanOutputMinutes"] = "0",
         });
         await using var agent = await HostileAgent.StartAsync(portal);
@@ -57,10 +56,13 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         var first = await agent.NextAssignmentAsync();
         Assert.Equal(ResultAck.Rejected, await agent.ReportAsync(first.LeaseId, modelBlob, modelDigest));
 
-        // A lease uploads one output, no larger than its rows allow (64 KiB + 8 rows × 1 KiB here).
+        // A lease uploads one output, no larger than its rows of the model's declared outputs allow
+        // (64 KiB + 8 rows × 2 elements × 8 bytes here; the per-row default would allow 8 MiB).
         var second = await agent.NextAssignmentAsync();
         Assert.NotEqual(first.LeaseId, second.LeaseId);
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await agent.UploadAsync(second.LeaseId, new byte[200_000])).StatusCode);
+        var tooLarge = await agent.UploadAsync(second.LeaseId, new byte[70_000]);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Contains("declared outputs", await tooLarge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         var upload = await agent.UploadAsync(second.LeaseId, RandomNumberGenerator.GetBytes(5000));
         Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
         var secondOutput = (await upload.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("blobId").GetGuid();
@@ -264,7 +266,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         await developer.RegisterKeyAsync();
         var (onnx, _) = TestMlp.Build(4, 8, 2, seed: 3);
         var dataset = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([Rows, 4], new float[Rows * 4]) });
-        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows);
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows, outputElementsPerRow: 2);
         var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, Rows, await developer.CandidatesAsync()));
         Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
         return ((await submitted.Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!, modelId);

@@ -43,7 +43,7 @@ public sealed class ModelJobTests(PostgresFixture postgres)
             ["x"] = new([Rows, Inputs], x),
             ["label"] = new([Rows, 1], new float[Rows]),
         });
-        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows);
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, Rows, outputElementsPerRow: Outputs);
 
         var candidates = await developer.CandidatesAsync();
         Assert.Equal(["allowed", "bystander"], candidates.Select(a => a.Name).Order());
@@ -140,7 +140,7 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         var (onnx, reference) = TestMlp.Build(Inputs, 16, Outputs, seed: 5);
         const int rows = 3000;
         var x = Enumerable.Range(0, rows * Inputs).Select(i => (float)Math.Sin(i * 0.37)).ToArray();
-        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([rows, Inputs], x) }), rows);
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([rows, Inputs], x) }), rows, outputElementsPerRow: Outputs);
         var agents = await developer.CandidatesAsync();
         var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, 10, agents));
         var job = (await submitted.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!;

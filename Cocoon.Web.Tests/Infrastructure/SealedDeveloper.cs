@@ -38,12 +38,12 @@ public sealed class SealedDeveloper(HttpClient http, ECDiffieHellman? key = null
         return blob.GetProperty("id").GetGuid();
     }
 
-    /// <summary>Uploads a model and a dataset and registers them; returns their asset ids.</summary>
-    public async Task<(Guid Model, Guid Dataset)> CreateAssetsAsync(byte[] onnx, byte[] safetensors, long rows)
+    /// <summary>Uploads a model and a dataset and registers them (the model with the output elements per row the browser would read from it); returns their asset ids.</summary>
+    public async Task<(Guid Model, Guid Dataset)> CreateAssetsAsync(byte[] onnx, byte[] safetensors, long rows, long? outputElementsPerRow = null)
     {
         var modelBlob = await UploadSealedAsync(onnx, "model");
         var datasetBlob = await UploadSealedAsync(safetensors, "dataset");
-        var model = await (await http.PostAsJsonAsync("api/models", new { name = "mlp", version = "1", blobId = modelBlob })).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+        var model = await (await http.PostAsJsonAsync("api/models", new { name = "mlp", version = "1", blobId = modelBlob, outputElementsPerRow })).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
         var dataset = await (await http.PostAsJsonAsync("api/datasets", new { name = "rows", version = "1", blobId = datasetBlob, rows })).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
         return (model.GetProperty("id").GetGuid(), dataset.GetProperty("id").GetGuid());
     }

@@ -2,6 +2,7 @@
 // developer's key (IndexedDB, backup under a passphrase) and sealed uploads run in a Web Worker.
 import { loadDeveloperKey, createDeveloperKey, importDeveloperKey } from "./sealing/keystore.js";
 import { safetensorsRows, concatRows } from "./sealing/safetensors.js";
+import { onnxOutputElementsPerRow } from "./sealing/onnx-outputs.js";
 import { readHeader, unwrapFileKey, openSealed } from "./sealing/envelope.js";
 import { wrapGrant } from "./sealing/grants.js";
 
@@ -140,7 +141,8 @@ export function download(name, text) {
 /**
  * Seals the chosen file to this browser's key and uploads the ciphertext; progress goes to
  * dotnet.OnProgress(sent, total, bytesPerSecond). An upload of the same file that a reload or a closed tab
- * interrupted goes on where the portal has it. Returns { ok, blob, rows, resumedAt } or { ok: false, message }.
+ * interrupted goes on where the portal has it. Returns { ok, blob, rows, outputElementsPerRow, resumedAt } or
+ * { ok: false, message }. A dataset's rows and a model's output elements per row are read here, before sealing.
  */
 export async function sealAndUpload(inputId, purpose, dotnet) {
   try {
@@ -149,6 +151,7 @@ export async function sealAndUpload(inputId, purpose, dotnet) {
     const entry = await loadDeveloperKey();
     if (!entry) throw new Error("Create or import your key first: files are sealed to it.");
     const rows = purpose === "dataset" ? await safetensorsRows(file) : null;
+    const outputElementsPerRow = purpose === "model" ? await onnxOutputElementsPerRow(file) : null;
     const worker = new Worker(new URL("./seal-worker.js", import.meta.url), { type: "module" });
     const result = await new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
@@ -159,7 +162,7 @@ export async function sealAndUpload(inputId, purpose, dotnet) {
       worker.onerror = (e) => reject(new Error(e.message || "The sealing worker failed."));
       worker.postMessage({ file, recipients: [toHex(entry.publicRaw)], purpose });
     }).finally(() => worker.terminate());
-    return { ok: true, blob: result.blob, rows, resumedAt: result.resumedAt };
+    return { ok: true, blob: result.blob, rows, outputElementsPerRow, resumedAt: result.resumedAt };
   } catch (error) {
     return { ok: false, message: String(error?.message ?? error) };
   }

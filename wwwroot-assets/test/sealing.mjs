@@ -4,12 +4,15 @@
 //   node test/sealing.mjs open IN OUT JWK                     (the recipient's private key as a JWK JSON string)
 //   node test/sealing.mjs keypair                             prints {"jwk":…,"public":"04…"}
 //   node test/sealing.mjs rows FILE                           a dataset's shared first dimension, or exit 3 and why
+//   node test/sealing.mjs outputs FILE...                     per file, an ONNX model's output elements per row ("null" when
+//                                                             symbolic) or "error: why", one line each; with one file, exit 3 on error
 //   node test/sealing.mjs grant SEALED JWK ENCLAVEHEX OUTPUTHEX  unwraps the file key as the owner and prints a key grant (hex)
 import { readFileSync, writeFileSync } from "node:fs";
 import { seal, open, AES_128_GCM, publicKeyBytes } from "../src/sealing/hpke.js";
 import { sealChunks, openSealed, readHeader, unwrapFileKey } from "../src/sealing/envelope.js";
 import { wrapGrant } from "../src/sealing/grants.js";
 import { safetensorsRows } from "../src/sealing/safetensors.js";
+import { onnxOutputElementsPerRow } from "../src/sealing/onnx-outputs.js";
 
 const hex = (s) => Uint8Array.from(Buffer.from(s, "hex"));
 const toHex = (b) => Buffer.from(b).toString("hex");
@@ -48,6 +51,17 @@ if (command === "vector") {
     process.stderr.write(error.message);
     process.exit(3);
   }
+} else if (command === "outputs") {
+  let failed = false;
+  for (const file of args) {
+    try {
+      process.stdout.write(`${await onnxOutputElementsPerRow(new Blob([readFileSync(file)]))}\n`);
+    } catch (error) {
+      process.stdout.write(`error: ${error.message}\n`);
+      failed = true;
+    }
+  }
+  if (failed && args.length === 1) process.exit(3);
 } else if (command === "grant") {
   const [input, jwk, enclave, output] = args;
   const header = readHeader(new Uint8Array(readFileSync(input)));

@@ -265,6 +265,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("name");
 
+                    b.Property<long?>("OutputElementsPerRow")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_elements_per_row");
+
                     b.Property<Guid>("OwnerAccountId")
                         .HasColumnType("uuid")
                         .HasColumnName("owner_account_id");
@@ -834,6 +838,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
                         .HasColumnName("name");
+
+                    b.Property<long?>("OutputElementsPerRow")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_elements_per_row");
 
                     b.Property<byte[]>("OutputRecipientKey")
                         .HasColumnType("bytea")

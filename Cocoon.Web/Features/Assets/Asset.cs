@@ -22,6 +22,13 @@ public sealed class Asset
     /// <summary>Rows of a dataset (the shared first dimension), as the owner's browser read it before sealing.</summary>
     public long? Rows { get; set; }
 
+    /// <summary>
+    /// Models: the elements one row of output holds (every output's dimensions after the first,
+    /// multiplied, summed), as the owner's browser read the model before sealing; null when symbolic.
+    /// Bounds what an agent may upload for a unit.
+    /// </summary>
+    public long? OutputElementsPerRow { get; set; }
+
     public Guid BlobId { get; set; }
 
     /// <summary>Ciphertext size in bytes.</summary>

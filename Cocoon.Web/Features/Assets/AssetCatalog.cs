@@ -34,6 +34,13 @@ public sealed class AssetCatalog(CocoonDbContext db, IBlobStore store, TimeProvi
             errors["rows"] = ["Models have no rows."];
         }
 
+        if (request.OutputElementsPerRow is not null && (kind != AssetKind.Model || request.OutputElementsPerRow is < 1 or > 1L << 40))
+        {
+            errors["outputElementsPerRow"] = [kind == AssetKind.Model
+                ? "A model's output elements per row is between 1 and 2^40, as its declared outputs say (leave it out when they are symbolic)."
+                : "Only models declare outputs."];
+        }
+
         var blob = await db.Set<StoredBlob>().AsNoTracking().SingleOrDefaultAsync(b => b.Id == request.BlobId && b.AccountId == owner, cancellationToken);
         if (blob is null)
         {
@@ -59,6 +66,7 @@ public sealed class AssetCatalog(CocoonDbContext db, IBlobStore store, TimeProvi
             Version = version,
             Format = kind == AssetKind.Model ? "onnx" : "safetensors",
             Rows = request.Rows,
+            OutputElementsPerRow = request.OutputElementsPerRow,
             BlobId = blob!.Id,
             Size = blob.Length,
             Digest = blob.Digest,

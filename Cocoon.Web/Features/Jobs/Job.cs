@@ -22,6 +22,9 @@ public sealed class Job
     /// <summary>Model jobs: the sealed model (null once the developer deleted it after the job ended).</summary>
     public Guid? ModelAssetId { get; set; }
 
+    /// <summary>Model jobs: the model's declared output elements per row at submission (<see cref="Assets.Asset.OutputElementsPerRow"/>).</summary>
+    public long? OutputElementsPerRow { get; set; }
+
     /// <summary>Model jobs: the sealed dataset.</summary>
     public Guid? DatasetAssetId { get; set; }
 

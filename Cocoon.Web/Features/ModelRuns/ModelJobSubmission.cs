@@ -139,6 +139,7 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
             MatrixCount = checked((int)rows),
             MatricesPerUnit = Math.Min(request.RowsPerUnit, (int)rows),
             ModelAssetId = model!.Id,
+            OutputElementsPerRow = model.OutputElementsPerRow,
             DatasetAssetId = dataset!.Id,
             OutputRecipientKey = request.OutputKey,
             CreatedAt = clock.GetUtcNow(),

@@ -126,7 +126,7 @@ public static class ModelRunsEndpoints
             return TypedResults.Problem($"Name the output's SHA-256 in the {DigestHeader} header (64 hex digits).", statusCode: StatusCodes.Status400BadRequest, title: "Missing digest");
         }
 
-        var limit = Math.Min(options.Value.MaxObjectBytes, outputs.Value.MaxOutputBytes(rows));
+        var limit = Math.Min(options.Value.MaxObjectBytes, outputs.Value.MaxOutputBytes(rows, job.OutputElementsPerRow));
         if (http.Request.ContentLength > limit)
         {
             return OutputTooLarge(limit, rows);
@@ -160,7 +160,7 @@ public static class ModelRunsEndpoints
         catch (UploadTooLargeException)
         {
             await store.DiscardUploadAsync(stagingId, CancellationToken.None);
-            return limit < Math.Min(options.Value.MaxObjectBytes, outputs.Value.MaxOutputBytes(rows)) ? OverQuota(options.Value.QuotaBytesPerAccount) : OutputTooLarge(limit, rows);
+            return limit < Math.Min(options.Value.MaxObjectBytes, outputs.Value.MaxOutputBytes(rows, job.OutputElementsPerRow)) ? OverQuota(options.Value.QuotaBytesPerAccount) : OutputTooLarge(limit, rows);
         }
         catch
         {
@@ -202,7 +202,7 @@ public static class ModelRunsEndpoints
         TypedResults.Problem($"Lease {leaseId} has already uploaded its output; a lease uploads one.", statusCode: StatusCodes.Status409Conflict, title: "Output already uploaded");
 
     private static ProblemHttpResult OutputTooLarge(long limit, int rows) =>
-        TypedResults.Problem($"This unit's output may be at most {limit:N0} bytes ({rows:N0} rows; Cocoon:ModelRuns:MaxOutputBytesPerRow).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Output too large");
+        TypedResults.Problem($"This unit's output may be at most {limit:N0} bytes: {rows:N0} rows of what the model's declared outputs hold (at most Cocoon:ModelRuns:MaxOutputBytesPerRow a row).", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Output too large");
 
     private static ProblemHttpResult OverQuota(long quota) =>
         TypedResults.Problem($"The output would take the job owner's storage past its quota of {quota:N0} bytes.", statusCode: StatusCodes.Status507InsufficientStorage, title: "Over quota");

@@ -21,6 +21,17 @@ public sealed class ModelRunsOptions
     /// <summary>Room for the sealed envelope's header and per-chunk tags and the safetensors header.</summary>
     public const long EnvelopeAllowance = 64 << 10;
 
-    /// <summary>The largest output a unit of <paramref name="rows"/> rows may upload.</summary>
-    public long MaxOutputBytes(int rows) => EnvelopeAllowance + (Math.Max(rows, 1) * MaxOutputBytesPerRow * 101 / 100);
+    /// <summary>The most bytes an output element may take as the agent writes it (float32, int64, bool).</summary>
+    public const long BytesPerElement = 8;
+
+    /// <summary>
+    /// The largest output a unit of <paramref name="rows"/> rows may upload: per row, what the model's
+    /// declared outputs hold at 8 bytes an element, or <see cref="MaxOutputBytesPerRow"/> when the model
+    /// declares no fixed shape (never more).
+    /// </summary>
+    public long MaxOutputBytes(int rows, long? elementsPerRow)
+    {
+        var perRow = elementsPerRow is > 0 ? Math.Min(MaxOutputBytesPerRow, elementsPerRow.Value * BytesPerElement) : MaxOutputBytesPerRow;
+        return EnvelopeAllowance + (Math.Max(rows, 1) * perRow * 101 / 100);
+    }
 }
