@@ -107,6 +107,10 @@ public sealed class TcbEvaluatorTests
         Assert.Contains("INTEL-SA-00837", oldQe.AdvisoryIds);
         Assert.Equal(TcbStatus.TcbNotSupported, TcbEvaluator.Evaluate(Quote(intel, qeSvn: 2), collateral, intel.Root, Now).Status);
         Assert.Contains("TD QE signer", Refusal(Quote(intel, qeMrSigner: RandomNumberGenerator.GetBytes(32)), collateral, intel.Root, Now), StringComparison.Ordinal);
+
+        // A QE level rated anything but UpToDate or Revoked counts as out of date, as Intel's library reads it.
+        var configurationNeeded = collateral with { QeIdentity = QeIdentity.Parse(intel.QeIdentity(Issued, currentStatus: "ConfigurationNeeded"), intel.TcbChainPem) };
+        Assert.Equal(TcbStatus.OutOfDate, TcbEvaluator.Evaluate(Quote(intel), configurationNeeded, intel.Root, Now).Status);
     }
 
     [Fact]
@@ -144,6 +148,13 @@ public sealed class TcbEvaluatorTests
         Assert.Contains("issuer chain", Assert.Throws<AttestationException>(() => QeIdentity.Parse(intel.QeIdentity(Issued), "")).Message, StringComparison.Ordinal);
         Assert.Throws<AttestationException>(() => RevocationList.Parse("not a CRL"u8));
         Assert.Throws<AttestationException>(() => RevocationList.Parse([0x30, 0x03, 0x02, 0x01, 0x01]));
+        Assert.Contains("does not parse", Assert.Throws<AttestationException>(() => RevocationList.Parse("-----BEGIN X509 CRL-----\n!!not base64!!\n-----END X509 CRL-----"u8)).Message, StringComparison.Ordinal);
+
+        // An SVN Intel could never publish (over 255) is a refusal, not a crash.
+        var tooHigh = Encoding.UTF8.GetString(intel.TcbInfo(Issued, [new Level(5, 11, 3, "UpToDate")])).Replace("{\"svn\":5}", "{\"svn\":300}", StringComparison.Ordinal);
+        Assert.Contains("does not parse", Assert.Throws<AttestationException>(() => TcbInfo.Parse(Encoding.UTF8.GetBytes(tooHigh), intel.TcbChainPem)).Message, StringComparison.Ordinal);
+        var unknownStatus = Encoding.UTF8.GetString(intel.TcbInfo(Issued, [new Level(5, 11, 3, "Mostly fine")]));
+        Assert.Contains("not one Intel defines", Assert.Throws<AttestationException>(() => TcbInfo.Parse(Encoding.UTF8.GetBytes(unknownStatus), intel.TcbChainPem)).Message, StringComparison.Ordinal);
     }
 
     private static TdxQuote Quote(TdxQuoteBuilder intel, byte[]? teeTcbSvn = null, int qeSvn = 8, byte[]? qeMrSigner = null) =>

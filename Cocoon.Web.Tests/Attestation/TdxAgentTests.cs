@@ -83,8 +83,10 @@ public sealed class TdxAgentTests(PostgresFixture postgres)
         Assert.Contains("RTMR2", refusal, StringComparison.Ordinal);
         Assert.DoesNotContain("RTMR1", refusal, StringComparison.Ordinal);
 
-        // No collateral yet, and the PCCS has none: refused, saying so. Stale collateral an admin uploads is stored, reported, and past its grace not used.
+        // No collateral yet, and the PCCS (asked for it there and then) has none: refused, saying so.
+        // Stale collateral an admin uploads is stored, reported, and past its grace not used.
         Assert.Contains("TCB info for FMSPC", await RegisterAsync(), StringComparison.Ordinal);
+        Assert.Contains(pccs.Requests, r => r == $"/tdx/certification/v4/tcb?fmspc={TdxQuoteBuilder.FmspcHex}");
         var old = DateTimeOffset.UtcNow.AddDays(-40);
         foreach (var (document, chain) in new[] { (intel.TcbInfo(old, [new Level(5, 11, 3, "UpToDate")], evaluation: 16), intel.TcbChainPem), (intel.QeIdentity(old, evaluation: 16), intel.TcbChainPem), (intel.PckCrl(old), intel.PckCrlChainPem), (intel.RootCrl(old), null) })
         {
@@ -97,12 +99,16 @@ public sealed class TdxAgentTests(PostgresFixture postgres)
         Assert.All(overview.GetProperty("documents").EnumerateArray(), d => Assert.True(d.GetProperty("stale").GetBoolean()));
         Assert.Contains("due for renewal", await RegisterAsync(), StringComparison.Ordinal);
 
-        // The PCCS now has current collateral: the portal fetches it when it judges the agent, and the agent is attested.
+        // The PCCS now has current collateral; registrations do not hammer a PCCS that just failed, so the
+        // admin refreshes (as the hourly job would), and the agent is attested.
         var now = DateTimeOffset.UtcNow.AddHours(-1);
         pccs.ServeTcbInfo(TdxQuoteBuilder.FmspcHex, intel.TcbInfo(now, [new Level(5, 11, 3, "UpToDate")]), intel.TcbChainPem);
         pccs.ServeQeIdentity(intel.QeIdentity(now), intel.TcbChainPem);
         pccs.ServePlatformCrl(intel.PckCrl(now), intel.PckCrlChainPem);
         pccs.ServeRootCrl(intel.RootCrl(now));
+        var refreshed = await portal.Http.PostAsync("api/admin/tdx-collateral/refresh", null);
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        Assert.Contains("Processor", await refreshed.Content.ReadAsStringAsync(), StringComparison.Ordinal); // the one document this PCCS lacks
         Assert.Null(await RegisterAsync());
         overview = await portal.Http.GetFromJsonAsync<JsonElement>("api/admin/tdx-collateral");
         Assert.All(overview.GetProperty("documents").EnumerateArray(), d =>
@@ -138,13 +144,32 @@ public sealed class TdxAgentTests(PostgresFixture postgres)
         // A quote for another key is refused even with everything else allowed; the agent shows as attested while it is.
         using var other = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         Assert.Contains("does not commit", await RegisterAsync(evidence: nonce => TdxEvidence.Create(Hpke.PublicKeyBytes(other), intel.Build(EvidenceBinding.ReportData(credentials.AgentId, nonce, key), mrtd, rtmrs: rtmrs))), StringComparison.Ordinal);
-        await using (var hub = await TestAgents.ConnectHubAsync(portal, credentials, directory))
+        // Two admins (or a refresh and an admin) storing the same document at once: both stored, nothing breaks.
+        var qe = intel.QeIdentity(now.AddMinutes(1));
+        Assert.All(await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => UploadAsync(qe, intel.TcbChainPem))), r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+
+        async Task<HubConnection> ConnectAttestedAsync()
         {
+            var hub = await TestAgents.ConnectHubAsync(portal, credentials, directory);
             var nonce = (await hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
             await hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, "tdx-agent") with
             {
                 Enclave = TdxEvidence.Create(key, intel.Build(EvidenceBinding.ReportData(credentials.AgentId, nonce, key), mrtd, rtmrs: rtmrs)),
             });
+            return hub;
+        }
+
+        // Intel revokes the platform while the agent is connected: it loses its attestation when the CRL arrives, not at its next registration.
+        await using (var hub = await ConnectAttestedAsync())
+        {
+            Assert.True(Assert.Single(await developer.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/model-jobs/agents", PortalProcess.Json) ?? []).HardwareAttested);
+            Assert.Equal(HttpStatusCode.Created, (await UploadAsync(intel.PckCrl(now.AddMinutes(15), revokePck: true), intel.PckCrlChainPem)).StatusCode);
+            Assert.Empty(await developer.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/model-jobs/agents", PortalProcess.Json) ?? []);
+        }
+
+        Assert.Equal(HttpStatusCode.Created, (await UploadAsync(intel.PckCrl(now.AddMinutes(20)), intel.PckCrlChainPem)).StatusCode);
+        await using (var hub = await ConnectAttestedAsync())
+        {
 
             var candidate = Assert.Single(await developer.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/model-jobs/agents", PortalProcess.Json) ?? []);
             Assert.True(candidate.HardwareAttested);

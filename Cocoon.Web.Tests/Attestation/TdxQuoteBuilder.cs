@@ -146,8 +146,8 @@ internal sealed class TdxQuoteBuilder : IDisposable
         return Signed("tcbInfo", JsonSerializer.SerializeToUtf8Bytes(info, Compact), tamper);
     }
 
-    /// <summary>The TD QE identity: ISVSVN 8 and up is UpToDate, 4 to 7 OutOfDate.</summary>
-    public byte[] QeIdentity(DateTimeOffset issued, int evaluation = 17)
+    /// <summary>The TD QE identity: ISVSVN 8 and up is <paramref name="currentStatus"/> (UpToDate unless given), 4 to 7 OutOfDate.</summary>
+    public byte[] QeIdentity(DateTimeOffset issued, int evaluation = 17, string currentStatus = "UpToDate")
     {
         var identity = new
         {
@@ -164,7 +164,7 @@ internal sealed class TdxQuoteBuilder : IDisposable
             isvprodid = 2,
             tcbLevels = new object[]
             {
-                new { tcb = new { isvsvn = 8 }, tcbDate = "2024-03-13T00:00:00Z", tcbStatus = "UpToDate" },
+                new { tcb = new { isvsvn = 8 }, tcbDate = "2024-03-13T00:00:00Z", tcbStatus = currentStatus },
                 new { tcb = new { isvsvn = 4 }, tcbDate = "2023-08-09T00:00:00Z", tcbStatus = "OutOfDate", advisoryIDs = new[] { "INTEL-SA-00837" } },
             },
         };

@@ -246,7 +246,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
 
         await using (var thiefHub = await TestAgents.ConnectHubAsync(portal, thief, thiefDirectory))
         {
-            await RefusedAsync(thiefHub, thief.AgentId, seen);
+            Assert.Contains("pairing key", await RefusedAsync(thiefHub, thief.AgentId, seen), StringComparison.Ordinal);
         }
 
         await using (var againHub = await TestAgents.ConnectHubAsync(portal, victim, victimDirectory))

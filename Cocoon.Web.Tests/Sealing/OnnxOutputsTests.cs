@@ -40,7 +40,8 @@ public sealed class OnnxOutputsTests : IDisposable
         var path = Path.Combine(_dir, "model.onnx");
         await File.WriteAllBytesAsync(path, builder.Build());
         var garbage = Path.Combine(_dir, "garbage.onnx");
-        await File.WriteAllBytesAsync(garbage, [0x0f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+        // Field 1, length-delimited, with a length varint that never ends.
+        await File.WriteAllBytesAsync(garbage, [0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
         var empty = Path.Combine(_dir, "empty.onnx");
         await File.WriteAllBytesAsync(empty, [0x08, 0x07]);
 

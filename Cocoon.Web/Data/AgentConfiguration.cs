@@ -17,6 +17,9 @@ internal sealed class AgentConfiguration : IEntityTypeConfiguration<RegisteredAg
         builder.Property(a => a.ClientId).HasMaxLength(100);
         builder.HasIndex(a => a.ClientId).IsUnique();
         builder.HasIndex(a => a.OwnerAccountId);
+
+        // An agent attested by a set holds it; removing the set clears such agents first (TdxMeasurements.RemoveAsync).
+        builder.HasOne<Features.Attestation.TdxMeasurementSet>().WithMany().HasForeignKey(a => a.MeasurementSetId).OnDelete(DeleteBehavior.Restrict);
     }
 }
 

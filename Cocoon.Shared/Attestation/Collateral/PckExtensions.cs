@@ -50,7 +50,9 @@ public sealed record PckExtensions(byte[] Fmspc, byte[] PceId, byte[] CpuSvnComp
                         {
                             var component = tcb.ReadSequence();
                             var componentOid = component.ReadObjectIdentifier();
-                            var index = int.Parse(componentOid[(TcbOid.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                            var index = componentOid.StartsWith(TcbOid + ".", StringComparison.Ordinal)
+                                ? int.Parse(componentOid[(TcbOid.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture)
+                                : 0;
                             if (index is >= 1 and <= 16)
                             {
                                 components[index - 1] = checked((byte)Svn(component));
@@ -72,7 +74,7 @@ public sealed record PckExtensions(byte[] Fmspc, byte[] PceId, byte[] CpuSvnComp
 
             return new PckExtensions(fmspc, pceId, components, pceSvn.Value);
         }
-        catch (Exception ex) when (ex is AsnContentException or FormatException or OverflowException or System.Security.Cryptography.CryptographicException)
+        catch (Exception ex) when (ex is not AttestationException && Malformed.Is(ex))
         {
             throw new AttestationException($"the PCK certificate's SGX extension does not parse ({ex.Message}).");
         }

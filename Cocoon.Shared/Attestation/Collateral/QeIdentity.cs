@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text.Json;
 
 namespace Cocoon.Shared.Attestation.Collateral;
 
@@ -26,11 +25,9 @@ public sealed class QeIdentity : SignedCollateral
             AttributesMask = Hex(Content, "attributesMask", 16);
             MrSigner = Hex(Content, "mrsigner", 32);
             IsvProdId = Content.GetProperty("isvprodid").GetInt32();
-            Levels = [.. Content.GetProperty("tcbLevels").EnumerateArray()
-                .Select(l => new ModuleLevel(l.GetProperty("tcb").GetProperty("isvsvn").GetInt32(), Status(l), Advisories(l)))
-                .OrderByDescending(l => l.IsvSvn)];
+            Levels = SvnLevels(Content.GetProperty("tcbLevels"));
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is not AttestationException && Malformed.Is(ex))
         {
             throw new AttestationException($"the QE identity does not parse ({ex.Message}).");
         }
@@ -74,20 +71,7 @@ public sealed class QeIdentity : SignedCollateral
     /// <exception cref="AttestationException">The report is not of the enclave this identity describes.</exception>
     public ModuleLevel? Match(ReadOnlySpan<byte> qeReport)
     {
-        static bool Masked(ReadOnlySpan<byte> value, byte[] mask, byte[] expected)
-        {
-            for (var i = 0; i < expected.Length; i++)
-            {
-                if ((value[i] & mask[i]) != expected[i])
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        if (!Masked(qeReport.Slice(16, 4), MiscSelectMask, MiscSelect) || !Masked(qeReport.Slice(48, 16), AttributesMask, Attributes))
+        if (!Malformed.MatchesMasked(qeReport.Slice(16, 4), MiscSelectMask, MiscSelect) || !Malformed.MatchesMasked(qeReport.Slice(48, 16), AttributesMask, Attributes))
         {
             throw new AttestationException("the Quoting Enclave's MISCSELECT or attributes are not those of Intel's TD Quoting Enclave.");
         }

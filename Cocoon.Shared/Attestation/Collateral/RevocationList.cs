@@ -16,7 +16,7 @@ public sealed class RevocationList
 {
     private readonly HashSet<BigInteger> _revoked;
 
-    private RevocationList(byte[] der, byte[] tbs, byte[] issuer, DateTimeOffset thisUpdate, DateTimeOffset? nextUpdate, HashSet<BigInteger> revoked, byte[] signature)
+    private RevocationList(byte[] der, byte[] tbs, byte[] issuer, DateTimeOffset thisUpdate, DateTimeOffset nextUpdate, HashSet<BigInteger> revoked, byte[] signature)
     {
         Der = der;
         Tbs = tbs;
@@ -40,21 +40,34 @@ public sealed class RevocationList
     public DateTimeOffset ThisUpdate { get; }
 
     /// <summary>When the next one is due; past it the list is stale.</summary>
-    public DateTimeOffset? NextUpdate { get; }
+    public DateTimeOffset NextUpdate { get; }
 
     /// <summary>How many certificates it revokes.</summary>
     public int Count => _revoked.Count;
 
     /// <summary>The issuer's distinguished name, for messages.</summary>
-    public string Issuer => new X500DistinguishedName(IssuerName).Name;
+    public string Issuer
+    {
+        get
+        {
+            try
+            {
+                return new X500DistinguishedName(IssuerName).Name;
+            }
+            catch (CryptographicException)
+            {
+                return "an unreadable name";
+            }
+        }
+    }
 
     /// <summary>Reads a CRL given as DER, PEM, or hex of DER (PCCS serves the root CA's CRL as hex).</summary>
-    /// <exception cref="AttestationException">It is none of those, or does not parse as a CRL.</exception>
+    /// <exception cref="AttestationException">It is none of those, does not parse as a CRL, or names no next update (so it could never go stale).</exception>
     public static RevocationList Parse(ReadOnlySpan<byte> data)
     {
-        var der = Decode(data);
         try
         {
+            var der = Decode(data);
             var outer = new AsnReader(der, AsnEncodingRules.DER);
             var list = outer.ReadSequence();
             outer.ThrowIfNotEmpty();
@@ -72,7 +85,9 @@ public sealed class RevocationList
             tbs.ReadSequence(); // signature algorithm
             var issuer = tbs.ReadEncodedValue().ToArray();
             var thisUpdate = ReadTime(tbs);
-            DateTimeOffset? nextUpdate = tbs.HasData && IsTime(tbs.PeekTag()) ? ReadTime(tbs) : null;
+            var nextUpdate = tbs.HasData && IsTime(tbs.PeekTag())
+                ? ReadTime(tbs)
+                : throw new AttestationException("the revocation list names no next update, so it could never be found stale.");
             var revoked = new HashSet<BigInteger>();
             if (tbs.HasData && tbs.PeekTag().HasSameClassAndValue(Asn1Tag.Sequence))
             {
@@ -86,7 +101,7 @@ public sealed class RevocationList
 
             return new RevocationList(der, tbsBytes, issuer, thisUpdate, nextUpdate, revoked, signature);
         }
-        catch (AsnContentException ex)
+        catch (Exception ex) when (ex is not AttestationException && Malformed.Is(ex))
         {
             throw new AttestationException($"the revocation list does not parse ({ex.Message}).");
         }
@@ -101,8 +116,15 @@ public sealed class RevocationList
             return false;
         }
 
-        using var key = issuer.GetECDsaPublicKey();
-        return key is not null && key.VerifyData(Tbs, Signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        try
+        {
+            using var key = issuer.GetECDsaPublicKey();
+            return key is not null && key.VerifyData(Tbs, Signature, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Whether <paramref name="certificate"/>'s serial number is on this list.</summary>

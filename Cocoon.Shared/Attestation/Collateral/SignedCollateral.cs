@@ -29,21 +29,12 @@ public abstract class SignedCollateral
             NextUpdate = Date(Content, "nextUpdate");
             EvaluationDataNumber = Content.GetProperty("tcbEvaluationDataNumber").GetInt32();
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is not AttestationException && Malformed.Is(ex))
         {
             throw new AttestationException($"the {member} document does not parse ({ex.Message}).");
         }
 
-        IssuerChain = new X509Certificate2Collection();
-        try
-        {
-            IssuerChain.ImportFromPem(issuerChainPem);
-        }
-        catch (CryptographicException ex)
-        {
-            throw new AttestationException($"the {member} issuer chain does not parse ({ex.Message}).");
-        }
-
+        IssuerChain = CertificateChains.ImportPem(issuerChainPem, $"the {member} issuer chain");
         if (IssuerChain.Count == 0)
         {
             throw new AttestationException($"the {member} document came without its issuer chain (TCB Signing certificate).");
@@ -88,8 +79,18 @@ public abstract class SignedCollateral
             throw new AttestationException($"the {Name} is signed by {Signer.Subject}, not by a TCB Signing certificate.");
         }
 
-        using var key = Signer.GetECDsaPublicKey() ?? throw new AttestationException($"the {Name} signing certificate holds no ECDSA key.");
-        if (!key.VerifyData(_signed, _signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+        bool verified;
+        try
+        {
+            using var key = Signer.GetECDsaPublicKey() ?? throw new AttestationException($"the {Name} signing certificate holds no ECDSA key.");
+            verified = key.VerifyData(_signed, _signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+        catch (CryptographicException)
+        {
+            verified = false;
+        }
+
+        if (!verified)
         {
             throw new AttestationException($"the {Name}'s signature does not verify: it was altered or signed by another key.");
         }
@@ -111,6 +112,10 @@ public abstract class SignedCollateral
         Enum.TryParse<TcbStatus>(level.GetProperty("tcbStatus").GetString(), ignoreCase: false, out var status) && status != TcbStatus.TcbNotSupported
             ? status
             : throw new FormatException($"tcbStatus '{level.GetProperty("tcbStatus").GetString()}' is not one Intel defines.");
+
+    /// <summary>Levels judged by one SVN (TDX module identities, the QE identity), highest first.</summary>
+    private protected static ModuleLevel[] SvnLevels(JsonElement levels) =>
+        [.. levels.EnumerateArray().Select(l => new ModuleLevel(l.GetProperty("tcb").GetProperty("isvsvn").GetInt32(), Status(l), Advisories(l))).OrderByDescending(l => l.IsvSvn)];
 
     private protected static string[] Advisories(JsonElement level) =>
         level.TryGetProperty("advisoryIDs", out var ids) && ids.ValueKind == JsonValueKind.Array ? [.. ids.EnumerateArray().Select(i => i.GetString() ?? "")] : [];

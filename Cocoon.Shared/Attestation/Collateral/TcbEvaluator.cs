@@ -11,6 +11,9 @@ namespace Cocoon.Shared.Attestation.Collateral;
 /// </summary>
 public static class TcbEvaluator
 {
+    /// <summary>How far a document's date may lie ahead of the portal's clock.</summary>
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
     /// <exception cref="AttestationException">
     /// The collateral is not Intel's (signature, chain), not for this platform, not yet valid, or the
     /// PCK certificate or its CA is revoked; or the quote's module or QE is not what the collateral describes.
@@ -28,6 +31,14 @@ public static class TcbEvaluator
             throw new AttestationException("the root CA's revocation list is not signed by the trusted Intel root.");
         }
 
+        foreach (var crl in new[] { rootCrl, pckCrl })
+        {
+            if (crl.ThisUpdate > now + ClockSkew)
+            {
+                throw new AttestationException($"a revocation list ({crl.Issuer}) is dated {crl.ThisUpdate:u}, in the future; check the portal's clock.");
+            }
+        }
+
         foreach (var document in new SignedCollateral[] { tcbInfo, qeIdentity })
         {
             document.VerifySignature(root, now);
@@ -36,15 +47,16 @@ public static class TcbEvaluator
                 throw new AttestationException($"the {document.Name}'s TCB Signing certificate is revoked by Intel's root CA.");
             }
 
-            if (document.IssueDate > now + TimeSpan.FromMinutes(5))
+            if (document.IssueDate > now + ClockSkew)
             {
                 throw new AttestationException($"the {document.Name} is dated {document.IssueDate:u}, in the future; check the portal's clock.");
             }
         }
 
+        // The CA that issued the PCK certificate, as the chain to the root found it (not merely by name).
         var pck = quote.PckChain[0];
-        var pckCa = quote.PckChain.FirstOrDefault(c => c.SubjectName.RawData.AsSpan().SequenceEqual(pck.IssuerName.RawData))
-            ?? throw new AttestationException("the quote's PCK chain does not include the CA that issued the PCK certificate.");
+        var chain = CertificateChains.Verify(pck, quote.PckChain, root, now, "the quote's PCK certificate");
+        var pckCa = chain.Length > 2 ? chain[1] : throw new AttestationException("the quote's PCK certificate is not issued by a PCK CA under the root.");
         if (!pckCrl.IsSignedBy(pckCa))
         {
             throw new AttestationException($"the PCK revocation list is issued by {pckCrl.Issuer}, not by the CA that issued this PCK certificate ({pckCa.Subject}).");
@@ -82,12 +94,9 @@ public static class TcbEvaluator
             throw new AttestationException("the TDX module is not signed by the signer Intel's TCB info names (MRSIGNERSEAM differs).");
         }
 
-        for (var i = 0; i < 8; i++)
+        if (!Malformed.MatchesMasked(quote.SeamAttributes, module.AttributesMask, module.Attributes))
         {
-            if ((quote.SeamAttributes[i] & module.AttributesMask[i]) != module.Attributes[i])
-            {
-                throw new AttestationException("the TDX module's attributes are not those Intel's TCB info allows (SEAMATTRIBUTES).");
-            }
+            throw new AttestationException("the TDX module's attributes are not those Intel's TCB info allows (SEAMATTRIBUTES).");
         }
 
         var advisories = new List<string>();
@@ -107,6 +116,11 @@ public static class TcbEvaluator
                 return Verdict(TcbStatus.TcbNotSupported, advisories, platform, level.TcbDate, collateral, now);
             }
 
+            if (moduleLevel.Status is not (TcbStatus.UpToDate or TcbStatus.OutOfDate or TcbStatus.Revoked))
+            {
+                throw new AttestationException($"the TCB info rates TDX module {module.Id} {moduleLevel.Status}, which Intel does not define for a module.");
+            }
+
             advisories.AddRange(moduleLevel.AdvisoryIds);
             status = Converge(status, moduleLevel.Status);
         }
@@ -117,8 +131,9 @@ public static class TcbEvaluator
             return Verdict(TcbStatus.TcbNotSupported, advisories, platform, level.TcbDate, collateral, now);
         }
 
+        // A Quoting Enclave is current, revoked, or else out of date (Intel's QVL reads every other status so).
         advisories.AddRange(qeLevel.AdvisoryIds);
-        status = Converge(status, qeLevel.Status);
+        status = Converge(status, qeLevel.Status is TcbStatus.UpToDate or TcbStatus.Revoked ? qeLevel.Status : TcbStatus.OutOfDate);
         return Verdict(status, advisories, platform, level.TcbDate, collateral, now);
     }
 

@@ -37,7 +37,7 @@ public sealed class TcbInfo : SignedCollateral
                 throw new AttestationException("the TCB info lists no TCB levels.");
             }
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is not AttestationException && Malformed.Is(ex))
         {
             throw new AttestationException($"the TCB info does not parse ({ex.Message}).");
         }
@@ -74,7 +74,7 @@ public sealed class TcbInfo : SignedCollateral
         Hex(module, "attributes", 8),
         Hex(module, "attributesMask", 8),
         module.TryGetProperty("tcbLevels", out var levels)
-            ? [.. levels.EnumerateArray().Select(l => new ModuleLevel(l.GetProperty("tcb").GetProperty("isvsvn").GetInt32(), Status(l), Advisories(l))).OrderByDescending(l => l.IsvSvn)]
+            ? SvnLevels(levels)
             : []);
 
     private static TcbLevel ReadLevel(JsonElement level)

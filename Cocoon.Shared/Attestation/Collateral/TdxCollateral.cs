@@ -9,7 +9,7 @@ public sealed record TdxCollateral(TcbInfo TcbInfo, QeIdentity QeIdentity, Revoc
 {
     /// <summary>The earliest date one of the documents is due to be replaced; past it the collateral is stale.</summary>
     public DateTimeOffset NextUpdate =>
-        new[] { TcbInfo.NextUpdate, QeIdentity.NextUpdate, PckCrl.NextUpdate ?? DateTimeOffset.MaxValue, RootCrl.NextUpdate ?? DateTimeOffset.MaxValue }.Min();
+        new[] { TcbInfo.NextUpdate, QeIdentity.NextUpdate, PckCrl.NextUpdate, RootCrl.NextUpdate }.Min();
 }
 
 /// <summary>The TCB judgement of one quote.</summary>

@@ -221,6 +221,9 @@ namespace Cocoon.Web.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_agents_client_id");
 
+                    b.HasIndex("MeasurementSetId")
+                        .HasDatabaseName("ix_agents_measurement_set_id");
+
                     b.HasIndex("OwnerAccountId")
                         .HasDatabaseName("ix_agents_owner_account_id");
 
@@ -1356,6 +1359,15 @@ namespace Cocoon.Web.Data.Migrations
                         .HasDatabaseName("ix_openiddict_tokens_application_id_status_subject_type");
 
                     b.ToTable("openiddict_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Agents.RegisteredAgent", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Attestation.TdxMeasurementSet", null)
+                        .WithMany()
+                        .HasForeignKey("MeasurementSetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_agents_tdx_measurement_set_measurement_set_id");
                 });
 
             modelBuilder.Entity("Cocoon.Web.Features.Identity.AccountRole", b =>

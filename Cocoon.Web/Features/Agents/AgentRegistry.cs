@@ -56,7 +56,14 @@ public sealed class AgentRegistry(
                 throw new HubException($"{AgentProtocol.RefusalPrefix}this agent's pairing was revoked; pair it again with cocoon-agent pair.");
             }
 
-            await AttestAsync(agent, hello, challenge, now, cancellationToken);
+            if (await AttestAsync(agent, hello, challenge, now, cancellationToken) is { } refusal)
+            {
+                // Refused evidence leaves nothing of an earlier attestation behind: no grant goes to the old key.
+                ClearAttestation(agent);
+                await db.SaveChangesAsync(cancellationToken);
+                throw new HubException($"{AgentProtocol.RefusalPrefix}its enclave evidence was refused: {refusal}");
+            }
+
             agent.Name = hello.Name;
             agent.DeviceName = hello.Device.Name;
             agent.DeviceKind = hello.Device.Kind;
@@ -68,7 +75,15 @@ public sealed class AgentRegistry(
             agent.ConnectionId = connectionId;
             agent.ConnectedAt = now;
             agent.LastHeartbeatAt = now;
-            await db.SaveChangesAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.ForeignKeyViolation })
+            {
+                // The measurement set it matched was removed while it registered.
+                throw new HubException($"{AgentProtocol.RefusalPrefix}its enclave evidence was refused: the measurement set it matched was just removed from the allow-list.");
+            }
 
             var active = await db.Leases.Where(l => l.AgentId == hello.AgentId && l.EndedAt == null).Select(l => l.Id).ToListAsync(cancellationToken);
             resumed = [.. active.Intersect(hello.HeldLeases)];
@@ -91,18 +106,13 @@ public sealed class AgentRegistry(
         return new AgentWelcome { PortalVersion = PortalVersion, HeartbeatSeconds = options.Value.HeartbeatSeconds, ResumedLeases = resumed };
     }
 
-    /// <summary>Checks the enclave evidence; refused evidence refuses the agent (it stops and says why).</summary>
-    private async Task AttestAsync(RegisteredAgent agent, AgentHello hello, IssuedChallenge? challenge, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Checks the enclave evidence and records what it proved; returns why it was refused (the agent then stops and says so), or null.</summary>
+    private async Task<string?> AttestAsync(RegisteredAgent agent, AgentHello hello, IssuedChallenge? challenge, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (hello.Enclave is null)
         {
-            agent.EnclavePublicKey = null;
-            agent.EvidenceKind = null;
-            agent.EvidenceStatement = agent.EvidenceSignature = null;
-            agent.MeasurementSetId = null;
-            agent.TcbStatus = null;
-            agent.AttestedAt = null;
-            return;
+            ClearAttestation(agent);
+            return null;
         }
 
         VerifiedEnclave verified;
@@ -120,7 +130,7 @@ public sealed class AgentRegistry(
         catch (AttestationException ex)
         {
             logger.LogWarning("Refused agent {Name} ({AgentId}): its enclave evidence does not hold: {Reason}", hello.Name, hello.AgentId, ex.Message);
-            throw new HubException($"{AgentProtocol.RefusalPrefix}its enclave evidence was refused: {ex.Message}");
+            return ex.Message;
         }
 
         agent.EnclavePublicKey = verified.PublicKey;
@@ -130,6 +140,17 @@ public sealed class AgentRegistry(
         agent.MeasurementSetId = verified.MeasurementSetId;
         agent.TcbStatus = verified.TcbStatus;
         agent.AttestedAt = now;
+        return null;
+    }
+
+    private static void ClearAttestation(RegisteredAgent agent)
+    {
+        agent.EnclavePublicKey = null;
+        agent.EvidenceKind = null;
+        agent.EvidenceStatement = agent.EvidenceSignature = null;
+        agent.MeasurementSetId = null;
+        agent.TcbStatus = null;
+        agent.AttestedAt = null;
     }
 
     /// <summary>Stores an agent's self-reported benchmark score; an impossible one is refused.</summary>

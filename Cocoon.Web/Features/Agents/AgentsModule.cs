@@ -22,6 +22,9 @@ public static class AgentsModule
         builder.Services.AddScoped<AgentPairing>();
         builder.Services.AddSingleton<AgentPairingUi>();
 
+        // What an agent said about itself when it asked for a pairing code, and from where, for the approval page.
+        builder.Services.AddOpenIddict().AddServer(o => o.AddEventHandler(PairingRequestRecorder.Descriptor));
+
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(CocoonPolicies.Agent, p => p
                 .AddAuthenticationSchemes(OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme)

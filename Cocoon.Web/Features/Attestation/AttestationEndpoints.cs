@@ -35,7 +35,7 @@ public static class AttestationEndpoints
         {
             try
             {
-                var stored = await service.StoreAsync(CollateralRefresh.Decode(request?.Document), request?.IssuerChain, $"uploaded by {user.Identity?.Name ?? "an admin"}", verifier.TdxRoot, ct);
+                var stored = await service.StoreAsync(TdxCollateralService.DecodeUpload(request?.Document), request?.IssuerChain, $"uploaded by {user.Identity?.Name ?? "an admin"}", verifier.TdxRoot, ct);
                 return TypedResults.Created($"/api/admin/tdx-collateral/{stored.Id}", stored);
             }
             catch (InvalidCollateralException ex)
@@ -47,9 +47,9 @@ public static class AttestationEndpoints
             pccs.IsConfigured
                 ? TypedResults.Ok(new RefreshResult(await service.RefreshAllAsync(verifier.TdxRoot, ct)))
                 : TypedResults.Problem($"No PCCS is configured ({AttestationOptions.Section}:PccsUrl); upload the documents instead.", statusCode: StatusCodes.Status400BadRequest, title: "No PCCS"));
-        collateral.MapPut("/policy", async (TcbPolicyRequest request, ClaimsPrincipal user, TdxCollateralService service, CancellationToken ct) =>
+        collateral.MapPut("/policy", async (TcbPolicyRequest request, ClaimsPrincipal user, TdxCollateralService service, EvidenceVerifier verifier, CancellationToken ct) =>
         {
-            await service.SetPolicyAsync(request.AcceptSwHardeningNeeded, Viewer.From(user).AccountId, ct);
+            await service.SetPolicyAsync(request.AcceptSwHardeningNeeded, Viewer.From(user).AccountId, verifier.TdxRoot, ct);
             return TypedResults.NoContent();
         });
     }

@@ -11,12 +11,21 @@ public static class AttestationModule
 {
     public static void AddCocoonAttestation(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AttestationOptions>().BindConfiguration(AttestationOptions.Section);
+        builder.Services.AddOptions<AttestationOptions>().BindConfiguration(AttestationOptions.Section)
+            .Validate(o => string.IsNullOrWhiteSpace(o.PccsUrl) || (Uri.TryCreate(o.PccsUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"),
+                $"{AttestationOptions.Section}:PccsUrl must be an absolute http:// or https:// URL.")
+            .Validate(o => o.CollateralGrace >= TimeSpan.Zero && o.CollateralGrace <= TimeSpan.FromDays(30),
+                $"{AttestationOptions.Section}:CollateralGrace must be between 0 and 30 days.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<EvidenceVerifier>();
         builder.Services.AddScoped<TdxMeasurements>();
         builder.Services.AddScoped<TdxCollateralService>();
         builder.Services.AddScoped<CollateralRefresh>();
-        builder.Services.AddHttpClient<PccsClient>(c => c.Timeout = TimeSpan.FromSeconds(20));
+        builder.Services.AddHttpClient<PccsClient>(c =>
+        {
+            c.Timeout = TimeSpan.FromSeconds(20);
+            c.MaxResponseContentBufferSize = 4 << 20; // Intel's largest document (a PCK CRL) is tens of KiB
+        });
     }
 
     public static void MapCocoonAttestation(this WebApplication app)

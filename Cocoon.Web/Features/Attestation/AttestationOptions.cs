@@ -19,9 +19,11 @@ public sealed class AttestationOptions
     public string? TestTdxRootCertificatePem { get; set; }
 
     /// <summary>
-    /// A PCCS-compatible service (Intel's PCCS, or PCS itself where it is reachable) the portal fetches
-    /// Intel's collateral from when it is missing or stale: TCB info, QE identity and CRLs. Without it,
-    /// admins upload the documents on Admin → TDX collateral.
+    /// A PCCS (Intel's Provisioning Certificate Caching Service, or one speaking its v4 API) the portal
+    /// fetches Intel's collateral from when it is missing or stale, and every hour: TCB info, QE identity
+    /// and the CRLs. Intel's PCS itself serves all but the root CA's CRL, which an admin then uploads
+    /// (Intel publishes it as IntelSGXRootCA.der). Without one, admins upload every document on
+    /// Admin → TDX collateral.
     /// </summary>
     public string? PccsUrl { get; set; }
 

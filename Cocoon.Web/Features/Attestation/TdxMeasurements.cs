@@ -91,7 +91,14 @@ public sealed class TdxMeasurements(CocoonDbContext db, TimeProvider clock, ILog
         }
 
         db.Add(set);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (ex.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            throw new InvalidMeasurementException("This measurement set is already allowed.");
+        }
         logger.LogWarning("TDX measurement set {Name} (MRTD {Mrtd}) allowed by account {Account}", name, set.Mrtd, byAccountId);
         return View(set, null);
     }
@@ -108,15 +115,18 @@ public sealed class TdxMeasurements(CocoonDbContext db, TimeProvider clock, ILog
             return false;
         }
 
+        // Agents first: the set is their foreign key, so a registration that matched it while it goes fails rather than keeping it.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        db.Remove(set);
-        await db.SaveChangesAsync(cancellationToken);
         var agents = await db.Agents.Where(a => a.MeasurementSetId == id)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(a => a.EnclavePublicKey, (byte[]?)null)
                 .SetProperty(a => a.EvidenceKind, (EvidenceKind?)null)
+                .SetProperty(a => a.EvidenceStatement, (byte[]?)null)
                 .SetProperty(a => a.MeasurementSetId, (Guid?)null)
+                .SetProperty(a => a.TcbStatus, (string?)null)
                 .SetProperty(a => a.AttestedAt, (DateTimeOffset?)null), cancellationToken);
+        db.Remove(set);
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogWarning("TDX measurement set {Name} (MRTD {Mrtd}) removed from the allow-list by account {Account}; {Agents} agent(s) lost their attestation",
             set.Name, set.Mrtd, byAccountId, agents);

@@ -40,9 +40,6 @@ public static class OAuthServer
                 o.RegisterScopes(PairingScope, AgentScope);
                 o.SetAccessTokenLifetime(TimeSpan.FromMinutes(10));
                 o.SetDeviceCodeLifetime(TimeSpan.FromMinutes(10)).SetUserCodeLifetime(TimeSpan.FromMinutes(10));
-
-                // What the agent said about itself and where it asked from, for the approval page.
-                o.AddEventHandler(Agents.Pairing.PairingRequestRecorder.Descriptor);
                 if (Uri.TryCreate(portal.PublicUrl, UriKind.Absolute, out var issuer))
                 {
                     o.SetIssuer(issuer);

@@ -168,8 +168,15 @@ public sealed class Dispatcher(
         double? secondsPerRow = finished.Count > 0 ? finished.Average(u => (u.CompletedAt!.Value - u.StartedAt!.Value).TotalSeconds / u.MatrixCount) : null;
         double? flops = job.Kind == JobKind.MatMul
             ? 2.0 * job.MatrixSize * job.MatrixSize * job.MatrixSize * rows
-            : finished.Where(u => u.Flops > 0).Select(u => (double)u.Flops!.Value / u.MatrixCount).DefaultIfEmpty().Average() * rows;
+            : Median(finished.Where(u => u.Flops > 0).Select(u => (double)u.Flops!.Value / u.MatrixCount)) * rows;
         return LeaseDeadline.Expected(flops, agent.BenchmarkScore, secondsPerRow, rows, options.Value);
+    }
+
+    /// <summary>The middle value (one agent's inflated report moves it little); 0 when there are none.</summary>
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>The least-loaded online agent with room, one that has not failed this unit first (a failure is another agent's to confirm); for a model job, only agents holding a grant to their current enclave key.</summary>

@@ -93,7 +93,8 @@ public sealed class PairingRequestRecorder(CocoonDbContext db, TimeProvider cloc
         var text = new StringBuilder();
         foreach (var c in (said ?? "").Trim())
         {
-            if (!char.IsControl(c) && text.Length < 100)
+            // No control or format characters (bidi overrides, zero-width): what is shown is what was sent.
+            if (!char.IsControl(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format && text.Length < 100)
             {
                 text.Append(c);
             }

@@ -12,29 +12,4 @@ public sealed class CollateralRefresh(TdxCollateralService collateral, PccsClien
             await collateral.RefreshAllAsync(verifier.TdxRoot, cancellationToken);
         }
     }
-
-    /// <summary>What an admin typed or uploaded as bytes: JSON and PEM or hex CRLs as text, anything else as base64 of DER.</summary>
-    /// <exception cref="InvalidCollateralException">It is none of those.</exception>
-    public static byte[] Decode(string? document)
-    {
-        var text = (document ?? "").Trim();
-        if (text.Length == 0)
-        {
-            throw new InvalidCollateralException("Paste or upload a collateral document: TCB info or QE identity JSON, or a CRL (PEM, hex or base64 of DER).");
-        }
-
-        if (text.StartsWith('{') || text.StartsWith("-----BEGIN", StringComparison.Ordinal) || text.All(char.IsAsciiHexDigit))
-        {
-            return System.Text.Encoding.UTF8.GetBytes(text);
-        }
-
-        try
-        {
-            return Convert.FromBase64String(text);
-        }
-        catch (FormatException)
-        {
-            throw new InvalidCollateralException("The document is neither JSON, PEM, hex nor base64.");
-        }
-    }
 }

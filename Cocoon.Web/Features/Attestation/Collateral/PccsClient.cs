@@ -3,9 +3,9 @@ using Microsoft.Extensions.Options;
 namespace Cocoon.Web.Features.Attestation.Collateral;
 
 /// <summary>
-/// Reads collateral from a PCCS (or Intel's PCS, or anything serving their v4 API) at
-/// <see cref="AttestationOptions.PccsUrl"/>. Issuer chains come in headers as URL-encoded PEM; the
-/// root CA's CRL comes from PCCS's own endpoint (hex of DER).
+/// Reads collateral from a PCCS (or anything serving its v4 API) at <see cref="AttestationOptions.PccsUrl"/>.
+/// Issuer chains come in headers as URL-encoded PEM; the root CA's CRL comes from PCCS's own endpoint
+/// (hex of DER), which Intel's PCS does not have.
 /// </summary>
 public sealed class PccsClient(HttpClient http, IOptions<AttestationOptions> options)
 {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Cocoon.Shared.Attestation;
@@ -21,6 +22,14 @@ public sealed class TdxCollateralService(
     ILogger<TdxCollateralService> logger)
 {
     /// <summary>
+    /// How long a document the PCCS failed to give is not asked for again by registrations, so an outage
+    /// does not hold every TDX registration for the fetch timeouts (the hourly and the admin's refresh still ask).
+    /// </summary>
+    private static readonly TimeSpan FailedFetchBackoff = TimeSpan.FromMinutes(2);
+
+    private static readonly ConcurrentDictionary<(CollateralKind, string), DateTimeOffset> FailedFetches = new();
+
+    /// <summary>
     /// The TCB verdict for a verified quote, refused unless the platform's status is one the policy
     /// accepts and its collateral is current (or stale for less than <see cref="AttestationOptions.CollateralGrace"/>).
     /// </summary>
@@ -29,12 +38,13 @@ public sealed class TdxCollateralService(
     {
         ArgumentNullException.ThrowIfNull(quote);
         var fmspc = PckExtensions.Read(quote.PckChain[0]).FmspcHex;
-        var pckCrlKind = quote.PckChain[0].IssuerName.Name.Contains("Processor", StringComparison.Ordinal) ? CollateralKind.PckCrlProcessor : CollateralKind.PckCrlPlatform;
+        var pckCrlKind = CertificateChains.IsProcessorCa(quote.PckChain[0].IssuerName) ? CollateralKind.PckCrlProcessor : CollateralKind.PckCrlPlatform;
         var needed = new[] { (CollateralKind.TcbInfo, fmspc), (CollateralKind.QeIdentity, ""), (pckCrlKind, ""), (CollateralKind.RootCrl, "") };
         var now = clock.GetUtcNow();
 
         var stored = await LoadAsync(needed, cancellationToken);
-        var wanted = needed.Where(n => !stored.TryGetValue(n, out var d) || d.NextUpdate < now).ToList();
+        var wanted = needed.Where(n => (!stored.TryGetValue(n, out var d) || d.NextUpdate < now)
+            && !(FailedFetches.TryGetValue(n, out var failed) && now - failed < FailedFetchBackoff)).ToList();
         if (wanted.Count > 0 && pccs.IsConfigured)
         {
             await RefreshAsync(wanted, root, cancellationToken);
@@ -48,12 +58,14 @@ public sealed class TdxCollateralService(
                 (pccs.IsConfigured ? " (the configured PCCS did not provide it)." : $" or sets {AttestationOptions.Section}:PccsUrl."));
         }
 
-        var collateral = new TdxCollateral(
-            TcbInfo.Parse(stored[needed[0]].Body, stored[needed[0]].IssuerChainPem),
-            QeIdentity.Parse(stored[needed[1]].Body, stored[needed[1]].IssuerChainPem),
-            RevocationList.Parse(stored[needed[2]].Body),
-            RevocationList.Parse(stored[needed[3]].Body));
+        return await ApplyPolicyAsync(quote, Collateral(stored, needed), root, now, cancellationToken);
+    }
+
+    /// <summary>The verdict under the admins' policy and the stale-collateral grace; refused otherwise.</summary>
+    private async Task<TcbVerdict> ApplyPolicyAsync(TdxQuote quote, TdxCollateral collateral, X509Certificate2 root, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var verdict = TcbEvaluator.Evaluate(quote, collateral, root, now);
+        var fmspc = verdict.Fmspc;
         var grace = options.Value.CollateralGrace;
         if (verdict.Stale)
         {
@@ -93,24 +105,79 @@ public sealed class TdxCollateralService(
             throw new InvalidCollateralException($"This is not collateral the portal can use: {ex.Message}");
         }
 
-        document.Source = source;
-        var existing = await db.Set<TdxCollateralDocument>().SingleOrDefaultAsync(d => d.Kind == document.Kind && d.Fmspc == document.Fmspc, cancellationToken);
-        if (existing is not null)
+        // One statement, so two stores at once (a refresh and an upload, two registrations) cannot
+        // collide or roll back: the row changes only to a document at least as new as the one it holds.
+        var kind = document.Kind.ToString();
+        var stored = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO tdx_collateral (id, kind, fmspc, body, issuer_chain_pem, source, stored_at, issue_date, next_update, evaluation_data_number)
+            VALUES ({document.Id}, {kind}, {document.Fmspc}, {document.Body}, {document.IssuerChainPem}, {source}, {now}, {document.IssueDate}, {document.NextUpdate}, {document.EvaluationDataNumber})
+            ON CONFLICT (kind, fmspc) DO UPDATE SET
+                body = excluded.body, issuer_chain_pem = excluded.issuer_chain_pem, source = excluded.source, stored_at = excluded.stored_at,
+                issue_date = excluded.issue_date, next_update = excluded.next_update, evaluation_data_number = excluded.evaluation_data_number
+            WHERE tdx_collateral.issue_date <= excluded.issue_date
+              AND coalesce(tdx_collateral.evaluation_data_number, 0) <= coalesce(excluded.evaluation_data_number, 0)
+            """, cancellationToken);
+        if (stored == 0)
         {
-            if (existing.EvaluationDataNumber > document.EvaluationDataNumber || existing.IssueDate > document.IssueDate)
-            {
-                throw new InvalidCollateralException($"The portal already holds a newer {Describe(document.Kind)} (issued {existing.IssueDate:u}); an older one would roll back TCB evaluations or revocations.");
-            }
-
-            db.Remove(existing);
+            var newer = await db.Set<TdxCollateralDocument>().AsNoTracking().SingleAsync(d => d.Kind == document.Kind && d.Fmspc == document.Fmspc, cancellationToken);
+            throw new InvalidCollateralException($"The portal already holds a newer {Describe(document.Kind)} (issued {newer.IssueDate:u}); an older one would roll back TCB evaluations or revocations.");
         }
 
-        db.Add(document);
-        await db.SaveChangesAsync(cancellationToken);
+        document.Source = source;
         logger.LogInformation("Stored TDX collateral {Kind} {Fmspc} issued {IssueDate:u}, next update {NextUpdate:u}, from {Source}",
             document.Kind, document.Fmspc, document.IssueDate, document.NextUpdate, source);
+        await RejudgeAttestedAgentsAsync(root, cancellationToken);
         return View(document, now);
     }
+
+    /// <summary>
+    /// Judges every hardware-attested agent's quote again by the collateral now stored: a platform a
+    /// newer CRL revokes or newer TCB info rates out of date loses its attestation (and its enclave key,
+    /// so no grant is made to it) at once, not at its next registration.
+    /// </summary>
+    public async Task RejudgeAttestedAgentsAsync(X509Certificate2 root, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var attested = await db.Agents.AsNoTracking().Where(a => a.EvidenceKind == EvidenceKind.Tdx && a.EvidenceStatement != null)
+            .Select(a => new { a.Id, a.Name, a.EvidenceStatement }).ToListAsync(cancellationToken);
+        foreach (var agent in attested)
+        {
+            string? refusal = null;
+            try
+            {
+                var quote = TdxQuoteVerifier.Verify(agent.EvidenceStatement, root, now);
+                var fmspc = PckExtensions.Read(quote.PckChain[0]).FmspcHex;
+                var pckCrlKind = CertificateChains.IsProcessorCa(quote.PckChain[0].IssuerName) ? CollateralKind.PckCrlProcessor : CollateralKind.PckCrlPlatform;
+                var needed = new[] { (CollateralKind.TcbInfo, fmspc), (CollateralKind.QeIdentity, ""), (pckCrlKind, ""), (CollateralKind.RootCrl, "") };
+                var stored = await LoadAsync(needed, cancellationToken);
+                if (needed.All(stored.ContainsKey))
+                {
+                    await ApplyPolicyAsync(quote, Collateral(stored, needed), root, now, cancellationToken);
+                }
+            }
+            catch (AttestationException ex)
+            {
+                refusal = ex.Message;
+            }
+
+            if (refusal is not null)
+            {
+                await db.Agents.Where(a => a.Id == agent.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(a => a.EnclavePublicKey, (byte[]?)null)
+                    .SetProperty(a => a.EvidenceKind, (EvidenceKind?)null)
+                    .SetProperty(a => a.MeasurementSetId, (Guid?)null)
+                    .SetProperty(a => a.TcbStatus, (string?)null)
+                    .SetProperty(a => a.AttestedAt, (DateTimeOffset?)null), cancellationToken);
+                logger.LogWarning("Agent {Name} ({AgentId}) lost its TDX attestation under the new collateral: {Reason}", agent.Name, agent.Id, refusal);
+            }
+        }
+    }
+
+    private static TdxCollateral Collateral(Dictionary<(CollateralKind, string), TdxCollateralDocument> stored, (CollateralKind, string)[] needed) => new(
+        TcbInfo.Parse(stored[needed[0]].Body, stored[needed[0]].IssuerChainPem),
+        QeIdentity.Parse(stored[needed[1]].Body, stored[needed[1]].IssuerChainPem),
+        RevocationList.Parse(stored[needed[2]].Body),
+        RevocationList.Parse(stored[needed[3]].Body));
 
     /// <summary>
     /// Fetches every document the portal uses (TCB info for each FMSPC it has seen) from the PCCS and
@@ -132,18 +199,17 @@ public sealed class TdxCollateralService(
         return new CollateralOverview([.. documents.Select(d => View(d, now))], policy?.AcceptSwHardeningNeeded ?? false, pccs.BaseUrl, options.Value.CollateralGrace);
     }
 
-    public async Task SetPolicyAsync(bool acceptSwHardeningNeeded, Guid byAccountId, CancellationToken cancellationToken)
+    /// <summary>Sets the TCB policy; agents attested under the old one are judged again at once.</summary>
+    public async Task SetPolicyAsync(bool acceptSwHardeningNeeded, Guid byAccountId, X509Certificate2 root, CancellationToken cancellationToken)
     {
-        var policy = await db.Set<AttestationPolicy>().SingleOrDefaultAsync(cancellationToken);
-        if (policy is null)
-        {
-            policy = new AttestationPolicy();
-            db.Add(policy);
-        }
-
-        (policy.AcceptSwHardeningNeeded, policy.ChangedByAccountId, policy.ChangedAt) = (acceptSwHardeningNeeded, byAccountId, clock.GetUtcNow());
-        await db.SaveChangesAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO attestation_policy (id, accept_sw_hardening_needed, changed_by_account_id, changed_at) VALUES (1, {acceptSwHardeningNeeded}, {byAccountId}, {now})
+            ON CONFLICT (id) DO UPDATE SET accept_sw_hardening_needed = excluded.accept_sw_hardening_needed,
+                changed_by_account_id = excluded.changed_by_account_id, changed_at = excluded.changed_at
+            """, cancellationToken);
         logger.LogWarning("TDX TCB policy set by account {Account}: SWHardeningNeeded {Accepted}", byAccountId, acceptSwHardeningNeeded ? "accepted" : "refused");
+        await RejudgeAttestedAgentsAsync(root, cancellationToken);
     }
 
     private async Task<HashSet<TcbStatus>> AcceptedStatusesAsync(CancellationToken cancellationToken)
@@ -169,9 +235,11 @@ public sealed class TdxCollateralService(
             {
                 var (body, chain) = await pccs.FetchAsync(kind, fmspc, cancellationToken);
                 await StoreAsync(body, chain, $"PCCS {pccs.BaseUrl}", root, cancellationToken);
+                FailedFetches.TryRemove((kind, fmspc), out _);
             }
-            catch (Exception ex) when (ex is HttpRequestException or InvalidCollateralException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is HttpRequestException or InvalidCollateralException or UriFormatException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                FailedFetches[(kind, fmspc)] = clock.GetUtcNow();
                 logger.LogWarning("Could not refresh TDX collateral {Kind} {Fmspc} from {Pccs}: {Reason}", kind, fmspc, pccs.BaseUrl, ex.Message);
                 problems.Add($"{Describe(kind)}{(fmspc.Length > 0 ? " " + fmspc : "")}: {ex.Message}");
             }
@@ -212,22 +280,12 @@ public sealed class TdxCollateralService(
         }
         else
         {
-            var chain = new X509Certificate2Collection();
-            try
-            {
-                chain.ImportFromPem(chainPem);
-            }
-            catch (System.Security.Cryptography.CryptographicException ex)
-            {
-                throw new AttestationException($"the CRL's issuer chain does not parse ({ex.Message}).");
-            }
-
+            var chain = CertificateChains.ImportPem(chainPem, "the CRL's issuer chain");
             var issuer = chain.FirstOrDefault(crl.IsSignedBy)
                 ?? throw new AttestationException($"the CRL is issued by {crl.Issuer}, and neither the trusted root nor its issuer chain signed it.");
             CertificateChains.Verify(issuer, chain, root, now, "the CRL's issuer");
-            var name = issuer.GetNameInfo(X509NameType.SimpleName, false);
-            kind = name.Contains("Processor", StringComparison.Ordinal) ? CollateralKind.PckCrlProcessor
-                : name.Contains("Platform", StringComparison.Ordinal) ? CollateralKind.PckCrlPlatform
+            kind = CertificateChains.IsProcessorCa(issuer.SubjectName) ? CollateralKind.PckCrlProcessor
+                : issuer.SubjectName.Name.Contains("Platform", StringComparison.Ordinal) ? CollateralKind.PckCrlPlatform
                 : throw new AttestationException($"the CRL is issued by {issuer.Subject}, which is not a PCK Platform or Processor CA.");
         }
 
@@ -241,12 +299,37 @@ public sealed class TdxCollateralService(
             Source = "",
             StoredAt = now,
             IssueDate = crl.ThisUpdate,
-            NextUpdate = crl.NextUpdate ?? DateTimeOffset.MaxValue,
+            NextUpdate = crl.NextUpdate,
         };
     }
 
     private static CollateralView View(TdxCollateralDocument d, DateTimeOffset now) =>
         new(d.Id, d.Kind, d.Fmspc, d.Source, d.StoredAt, d.IssueDate, d.NextUpdate, d.EvaluationDataNumber, d.NextUpdate < now);
+
+    /// <summary>What an admin typed or uploaded as bytes: JSON and PEM or hex CRLs as text, anything else as base64 of DER.</summary>
+    /// <exception cref="InvalidCollateralException">It is none of those.</exception>
+    public static byte[] DecodeUpload(string? document)
+    {
+        var text = (document ?? "").Trim();
+        if (text.Length == 0)
+        {
+            throw new InvalidCollateralException("Paste or upload a collateral document: TCB info or QE identity JSON, or a CRL (PEM, hex or base64 of DER).");
+        }
+
+        if (text.StartsWith('{') || text.StartsWith("-----BEGIN", StringComparison.Ordinal) || text.All(char.IsAsciiHexDigit))
+        {
+            return Encoding.UTF8.GetBytes(text);
+        }
+
+        try
+        {
+            return Convert.FromBase64String(text);
+        }
+        catch (FormatException)
+        {
+            throw new InvalidCollateralException("The document is neither JSON, PEM, hex nor base64.");
+        }
+    }
 
     /// <summary>A kind in words.</summary>
     public static string Describe(CollateralKind kind) => kind switch
