@@ -56,10 +56,15 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         var first = await agent.NextAssignmentAsync();
         Assert.Equal(ResultAck.Rejected, await agent.ReportAsync(first.LeaseId, modelBlob, modelDigest));
 
+        // The job's input (the dataset) named as the output: refused too.
+        var dataset = (await developer.Http.GetFromJsonAsync<JsonElement>("api/datasets")).EnumerateArray().Single();
+        var inputLease = await agent.NextAssignmentAsync();
+        Assert.Equal(ResultAck.Rejected, await agent.ReportAsync(inputLease.LeaseId, dataset.GetProperty("blobId").GetGuid(), dataset.GetProperty("digest").GetString()!));
+
         // A lease uploads one output, no larger than its rows of the model's declared outputs allow
         // (64 KiB + 8 rows × 2 elements × 8 bytes here; the per-row default would allow 8 MiB).
         var second = await agent.NextAssignmentAsync();
-        Assert.NotEqual(first.LeaseId, second.LeaseId);
+        Assert.NotEqual(inputLease.LeaseId, second.LeaseId);
         var tooLarge = await agent.UploadAsync(second.LeaseId, new byte[70_000]);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
         Assert.Contains("declared outputs", await tooLarge.Content.ReadAsStringAsync(), StringComparison.Ordinal);
