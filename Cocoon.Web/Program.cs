@@ -9,6 +9,7 @@ using Cocoon.Web.Features.Identity;
 using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.LocalAgent;
 using Cocoon.Web.Features.ModelRuns;
+using Cocoon.Web.Features.Money;
 using Cocoon.Web.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -48,6 +49,7 @@ public static class Program
         builder.AddCocoonJobs();
         builder.AddCocoonAgents();
         builder.AddCocoonFinance();
+        builder.AddCocoonMoney();
         builder.AddCocoonBlobs();
         builder.AddCocoonAssets();
         builder.AddCocoonModelRuns();
@@ -67,6 +69,7 @@ public static class Program
         app.MapCocoonModelRuns();
         app.MapCocoonAttestation();
         app.MapCocoonAgents();
+        app.MapCocoonMoney();
         app.MapCocoonHealth();
         app.MapCocoonHangfire();
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -35,6 +35,12 @@ public sealed class CreateJobRequest : IValidatableObject
     /// <summary>Seed of the input generator; chosen at random when absent.</summary>
     public long? Seed { get; set; }
 
+    /// <summary>Nanotons to hold for the job's units, as a string of digits (absent: nothing, so only free agents run it).</summary>
+    public string? Budget { get; set; }
+
+    /// <summary>The most the job pays per TFLOP, nanotons as a string of digits (absent: any price the budget covers).</summary>
+    public string? MaxPricePerTflop { get; set; }
+
     /// <summary>Work units the job will be split into.</summary>
     public int UnitCount => MatricesPerUnit <= 0 ? 0 : (MatrixCount + MatricesPerUnit - 1) / MatricesPerUnit;
 

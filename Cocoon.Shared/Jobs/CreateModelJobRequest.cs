@@ -22,6 +22,12 @@ public sealed record CreateModelJobRequest
     /// <summary>The developer's registered public key (65 bytes, base64); outputs are sealed to it.</summary>
     public byte[]? OutputKey { get; init; }
 
+    /// <summary>Nanotons to hold for the job's units, as a string of digits (absent: nothing, so only free agents run it).</summary>
+    public string? Budget { get; init; }
+
+    /// <summary>The most the job pays per TFLOP, nanotons as a string of digits (absent: any price the budget covers).</summary>
+    public string? MaxPricePerTflop { get; init; }
+
     /// <summary>Refuse grants to agents that are not hardware-attested.</summary>
     public bool AttestedOnly { get; init; }
 

@@ -44,4 +44,13 @@ public sealed record JobView
 
     /// <summary>Why the job failed, when it did.</summary>
     public string? FailureReason { get; init; }
+
+    /// <summary>Nanotons held for the job at submission (a string of digits).</summary>
+    public string Budget { get; init; } = "0";
+
+    /// <summary>The most the job pays per TFLOP, nanotons; null for any price.</summary>
+    public string? MaxPricePerTflop { get; init; }
+
+    /// <summary>What its succeeded units have been charged so far (cost and fee), nanotons.</summary>
+    public string Charged { get; init; } = "0";
 }

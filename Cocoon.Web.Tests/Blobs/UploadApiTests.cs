@@ -124,7 +124,7 @@ public sealed class UploadApiTests(PostgresFixture postgres)
     public async Task Abandoned_uploads_are_cleaned_up_by_the_recurring_job()
     {
         var db = await postgres.CreateDatabaseAsync("uploads_cleanup");
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         await ledger.Database.MigrateAsync();
         var root = Directory.CreateTempSubdirectory("cocoon-blobs-").FullName;
         var store = new FileSystemBlobStore(Microsoft.Extensions.Options.Options.Create(new BlobOptions { Root = root }));

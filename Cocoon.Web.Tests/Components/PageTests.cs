@@ -31,7 +31,7 @@ public sealed class PageTests(PostgresFixture postgres)
         page.WaitForAssertion(() => Assert.Contains("Seeded job", page.Markup, StringComparison.Ordinal));
         Assert.Contains("1 / 4", page.Markup, StringComparison.Ordinal);
 
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             await ledger.WorkUnits.Where(u => u.JobId == jobId).ExecuteUpdateAsync(s => s.SetProperty(u => u.State, WorkUnitState.Succeeded));
         }
@@ -61,7 +61,7 @@ public sealed class PageTests(PostgresFixture postgres)
     {
         var (ctx, db) = await ContextAsync("bunit_agents");
         await using var _ = ctx;
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             ledger.Agents.Add(Agent("gpu-box", online: true));
             ledger.Agents.Add(Agent("old-box", online: false));
@@ -83,7 +83,7 @@ public sealed class PageTests(PostgresFixture postgres)
     private async Task<(BunitContext Context, string Db)> ContextAsync(string name)
     {
         var db = await postgres.CreateDatabaseAsync(name);
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             await ledger.Database.MigrateAsync();
         }
@@ -108,7 +108,7 @@ public sealed class PageTests(PostgresFixture postgres)
 
     private static async Task<Guid> SeedJobAsync(string db, int unitsDone)
     {
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         var job = new Job { Id = Guid.NewGuid(), Name = "Seeded job", State = JobState.Running, MatrixSize = 8, MatrixCount = 8, MatricesPerUnit = 2, Seed = 1, CreatedAt = DateTimeOffset.UtcNow, StartedAt = DateTimeOffset.UtcNow };
         ledger.Jobs.Add(job);
         for (var i = 0; i < 4; i++)

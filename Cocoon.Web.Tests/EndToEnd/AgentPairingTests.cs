@@ -85,7 +85,7 @@ public sealed class AgentPairingTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         Assert.Contains("each code pairs one agent", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, (await agent.PostAsJsonAsync("api/agents/pair", request with { Name = "later" })).StatusCode);
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         Assert.Equal(1, await ledger.Agents.CountAsync());
     }
 

@@ -91,7 +91,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         Assert.Equal(JobState.Succeeded, (await developer.Http.GetFromJsonAsync<JobView>($"api/jobs/{job.Id}", PortalProcess.Json))!.State);
 
         // The rejected lease's output is swept; the accepted one and the model stay.
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             Assert.Equal(secondOutput, await ledger.Set<StoredBlob>().Where(b => b.LeaseId == second.LeaseId).Select(b => b.Id).SingleAsync());
         }
@@ -100,7 +100,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
             Options.Create(new ModelRunsOptions { OrphanOutputMinutes = 0 }), TimeProvider.System, NullLogger<OrphanOutputSweep>.Instance);
         Assert.Equal(1, await sweep.RunAsync(CancellationToken.None));
         Assert.Equal(0, await sweep.RunAsync(CancellationToken.None));
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             Assert.False(await ledger.Set<StoredBlob>().AnyAsync(b => b.Id == secondOutput));
             Assert.True(await ledger.Set<StoredBlob>().AnyAsync(b => b.Id == honestBlob));
@@ -137,7 +137,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         var done = await portal.WaitForJobAsync(job.Id, TimeSpan.FromMinutes(2));
         Assert.Equal(JobState.Succeeded, done.State);
 
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             var heldLease = await ledger.Leases.SingleAsync(l => l.Id == held.LeaseId);
             Assert.Equal(LeaseOutcome.Failed, heldLease.Outcome);
@@ -192,7 +192,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
 
         Assert.Equal(JobState.Failed, current.State);
         Assert.Equal($"Two agents refused the model: {refusal}", current.FailureReason);
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         Assert.False(await ledger.Agents.AnyAsync(a => a.QuarantinedAt != null));
     }
 
@@ -279,13 +279,13 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
 
     private static async Task<StoredBlob> Blob(string db, Guid id)
     {
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         return await ledger.Set<StoredBlob>().AsNoTracking().SingleAsync(b => b.Id == id);
     }
 
     private sealed class LedgerFactory(string connectionString) : IDbContextFactory<CocoonDbContext>
     {
-        public CocoonDbContext CreateDbContext() => Ledger.Open(connectionString);
+        public CocoonDbContext CreateDbContext() => PortalDb.Open(connectionString);
     }
 
     /// <summary>A paired agent with no engine behind it: it registers with development evidence, heartbeats, and says what the test tells it to.</summary>

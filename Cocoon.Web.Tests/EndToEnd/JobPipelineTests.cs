@@ -46,7 +46,7 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
         await using var survivor = await AgentProcess.StartPairedAsync(portal, "survivor");
         await portal.WaitForAgentsOnlineAsync(2);
         Guid doomedId;
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             doomedId = await ledger.Agents.Where(a => a.Name == "doomed").Select(a => a.Id).SingleAsync();
         }
@@ -55,7 +55,7 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
         // Kill the agent while it holds work, after it has already finished some.
         await Eventually.HoldsAsync(async () =>
         {
-            await using var ledger = Ledger.Open(db);
+            await using var ledger = PortalDb.Open(db);
             var succeeded = await ledger.Leases.CountAsync(l => l.AgentId == doomedId && l.Outcome == LeaseOutcome.Succeeded);
             var active = await ledger.Leases.CountAsync(l => l.AgentId == doomedId && l.EndedAt == null);
             return succeeded >= 1 && active >= 1;
@@ -65,7 +65,7 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
         var done = await portal.WaitForJobAsync(job.Id, JobTimeout);
         Assert.Equal(JobState.Succeeded, done.State);
         await AssertEachUnitCountedOnceAsync(db, job.Id);
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             Assert.True(await ledger.Leases.AnyAsync(l => l.AgentId == doomedId && l.Outcome == LeaseOutcome.AgentLost),
                 "the killed agent's held units were taken back");
@@ -112,14 +112,14 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
 
     private static async Task<int> CountSucceededAsync(string db, Guid jobId)
     {
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         return await ledger.WorkUnits.CountAsync(u => u.JobId == jobId && u.State == WorkUnitState.Succeeded);
     }
 
     /// <summary>Each unit succeeded under exactly one lease: nothing counted twice, nothing lost.</summary>
     private static async Task AssertEachUnitCountedOnceAsync(string db, Guid jobId)
     {
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         var units = await ledger.WorkUnits.Where(u => u.JobId == jobId).Select(u => u.Id).ToListAsync();
         var succeededLeases = await ledger.Leases
             .Where(l => units.Contains(l.WorkUnitId) && l.Outcome == LeaseOutcome.Succeeded)

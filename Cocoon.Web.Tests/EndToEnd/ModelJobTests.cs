@@ -67,7 +67,7 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         var shortGrant = good with { Grants = [good.Grants![0] with { ModelGrant = good.Grants[0].ModelGrant![..100] }] };
         Assert.Equal("grants", await ErrorFieldAsync(await developer.SubmitAsync(shortGrant)));
         Assert.Equal("rowsPerUnit", await ErrorFieldAsync(await developer.SubmitAsync(good with { RowsPerUnit = 0 })));
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             Assert.Equal(0, await ledger.Jobs.CountAsync());
         }
@@ -85,7 +85,7 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         Assert.Equal(JobState.Succeeded, done.State);
         Assert.Equal(8, done.UnitsTotal);
 
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             var agents = await ledger.Leases.Join(ledger.WorkUnits.Where(u => u.JobId == job.Id), l => l.WorkUnitId, u => u.Id, (l, u) => l.AgentId).Distinct().ToListAsync();
             Assert.Equal([allowedAgent.Id], agents);
@@ -111,7 +111,7 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         using var intruder = portal.NewClient();
         intruder.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TestAgents.AccessTokenAsync(portal, credentials, directory));
         Guid someLease;
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             someLease = await ledger.Leases.Where(l => l.Outcome == LeaseOutcome.Succeeded).Select(l => l.Id).FirstAsync();
         }

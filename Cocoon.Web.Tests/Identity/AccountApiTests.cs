@@ -54,7 +54,7 @@ public sealed class AccountApiTests(PostgresFixture postgres)
             .Content.ReadFromJsonAsync<JsonElement>();
         script.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", second.GetProperty("secret").GetString());
         Assert.Equal(HttpStatusCode.OK, (await script.GetAsync("api/jobs")).StatusCode);
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             var secondId = second.GetProperty("token").GetProperty("id").GetGuid();
             await ledger.Set<ApiToken>().Where(t => t.Id == secondId).ExecuteUpdateAsync(s => s.SetProperty(t => t.ExpiresAt, DateTimeOffset.UtcNow.AddSeconds(-1)));

@@ -81,7 +81,7 @@ public sealed class CrossAccountTests(PostgresFixture postgres)
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"api/models/{modelId}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"api/datasets/{datasetId}")).StatusCode);
         Assert.Single((await http.GetFromJsonAsync<JsonElement>("api/tokens")).EnumerateArray());
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         Assert.Null(ledger.Agents.Single(a => a.Id == credentials.AgentId).RevokedAt);
     }
 }

@@ -41,7 +41,7 @@ public sealed class TonProofEndpointTests(PostgresFixture postgres)
         await AssertRefusedAsync(http, wallet.Proof(await PayloadAsync(http), domain, now, network: "-1"), HttpStatusCode.BadRequest, "wrong_network");
 
         var stale = await PayloadAsync(http);
-        await using (var ledger = Ledger.Open(db))
+        await using (var ledger = PortalDb.Open(db))
         {
             await ledger.Set<ProofPayload>().Where(p => p.Payload == stale)
                 .ExecuteUpdateAsync(s => s.SetProperty(p => p.ExpiresAt, DateTimeOffset.UtcNow.AddSeconds(-1)));
@@ -120,7 +120,7 @@ public sealed class TonProofEndpointTests(PostgresFixture postgres)
     public async Task Payloads_expired_for_a_day_are_purged_by_the_recurring_job()
     {
         var db = await postgres.CreateDatabaseAsync("proof_purge");
-        await using var ledger = Ledger.Open(db);
+        await using var ledger = PortalDb.Open(db);
         await ledger.Database.MigrateAsync();
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         var payloads = new ProofPayloads(ledger, clock, Microsoft.Extensions.Options.Options.Create(new WalletSignInOptions()));

@@ -190,6 +190,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("paired_at");
 
+                    b.Property<long?>("PricePerTflop")
+                        .HasColumnType("bigint")
+                        .HasColumnName("price_per_tflop");
+
                     b.Property<int>("ProtocolVersion")
                         .HasColumnType("integer")
                         .HasColumnName("protocol_version");
@@ -797,6 +801,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<long>("Budget")
+                        .HasColumnType("bigint")
+                        .HasColumnName("budget");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -813,6 +821,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("finished_at");
+
+                    b.Property<long?>("FlopsPerRow")
+                        .HasColumnType("bigint")
+                        .HasColumnName("flops_per_row");
 
                     b.Property<string>("Kind")
                         .IsRequired()
@@ -831,6 +843,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<int>("MatrixSize")
                         .HasColumnType("integer")
                         .HasColumnName("matrix_size");
+
+                    b.Property<long?>("MaxPricePerTflop")
+                        .HasColumnType("bigint")
+                        .HasColumnName("max_price_per_tflop");
 
                     b.Property<Guid?>("ModelAssetId")
                         .HasColumnType("uuid")
@@ -897,6 +913,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
 
+                    b.Property<bool>("ChargeFixed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("charge_fixed");
+
                     b.Property<DateTimeOffset>("Deadline")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("deadline");
@@ -908,6 +928,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
+
+                    b.Property<long>("Fee")
+                        .HasColumnType("bigint")
+                        .HasColumnName("fee");
 
                     b.Property<DateTimeOffset>("IssuedAt")
                         .HasColumnType("timestamp with time zone")
@@ -926,6 +950,14 @@ namespace Cocoon.Web.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("outcome");
+
+                    b.Property<long>("PricePerTflop")
+                        .HasColumnType("bigint")
+                        .HasColumnName("price_per_tflop");
+
+                    b.Property<long>("Reserved")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reserved");
 
                     b.Property<Guid>("WorkUnitId")
                         .HasColumnType("uuid")
@@ -1051,6 +1083,154 @@ namespace Cocoon.Web.Data.Migrations
                         .HasDatabaseName("ix_work_units_job_id_index");
 
                     b.ToTable("work_units", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Ledger.LedgerAccount", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Balance")
+                        .HasColumnType("bigint")
+                        .HasColumnName("balance");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("code");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("kind");
+
+                    b.Property<bool>("MayGoNegative")
+                        .HasColumnType("boolean")
+                        .HasColumnName("may_go_negative");
+
+                    b.Property<Guid?>("OwnerAccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_account_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_ledger_accounts");
+
+                    b.HasIndex("Code")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ledger_accounts_code");
+
+                    b.HasIndex("OwnerAccountId")
+                        .HasDatabaseName("ix_ledger_accounts_owner_account_id");
+
+                    b.ToTable("ledger_accounts", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_ledger_accounts_not_negative", "balance >= 0 OR may_go_negative");
+                        });
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Ledger.LedgerEntry", b =>
+                {
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("amount");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("hash");
+
+                    b.Property<byte[]>("PrevHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("prev_hash");
+
+                    b.Property<Guid>("TransactionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("transaction_id");
+
+                    b.HasKey("Seq")
+                        .HasName("pk_ledger_entries");
+
+                    b.HasIndex("TransactionId")
+                        .HasDatabaseName("ix_ledger_entries_transaction_id");
+
+                    b.HasIndex("AccountId", "Seq")
+                        .HasDatabaseName("ix_ledger_entries_account_id_seq");
+
+                    b.ToTable("ledger_entries", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Ledger.LedgerTransaction", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Memo")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("memo");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("reference");
+
+                    b.HasKey("Id")
+                        .HasName("pk_ledger_transactions");
+
+                    b.HasIndex("AgentId")
+                        .HasDatabaseName("ix_ledger_transactions_agent_id");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_ledger_transactions_job_id");
+
+                    b.HasIndex("Kind", "Reference")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ledger_transactions_kind_reference");
+
+                    b.ToTable("ledger_transactions", (string)null);
                 });
 
             modelBuilder.Entity("Cocoon.Web.Features.ModelRuns.KeyGrantRecord", b =>
@@ -1422,6 +1602,23 @@ namespace Cocoon.Web.Data.Migrations
                         .HasConstraintName("fk_work_units_jobs_job_id");
 
                     b.Navigation("Job");
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Ledger.LedgerEntry", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Ledger.LedgerAccount", null)
+                        .WithMany()
+                        .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_ledger_entries_ledger_accounts_account_id");
+
+                    b.HasOne("Cocoon.Web.Features.Ledger.LedgerTransaction", null)
+                        .WithMany()
+                        .HasForeignKey("TransactionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_ledger_entries_ledger_transaction_transaction_id");
                 });
 
             modelBuilder.Entity("Cocoon.Web.Features.ModelRuns.KeyGrantRecord", b =>

@@ -63,6 +63,9 @@ public sealed class RegisteredAgent
 
     public DateTimeOffset? AttestedAt { get; set; }
 
+    /// <summary>Its owner's price in nanotons per TFLOP executed; null until set (the configured default applies).</summary>
+    public long? PricePerTflop { get; set; }
+
     /// <summary>The score the agent last reported from its own benchmark (GFLOP/s on the reference models).</summary>
     public double? BenchmarkScore { get; set; }
 

@@ -17,6 +17,9 @@ public static class CocoonPolicies
 
     public const string Provider = "provider";
     public const string Finance = "finance";
+
+    /// <summary>The ledger's trial balance and checks: Finance or Admin.</summary>
+    public const string LedgerRead = "ledger-read";
     public const string Admin = "admin";
 
     /// <summary>API scopes: a cookie session has all of them; an API token only those it was made with.</summary>

@@ -71,6 +71,7 @@ public static class IdentityModule
             .AddPolicy(CocoonPolicies.Interactive, Interactive().Build())
             .AddPolicy(CocoonPolicies.Provider, Interactive().RequireRole(Roles.Provider).Build())
             .AddPolicy(CocoonPolicies.Finance, Interactive().RequireRole(Roles.Finance).Build())
+            .AddPolicy(CocoonPolicies.LedgerRead, Interactive().RequireRole(Roles.Finance, Roles.Admin).Build())
             .AddPolicy(CocoonPolicies.Admin, Interactive().RequireRole(Roles.Admin).Build());
         foreach (var scope in CocoonPolicies.ApiScopes)
         {

@@ -26,6 +26,7 @@ public sealed class Dispatcher(
     TimeProvider clock,
     IOptions<AgentLinkOptions> link,
     IOptions<JobsOptions> options,
+    IOptions<Money.MoneyOptions> money,
     ILogger<Dispatcher> logger)
 {
     // Any constant works; it names the one lock all portal nodes take to hand out capacity.
@@ -103,11 +104,47 @@ public sealed class Dispatcher(
                 return;
             }
 
+            // What the unit will cost is fixed now, and reserved out of what the job still holds.
+            var charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
+            if (charge is null)
+            {
+                // The job's first model unit is measuring what a row costs; the next waits for its figure.
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                return;
+            }
+
+            if (!charge.Fits)
+            {
+                if (charge.OthersRunning)
+                {
+                    await db.SaveChangesAsync(cancellationToken);
+                    await tx.CommitAsync(cancellationToken);
+                    return;
+                }
+
+                var tracked = await db.Jobs.SingleAsync(j => j.Id == job.Id, cancellationToken);
+                tracked.State = JobState.Failed;
+                tracked.FinishedAt = now;
+                tracked.FailureReason = $"The budget is spent: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent able to take it, " +
+                    $"and {Ledger.Ton.Format(charge.Remaining)} TON of the budget is left. Submit the rest with a larger budget.";
+                await db.SaveChangesAsync(cancellationToken);
+                await Money.Billing.ReleaseAsync(db, tracked, now, cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                logger.LogInformation("Job {JobId} stopped: its budget cannot pay for unit {Index}", job.Id, unit.Index);
+                live.JobChanged(job.Id);
+                return;
+            }
+
             var lease = new Lease
             {
                 Id = Guid.CreateVersion7(),
                 WorkUnitId = unit.Id,
                 AgentId = agent.Id,
+                PricePerTflop = charge.PricePerTflop,
+                Reserved = charge.Reserved,
+                Fee = charge.Fee,
+                ChargeFixed = charge.Fixed,
                 IssuedAt = now,
                 ExpiresAt = now + link.Value.Lease,
                 Deadline = now + await ExpectedWorkAsync(db, job, unit, agent, cancellationToken),
@@ -172,6 +209,39 @@ public sealed class Dispatcher(
         return LeaseDeadline.Expected(flops, agent.BenchmarkScore, secondsPerRow, rows, options.Value);
     }
 
+    /// <summary>
+    /// The unit's charge on this agent (cost plus fee), and whether what the job still holds, less what
+    /// its running leases reserved, covers it. Exact when the unit's FLOPs are known (a matrix job's; a
+    /// model job's once a unit has fixed its FLOPs per row); otherwise the job's first model unit
+    /// reserves all that is left, and null is returned while such a measuring unit runs.
+    /// </summary>
+    private async Task<UnitCharge?> ChargeAsync(CocoonDbContext db, Job job, WorkUnit unit, RegisteredAgent agent, CancellationToken cancellationToken)
+    {
+        var price = agent.PricePerTflop ?? money.Value.DefaultPricePerTflop;
+        var rows = Math.Max(unit.MatrixCount, 1);
+        double? flops = job.Kind == JobKind.MatMul ? 2.0 * job.MatrixSize * job.MatrixSize * job.MatrixSize * rows
+            : job.FlopsPerRow is { } perRow ? (double)perRow * rows
+            : null;
+        var running = await db.Leases.Where(l => l.EndedAt == null && db.WorkUnits.Any(u => u.Id == l.WorkUnitId && u.JobId == job.Id))
+            .Select(l => new { l.Reserved, l.ChargeFixed }).ToListAsync(cancellationToken);
+        if (flops is null && price > 0 && running.Any(l => !l.ChargeFixed))
+        {
+            return null;
+        }
+
+        var remaining = await Money.Billing.HeldForJobAsync(db, job, cancellationToken) - running.Sum(l => l.Reserved);
+        if (flops is null)
+        {
+            // Not known until a unit has run: reserve what is left, and charge the measured figure, capped by it.
+            return new UnitCharge(price, price > 0 ? Math.Max(remaining, 0) : 0, 0, Fixed: false, Fits: price == 0 || remaining > 0, remaining, running.Count > 0);
+        }
+
+        var (cost, fee) = Money.Pricing.UnitCharge(flops.Value, price, money.Value.FeePercent);
+        return new UnitCharge(price, cost + fee, fee, Fixed: true, Fits: cost + fee <= remaining, remaining, running.Count > 0);
+    }
+
+    private sealed record UnitCharge(long PricePerTflop, long Reserved, long Fee, bool Fixed, bool Fits, long Remaining, bool OthersRunning);
+
     /// <summary>The middle value (one agent's inflated report moves it little); 0 when there are none.</summary>
     private static double Median(IEnumerable<double> values)
     {
@@ -188,9 +258,10 @@ public sealed class Dispatcher(
             SELECT a.* FROM agents a
             CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
+              AND ({job.MaxPricePerTflop}::bigint IS NULL OR coalesce(a.price_per_tflop, {money.Value.DefaultPricePerTflop}) <= {job.MaxPricePerTflop}::bigint)
               AND ({anyAgent} OR EXISTS (SELECT 1 FROM key_grants g WHERE g.job_id = {job.Id} AND g.agent_id = a.id AND g.enclave_public_key = a.enclave_public_key))
             ORDER BY EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
-                     load.active::float / a.capacity, a.last_heartbeat_at DESC
+                     load.active::float / a.capacity, coalesce(a.price_per_tflop, {money.Value.DefaultPricePerTflop}), a.last_heartbeat_at DESC
             LIMIT 1
             """).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
     }

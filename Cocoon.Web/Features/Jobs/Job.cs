@@ -47,6 +47,15 @@ public sealed class Job
 
     public string? FailureReason { get; set; }
 
+    /// <summary>Nanotons held at submission for the job's units; each unit's charge comes out of it, the rest is released at the end.</summary>
+    public long Budget { get; set; }
+
+    /// <summary>The most the job pays per TFLOP (nanotons); only agents at or under it get its units. Null: any price.</summary>
+    public long? MaxPricePerTflop { get; set; }
+
+    /// <summary>Model jobs: FLOPs one row costs, fixed by the first unit that succeeded; every later unit must report the same.</summary>
+    public long? FlopsPerRow { get; set; }
+
     public List<WorkUnit> Units { get; set; } = [];
 
     public int UnitCount => (MatrixCount + MatricesPerUnit - 1) / MatricesPerUnit;

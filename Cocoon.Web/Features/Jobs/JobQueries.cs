@@ -64,5 +64,14 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
             StartedAt = j.StartedAt,
             FinishedAt = j.FinishedAt,
             FailureReason = j.FailureReason,
+            // Translated to PostgreSQL's ::text, which no locale touches.
+#pragma warning disable CA1305
+            Budget = j.Budget.ToString(),
+            MaxPricePerTflop = j.MaxPricePerTflop.HasValue ? j.MaxPricePerTflop.Value.ToString() : null,
+            Charged = (from e in db.Set<Ledger.LedgerEntry>()
+                       join t in db.Set<Ledger.LedgerTransaction>() on e.TransactionId equals t.Id
+                       where t.JobId == j.Id && t.Kind == "settle" && e.Amount > 0
+                       select e.Amount).Sum().ToString(),
+#pragma warning restore CA1305
         });
 }

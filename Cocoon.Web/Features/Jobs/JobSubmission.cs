@@ -22,44 +22,79 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
             .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage ?? "Invalid value.").Distinct().ToArray(), StringComparer.Ordinal);
     }
 
+    /// <summary>Reads a job's budget and price cap (nanotons as strings of digits) into it; what does not parse goes to <paramref name="error"/>.</summary>
+    public static void ReadMoney(Job job, string? budget, string? maxPricePerTflop, Action<string, string> error)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(error);
+        if (!string.IsNullOrWhiteSpace(budget))
+        {
+            if (Ledger.Ton.TryParseNano(budget.Trim(), out var nano) && nano <= MaxBudget)
+            {
+                job.Budget = nano;
+            }
+            else
+            {
+                error("budget", $"The budget is nanotons as a string of digits, at most {Ledger.Ton.Format(MaxBudget)} TON.");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(maxPricePerTflop))
+        {
+            if (Ledger.Ton.TryParseNano(maxPricePerTflop.Trim(), out var nano))
+            {
+                job.MaxPricePerTflop = nano;
+            }
+            else
+            {
+                error("maxPricePerTflop", "The price cap is nanotons per TFLOP as a string of digits.");
+            }
+        }
+    }
+
+    /// <summary>The largest budget one job may hold (a million TON).</summary>
+    public const long MaxBudget = 1_000_000 * Ledger.Ton.Nano;
+
     /// <exception cref="InvalidJobException">The request is out of range; nothing was recorded.</exception>
+    /// <exception cref="Ledger.InsufficientFundsException">The owner's balance cannot cover the budget; nothing was recorded.</exception>
     public async Task<Job> SubmitAsync(CreateJobRequest request, Guid ownerAccountId, CancellationToken cancellationToken = default)
     {
         var errors = Validate(request);
+        var job = new Job { Id = Guid.CreateVersion7(), Name = "", OwnerAccountId = ownerAccountId };
+        ReadMoney(job, request.Budget, request.MaxPricePerTflop, (field, message) => errors[field] = [message]);
         if (errors.Count > 0)
         {
             throw new InvalidJobException(errors);
         }
 
-        var job = new Job
-        {
-            Id = Guid.CreateVersion7(),
-            Name = request.Name.Trim(),
-            OwnerAccountId = ownerAccountId,
-            State = JobState.Pending,
-            MatrixSize = request.MatrixSize,
-            MatrixCount = request.MatrixCount,
-            MatricesPerUnit = request.MatricesPerUnit,
-            Seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & long.MaxValue,
-            CreatedAt = clock.GetUtcNow(),
-        };
+        job.Name = request.Name.Trim();
+        job.State = JobState.Pending;
+        job.MatrixSize = request.MatrixSize;
+        job.MatrixCount = request.MatrixCount;
+        job.MatricesPerUnit = request.MatricesPerUnit;
+        job.Seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & long.MaxValue;
+        job.CreatedAt = clock.GetUtcNow();
         await RecordAsync(job, [], cancellationToken);
         return job;
     }
 
     /// <summary>
-    /// Stores a validated job with the rows that belong to it (a model job's key grants) in one
-    /// transaction, and enqueues its planning.
+    /// Stores a validated job with the rows that belong to it (a model job's key grants) and holds its
+    /// budget, in one transaction, and enqueues its planning.
     /// </summary>
+    /// <exception cref="Ledger.InsufficientFundsException">The owner's balance cannot cover the budget; nothing was recorded.</exception>
     public async Task RecordAsync(Job job, IReadOnlyCollection<object> related, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(related);
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             db.Jobs.Add(job);
             db.AddRange(related);
             await db.SaveChangesAsync(cancellationToken);
+            await Money.Billing.HoldAsync(db, job, clock.GetUtcNow(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
 
         // If this enqueue is lost the sweeper re-plans jobs left pending, so the job cannot be stranded.

@@ -43,6 +43,11 @@ public static class JobsEndpoints
         {
             return TypedResults.ValidationProblem(ex.Errors, title: "The job's parameters are out of range.");
         }
+        catch (Ledger.InsufficientFundsException ex)
+        {
+            return TypedResults.Problem($"Your available balance cannot hold this budget: {ex.Message} Top up, or ask for less.", statusCode: StatusCodes.Status402PaymentRequired, title: "Insufficient balance",
+                extensions: new Dictionary<string, object?> { ["shortfall"] = ex.Shortfall.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        }
     }
 
     private static ProblemHttpResult NotFound(Guid id) =>

@@ -28,4 +28,19 @@ public sealed class Lease
 
     /// <summary>The agent failed the unit because the model itself was refused: not held against the agent.</summary>
     public bool ModelError { get; set; }
+
+    /// <summary>The agent's price per TFLOP (nanotons) when the lease was issued: what the unit is charged at.</summary>
+    public long PricePerTflop { get; set; }
+
+    /// <summary>
+    /// Nanotons reserved out of the job's hold for this unit (cost plus fee): its exact charge when the
+    /// unit's FLOPs were known at dispatch, else (a model job's first unit) the most it may be charged.
+    /// </summary>
+    public long Reserved { get; set; }
+
+    /// <summary>Whether <see cref="Reserved"/> is the exact charge.</summary>
+    public bool ChargeFixed { get; set; }
+
+    /// <summary>The platform's fee within <see cref="Reserved"/> when the charge is fixed.</summary>
+    public long Fee { get; set; }
 }

@@ -23,6 +23,7 @@ public sealed class UnitLifecycle(
     TimeProvider clock,
     IOptions<JobsOptions> options,
     IOptions<AgentLinkOptions> link,
+    IOptions<Money.MoneyOptions> money,
     ILogger<UnitLifecycle> logger)
 {
     /// <summary>Records progress and renews the lease; ignored unless the lease is the unit's current one.</summary>
@@ -104,9 +105,13 @@ public sealed class UnitLifecycle(
             }
 
             // Checked before anything else changes: a rejected result must not supersede the lease now running the unit.
-            if (job.Kind == JobKind.Model && !await IsOutputOfAsync(db, job, result, cancellationToken))
+            var rejected = job.Kind != JobKind.Model ? null
+                : !await IsOutputOfAsync(db, job, result, cancellationToken) ? "The agent reported an output the portal does not hold for this job."
+                : job.FlopsPerRow is { } perRow && result.Flops != perRow * Math.Max(unit.MatrixCount, 1)
+                    ? $"The agent counted {result.Flops:N0} FLOPs for {unit.MatrixCount:N0} rows; this job's model costs {perRow:N0} a row, as its first unit counted."
+                : null;
+            if (rejected is not null)
             {
-                const string rejected = "The agent reported an output the portal does not hold for this job.";
                 lease.Outcome = LeaseOutcome.Failed;
                 lease.EndedAt = now;
                 await db.SaveChangesAsync(cancellationToken);
@@ -144,12 +149,21 @@ public sealed class UnitLifecycle(
             unit.StartedAt ??= lease.IssuedAt;
             unit.OutputDigest = result.OutputDigest.ToLowerInvariant();
             unit.Flops = result.Flops;
+            if (job.Kind == JobKind.Model && job.FlopsPerRow is null && result.Flops > 0)
+            {
+                job.FlopsPerRow = result.Flops / Math.Max(unit.MatrixCount, 1);
+            }
             unit.DeviceMilliseconds = result.DeviceMilliseconds;
             unit.Gflops = result.Gflops;
             unit.DispatchRequestedAt = null;
             lease.Outcome = LeaseOutcome.Succeeded;
             lease.EndedAt = now;
             await db.SaveChangesAsync(cancellationToken);
+            if (job.State == JobState.Running)
+            {
+                // A job that ended (failed) has released its hold: a unit finishing after that is not charged.
+                await SettleAsync(db, job, unit, lease, result, now, cancellationToken);
+            }
 
             // Served by the partial index of unfinished units, so this stays cheap however large the job.
             var unfinished = await db.WorkUnits.AnyAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded, cancellationToken);
@@ -158,6 +172,7 @@ public sealed class UnitLifecycle(
                 job.State = JobState.Succeeded;
                 job.FinishedAt = now;
                 await db.SaveChangesAsync(cancellationToken);
+                await Money.Billing.ReleaseAsync(db, job, now, cancellationToken);
                 logger.LogInformation("Job {JobId} succeeded: {Units} units", job.Id, job.UnitCount);
             }
 
@@ -172,6 +187,34 @@ public sealed class UnitLifecycle(
         live.JobChanged(jobId);
         await dispatcher.RequestAsync(cancellationToken);
         return ResultAck.Accepted;
+    }
+
+    /// <summary>
+    /// Moves the unit's charge from the job's hold to the provider and the platform: the charge fixed at
+    /// dispatch, or (a model job's first unit) the one its FLOPs give at the lease's price, capped by
+    /// what the lease reserved.
+    /// </summary>
+    private async Task SettleAsync(CocoonDbContext db, Job job, WorkUnit unit, Lease lease, UnitResult result, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        long cost, fee;
+        var feePercent = money.Value.FeePercent;
+        if (lease.ChargeFixed)
+        {
+            (cost, fee) = (lease.Reserved - lease.Fee, lease.Fee);
+        }
+        else
+        {
+            (cost, fee) = Money.Pricing.UnitCharge(result.Flops, lease.PricePerTflop, feePercent);
+            if (cost + fee > lease.Reserved)
+            {
+                cost = lease.Reserved * 100 / (100 + feePercent);
+                fee = lease.Reserved - cost;
+            }
+        }
+
+        var agent = await db.Agents.AsNoTracking().Where(a => a.Id == lease.AgentId)
+            .Select(a => new Money.RegisteredAgentOwner(a.Id, a.Name, a.OwnerAccountId)).SingleAsync(cancellationToken);
+        await Money.Billing.SettleAsync(db, job, unit, agent, cost, fee, now, cancellationToken);
     }
 
     /// <summary>The agent could not finish: the unit goes back to the queue, or fails past the attempt limit.</summary>
@@ -306,6 +349,8 @@ public sealed class UnitLifecycle(
             job.State = JobState.Failed;
             job.FinishedAt = now;
             job.FailureReason = fail;
+            await db.SaveChangesAsync(cancellationToken);
+            await Money.Billing.ReleaseAsync(db, job, now, cancellationToken);
         }
     }
 

@@ -123,6 +123,8 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
             });
         }
 
+        var money = new Job { Name = "" };
+        JobSubmission.ReadMoney(money, request.Budget, request.MaxPricePerTflop, Error);
         if (errors.Count > 0)
         {
             throw new InvalidJobException(errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
@@ -131,6 +133,8 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
         var job = new Job
         {
             Id = Guid.CreateVersion7(),
+            Budget = money.Budget,
+            MaxPricePerTflop = money.MaxPricePerTflop,
             Name = name,
             Kind = JobKind.Model,
             OwnerAccountId = ownerAccountId,

@@ -56,6 +56,11 @@ public static class ModelRunsEndpoints
         {
             return TypedResults.ValidationProblem(ex.Errors, title: "The model job cannot be submitted.");
         }
+        catch (Ledger.InsufficientFundsException ex)
+        {
+            return TypedResults.Problem($"Your available balance cannot hold this budget: {ex.Message} Top up, or ask for less.", statusCode: StatusCodes.Status402PaymentRequired, title: "Insufficient balance",
+                extensions: new Dictionary<string, object?> { ["shortfall"] = ex.Shortfall.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        }
     }
 
     private static async Task<Results<Ok<List<UnitOutputView>>, ProblemHttpResult>> OutputsAsync(Guid id, ClaimsPrincipal user, CocoonDbContext db, CancellationToken ct)

@@ -1,0 +1,97 @@
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Jobs;
+using Cocoon.Web.Features.Ledger;
+using Microsoft.EntityFrameworkCore;
+using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
+
+namespace Cocoon.Web.Features.Money;
+
+/// <summary>
+/// A job's money, each step inside the transaction of the state change it pays for: the budget held
+/// at submission, each succeeded unit's charge moved from the hold to the provider's earnings and the
+/// platform's fee, and what is left released when the job ends. Failed, superseded and expired leases
+/// cost nothing: only a unit's success settles it, once (the settlement is unique per unit).
+/// </summary>
+public static class Billing
+{
+    /// <summary>Holds the job's budget out of its owner's available balance.</summary>
+    /// <exception cref="InsufficientFundsException">The balance cannot cover the budget.</exception>
+    public static async Task HoldAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.Budget <= 0 || job.OwnerAccountId is not { } owner)
+        {
+            return;
+        }
+
+        var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, owner, now, cancellationToken);
+        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken);
+        await LedgerBook.PostAsync(db, "hold", $"job:{job.Id}", $"Budget held for job '{job.Name}'", job.Id,
+            [(available, -job.Budget), (held, job.Budget)], now, cancellationToken);
+    }
+
+    /// <summary>What is still held for the job (its hold less what its units have settled).</summary>
+    public static async Task<long> HeldForJobAsync(CocoonDbContext db, Job job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.OwnerAccountId is not { } owner)
+        {
+            return 0;
+        }
+
+        var code = LedgerBook.Code(LedgerAccountKind.DeveloperHeld, owner);
+        return await (from e in db.Set<LedgerEntry>()
+                      join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
+                      join a in db.Set<LedgerAccount>() on e.AccountId equals a.Id
+                      where t.JobId == job.Id && a.Code == code
+                      select e.Amount).SumAsync(cancellationToken);
+    }
+
+    /// <summary>What the job has been charged so far (costs and fees of its settled units).</summary>
+    public static Task<long> ChargedAsync(CocoonDbContext db, Guid jobId, CancellationToken cancellationToken) =>
+        (from e in db.Set<LedgerEntry>()
+         join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
+         where t.JobId == jobId && t.Kind == "settle" && e.Amount > 0
+         select e.Amount).SumAsync(cancellationToken);
+
+    /// <summary>
+    /// Moves a succeeded unit's charge from the job's hold to the agent owner's earnings and the
+    /// platform's fee (to the fees when the agent has no owner). Settles a unit once.
+    /// </summary>
+    public static async Task SettleAsync(CocoonDbContext db, Job job, WorkUnit unit, RegisteredAgentOwner agent, long cost, long fee, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(unit);
+        if (cost + fee <= 0 || job.OwnerAccountId is not { } owner)
+        {
+            return;
+        }
+
+        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken);
+        var fees = await LedgerBook.AccountAsync(db, LedgerAccountKind.PlatformFees, null, now, cancellationToken);
+        var earned = agent.OwnerAccountId is { } provider
+            ? await LedgerBook.AccountAsync(db, LedgerAccountKind.ProviderEarned, provider, now, cancellationToken)
+            : fees;
+        await LedgerBook.PostAsync(db, "settle", $"unit:{unit.Id}", $"Unit {unit.Index} of job '{job.Name}' on agent {agent.Name}", job.Id,
+            [(held, -(cost + fee)), (earned, cost), (fees, fee)], now, cancellationToken, agent.Id);
+    }
+
+    /// <summary>Releases what is left of the job's hold to its owner's available balance (once, when the job ends).</summary>
+    public static async Task ReleaseAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var remaining = await HeldForJobAsync(db, job, cancellationToken);
+        if (remaining <= 0 || job.OwnerAccountId is not { } owner)
+        {
+            return;
+        }
+
+        var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, owner, now, cancellationToken);
+        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken);
+        await LedgerBook.PostAsync(db, "release", $"job:{job.Id}", $"Rest of the budget of job '{job.Name}' released ({job.State})", job.Id,
+            [(held, -remaining), (available, remaining)], now, cancellationToken);
+    }
+}
+
+/// <summary>The agent a unit ran on, as billing needs it.</summary>
+public sealed record RegisteredAgentOwner(Guid Id, string Name, Guid? OwnerAccountId);

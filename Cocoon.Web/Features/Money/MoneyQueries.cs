@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Ledger;
+using Microsoft.EntityFrameworkCore;
+using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
+
+namespace Cocoon.Web.Features.Money;
+
+/// <summary>A developer's balance: nanotons as strings (and as TON for people).</summary>
+public sealed record BalanceView(string Available, string Held, string AvailableTon, string HeldTon);
+
+/// <summary>One line of a statement: a movement on one of the caller's accounts.</summary>
+public sealed record StatementLine(long Seq, DateTimeOffset At, string Kind, string Account, string Amount, string AmountTon, string Memo, Guid? JobId);
+
+/// <summary>What a provider has earned: in all, per agent and per day.</summary>
+public sealed record EarningsView(string Earned, string EarnedTon, IReadOnlyList<AgentEarnings> PerAgent, IReadOnlyList<DayEarnings> PerDay);
+
+public sealed record AgentEarnings(Guid AgentId, string Name, int Units, string Earned, string EarnedTon);
+
+public sealed record DayEarnings(DateOnly Day, string Earned, string EarnedTon);
+
+/// <summary>One ledger account as finance sees it in the trial balance.</summary>
+public sealed record TrialBalanceLine(string Code, string Kind, string Balance, string BalanceTon);
+
+/// <summary>The trial balance: every account and their sum (zero when the books balance).</summary>
+public sealed record TrialBalanceView(IReadOnlyList<TrialBalanceLine> Accounts, string Sum);
+
+/// <summary>Reads of the ledger for pages and the API; each gets its own context.</summary>
+public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory)
+{
+    public async Task<BalanceView> BalanceAsync(Guid accountId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var available = await LedgerBook.BalanceAsync(db, LedgerAccountKind.DeveloperAvailable, accountId, cancellationToken);
+        var held = await LedgerBook.BalanceAsync(db, LedgerAccountKind.DeveloperHeld, accountId, cancellationToken);
+        return new BalanceView(Nano(available), Nano(held), Ton.Format(available), Ton.Format(held));
+    }
+
+    /// <summary>Every movement on the caller's available and held balances, newest first.</summary>
+    public async Task<IReadOnlyList<StatementLine>> StatementAsync(Guid accountId, int take, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var codes = new[] { LedgerBook.Code(LedgerAccountKind.DeveloperAvailable, accountId), LedgerBook.Code(LedgerAccountKind.DeveloperHeld, accountId) };
+        var lines = await (from e in db.Set<LedgerEntry>()
+                           join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
+                           join a in db.Set<LedgerAccount>() on e.AccountId equals a.Id
+                           where codes.Contains(a.Code)
+                           orderby e.Seq descending
+                           select new { e.Seq, t.CreatedAt, t.Kind, AccountKind = a.Kind, e.Amount, t.Memo, t.JobId })
+            .Take(take).ToListAsync(cancellationToken);
+        return [.. lines.Select(l => new StatementLine(l.Seq, l.CreatedAt, l.Kind, l.AccountKind == LedgerAccountKind.DeveloperHeld ? "held" : "available", Nano(l.Amount), Ton.Format(l.Amount), l.Memo, l.JobId))];
+    }
+
+    /// <summary>The statement as CSV (RFC 4180), for a spreadsheet.</summary>
+    public static string Csv(IEnumerable<StatementLine> lines)
+    {
+        var csv = new StringBuilder("seq,at,kind,account,amount_nanoton,amount_ton,memo,job\r\n");
+        foreach (var l in lines)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{l.Seq},{l.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{l.Kind},{l.Account},{l.Amount},{l.AmountTon},{Quote(l.Memo)},{l.JobId}\r\n");
+        }
+
+        return csv.ToString();
+    }
+
+    public async Task<EarningsView> EarningsAsync(Guid providerAccountId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var code = LedgerBook.Code(LedgerAccountKind.ProviderEarned, providerAccountId);
+        var earned = await LedgerBook.BalanceAsync(db, LedgerAccountKind.ProviderEarned, providerAccountId, cancellationToken);
+        var settled = await (from e in db.Set<LedgerEntry>()
+                             join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
+                             join a in db.Set<LedgerAccount>() on e.AccountId equals a.Id
+                             where a.Code == code && t.Kind == "settle"
+                             select new { t.AgentId, e.Amount, t.CreatedAt }).ToListAsync(cancellationToken);
+        var agentIds = settled.Where(s => s.AgentId != null).Select(s => s.AgentId!.Value).Distinct().ToList();
+        var names = await db.Agents.AsNoTracking().Where(a => agentIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
+        return new EarningsView(Nano(earned), Ton.Format(earned),
+            [.. settled.Where(s => s.AgentId != null).GroupBy(s => s.AgentId!.Value)
+                .Select(g => new AgentEarnings(g.Key, names.GetValueOrDefault(g.Key, "(unknown)"), g.Count(), Nano(g.Sum(s => s.Amount)), Ton.Format(g.Sum(s => s.Amount))))
+                .OrderByDescending(a => a.Units)],
+            [.. settled.GroupBy(s => DateOnly.FromDateTime(s.CreatedAt.UtcDateTime)).OrderBy(g => g.Key)
+                .Select(g => new DayEarnings(g.Key, Nano(g.Sum(s => s.Amount)), Ton.Format(g.Sum(s => s.Amount))))]);
+    }
+
+    public async Task<TrialBalanceView> TrialBalanceAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var accounts = await db.Set<LedgerAccount>().AsNoTracking().OrderBy(a => a.Code).ToListAsync(cancellationToken);
+        return new TrialBalanceView([.. accounts.Select(a => new TrialBalanceLine(a.Code, a.Kind.ToString(), Nano(a.Balance), Ton.Format(a.Balance)))], Nano(accounts.Sum(a => a.Balance)));
+    }
+
+    public async Task<LedgerCheck> VerifyAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await new LedgerVerifier(db).VerifyAsync(cancellationToken);
+    }
+
+    /// <summary>What the job has been charged so far, nanotons.</summary>
+    public async Task<long> ChargedAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await Billing.ChargedAsync(db, jobId, cancellationToken);
+    }
+
+    private static string Nano(long amount) => amount.ToString(CultureInfo.InvariantCulture);
+
+    private static string Quote(string text) => text.Contains(',', StringComparison.Ordinal) || text.Contains('"', StringComparison.Ordinal) || text.Contains('\n', StringComparison.Ordinal)
+        ? $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\""
+        : text;
+}
