@@ -76,6 +76,14 @@ public sealed class MoneyFlowTests(PostgresFixture postgres)
         Assert.True((await portal.Http.GetFromJsonAsync<LedgerCheck>("api/ledger/verify"))!.Holds);
         Assert.Equal(HttpStatusCode.Forbidden, (await developer.GetAsync("api/ledger/verify")).StatusCode);
 
+        // The pages say the same: the developer's balance and statement, the provider's earnings, finance's books.
+        var balancePage = await developer.GetStringAsync("balance");
+        Assert.Contains(Ton.Format((10 * Ton.Nano) - (4 * charge)), balancePage, StringComparison.Ordinal);
+        Assert.Contains("Unit 3 of job &#x27;paid&#x27;", balancePage.Replace("&#39;", "&#x27;", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains(Ton.Format(4 * cost), await portal.Http.GetStringAsync("earnings"), StringComparison.Ordinal);
+        Assert.Contains("The books hold", await portal.Http.GetStringAsync("ledger"), StringComparison.Ordinal);
+        Assert.Contains(Ton.Format(4 * charge), await developer.GetStringAsync($"jobs/{job.Id}"), StringComparison.Ordinal);
+
         // A budget for one unit and a bit: the second unit cannot be paid, the job stops, the rest comes back.
         var small = await developer.PostAsJsonAsync("api/jobs", new CreateJobRequest { Name = "small budget", MatrixSize = 64, MatrixCount = 8, MatricesPerUnit = 2, Seed = 8, Budget = (charge + 1000).ToString(System.Globalization.CultureInfo.InvariantCulture) }, PortalProcess.Json);
         var stopped = await portal.WaitForJobAsync((await small.Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!.Id, TimeSpan.FromMinutes(2));

@@ -1,5 +1,4 @@
 using Cocoon.Web.Data;
-using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.Ledger;
 using Cocoon.Web.Features.Money;
 using Cocoon.Web.Tests.Infrastructure;
@@ -103,13 +102,13 @@ public sealed class LedgerDatabaseTests(PostgresFixture postgres)
         Assert.Single(credited, c => c);
 
         // Twenty jobs of 2 TON each against 13 TON, all at once: six are held, none overdraws.
-        var jobs = Enumerable.Range(0, 20).Select(i => new Job { Id = Guid.NewGuid(), Name = $"job {i}", OwnerAccountId = developer, Budget = 2 * Ton.Nano }).ToList();
+        var jobs = Enumerable.Range(0, 20).Select(i => new BilledJob(Guid.NewGuid(), $"job {i}", developer, 2 * Ton.Nano)).ToList();
         var held = await Task.WhenAll(jobs.Select(job => HoldAsync(connection, job)));
         Assert.Equal(6, held.Count(h => h));
         var heldJob = jobs[Array.IndexOf(held, true)];
 
         // One unit's success reported eight times at once: settled once.
-        var unit = new WorkUnit { Id = Guid.NewGuid(), JobId = heldJob.Id, Index = 0 };
+        var unit = new BilledUnit(Guid.NewGuid(), 0);
         var agent = new RegisteredAgentOwner(Guid.NewGuid(), "gpu", provider);
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => RunAsync(connection, async db =>
         {
@@ -126,7 +125,7 @@ public sealed class LedgerDatabaseTests(PostgresFixture postgres)
         Assert.True(verified.Holds, verified.ToString());
     }
 
-    private static async Task<bool> HoldAsync(string connection, Job job)
+    private static async Task<bool> HoldAsync(string connection, BilledJob job)
     {
         try
         {

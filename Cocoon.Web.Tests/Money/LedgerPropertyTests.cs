@@ -1,4 +1,3 @@
-using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.Ledger;
 using Cocoon.Web.Features.Money;
 using Cocoon.Web.Tests.Infrastructure;
@@ -46,7 +45,7 @@ public sealed class LedgerPropertyTests(PostgresFixture postgres)
         var providers = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid()).ToArray();
         var available = new long[3];
         var earned = new long[3];
-        var jobs = new List<(Job Job, int Developer, long Remaining, List<WorkUnit> Settled, bool Ended)>();
+        var jobs = new List<(BilledJob Job, int Developer, long Remaining, List<BilledUnit> Settled, bool Ended)>();
         var deposits = 0;
 
         foreach (var step in run)
@@ -59,7 +58,7 @@ public sealed class LedgerPropertyTests(PostgresFixture postgres)
                     available[step.Who] += amount;
                     break;
                 case 1:
-                    var job = new Job { Id = Guid.NewGuid(), Name = "job", OwnerAccountId = developers[step.Who], Budget = amount };
+                    var job = new BilledJob(Guid.NewGuid(), "job", developers[step.Who], amount);
                     try
                     {
                         await LedgerDatabaseTests.RunAsync(connection, async db =>
@@ -88,7 +87,7 @@ public sealed class LedgerPropertyTests(PostgresFixture postgres)
                         break;
                     }
 
-                    var unit = step.Kind == 3 && settled.Count > 0 ? settled[^1] : new WorkUnit { Id = Guid.NewGuid(), JobId = j.Id, Index = settled.Count };
+                    var unit = step.Kind == 3 && settled.Count > 0 ? settled[^1] : new BilledUnit(Guid.NewGuid(), settled.Count);
                     var provider = step.Amount % 3;
                     await LedgerDatabaseTests.RunAsync(connection, async db =>
                     {

@@ -129,7 +129,7 @@ public sealed class Dispatcher(
                 tracked.FailureReason = $"The budget is spent: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent able to take it, " +
                     $"and {Ledger.Ton.Format(charge.Remaining)} TON of the budget is left. Submit the rest with a larger budget.";
                 await db.SaveChangesAsync(cancellationToken);
-                await Money.Billing.ReleaseAsync(db, tracked, now, cancellationToken);
+                await Money.Billing.ReleaseAsync(db, tracked.Billed(), now, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 logger.LogInformation("Job {JobId} stopped: its budget cannot pay for unit {Index}", job.Id, unit.Index);
                 live.JobChanged(job.Id);
@@ -229,7 +229,7 @@ public sealed class Dispatcher(
             return null;
         }
 
-        var remaining = await Money.Billing.HeldForJobAsync(db, job, cancellationToken) - running.Sum(l => l.Reserved);
+        var remaining = await Money.Billing.HeldForJobAsync(db, job.Billed(), cancellationToken) - running.Sum(l => l.Reserved);
         if (flops is null)
         {
             // Not known until a unit has run: reserve what is left, and charge the measured figure, capped by it.

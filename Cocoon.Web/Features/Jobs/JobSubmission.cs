@@ -93,7 +93,7 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
             db.Jobs.Add(job);
             db.AddRange(related);
             await db.SaveChangesAsync(cancellationToken);
-            await Money.Billing.HoldAsync(db, job, clock.GetUtcNow(), cancellationToken);
+            await Money.Billing.HoldAsync(db, job.Billed(), clock.GetUtcNow(), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 

@@ -172,7 +172,7 @@ public sealed class UnitLifecycle(
                 job.State = JobState.Succeeded;
                 job.FinishedAt = now;
                 await db.SaveChangesAsync(cancellationToken);
-                await Money.Billing.ReleaseAsync(db, job, now, cancellationToken);
+                await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
                 logger.LogInformation("Job {JobId} succeeded: {Units} units", job.Id, job.UnitCount);
             }
 
@@ -214,7 +214,7 @@ public sealed class UnitLifecycle(
 
         var agent = await db.Agents.AsNoTracking().Where(a => a.Id == lease.AgentId)
             .Select(a => new Money.RegisteredAgentOwner(a.Id, a.Name, a.OwnerAccountId)).SingleAsync(cancellationToken);
-        await Money.Billing.SettleAsync(db, job, unit, agent, cost, fee, now, cancellationToken);
+        await Money.Billing.SettleAsync(db, job.Billed(), unit.Billed(), agent, cost, fee, now, cancellationToken);
     }
 
     /// <summary>The agent could not finish: the unit goes back to the queue, or fails past the attempt limit.</summary>
@@ -350,7 +350,7 @@ public sealed class UnitLifecycle(
             job.FinishedAt = now;
             job.FailureReason = fail;
             await db.SaveChangesAsync(cancellationToken);
-            await Money.Billing.ReleaseAsync(db, job, now, cancellationToken);
+            await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
         }
     }
 

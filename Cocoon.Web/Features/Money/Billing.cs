@@ -1,5 +1,4 @@
 using Cocoon.Web.Data;
-using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.Ledger;
 using Microsoft.EntityFrameworkCore;
 using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
@@ -16,7 +15,7 @@ public static class Billing
 {
     /// <summary>Holds the job's budget out of its owner's available balance.</summary>
     /// <exception cref="InsufficientFundsException">The balance cannot cover the budget.</exception>
-    public static async Task HoldAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task HoldAsync(CocoonDbContext db, BilledJob job, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (job.Budget <= 0 || job.OwnerAccountId is not { } owner)
@@ -31,7 +30,7 @@ public static class Billing
     }
 
     /// <summary>What is still held for the job (its hold less what its units have settled).</summary>
-    public static async Task<long> HeldForJobAsync(CocoonDbContext db, Job job, CancellationToken cancellationToken)
+    public static async Task<long> HeldForJobAsync(CocoonDbContext db, BilledJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         if (job.OwnerAccountId is not { } owner)
@@ -58,10 +57,11 @@ public static class Billing
     /// Moves a succeeded unit's charge from the job's hold to the agent owner's earnings and the
     /// platform's fee (to the fees when the agent has no owner). Settles a unit once.
     /// </summary>
-    public static async Task SettleAsync(CocoonDbContext db, Job job, WorkUnit unit, RegisteredAgentOwner agent, long cost, long fee, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task SettleAsync(CocoonDbContext db, BilledJob job, BilledUnit unit, RegisteredAgentOwner agent, long cost, long fee, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(unit);
+        ArgumentNullException.ThrowIfNull(agent);
         if (cost + fee <= 0 || job.OwnerAccountId is not { } owner)
         {
             return;
@@ -77,7 +77,7 @@ public static class Billing
     }
 
     /// <summary>Releases what is left of the job's hold to its owner's available balance (once, when the job ends).</summary>
-    public static async Task ReleaseAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task ReleaseAsync(CocoonDbContext db, BilledJob job, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         var remaining = await HeldForJobAsync(db, job, cancellationToken);
@@ -88,10 +88,16 @@ public static class Billing
 
         var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, owner, now, cancellationToken);
         var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken);
-        await LedgerBook.PostAsync(db, "release", $"job:{job.Id}", $"Rest of the budget of job '{job.Name}' released ({job.State})", job.Id,
+        await LedgerBook.PostAsync(db, "release", $"job:{job.Id}", $"Rest of the budget of job '{job.Name}' released", job.Id,
             [(held, -remaining), (available, remaining)], now, cancellationToken);
     }
 }
+
+/// <summary>A job as billing needs it.</summary>
+public sealed record BilledJob(Guid Id, string Name, Guid? OwnerAccountId, long Budget);
+
+/// <summary>A unit as billing needs it.</summary>
+public sealed record BilledUnit(Guid Id, int Index);
 
 /// <summary>The agent a unit ran on, as billing needs it.</summary>
 public sealed record RegisteredAgentOwner(Guid Id, string Name, Guid? OwnerAccountId);
