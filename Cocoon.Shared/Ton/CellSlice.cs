@@ -69,6 +69,78 @@ public sealed class CellSlice(Cell cell)
     /// <summary>Reads <c>Maybe ^Cell</c>: a bit, then a reference when the bit is set.</summary>
     public Cell? LoadMaybeRef() => LoadBit() ? LoadRef() : null;
 
+    /// <summary>Reads <c>Grams</c> (VarUInteger 16): a 4-bit byte count, then that many bytes, in nanotons.</summary>
+    public ulong LoadCoins()
+    {
+        var length = (int)LoadUInt(4);
+        if (length > 8)
+        {
+            throw new TonFormatException("bad_message", "An amount larger than 2^64 nanotons is not accepted.");
+        }
+
+        return length == 0 ? 0 : LoadUInt(length * 8);
+    }
+
+    /// <summary>
+    /// Reads a <c>MsgAddress</c>: null for <c>addr_none</c> and external addresses (their bits are skipped),
+    /// the address for <c>addr_std</c>. Anycast and <c>addr_var</c> are refused.
+    /// </summary>
+    public TonAddress? LoadAddress()
+    {
+        switch (LoadUInt(2))
+        {
+            case 0:
+                return null;
+            case 1:
+                Skip((int)LoadUInt(9));
+                return null;
+            case 2:
+                if (LoadBit())
+                {
+                    throw new TonFormatException("bad_message", "Anycast addresses are not accepted.");
+                }
+
+                var workchain = (sbyte)(byte)LoadUInt(8);
+                return new TonAddress(workchain, LoadBytes(32));
+            default:
+                throw new TonFormatException("bad_message", "addr_var addresses are not accepted.");
+        }
+    }
+
+    /// <summary>What is left, as a cell of its own (the bits and references not read yet): what a wallet signs.</summary>
+    public Cell Rest()
+    {
+        var builder = new CellBuilder();
+        while (RemainingBits > 0)
+        {
+            builder.StoreBit(LoadBit());
+        }
+
+        while (RemainingRefs > 0)
+        {
+            builder.StoreRef(LoadRef());
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>Everything but the last <paramref name="bits"/> bits, with every reference, as a cell; the slice is left at those last bits.</summary>
+    public Cell AllBut(int bits)
+    {
+        var builder = new CellBuilder();
+        while (RemainingBits > bits)
+        {
+            builder.StoreBit(LoadBit());
+        }
+
+        for (var i = _ref; i < cell.Refs.Count; i++)
+        {
+            builder.StoreRef(cell.Refs[i]);
+        }
+
+        return builder.Build();
+    }
+
     private void Need(int bits)
     {
         if (bits < 0 || _bit + bits > cell.BitLength)

@@ -1,0 +1,237 @@
+using System.Security.Cryptography;
+using Cocoon.Shared.Ton;
+using NSec.Cryptography;
+
+namespace Cocoon.Devnet;
+
+/// <summary>A transaction as the devnet records it (what toncenter v3 shows of one).</summary>
+public sealed record DevnetTransaction(
+    TonAddress Account, byte[] Hash, ulong Lt, long Now, bool Aborted,
+    DevnetMessage? InMessage, IReadOnlyList<DevnetMessage> OutMessages, DateTimeOffset VisibleAt);
+
+/// <summary>A message in or out of a transaction: external inbound when <see cref="Source"/> is null.</summary>
+public sealed record DevnetMessage(byte[] Hash, TonAddress? Source, TonAddress? Destination, ulong Value, bool Bounce, bool Bounced, Cell? Body);
+
+/// <summary>Faults the devnet is told to inject, for tests of what reads it.</summary>
+public sealed class DevnetFaults
+{
+    /// <summary>How long new transactions stay invisible to the transactions API (indexing delay).</summary>
+    public TimeSpan IndexingDelay { get; set; }
+
+    /// <summary>Answer this many API requests with <see cref="FailStatus"/> before answering properly.</summary>
+    public int FailNext { get; set; }
+
+    public int FailStatus { get; set; } = 429;
+
+    /// <summary>The next transfer's destination transaction aborts (its compute phase fails).</summary>
+    public bool AbortNext { get; set; }
+
+    /// <summary>The next bounceable transfer bounces: the destination aborts and the value goes back, flagged bounced.</summary>
+    public bool BounceNext { get; set; }
+}
+
+/// <summary>
+/// A small in-memory TON chain: accounts with balances, wallets v4r2 and W5 that accept signed external
+/// messages (signature, seqno, valid_until and wallet id checked as the contracts do), transfers between
+/// accounts recorded as transactions with logical times, and a faucet. It is what tests and the
+/// Development quick start use instead of the internet.
+/// </summary>
+public sealed class DevnetChain(TimeProvider clock)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<TonAddress, Account> _accounts = [];
+    private readonly List<DevnetTransaction> _transactions = [];
+    private ulong _lt = 1_000_000;
+
+    public DevnetFaults Faults { get; } = new();
+
+    private sealed class Account
+    {
+        public ulong Balance { get; set; }
+
+        public WalletVersion? Wallet { get; set; }
+
+        public byte[]? PublicKey { get; set; }
+
+        public uint WalletId { get; set; }
+
+        public uint Seqno { get; set; }
+    }
+
+    /// <summary>Gives <paramref name="nanotons"/> to an address (from nowhere), recorded as an incoming transfer from the faucet.</summary>
+    public void Fund(TonAddress address, ulong nanotons)
+    {
+        lock (_lock)
+        {
+            var account = AccountOf(address);
+            account.Balance += nanotons;
+            Record(address, false, new DevnetMessage(RandomNumberGenerator.GetBytes(32), Faucet, address, nanotons, false, false, CellBuilder.Comment("faucet")), []);
+        }
+    }
+
+    /// <summary>The address the faucet's transfers come from.</summary>
+    public static TonAddress Faucet { get; } = new(0, SHA256.HashData("cocoon-devnet-faucet"u8));
+
+    public ulong BalanceOf(TonAddress address)
+    {
+        lock (_lock)
+        {
+            return _accounts.TryGetValue(address, out var a) ? a.Balance : 0;
+        }
+    }
+
+    public uint SeqnoOf(TonAddress address)
+    {
+        lock (_lock)
+        {
+            return _accounts.TryGetValue(address, out var a) ? a.Seqno : 0;
+        }
+    }
+
+    /// <summary>Accepts a wallet's external message and applies it, or says why the wallet would reject it.</summary>
+    /// <exception cref="TonFormatException">The message is malformed or the wallet refuses it; the code says which.</exception>
+    public byte[] Send(byte[] boc)
+    {
+        var root = BagOfCells.ParseSingleRoot(boc);
+        lock (_lock)
+        {
+            var message = WalletExternal.Parse(root, VersionOf);
+            var account = AccountOf(message.Wallet);
+            if (account.Wallet is null)
+            {
+                var init = message.Init ?? throw new TonFormatException("uninitialized", "The wallet is not deployed and the message carries no state init.");
+                if (!init.AddressIn(message.Wallet.Workchain).Equals(message.Wallet))
+                {
+                    throw new TonFormatException("bad_state_init", "The state init does not hash to the wallet's address.");
+                }
+
+                var (version, publicKey) = WalletContracts.ReadPublicKey(init);
+                var data = init.Data!.BeginParse();
+                if (version == WalletVersion.V5R1)
+                {
+                    data.LoadBit();
+                }
+
+                account.Seqno = (uint)data.LoadUInt(32);
+                account.WalletId = (uint)data.LoadUInt(32);
+                (account.Wallet, account.PublicKey) = (version, publicKey);
+            }
+
+            var key = PublicKey.Import(SignatureAlgorithm.Ed25519, account.PublicKey, KeyBlobFormat.RawPublicKey);
+            if (!SignatureAlgorithm.Ed25519.Verify(key, message.SignedCell.Hash, message.Signature))
+            {
+                throw new TonFormatException("bad_signature", "The wallet's signature does not verify (exit code 35).");
+            }
+
+            if (message.WalletId != account.WalletId)
+            {
+                throw new TonFormatException("bad_wallet_id", $"The message is for wallet id {message.WalletId}; this wallet is {account.WalletId}.");
+            }
+
+            if (message.Seqno != account.Seqno)
+            {
+                throw new TonFormatException("bad_seqno", $"The message's seqno is {message.Seqno}; the wallet expects {account.Seqno} (exit code 33).");
+            }
+
+            if (message.ValidUntil <= clock.GetUtcNow().ToUnixTimeSeconds())
+            {
+                throw new TonFormatException("expired", "The message's valid_until has passed (exit code 36).");
+            }
+
+            account.Seqno++;
+            var total = message.Transfers.Aggregate(0UL, (sum, t) => sum + t.Value);
+            var external = new DevnetMessage(root.Hash.ToArray(), null, message.Wallet, 0, false, false, null);
+            if (total > account.Balance)
+            {
+                Record(message.Wallet, true, external, []);
+                return root.Hash.ToArray();
+            }
+
+            var outs = new List<DevnetMessage>();
+            foreach (var transfer in message.Transfers)
+            {
+                account.Balance -= transfer.Value;
+                var sent = new DevnetMessage(RandomNumberGenerator.GetBytes(32), message.Wallet, transfer.Destination, transfer.Value, transfer.Bounce, false, transfer.Body);
+                outs.Add(sent);
+            }
+
+            Record(message.Wallet, false, external, outs);
+            foreach (var sent in outs)
+            {
+                Deliver(sent);
+            }
+
+            return root.Hash.ToArray();
+        }
+    }
+
+    /// <summary>Transactions of an account, newest first, as far as indexing has reached.</summary>
+    public IReadOnlyList<DevnetTransaction> TransactionsOf(TonAddress account, int offset, int limit, bool descending)
+    {
+        lock (_lock)
+        {
+            var now = clock.GetUtcNow();
+            var visible = _transactions.Where(t => t.Account.Equals(account) && t.VisibleAt <= now);
+            visible = descending ? visible.OrderByDescending(t => t.Lt) : visible.OrderBy(t => t.Lt);
+            return [.. visible.Skip(offset).Take(limit)];
+        }
+    }
+
+    /// <summary>The transaction an inbound or outbound message (by hash) belongs to.</summary>
+    public IReadOnlyList<DevnetTransaction> TransactionsByMessage(byte[] messageHash)
+    {
+        lock (_lock)
+        {
+            var now = clock.GetUtcNow();
+            return [.. _transactions.Where(t => t.VisibleAt <= now && (t.InMessage?.Hash.AsSpan().SequenceEqual(messageHash) == true || t.OutMessages.Any(m => m.Hash.AsSpan().SequenceEqual(messageHash))))];
+        }
+    }
+
+    private void Deliver(DevnetMessage message)
+    {
+        var destination = AccountOf(message.Destination!.Value);
+        if (Faults.BounceNext && message.Bounce)
+        {
+            Faults.BounceNext = false;
+            var back = new DevnetMessage(RandomNumberGenerator.GetBytes(32), message.Destination, message.Source, message.Value, false, true, null);
+            Record(message.Destination!.Value, true, message, [back]);
+            AccountOf(message.Source!.Value).Balance += message.Value;
+            Record(message.Source!.Value, false, back, []);
+            return;
+        }
+
+        var aborted = Faults.AbortNext;
+        Faults.AbortNext = false;
+        destination.Balance += message.Value;
+        Record(message.Destination!.Value, aborted, message, []);
+    }
+
+    private WalletVersion VersionOf(TonAddress address, StateInit? init)
+    {
+        if (_accounts.TryGetValue(address, out var known) && known.Wallet is { } version)
+        {
+            return version;
+        }
+
+        return init is null
+            ? throw new TonFormatException("uninitialized", "The wallet is not deployed and the message carries no state init.")
+            : WalletContracts.ReadPublicKey(init).Version;
+    }
+
+    private Account AccountOf(TonAddress address)
+    {
+        if (!_accounts.TryGetValue(address, out var account))
+        {
+            _accounts[address] = account = new Account();
+        }
+
+        return account;
+    }
+
+    private void Record(TonAddress account, bool aborted, DevnetMessage? inMessage, IReadOnlyList<DevnetMessage> outMessages)
+    {
+        var now = clock.GetUtcNow();
+        _lt += 1000;
+        _transactions.Add(new DevnetTransaction(account, RandomNumberGenerator.GetBytes(32), _lt, now.ToUnixTimeSeconds(), aborted, inMessage, outMessages, now + Faults.IndexingDelay));
+    }
+}
