@@ -27,6 +27,7 @@ internal sealed class LedgerTransactionConfiguration : IEntityTypeConfiguration<
         builder.HasIndex(t => new { t.Kind, t.Reference }).IsUnique();
         builder.HasIndex(t => t.JobId);
         builder.HasIndex(t => t.AgentId);
+        builder.HasIndex(t => t.OwnerAccountId);
     }
 }
 
@@ -41,5 +42,16 @@ internal sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<Ledger
         builder.HasIndex(e => new { e.AccountId, e.Seq });
         builder.HasOne<LedgerTransaction>().WithMany().HasForeignKey(e => e.TransactionId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<LedgerAccount>().WithMany().HasForeignKey(e => e.AccountId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class DepositCodeConfiguration : IEntityTypeConfiguration<Features.Money.Chain.DepositCode>
+{
+    public void Configure(EntityTypeBuilder<Features.Money.Chain.DepositCode> builder)
+    {
+        builder.ToTable("deposit_codes");
+        builder.HasKey(c => c.AccountId);
+        builder.Property(c => c.Code).HasMaxLength(40);
+        builder.HasIndex(c => c.Code).IsUnique();
     }
 }

@@ -1211,6 +1211,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("character varying(400)")
                         .HasColumnName("memo");
 
+                    b.Property<Guid?>("OwnerAccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("owner_account_id");
+
                     b.Property<string>("Reference")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -1225,6 +1229,9 @@ namespace Cocoon.Web.Data.Migrations
 
                     b.HasIndex("JobId")
                         .HasDatabaseName("ix_ledger_transactions_job_id");
+
+                    b.HasIndex("OwnerAccountId")
+                        .HasDatabaseName("ix_ledger_transactions_owner_account_id");
 
                     b.HasIndex("Kind", "Reference")
                         .IsUnique()
@@ -1274,6 +1281,33 @@ namespace Cocoon.Web.Data.Migrations
                         .HasDatabaseName("ix_key_grants_job_id_agent_id");
 
                     b.ToTable("key_grants", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Money.Chain.DepositCode", b =>
+                {
+                    b.Property<Guid>("AccountId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<string>("Code")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("code");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.HasKey("AccountId")
+                        .HasName("pk_deposit_codes");
+
+                    b.HasIndex("Code")
+                        .IsUnique()
+                        .HasDatabaseName("ix_deposit_codes_code");
+
+                    b.ToTable("deposit_codes", (string)null);
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", b =>

@@ -47,7 +47,8 @@ public static class Ledger
     /// </summary>
     /// <exception cref="InsufficientFundsException">A developer's or provider's account would go negative; nothing is posted, and the caller's transaction goes on.</exception>
     public static async Task<bool> PostAsync(
-        CocoonDbContext db, string kind, string reference, string memo, Guid? jobId, IReadOnlyList<(Guid Account, long Amount)> legs, DateTimeOffset now, CancellationToken cancellationToken, Guid? agentId = null)
+        CocoonDbContext db, string kind, string reference, string memo, Guid? jobId, IReadOnlyList<(Guid Account, long Amount)> legs, DateTimeOffset now, CancellationToken cancellationToken,
+        Guid? agentId = null, Guid? ownerAccountId = null)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(legs);
@@ -69,8 +70,8 @@ public static class Ledger
         {
             var id = Guid.CreateVersion7();
             var inserted = await db.Database.SqlQuery<Guid>($"""
-                INSERT INTO ledger_transactions (id, kind, reference, memo, job_id, agent_id, created_at)
-                VALUES ({id}, {kind}, {reference}, {memo}, {jobId}, {agentId}, {now})
+                INSERT INTO ledger_transactions (id, kind, reference, memo, job_id, agent_id, owner_account_id, created_at)
+                VALUES ({id}, {kind}, {reference}, {memo}, {jobId}, {agentId}, {ownerAccountId}, {now})
                 ON CONFLICT (kind, reference) DO NOTHING
                 RETURNING id AS "Value"
                 """).ToListAsync(cancellationToken);

@@ -73,6 +73,9 @@ public sealed class LedgerTransaction
     /// <summary>Settlements: the agent that ran the unit (for its owner's earnings per agent).</summary>
     public Guid? AgentId { get; set; }
 
+    /// <summary>Deposits: the account the transfer was for (also when it is held for review).</summary>
+    public Guid? OwnerAccountId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 }
 

@@ -18,6 +18,6 @@ public static class Deposits
         ArgumentException.ThrowIfNullOrWhiteSpace(chainTransactionHash);
         var treasury = await LedgerBook.AccountAsync(db, LedgerAccountKind.PlatformTreasury, null, now, cancellationToken);
         var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, accountId, now, cancellationToken);
-        return await LedgerBook.PostAsync(db, "deposit", chainTransactionHash, memo, null, [(treasury, -nanotons), (available, nanotons)], now, cancellationToken);
+        return await LedgerBook.PostAsync(db, "deposit", chainTransactionHash, memo, null, [(treasury, -nanotons), (available, nanotons)], now, cancellationToken, ownerAccountId: accountId);
     }
 }

@@ -1,0 +1,132 @@
+using System.Net.Http.Json;
+using Cocoon.Devnet;
+using Cocoon.Shared.Ton;
+using Cocoon.Web.Data;
+using Cocoon.Web.Features.Ledger;
+using Cocoon.Web.Features.Money.Chain;
+using Cocoon.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
+
+namespace Cocoon.Web.Tests.Money;
+
+/// <summary>
+/// The chain watcher against the local devnet and real PostgreSQL: transfers signed by a real wallet
+/// implementation reach the platform's address and are credited once each, to the account their
+/// comment names; unknown comments and small amounts wait for finance; aborted and bounced transfers
+/// credit nothing; 429s are retried, late indexing is picked up on the next pass, and two watchers at
+/// once credit nothing twice.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class DepositWatcherTests(PostgresFixture postgres) : IAsyncLifetime, IDisposable
+{
+    private const string Seed = "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100";
+    private static readonly TonAddress Platform = new(0, System.Security.Cryptography.SHA256.HashData("cocoon-test-platform"u8));
+    private readonly string _url = $"http://127.0.0.1:{FreePort.Next()}/";
+    private readonly HttpClient _http = new();
+    private WebApplication _devnet = null!;
+    private int _seqno;
+    private string _sender = "";
+
+    public async Task InitializeAsync()
+    {
+        _devnet = DevnetServer.Build(_url);
+        await _devnet.StartAsync();
+        _http.BaseAddress = new Uri(_url);
+    }
+
+    [Fact]
+    public async Task Each_incoming_transfer_is_credited_once_to_the_account_its_comment_names()
+    {
+        var connection = await postgres.CreateDatabaseAsync("deposit_watcher");
+        await using (var db = PortalDb.Open(connection))
+        {
+            await db.Database.MigrateAsync();
+        }
+
+        var developer = Guid.NewGuid();
+        const string code = "cocoon-testcode42";
+        await using (var db = PortalDb.Open(connection))
+        {
+            db.Add(new DepositCode { AccountId = developer, Code = code, CreatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
+        }
+
+        var watcher = Watcher(connection);
+        await SendAsync("2000000000", $"  {code.ToUpperInvariant()} ");   // credited (comments compare trimmed, any case)
+        await SendAsync("1000000000", "hello");                            // unattributed: no account
+        await SendAsync("50000000", code);                                 // unattributed: below the 0.1 TON minimum
+        await _http.PostAsJsonAsync("devnet/faults", new { bounceNext = true });
+        await SendAsync("3000000000", code, bounce: true);                 // bounced: nothing
+        await _http.PostAsJsonAsync("devnet/faults", new { abortNext = true });
+        await SendAsync("4000000000", code);                               // aborted: nothing
+
+        // Two passes at once, after the API has refused twice: each transfer once.
+        await _http.PostAsJsonAsync("devnet/faults", new { failNext = 2, failStatus = 429 });
+        var passes = await Task.WhenAll(watcher.RunAsync(CancellationToken.None), Watcher(connection).RunAsync(CancellationToken.None));
+        Assert.Equal(1, passes.Sum(p => p.Credited));
+        Assert.Equal(2, passes.Sum(p => p.Unattributed));
+        var again = await watcher.RunAsync(CancellationToken.None);
+        Assert.Equal((0, 0, 2), (again.Credited, again.Unattributed, again.Ignored)); // the bounced and the aborted are read again, and ignored again
+
+        // Indexed late: not there on this pass, credited on the next.
+        await _http.PostAsJsonAsync("devnet/faults", new { indexingDelaySeconds = 1.5 });
+        await SendAsync("500000000", code);
+        Assert.Equal(0, (await watcher.RunAsync(CancellationToken.None)).Credited);
+        await Task.Delay(TimeSpan.FromSeconds(1.7));
+        Assert.Equal(1, (await watcher.RunAsync(CancellationToken.None)).Credited);
+
+        await using var check = PortalDb.Open(connection);
+        Assert.Equal(2_500_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.DeveloperAvailable, developer, CancellationToken.None));
+        Assert.Equal(1_050_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.PlatformUnattributed, null, CancellationToken.None));
+        Assert.Equal(-3_550_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.PlatformTreasury, null, CancellationToken.None));
+        Assert.True((await new LedgerVerifier(check).VerifyAsync(CancellationToken.None)).Holds);
+    }
+
+    [Fact]
+    public void Settings_are_checked_by_name()
+    {
+        Assert.Empty(new TonOptions().Problems());
+        var problems = new TonOptions { Network = "moon", DepositAddress = "nope", Toncenter = new() { BaseUrl = "ftp://x" }, MinimumDeposit = -1 }.Problems().ToList();
+        Assert.Equal(4, problems.Count);
+        Assert.Contains(problems, p => p.Contains("Network", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("DepositAddress", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("BaseUrl", StringComparison.Ordinal));
+    }
+
+    private DepositWatcher Watcher(string connection)
+    {
+        var options = Options.Create(new TonOptions { Network = "testnet", DepositAddress = Platform.ToRaw(), Toncenter = new() { BaseUrl = _url }, MinimumDeposit = 100_000_000 });
+        return new DepositWatcher(new Factory(connection), new ToncenterClient(new HttpClient(), options, NullLogger<ToncenterClient>.Instance), options, TimeProvider.System, NullLogger<DepositWatcher>.Instance);
+    }
+
+    private async Task SendAsync(string amount, string comment, bool bounce = false)
+    {
+        var message = await DevnetTests.MessageAsync("v4", _seqno, DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds(), amount, comment, bounce, Seed, Platform.ToRaw());
+        if (_seqno == 0)
+        {
+            _sender = message.Address;
+            await _http.PostAsJsonAsync("devnet/faucet", new { address = _sender, amount = "100000000000" });
+        }
+
+        var sent = await _http.PostAsJsonAsync("api/v2/sendBoc", new { boc = message.Boc });
+        Assert.True(sent.IsSuccessStatusCode, await sent.Content.ReadAsStringAsync());
+        _seqno++;
+    }
+
+    private sealed class Factory(string connection) : IDbContextFactory<CocoonDbContext>
+    {
+        public CocoonDbContext CreateDbContext() => PortalDb.Open(connection);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    public async Task DisposeAsync()
+    {
+        await _devnet.StopAsync();
+        await _devnet.DisposeAsync();
+    }
+}
