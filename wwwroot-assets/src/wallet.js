@@ -1,7 +1,7 @@
 // Wallet sign-in for the portal's Blazor pages (imported as ./dist/wallet.js): TON Connect for real
 // wallets, the Development-only test wallet, sign-out, and sendTransaction for payments.
 import { TonConnectUI } from "@tonconnect/ui";
-import { testWalletProof, forgetTestWallet } from "./wallet/test-wallet.js";
+import { testWalletProof, forgetTestWallet, testWalletSend } from "./wallet/test-wallet.js";
 
 let ui = null;
 
@@ -76,4 +76,28 @@ export async function signOut() {
 export async function sendTransaction(transaction) {
   if (!ui?.connected) throw new Error("Connect a wallet first.");
   return ui.sendTransaction(transaction);
+}
+
+/**
+ * Sends a top-up: through the test wallet and the local devnet when the page says so (Development),
+ * otherwise through TON Connect, connecting the wallet first if this page has not. Returns
+ * { ok } or { ok: false, message }.
+ */
+export async function topUp(request, manifestUrl, testWalletVersion) {
+  try {
+    if (testWalletVersion && localStorage.getItem("cocoon.test-wallet.seed")) {
+      await testWalletSend(request, testWalletVersion);
+      return { ok: true };
+    }
+    ui ??= new TonConnectUI({ manifestUrl });
+    await ui.connectionRestored;
+    if (!ui.connected) {
+      await ui.openModal();
+      return { ok: false, message: "Connect your wallet in the window that opened, then press Top up again." };
+    }
+    await ui.sendTransaction(request);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, message: String(error?.message ?? error) };
+  }
 }

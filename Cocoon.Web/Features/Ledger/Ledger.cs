@@ -140,6 +140,20 @@ public static class Ton
         return $"{sign}{magnitude / Nano}.{magnitude % Nano:D9}";
     }
 
+    /// <summary>Reads TON as people type it ("1.5"; at most 9 decimals) into nanotons.</summary>
+    public static bool TryParseTon(string? text, out long nanotons)
+    {
+        nanotons = 0;
+        if (!decimal.TryParse(text?.Trim(), System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var ton)
+            || ton < 0 || ton > 1_000_000_000m || decimal.Round(ton, 9) != ton)
+        {
+            return false;
+        }
+
+        nanotons = (long)(ton * Nano);
+        return true;
+    }
+
     /// <summary>Reads nanotons from the wire (a string of digits).</summary>
     public static bool TryParseNano(string? text, out long nanotons) =>
         long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out nanotons);

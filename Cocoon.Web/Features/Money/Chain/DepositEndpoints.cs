@@ -32,22 +32,7 @@ public static class DepositEndpoints
     {
         var deposits = app.MapGroup("/api/deposits").WithTags("Money").RequireAuthorization(CocoonPolicies.Interactive);
         deposits.MapPost("/", InstructionsAsync);
-        deposits.MapGet("/", async (ClaimsPrincipal user, CocoonDbContext db, CancellationToken ct) =>
-        {
-            var me = Viewer.From(user).AccountId;
-            var unattributed = Ledger.Ledger.Code(LedgerAccountKind.PlatformUnattributed, null);
-            var rows = await (from t in db.Set<LedgerTransaction>()
-                              where t.Kind == "deposit" && t.OwnerAccountId == me
-                              orderby t.CreatedAt descending
-                              select new
-                              {
-                                  t.Reference,
-                                  t.CreatedAt,
-                                  Amount = db.Set<LedgerEntry>().Where(e => e.TransactionId == t.Id && e.Amount > 0).Sum(e => e.Amount),
-                                  Held = db.Set<LedgerEntry>().Any(e => e.TransactionId == t.Id && db.Set<LedgerAccount>().Any(a => a.Id == e.AccountId && a.Code == unattributed)),
-                              }).Take(200).ToListAsync(ct);
-            return TypedResults.Ok(rows.Select(r => new DepositView(r.Reference, r.CreatedAt, r.Amount.ToString(CultureInfo.InvariantCulture), Ton.Format(r.Amount), r.Held ? "held for review (below the minimum)" : "credited")).ToList());
-        });
+        deposits.MapGet("/", async (ClaimsPrincipal user, CocoonDbContext db, CancellationToken ct) => TypedResults.Ok(await ListAsync(db, Viewer.From(user).AccountId, ct)));
         deposits.MapPost("/check", async Task<Results<Ok<WatchResult>, ProblemHttpResult>> (DepositWatcher watcher, IOptions<TonOptions> options, CancellationToken ct) =>
         {
             if (!options.Value.DepositsEnabled)
@@ -75,6 +60,37 @@ public static class DepositEndpoints
         }
     }
 
+    /// <summary>The account's deposits as the chain watcher recorded them, newest first.</summary>
+    public static async Task<IReadOnlyList<DepositView>> ListAsync(CocoonDbContext db, Guid accountId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var unattributed = Ledger.Ledger.Code(LedgerAccountKind.PlatformUnattributed, null);
+        var rows = await (from t in db.Set<LedgerTransaction>()
+                          where t.Kind == "deposit" && t.OwnerAccountId == accountId
+                          orderby t.CreatedAt descending
+                          select new
+                          {
+                              t.Reference,
+                              t.CreatedAt,
+                              Amount = db.Set<LedgerEntry>().Where(e => e.TransactionId == t.Id && e.Amount > 0).Sum(e => e.Amount),
+                              Held = db.Set<LedgerEntry>().Any(e => e.TransactionId == t.Id && db.Set<LedgerAccount>().Any(a => a.Id == e.AccountId && a.Code == unattributed)),
+                          }).Take(200).ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new DepositView(r.Reference, r.CreatedAt, r.Amount.ToString(CultureInfo.InvariantCulture), Ton.Format(r.Amount), r.Held ? "held for review (below the minimum)" : "credited"))];
+    }
+
+    /// <summary>Where and how the account tops up; its deposit code is made on first use.</summary>
+    public static async Task<DepositInstructions> CreateInstructionsAsync(CocoonDbContext db, Guid accountId, long? amount, TonOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(settings);
+        await db.Database.ExecuteSqlAsync($"INSERT INTO deposit_codes (account_id, code, created_at) VALUES ({accountId}, {DepositCode.New()}, {now}) ON CONFLICT (account_id) DO NOTHING", cancellationToken);
+        var code = await db.Set<DepositCode>().Where(c => c.AccountId == accountId).Select(c => c.Code).SingleAsync(cancellationToken);
+        var address = settings.Deposit.ToFriendly(bounceable: false, testnet: settings.Network == "testnet");
+        var payload = Convert.ToBase64String(BagOfCells.Serialize(CellBuilder.Comment(code)));
+        var nano = amount?.ToString(CultureInfo.InvariantCulture);
+        return new DepositInstructions(address, code, nano, new TonConnectRequest(now.AddMinutes(5).ToUnixTimeSeconds(), [new TonConnectMessage(address, nano ?? "0", payload)]));
+    }
+
     private static async Task<Results<Ok<DepositInstructions>, ProblemHttpResult>> InstructionsAsync(
         TopUpRequest? request, ClaimsPrincipal user, CocoonDbContext db, IOptions<TonOptions> options, TimeProvider clock, CancellationToken ct)
     {
@@ -84,7 +100,7 @@ public static class DepositEndpoints
             return DepositsOff();
         }
 
-        string? amount = null;
+        long? amount = null;
         if (!string.IsNullOrWhiteSpace(request?.Amount))
         {
             if (!Ton.TryParseNano(request.Amount.Trim(), out var nano) || nano < settings.MinimumDeposit || nano > 1_000_000 * Ton.Nano)
@@ -92,16 +108,10 @@ public static class DepositEndpoints
                 return TypedResults.Problem($"amount is nanotons as a string of digits, from {Ton.Format(settings.MinimumDeposit)} TON to 1,000,000 TON.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid amount");
             }
 
-            amount = nano.ToString(CultureInfo.InvariantCulture);
+            amount = nano;
         }
 
-        var me = Viewer.From(user).AccountId;
-        await db.Database.ExecuteSqlAsync($"INSERT INTO deposit_codes (account_id, code, created_at) VALUES ({me}, {DepositCode.New()}, {clock.GetUtcNow()}) ON CONFLICT (account_id) DO NOTHING", ct);
-        var code = await db.Set<DepositCode>().Where(c => c.AccountId == me).Select(c => c.Code).SingleAsync(ct);
-        var address = settings.Deposit.ToFriendly(bounceable: false, testnet: settings.Network == "testnet");
-        var payload = Convert.ToBase64String(BagOfCells.Serialize(CellBuilder.Comment(code)));
-        return TypedResults.Ok(new DepositInstructions(address, code, amount,
-            new TonConnectRequest(clock.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds(), [new TonConnectMessage(address, amount ?? "0", payload)])));
+        return TypedResults.Ok(await CreateInstructionsAsync(db, Viewer.From(user).AccountId, amount, settings, clock.GetUtcNow(), ct));
     }
 
     private static Delegate DevnetAsync(string action) => async Task<IResult> (HttpContext http, ClaimsPrincipal user, CocoonDbContext db, IOptions<TonOptions> options, IHttpClientFactory clients, CancellationToken ct) =>
