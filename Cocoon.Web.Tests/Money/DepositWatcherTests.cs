@@ -79,9 +79,26 @@ public sealed class DepositWatcherTests(PostgresFixture postgres) : IAsyncLifeti
         await Task.Delay(TimeSpan.FromSeconds(1.7));
         Assert.Equal(1, (await watcher.RunAsync(CancellationToken.None)).Credited);
 
+        // Finance places the deposit with the unknown comment: on the account that signed in with the wallet it names, once.
+        var wallet = new TonAddress(0, new byte[32] { 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7 });
+        var claimant = Guid.NewGuid();
+        await using (var db = PortalDb.Open(connection))
+        {
+            db.Add(new Cocoon.Web.Features.Identity.Account { Id = claimant, Address = wallet.ToRaw(), FriendlyAddress = wallet.ToFriendly(), PublicKey = "00", WalletVersion = "V4R2" });
+            await db.SaveChangesAsync();
+            var waiting = await Cocoon.Web.Features.Money.Unattributed.ListAsync(db, CancellationToken.None);
+            Assert.Equal(2, waiting.Count);
+            var hello = waiting.Single(d => d.Memo.Contains("hello", StringComparison.Ordinal));
+            await Assert.ThrowsAsync<Cocoon.Web.Features.Money.InvalidAssignmentException>(() => Cocoon.Web.Features.Money.Unattributed.AssignAsync(db, hello.Hash, "not an address", "finance", DateTimeOffset.UtcNow, CancellationToken.None));
+            await Cocoon.Web.Features.Money.Unattributed.AssignAsync(db, hello.Hash, wallet.ToFriendly(), "finance", DateTimeOffset.UtcNow, CancellationToken.None);
+            await Assert.ThrowsAsync<Cocoon.Web.Features.Money.InvalidAssignmentException>(() => Cocoon.Web.Features.Money.Unattributed.AssignAsync(db, hello.Hash, wallet.ToFriendly(), "finance", DateTimeOffset.UtcNow, CancellationToken.None));
+            Assert.Single(await Cocoon.Web.Features.Money.Unattributed.ListAsync(db, CancellationToken.None));
+            Assert.Equal(1_000_000_000, await LedgerBook.BalanceAsync(db, LedgerAccountKind.DeveloperAvailable, claimant, CancellationToken.None));
+        }
+
         await using var check = PortalDb.Open(connection);
         Assert.Equal(2_500_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.DeveloperAvailable, developer, CancellationToken.None));
-        Assert.Equal(1_050_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.PlatformUnattributed, null, CancellationToken.None));
+        Assert.Equal(50_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.PlatformUnattributed, null, CancellationToken.None));
         Assert.Equal(-3_550_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.PlatformTreasury, null, CancellationToken.None));
         Assert.True((await new LedgerVerifier(check).VerifyAsync(CancellationToken.None)).Holds);
     }

@@ -32,6 +32,19 @@ public static class MoneyEndpoints
         var ledger = app.MapGroup("/api/ledger").WithTags("Money").RequireAuthorization(CocoonPolicies.LedgerRead);
         ledger.MapGet("/trial-balance", async (MoneyQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.TrialBalanceAsync(ct)));
         ledger.MapGet("/verify", async (MoneyQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.VerifyAsync(ct)));
+        ledger.MapGet("/unattributed", async (CocoonDbContext db, CancellationToken ct) => TypedResults.Ok(await Unattributed.ListAsync(db, ct)));
+        app.MapPost("/api/ledger/unattributed/{hash}/assign", async Task<Results<NoContent, ProblemHttpResult>> (string hash, AssignRequest? request, ClaimsPrincipal user, CocoonDbContext db, TimeProvider clock, CancellationToken ct) =>
+        {
+            try
+            {
+                await Unattributed.AssignAsync(db, hash, request?.Wallet, user.Identity?.Name ?? "finance", clock.GetUtcNow(), ct);
+                return TypedResults.NoContent();
+            }
+            catch (InvalidAssignmentException ex)
+            {
+                return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Cannot assign");
+            }
+        }).WithTags("Money").RequireAuthorization(CocoonPolicies.Finance);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetPriceAsync(
