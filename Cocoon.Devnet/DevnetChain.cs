@@ -97,7 +97,11 @@ public sealed class DevnetChain(TimeProvider clock)
         {
             var message = WalletExternal.Parse(root, VersionOf);
             var account = AccountOf(message.Wallet);
-            if (account.Wallet is null)
+
+            // A wallet not deployed yet is judged by the state init it brings, applied only if every check passes.
+            var (version, publicKey, seqno, walletId) = (account.Wallet, account.PublicKey, account.Seqno, account.WalletId);
+            var signatureAllowed = true;
+            if (version is null)
             {
                 var init = message.Init ?? throw new TonFormatException("uninitialized", "The wallet is not deployed and the message carries no state init.");
                 if (!init.AddressIn(message.Wallet.Workchain).Equals(message.Wallet))
@@ -105,41 +109,50 @@ public sealed class DevnetChain(TimeProvider clock)
                     throw new TonFormatException("bad_state_init", "The state init does not hash to the wallet's address.");
                 }
 
-                var (version, publicKey) = WalletContracts.ReadPublicKey(init);
+                (version, publicKey) = WalletContracts.ReadPublicKey(init);
                 var data = init.Data!.BeginParse();
                 if (version == WalletVersion.V5R1)
                 {
-                    data.LoadBit();
+                    signatureAllowed = data.LoadBit();
                 }
 
-                account.Seqno = (uint)data.LoadUInt(32);
-                account.WalletId = (uint)data.LoadUInt(32);
-                (account.Wallet, account.PublicKey) = (version, publicKey);
+                seqno = (uint)data.LoadUInt(32);
+                walletId = (uint)data.LoadUInt(32);
             }
 
-            var key = PublicKey.Import(SignatureAlgorithm.Ed25519, account.PublicKey, KeyBlobFormat.RawPublicKey);
-            if (!SignatureAlgorithm.Ed25519.Verify(key, message.SignedCell.Hash, message.Signature))
+            var key = PublicKey.Import(SignatureAlgorithm.Ed25519, publicKey!, KeyBlobFormat.RawPublicKey);
+            var signed = SignatureAlgorithm.Ed25519.Verify(key, message.SignedCell.Hash, message.Signature);
+            var expired = message.ValidUntil <= clock.GetUtcNow().ToUnixTimeSeconds();
+
+            // In each contract's own order, with its exit codes.
+            if (version == WalletVersion.V5R1)
             {
-                throw new TonFormatException("bad_signature", "The wallet's signature does not verify (exit code 35).");
+                Refuse(!signed, "bad_signature", "The wallet's signature does not verify (exit code 135).");
+                Refuse(!signatureAllowed, "signature_disabled", "This W5 wallet has signatures disabled (exit code 132).");
+                Refuse(message.Seqno != seqno, "bad_seqno", $"The message's seqno is {message.Seqno}; the wallet expects {seqno} (exit code 133).");
+                Refuse(message.WalletId != walletId, "bad_wallet_id", $"The message is for wallet id {message.WalletId}; this wallet is {walletId} (exit code 134).");
+                Refuse(expired, "expired", "The message's valid_until has passed (exit code 136).");
             }
-
-            if (message.WalletId != account.WalletId)
+            else
             {
-                throw new TonFormatException("bad_wallet_id", $"The message is for wallet id {message.WalletId}; this wallet is {account.WalletId}.");
+                Refuse(expired, "expired", "The message's valid_until has passed (exit code 36).");
+                Refuse(message.Seqno != seqno, "bad_seqno", $"The message's seqno is {message.Seqno}; the wallet expects {seqno} (exit code 33).");
+                Refuse(message.WalletId != walletId, "bad_wallet_id", $"The message is for wallet id {message.WalletId}; this wallet is {walletId} (exit code 34).");
+                Refuse(!signed, "bad_signature", "The wallet's signature does not verify (exit code 35).");
             }
 
-            if (message.Seqno != account.Seqno)
-            {
-                throw new TonFormatException("bad_seqno", $"The message's seqno is {message.Seqno}; the wallet expects {account.Seqno} (exit code 33).");
-            }
-
-            if (message.ValidUntil <= clock.GetUtcNow().ToUnixTimeSeconds())
-            {
-                throw new TonFormatException("expired", "The message's valid_until has passed (exit code 36).");
-            }
-
+            (account.Wallet, account.PublicKey, account.Seqno, account.WalletId) = (version, publicKey, seqno, walletId);
             account.Seqno++;
-            var total = message.Transfers.Aggregate(0UL, (sum, t) => sum + t.Value);
+            ulong total;
+            try
+            {
+                total = message.Transfers.Aggregate(0UL, (sum, t) => checked(sum + t.Value));
+            }
+            catch (OverflowException)
+            {
+                throw new TonFormatException("bad_message", "The transfers add up to more than 2^64 nanotons.");
+            }
+
             var external = new DevnetMessage(root.Hash.ToArray(), null, message.Wallet, 0, false, false, null);
             if (total > account.Balance)
             {
@@ -184,6 +197,14 @@ public sealed class DevnetChain(TimeProvider clock)
         {
             var now = clock.GetUtcNow();
             return [.. _transactions.Where(t => t.VisibleAt <= now && (t.InMessage?.Hash.AsSpan().SequenceEqual(messageHash) == true || t.OutMessages.Any(m => m.Hash.AsSpan().SequenceEqual(messageHash))))];
+        }
+    }
+
+    private static void Refuse(bool refused, string code, string message)
+    {
+        if (refused)
+        {
+            throw new TonFormatException(code, message);
         }
     }
 

@@ -124,7 +124,7 @@ public sealed class LedgerPropertyTests(PostgresFixture postgres)
         for (var i = 0; i < 3; i++)
         {
             Assert.Equal(available[i], await LedgerBook.BalanceAsync(check, LedgerAccountKind.DeveloperAvailable, developers[i], CancellationToken.None));
-            Assert.Equal(jobs.Where(j => j.Developer == i).Sum(j => j.Remaining), await LedgerBook.BalanceAsync(check, LedgerAccountKind.DeveloperHeld, developers[i], CancellationToken.None));
+            Assert.Equal(jobs.Where(j => j.Developer == i).Sum(j => j.Remaining), await LedgerBook.TotalAsync(check, LedgerAccountKind.DeveloperHeld, developers[i], CancellationToken.None));
             Assert.Equal(earned[i], await LedgerBook.BalanceAsync(check, LedgerAccountKind.ProviderEarned, providers[i], CancellationToken.None));
         }
 

@@ -55,3 +55,12 @@ internal sealed class DepositCodeConfiguration : IEntityTypeConfiguration<Featur
         builder.HasIndex(c => c.Code).IsUnique();
     }
 }
+
+internal sealed class DepositCursorConfiguration : IEntityTypeConfiguration<Features.Money.Chain.DepositCursor>
+{
+    public void Configure(EntityTypeBuilder<Features.Money.Chain.DepositCursor> builder)
+    {
+        builder.ToTable("deposit_cursor");
+        builder.Property(c => c.Id).ValueGeneratedNever();
+    }
+}

@@ -1310,6 +1310,26 @@ namespace Cocoon.Web.Data.Migrations
                     b.ToTable("deposit_codes", (string)null);
                 });
 
+            modelBuilder.Entity("Cocoon.Web.Features.Money.Chain.DepositCursor", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Lt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("lt");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_deposit_cursor");
+
+                    b.ToTable("deposit_cursor", (string)null);
+                });
+
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", b =>
                 {
                     b.Property<string>("Id")

@@ -85,14 +85,18 @@ public sealed class Dispatcher(
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({DispatchLockKey})", cancellationToken);
-            var unit = await db.WorkUnits.FromSql($"SELECT * FROM work_units WHERE id = {unitId} FOR UPDATE")
+
+            // Job before unit, the order every unit state change locks them in (LeaseChain), so a result
+            // arriving now waits rather than deadlocks, and a job failed meanwhile is seen as failed.
+            var job = await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = (SELECT job_id FROM work_units WHERE id = {unitId}) FOR UPDATE")
                 .SingleOrDefaultAsync(cancellationToken);
-            if (unit is null || unit.State != WorkUnitState.Pending)
+            var unit = job is null ? null : await db.WorkUnits.FromSql($"SELECT * FROM work_units WHERE id = {unitId} FOR UPDATE")
+                .SingleOrDefaultAsync(cancellationToken);
+            if (job is null || unit is null || unit.State != WorkUnitState.Pending)
             {
                 return;
             }
 
-            var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == unit.JobId, cancellationToken);
             var now = clock.GetUtcNow();
             var agent = job.State == JobState.Running ? await PickAgentAsync(db, job, unit, now, cancellationToken) : null;
             unit.DispatchRequestedAt = null;
@@ -104,8 +108,15 @@ public sealed class Dispatcher(
                 return;
             }
 
-            // What the unit will cost is fixed now, and reserved out of what the job still holds.
+            // What the unit will cost is fixed now, and reserved out of what the job still holds; if the
+            // least-loaded agent is too dear for what is left, the cheapest one able to take it is asked.
             var charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
+            if (charge is { Fits: false } && await PickAgentAsync(db, job, unit, now, cancellationToken, cheapestFirst: true) is { } cheapest && cheapest.Id != agent.Id)
+            {
+                agent = cheapest;
+                charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
+            }
+
             if (charge is null)
             {
                 // The job's first model unit is measuring what a row costs; the next waits for its figure.
@@ -123,13 +134,12 @@ public sealed class Dispatcher(
                     return;
                 }
 
-                var tracked = await db.Jobs.SingleAsync(j => j.Id == job.Id, cancellationToken);
-                tracked.State = JobState.Failed;
-                tracked.FinishedAt = now;
-                tracked.FailureReason = $"The budget is spent: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent able to take it, " +
+                job.State = JobState.Failed;
+                job.FinishedAt = now;
+                job.FailureReason = $"The budget is spent: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent online that can take it, " +
                     $"and {Ledger.Ton.Format(charge.Remaining)} TON of the budget is left. Submit the rest with a larger budget.";
                 await db.SaveChangesAsync(cancellationToken);
-                await Money.Billing.ReleaseAsync(db, tracked.Billed(), now, cancellationToken);
+                await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
                 logger.LogInformation("Job {JobId} stopped: its budget cannot pay for unit {Index}", job.Id, unit.Index);
                 live.JobChanged(job.Id);
@@ -232,8 +242,11 @@ public sealed class Dispatcher(
         var remaining = await Money.Billing.HeldForJobAsync(db, job.Billed(), cancellationToken) - running.Sum(l => l.Reserved);
         if (flops is null)
         {
-            // Not known until a unit has run: reserve what is left, and charge the measured figure, capped by it.
-            return new UnitCharge(price, price > 0 ? Math.Max(remaining, 0) : 0, 0, Fixed: false, Fits: price == 0 || remaining > 0, remaining, running.Count > 0);
+            // Not known until a unit has run: reserve the unit's share of what is left (so a count it inflates
+            // takes at most that), and charge the measured figure, capped by it.
+            var pending = await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded && u.State != WorkUnitState.Failed, cancellationToken);
+            var share = Math.Max(remaining, 0) / Math.Max(pending, 1);
+            return new UnitCharge(price, price > 0 ? share : 0, 0, Fixed: false, Fits: price == 0 || share > 0, remaining, running.Count > 0);
         }
 
         var (cost, fee) = Money.Pricing.UnitCharge(flops.Value, price, money.Value.FeePercent);
@@ -250,7 +263,7 @@ public sealed class Dispatcher(
     }
 
     /// <summary>The least-loaded online agent with room, one that has not failed this unit first (a failure is another agent's to confirm); for a model job, only agents holding a grant to their current enclave key.</summary>
-    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, CancellationToken cancellationToken, bool cheapestFirst = false)
     {
         var onlineSince = now - link.Value.AgentTimeout;
         var anyAgent = job.Kind == JobKind.MatMul;
@@ -260,7 +273,8 @@ public sealed class Dispatcher(
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
               AND ({job.MaxPricePerTflop}::bigint IS NULL OR coalesce(a.price_per_tflop, {money.Value.DefaultPricePerTflop}) <= {job.MaxPricePerTflop}::bigint)
               AND ({anyAgent} OR EXISTS (SELECT 1 FROM key_grants g WHERE g.job_id = {job.Id} AND g.agent_id = a.id AND g.enclave_public_key = a.enclave_public_key))
-            ORDER BY EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
+            ORDER BY CASE WHEN {cheapestFirst} THEN coalesce(a.price_per_tflop, {money.Value.DefaultPricePerTflop}) ELSE 0 END,
+                     EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
                      load.active::float / a.capacity, coalesce(a.price_per_tflop, {money.Value.DefaultPricePerTflop}), a.last_heartbeat_at DESC
             LIMIT 1
             """).AsNoTracking().SingleOrDefaultAsync(cancellationToken);

@@ -107,7 +107,7 @@ public sealed class UnitLifecycle(
             // Checked before anything else changes: a rejected result must not supersede the lease now running the unit.
             var rejected = job.Kind != JobKind.Model ? null
                 : !await IsOutputOfAsync(db, job, result, cancellationToken) ? "The agent reported an output the portal does not hold for this job."
-                : job.FlopsPerRow is { } perRow && result.Flops != perRow * Math.Max(unit.MatrixCount, 1)
+                : job.FlopsPerRow is { } perRow && Math.Abs(result.Flops - (perRow * Math.Max(unit.MatrixCount, 1))) > Math.Max(unit.MatrixCount, 1) // the figure is rounded down per row
                     ? $"The agent counted {result.Flops:N0} FLOPs for {unit.MatrixCount:N0} rows; this job's model costs {perRow:N0} a row, as its first unit counted."
                 : null;
             if (rejected is not null)
@@ -212,9 +212,29 @@ public sealed class UnitLifecycle(
             }
         }
 
+        // Never more than the job holds beyond what its other running leases reserved: a late result from
+        // a lease that already ended cannot take money reserved for the lease that replaced it.
+        var reservedByOthers = await db.Leases.Where(l => l.EndedAt == null && l.Id != lease.Id && db.WorkUnits.Any(u => u.Id == l.WorkUnitId && u.JobId == job.Id))
+            .SumAsync(l => l.Reserved, cancellationToken);
+        var free = await Money.Billing.HeldForJobAsync(db, job.Billed(), cancellationToken) - reservedByOthers;
+        if (cost + fee > free)
+        {
+            logger.LogWarning("Unit {Index} of job {JobId} would be charged {Charge} nanotons but only {Free} are free in its hold; charging that", unit.Index, job.Id, cost + fee, Math.Max(free, 0));
+            cost = Math.Max(free, 0) * 100 / (100 + feePercent);
+            fee = Math.Max(free, 0) - cost;
+        }
+
         var agent = await db.Agents.AsNoTracking().Where(a => a.Id == lease.AgentId)
             .Select(a => new Money.RegisteredAgentOwner(a.Id, a.Name, a.OwnerAccountId)).SingleAsync(cancellationToken);
-        await Money.Billing.SettleAsync(db, job.Billed(), unit.Billed(), agent, cost, fee, now, cancellationToken);
+        try
+        {
+            await Money.Billing.SettleAsync(db, job.Billed(), unit.Billed(), agent, cost, fee, now, cancellationToken);
+        }
+        catch (Ledger.InsufficientFundsException ex)
+        {
+            // The per-job hold refused it (it cannot happen given the cap above, and must not lose the result if it does).
+            logger.LogError("Unit {Index} of job {JobId} was not charged: {Reason}", unit.Index, job.Id, ex.Message);
+        }
     }
 
     /// <summary>The agent could not finish: the unit goes back to the queue, or fails past the attempt limit.</summary>

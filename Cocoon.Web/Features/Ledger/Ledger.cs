@@ -12,11 +12,14 @@ namespace Cocoon.Web.Features.Ledger;
 /// </summary>
 public static class Ledger
 {
-    /// <summary>The stable code of an account.</summary>
-    public static string Code(LedgerAccountKind kind, Guid? owner) => kind switch
+    /// <summary>
+    /// The stable code of an account. A developer's held money has one account per job, so the
+    /// database's no-negative check holds each job to its own budget.
+    /// </summary>
+    public static string Code(LedgerAccountKind kind, Guid? owner, Guid? job = null) => kind switch
     {
         LedgerAccountKind.DeveloperAvailable => $"developer:{Owner(owner)}:available",
-        LedgerAccountKind.DeveloperHeld => $"developer:{Owner(owner)}:held",
+        LedgerAccountKind.DeveloperHeld => $"developer:{Owner(owner)}:held:{job ?? throw new ArgumentException("Held money belongs to a job.", nameof(job))}",
         LedgerAccountKind.ProviderEarned => $"provider:{Owner(owner)}:earned",
         LedgerAccountKind.ProviderPayable => $"provider:{Owner(owner)}:payable",
         LedgerAccountKind.PlatformFees => "platform:fees",
@@ -26,11 +29,11 @@ public static class Ledger
     };
 
     /// <summary>The account's id, creating it on first use (two first uses at once make one).</summary>
-    public static async Task<Guid> AccountAsync(CocoonDbContext db, LedgerAccountKind kind, Guid? owner, DateTimeOffset now, CancellationToken cancellationToken)
+    public static async Task<Guid> AccountAsync(CocoonDbContext db, LedgerAccountKind kind, Guid? owner, DateTimeOffset now, CancellationToken cancellationToken, Guid? job = null)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var code = Code(kind, owner);
-        var platform = kind is LedgerAccountKind.PlatformFees or LedgerAccountKind.PlatformTreasury or LedgerAccountKind.PlatformDepositsInTransit or LedgerAccountKind.PlatformUnattributed;
+        var code = Code(kind, owner, job);
+        var platform = code.StartsWith("platform:", StringComparison.Ordinal);
         var kindName = kind.ToString();
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO ledger_accounts (id, code, kind, owner_account_id, may_go_negative, balance, created_at)
@@ -102,11 +105,18 @@ public static class Ledger
     }
 
     /// <summary>A balance in nanotons.</summary>
-    public static Task<long> BalanceAsync(CocoonDbContext db, LedgerAccountKind kind, Guid? owner, CancellationToken cancellationToken)
+    public static Task<long> BalanceAsync(CocoonDbContext db, LedgerAccountKind kind, Guid? owner, CancellationToken cancellationToken, Guid? job = null)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var code = Code(kind, owner);
+        var code = Code(kind, owner, job);
         return db.Set<LedgerAccount>().Where(a => a.Code == code).Select(a => a.Balance).SingleOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>The sum of an owner's accounts of one kind (a developer's held money across jobs).</summary>
+    public static Task<long> TotalAsync(CocoonDbContext db, LedgerAccountKind kind, Guid owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Set<LedgerAccount>().Where(a => a.Kind == kind && a.OwnerAccountId == owner).SumAsync(a => a.Balance, cancellationToken);
     }
 
     private static async Task<long> ShortfallAsync(CocoonDbContext db, List<(Guid Account, long Amount)> legs, CancellationToken cancellationToken)

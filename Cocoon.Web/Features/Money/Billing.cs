@@ -24,7 +24,7 @@ public static class Billing
         }
 
         var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, owner, now, cancellationToken);
-        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken);
+        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken, job.Id);
         await LedgerBook.PostAsync(db, "hold", $"job:{job.Id}", $"Budget held for job '{job.Name}'", job.Id,
             [(available, -job.Budget), (held, job.Budget)], now, cancellationToken);
     }
@@ -38,12 +38,7 @@ public static class Billing
             return 0;
         }
 
-        var code = LedgerBook.Code(LedgerAccountKind.DeveloperHeld, owner);
-        return await (from e in db.Set<LedgerEntry>()
-                      join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
-                      join a in db.Set<LedgerAccount>() on e.AccountId equals a.Id
-                      where t.JobId == job.Id && a.Code == code
-                      select e.Amount).SumAsync(cancellationToken);
+        return await LedgerBook.BalanceAsync(db, LedgerAccountKind.DeveloperHeld, owner, cancellationToken, job.Id);
     }
 
     /// <summary>What the job has been charged so far (costs and fees of its settled units).</summary>
@@ -67,7 +62,7 @@ public static class Billing
             return;
         }
 
-        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken);
+        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken, job.Id);
         var fees = await LedgerBook.AccountAsync(db, LedgerAccountKind.PlatformFees, null, now, cancellationToken);
         var earned = agent.OwnerAccountId is { } provider
             ? await LedgerBook.AccountAsync(db, LedgerAccountKind.ProviderEarned, provider, now, cancellationToken)
@@ -87,7 +82,7 @@ public static class Billing
         }
 
         var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, owner, now, cancellationToken);
-        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken);
+        var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken, job.Id);
         await LedgerBook.PostAsync(db, "release", $"job:{job.Id}", $"Rest of the budget of job '{job.Name}' released", job.Id,
             [(held, -remaining), (available, remaining)], now, cancellationToken);
     }

@@ -20,4 +20,13 @@ public static class Deposits
         var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, accountId, now, cancellationToken);
         return await LedgerBook.PostAsync(db, "deposit", chainTransactionHash, memo, null, [(treasury, -nanotons), (available, nanotons)], now, cancellationToken, ownerAccountId: accountId);
     }
+
+    /// <summary>Records TON that reached the platform but is nobody's yet (an unknown comment, a small amount, an aborted transfer that kept its value), for finance; once per chain transaction.</summary>
+    public static async Task<bool> HoldForReviewAsync(CocoonDbContext db, Guid? claimedBy, long nanotons, string chainTransactionHash, string memo, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(nanotons);
+        var treasury = await LedgerBook.AccountAsync(db, LedgerAccountKind.PlatformTreasury, null, now, cancellationToken);
+        var unattributed = await LedgerBook.AccountAsync(db, LedgerAccountKind.PlatformUnattributed, null, now, cancellationToken);
+        return await LedgerBook.PostAsync(db, "deposit", chainTransactionHash, memo, null, [(treasury, -nanotons), (unattributed, nanotons)], now, cancellationToken, ownerAccountId: claimedBy);
+    }
 }

@@ -27,8 +27,9 @@ public static class Pricing
             return (0, 0);
         }
 
-        var cost = decimal.Ceiling((decimal)flops * pricePerTflop / 1_000_000_000_000m);
-        var capped = cost > long.MaxValue / 2 ? long.MaxValue / 2 : (long)cost;
-        return (capped, capped * feePercent / 100);
+        // decimal throughout: FLOPs and prices are the agent's words and must not overflow into a negative charge.
+        var cost = decimal.Ceiling((decimal)Math.Min(flops, 1e24) * pricePerTflop / 1_000_000_000_000m);
+        var capped = cost > long.MaxValue / 4 ? long.MaxValue / 4 : (long)cost;
+        return (capped, (long)((decimal)capped * feePercent / 100));
     }
 }

@@ -33,7 +33,7 @@ public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var available = await LedgerBook.BalanceAsync(db, LedgerAccountKind.DeveloperAvailable, accountId, cancellationToken);
-        var held = await LedgerBook.BalanceAsync(db, LedgerAccountKind.DeveloperHeld, accountId, cancellationToken);
+        var held = await LedgerBook.TotalAsync(db, LedgerAccountKind.DeveloperHeld, accountId, cancellationToken);
         return new BalanceView(Nano(available), Nano(held), Ton.Format(available), Ton.Format(held));
     }
 
@@ -41,11 +41,10 @@ public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory)
     public async Task<IReadOnlyList<StatementLine>> StatementAsync(Guid accountId, int take, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var codes = new[] { LedgerBook.Code(LedgerAccountKind.DeveloperAvailable, accountId), LedgerBook.Code(LedgerAccountKind.DeveloperHeld, accountId) };
         var lines = await (from e in db.Set<LedgerEntry>()
                            join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
                            join a in db.Set<LedgerAccount>() on e.AccountId equals a.Id
-                           where codes.Contains(a.Code)
+                           where a.OwnerAccountId == accountId && (a.Kind == LedgerAccountKind.DeveloperAvailable || a.Kind == LedgerAccountKind.DeveloperHeld)
                            orderby e.Seq descending
                            select new { e.Seq, t.CreatedAt, t.Kind, AccountKind = a.Kind, e.Amount, t.Memo, t.JobId })
             .Take(take).ToListAsync(cancellationToken);

@@ -1,29 +1,41 @@
 using Cocoon.Web.Data;
 using Cocoon.Web.Features.Ledger;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
 
 namespace Cocoon.Web.Features.Money.Chain;
 
 /// <summary>What one pass of the watcher did.</summary>
 public sealed record WatchResult(int Seen, int Credited, int Unattributed, int Ignored);
 
+/// <summary>How far the watcher has read the deposit address (one row): transactions at or below this logical time are done.</summary>
+public sealed class DepositCursor
+{
+    public int Id { get; set; } = 1;
+
+    public long Lt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
 /// <summary>
 /// Reads the platform's deposit address from the chain and credits each incoming transfer once (its
 /// transaction hash is the ledger reference): to the account its comment names, or, with an unknown
-/// comment or an amount below the minimum, to unattributed deposits for finance. Aborted transactions,
-/// bounced messages and external messages credit nothing. Runs every minute and on demand; two at
-/// once credit nothing twice.
+/// comment, an amount below the minimum or a transfer that aborted but kept its value, to unattributed
+/// deposits for finance. Bounced messages, bounceable transfers that aborted (their value went back)
+/// and external messages credit nothing. It reads newest first back to its cursor, credits oldest
+/// first, and moves the cursor only when it has read everything above it; two passes at once credit
+/// nothing twice. Runs every minute and on demand.
 /// </summary>
 public sealed class DepositWatcher(IDbContextFactory<CocoonDbContext> dbFactory, ToncenterClient toncenter, IOptions<TonOptions> options, TimeProvider clock, ILogger<DepositWatcher> logger)
 {
     public const string JobId = "money-deposit-watcher";
 
-    /// <summary>Transactions read per page, and the most pages one pass reads.</summary>
     private const int PageSize = 50;
-    private const int MaxPages = 20;
+    private const int MaxPages = 200;
 
+    [AutomaticRetry(Attempts = 0)]
     public async Task<WatchResult> RunAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -32,25 +44,31 @@ public sealed class DepositWatcher(IDbContextFactory<CocoonDbContext> dbFactory,
             return new WatchResult(0, 0, 0, 0);
         }
 
-        // Newest first until a page holds nothing new: every transfer since the last pass (the ledger's uniqueness keeps re-reads harmless).
+        long cursor;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            cursor = await db.Set<DepositCursor>().Select(c => (long?)c.Lt).SingleOrDefaultAsync(cancellationToken) ?? 0;
+        }
+
         var fresh = new List<ChainTransfer>();
-        for (var page = 0; page < MaxPages; page++)
+        var reachedCursor = false;
+        for (var page = 0; page < MaxPages && !reachedCursor; page++)
         {
             var transfers = await toncenter.TransactionsAsync(settings.Deposit, PageSize, page * PageSize, cancellationToken);
-            var hashes = transfers.Select(t => t.Hash).ToList();
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var known = await db.Set<LedgerTransaction>().Where(t => t.Kind == "deposit" && hashes.Contains(t.Reference)).Select(t => t.Reference).ToListAsync(cancellationToken);
-            fresh.AddRange(transfers.Where(t => !known.Contains(t.Hash)));
-            if (transfers.Count < PageSize || known.Count == transfers.Count)
-            {
-                break;
-            }
+            fresh.AddRange(transfers.Where(t => (long)t.Lt > cursor));
+            reachedCursor = transfers.Count < PageSize || transfers.Any(t => (long)t.Lt <= cursor);
+        }
+
+        if (!reachedCursor)
+        {
+            logger.LogError("The deposit watcher read {Pages} pages without reaching its cursor; it credits what it read and does not move the cursor", MaxPages);
         }
 
         int credited = 0, unattributed = 0, ignored = 0;
         foreach (var transfer in fresh.DistinctBy(t => t.Hash).OrderBy(t => t.Lt))
         {
-            if (transfer.Aborted || transfer.Bounced || transfer.Source is null || transfer.Value == 0 || transfer.Value > long.MaxValue)
+            var returned = transfer.Aborted && transfer.Bounce;
+            if (transfer.Bounced || returned || transfer.Source is null || transfer.Value == 0 || transfer.Value > long.MaxValue)
             {
                 ignored++;
                 continue;
@@ -64,23 +82,29 @@ public sealed class DepositWatcher(IDbContextFactory<CocoonDbContext> dbFactory,
                 : null;
             var amount = (long)transfer.Value;
             var now = clock.GetUtcNow();
-            bool posted;
-            if (owner is { } account && amount >= settings.MinimumDeposit)
+            if (owner is { } account && amount >= settings.MinimumDeposit && !transfer.Aborted)
             {
-                posted = await Deposits.CreditAsync(db, account, amount, transfer.Hash, $"Deposit of {Ton.Format(amount)} TON from {transfer.Source}", now, cancellationToken);
-                credited += posted ? 1 : 0;
+                credited += await Deposits.CreditAsync(db, account, amount, transfer.Hash, $"Deposit of {Ton.Format(amount)} TON from {transfer.Source}", now, cancellationToken) ? 1 : 0;
             }
             else
             {
-                var why = owner is null ? $"comment '{Shorten(transfer.Comment)}' names no account" : "below the minimum deposit";
-                var treasury = await LedgerBook.AccountAsync(db, LedgerAccountKind.PlatformTreasury, null, now, cancellationToken);
-                var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.PlatformUnattributed, null, now, cancellationToken);
-                posted = await LedgerBook.PostAsync(db, "deposit", transfer.Hash, $"Unattributed deposit of {Ton.Format(amount)} TON from {transfer.Source}: {why}", null,
-                    [(treasury, -amount), (held, amount)], now, cancellationToken, agentId: null, ownerAccountId: owner);
-                unattributed += posted ? 1 : 0;
+                var why = transfer.Aborted ? "the transfer aborted on the platform's address and kept its value"
+                    : owner is null ? $"comment '{Shorten(transfer.Comment)}' names no account"
+                    : "below the minimum deposit";
+                unattributed += await Deposits.HoldForReviewAsync(db, owner, amount, transfer.Hash, $"Unattributed deposit of {Ton.Format(amount)} TON from {transfer.Source}: {why}", now, cancellationToken) ? 1 : 0;
             }
 
             await tx.CommitAsync(cancellationToken);
+        }
+
+        if (reachedCursor && fresh.Count > 0)
+        {
+            var newest = fresh.Max(t => (long)t.Lt);
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO deposit_cursor (id, lt, updated_at) VALUES (1, {newest}, {clock.GetUtcNow()})
+                ON CONFLICT (id) DO UPDATE SET lt = greatest(deposit_cursor.lt, excluded.lt), updated_at = excluded.updated_at
+                """, cancellationToken);
         }
 
         if (credited + unattributed > 0)

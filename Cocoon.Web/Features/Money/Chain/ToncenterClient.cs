@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Cocoon.Web.Features.Money.Chain;
 
 /// <summary>An incoming transfer as the chain watcher needs it.</summary>
-public sealed record ChainTransfer(string Hash, ulong Lt, bool Aborted, string? Source, ulong Value, bool Bounced, string? Comment);
+/// <param name="Hash">The transaction's hash as lower-case hex, whatever encoding the indexer used.</param>
+public sealed record ChainTransfer(string Hash, ulong Lt, bool Aborted, string? Source, ulong Value, bool Bounce, bool Bounced, string? Comment);
 
 /// <summary>
 /// Reads an account's transactions from toncenter's API v3 (<c>GET /api/v3/transactions</c>), retrying
@@ -31,7 +32,17 @@ public sealed class ToncenterClient(HttpClient http, IOptions<TonOptions> option
                 request.Headers.Add("X-API-Key", settings.ApiKey);
             }
 
-            using var response = await http.SendAsync(request, cancellationToken);
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, cancellationToken);
+            }
+            catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new HttpRequestException("toncenter did not answer in time.", ex);
+            }
+
+            using var _ = response;
             if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500)
             {
                 if (attempt >= Backoff.Length)
@@ -50,7 +61,7 @@ public sealed class ToncenterClient(HttpClient http, IOptions<TonOptions> option
                 using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
                 return [.. document.RootElement.GetProperty("transactions").EnumerateArray().Select(Read)];
             }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
             {
                 throw new HttpRequestException($"toncenter's answer is not a transactions page ({ex.Message}).");
             }
@@ -63,12 +74,13 @@ public sealed class ToncenterClient(HttpClient http, IOptions<TonOptions> option
         var lt = ulong.Parse(t.GetProperty("lt").GetString()!, CultureInfo.InvariantCulture);
         if (!t.TryGetProperty("in_msg", out var m) || m.ValueKind != JsonValueKind.Object)
         {
-            return new ChainTransfer(t.GetProperty("hash").GetString()!, lt, aborted, null, 0, false, null);
+            return new ChainTransfer(Hex(t.GetProperty("hash").GetString()), lt, aborted, null, 0, false, false, null);
         }
 
         var source = m.TryGetProperty("source", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         var value = m.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.String ? ulong.Parse(v.GetString()!, CultureInfo.InvariantCulture) : 0;
         var bounced = m.TryGetProperty("bounced", out var b) && b.ValueKind == JsonValueKind.True;
+        var bounce = m.TryGetProperty("bounce", out var bf) && bf.ValueKind == JsonValueKind.True;
 
         // The comment from the body itself (op 0 and UTF-8), not from the indexer's decoding.
         string? comment = null;
@@ -84,6 +96,14 @@ public sealed class ToncenterClient(HttpClient http, IOptions<TonOptions> option
             }
         }
 
-        return new ChainTransfer(t.GetProperty("hash").GetString()!, lt, aborted, source, value, bounced, comment);
+        return new ChainTransfer(Hex(t.GetProperty("hash").GetString()), lt, aborted, source, value, bounce, bounced, comment);
+    }
+
+    /// <summary>A 32-byte hash in base64, base64url or hex, as lower-case hex (one chain transaction, one reference).</summary>
+    private static string Hex(string? text)
+    {
+        var value = text ?? "";
+        var bytes = value.Length == 64 && value.All(char.IsAsciiHexDigit) ? Convert.FromHexString(value) : Convert.FromBase64String(value.Replace('-', '+').Replace('_', '/'));
+        return bytes.Length == 32 ? Convert.ToHexStringLower(bytes) : throw new FormatException("a transaction hash is not 32 bytes.");
     }
 }
