@@ -111,6 +111,11 @@ public sealed class DepositWatcherTests(PostgresFixture postgres) : IAsyncLifeti
         Assert.Contains(problems, p => p.Contains("Network", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("DepositAddress", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("BaseUrl", StringComparison.Ordinal));
+
+        // Outside Development: no devnet, and an indexer over https elsewhere (deposits are credited from what it says).
+        var local = new TonOptions { DepositAddress = Platform.ToRaw(), Toncenter = new() { BaseUrl = "http://127.0.0.1:8081" }, DevnetUrl = "http://127.0.0.1:8081" };
+        Assert.Empty(local.Problems(development: true));
+        Assert.Equal(2, local.Problems(development: false).Count());
     }
 
     private DepositWatcher Watcher(string connection)

@@ -33,7 +33,7 @@ function problemMessage(problem, status) {
 /**
  * Submits a model job: unwraps the model's and the dataset's file keys with this browser's key, wraps
  * them to the enclave key of each agent the developer allowed, and sends only those grants.
- * job = { name, modelId, modelBlobId, datasetId, datasetBlobId, rowsPerUnit, attestedOnly, agents: [{ id, enclaveKey (hex) }] }.
+ * job = { name, modelId, modelBlobId, datasetId, datasetBlobId, rowsPerUnit, attestedOnly, budget (nanotons), agents: [{ id, enclaveKey (hex) }] }.
  * Returns { ok, jobId } or { ok: false, message }.
  */
 export async function submitModelJob(job) {
@@ -58,7 +58,7 @@ export async function submitModelJob(job) {
     const response = await fetch("/api/model-jobs", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: job.name, modelId: job.modelId, datasetId: job.datasetId, rowsPerUnit: job.rowsPerUnit, attestedOnly: job.attestedOnly, outputKey: toBase64(entry.publicRaw), grants }),
+      body: JSON.stringify({ name: job.name, modelId: job.modelId, datasetId: job.datasetId, rowsPerUnit: job.rowsPerUnit, attestedOnly: job.attestedOnly, budget: job.budget, outputKey: toBase64(entry.publicRaw), grants }),
     });
     const body = await response.json().catch(() => null);
     if (!response.ok) throw new Error(problemMessage(body, response.status));

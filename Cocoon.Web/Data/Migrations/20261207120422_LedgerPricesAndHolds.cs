@@ -191,6 +191,10 @@ namespace Cocoon.Web.Data.Migrations
                     IF NEW.amount = 0 THEN
                         RAISE EXCEPTION 'a ledger entry moves a non-zero amount';
                     END IF;
+                    -- The newest entry is read after the lock, which needs a fresh snapshot per statement.
+                    IF current_setting('transaction_isolation') <> 'read committed' THEN
+                        RAISE EXCEPTION 'ledger entries are posted under READ COMMITTED, not %', current_setting('transaction_isolation');
+                    END IF;
                     -- One writer at a time numbers and chains entries (released at commit).
                     PERFORM pg_advisory_xact_lock(7955230118840321);
                     SELECT seq, hash INTO last_seq, last_hash FROM ledger_entries ORDER BY seq DESC LIMIT 1;

@@ -108,4 +108,10 @@ public sealed class LedgerEntry
 public sealed class InsufficientFundsException(string message, long shortfall) : Exception(message)
 {
     public long Shortfall { get; } = shortfall;
+
+    /// <summary>402 problem details naming the shortfall (nanotons, a string).</summary>
+    public Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult AsProblem() =>
+        Microsoft.AspNetCore.Http.TypedResults.Problem($"Your available balance cannot hold this budget: {Message} Top up, or ask for less.",
+            statusCode: Microsoft.AspNetCore.Http.StatusCodes.Status402PaymentRequired, title: "Insufficient balance",
+            extensions: new Dictionary<string, object?> { ["shortfall"] = Shortfall.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 }

@@ -58,8 +58,7 @@ public static class ModelRunsEndpoints
         }
         catch (Ledger.InsufficientFundsException ex)
         {
-            return TypedResults.Problem($"Your available balance cannot hold this budget: {ex.Message} Top up, or ask for less.", statusCode: StatusCodes.Status402PaymentRequired, title: "Insufficient balance",
-                extensions: new Dictionary<string, object?> { ["shortfall"] = ex.Shortfall.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            return ex.AsProblem();
         }
     }
 

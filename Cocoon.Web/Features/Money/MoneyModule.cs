@@ -12,7 +12,8 @@ public static class MoneyModule
         builder.Services.AddSingleton<MoneyQueries>();
         builder.Services.AddOptions<TonOptions>().BindConfiguration(TonOptions.Section)
             .ValidateOnStart();
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<TonOptions>, TonOptionsValidator>();
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<TonOptions>>(new TonOptionsValidator(development));
         builder.Services.AddHttpClient<ToncenterClient>(c => c.Timeout = TimeSpan.FromSeconds(20));
         builder.Services.AddScoped<DepositWatcher>();
     }
@@ -26,11 +27,11 @@ public static class MoneyModule
     }
 
     /// <summary>Says each problem of the Ton settings by name at start.</summary>
-    private sealed class TonOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<TonOptions>
+    private sealed class TonOptionsValidator(bool development) : Microsoft.Extensions.Options.IValidateOptions<TonOptions>
     {
         public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, TonOptions options)
         {
-            var problems = options.Problems().ToList();
+            var problems = options.Problems(development).ToList();
             return problems.Count == 0 ? Microsoft.Extensions.Options.ValidateOptionsResult.Success : Microsoft.Extensions.Options.ValidateOptionsResult.Fail(problems);
         }
     }

@@ -92,7 +92,10 @@ public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory)
 
     public async Task<LedgerCheck> VerifyAsync(CancellationToken cancellationToken)
     {
+        // One snapshot for entries and balances, so postings meanwhile cannot look like a mismatch.
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var snapshot = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("SET TRANSACTION READ ONLY", cancellationToken);
         return await new LedgerVerifier(db).VerifyAsync(cancellationToken);
     }
 
@@ -105,7 +108,14 @@ public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory)
 
     private static string Nano(long amount) => amount.ToString(CultureInfo.InvariantCulture);
 
-    private static string Quote(string text) => text.Contains(',', StringComparison.Ordinal) || text.Contains('"', StringComparison.Ordinal) || text.Contains('\n', StringComparison.Ordinal)
-        ? $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\""
-        : text;
+    /// <summary>A CSV field: quoted when it must be, and never read as a formula (memos carry names agents choose).</summary>
+    private static string Quote(string text)
+    {
+        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            text = "'" + text;
+        }
+
+        return text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : text;
+    }
 }

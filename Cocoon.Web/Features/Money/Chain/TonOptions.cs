@@ -26,8 +26,14 @@ public sealed class TonOptions
     public TonAddress Deposit => TonAddress.Parse(DepositAddress!);
 
     /// <summary>Every problem with these settings, in words; empty when they hold.</summary>
-    public IEnumerable<string> Problems()
+    /// <param name="development">Whether the portal runs in Development (the only place a devnet or a plain-http indexer is taken).</param>
+    public IEnumerable<string> Problems(bool development = true)
     {
+        if (!development && !string.IsNullOrWhiteSpace(DevnetUrl))
+        {
+            yield return $"{Section}:DevnetUrl is for Development only: a devnet's faucet makes free TON.";
+        }
+
         if (Network is not ("mainnet" or "testnet"))
         {
             yield return $"{Section}:Network must be mainnet or testnet, not '{Network}'.";
@@ -46,6 +52,10 @@ public sealed class TonOptions
         if (!Uri.TryCreate(Toncenter.BaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
         {
             yield return $"{Section}:Toncenter:BaseUrl must be an absolute http(s) URL of a toncenter API (v3).";
+        }
+        else if (!development && (url.Scheme != "https" || url.IsLoopback))
+        {
+            yield return $"{Section}:Toncenter:BaseUrl must be https and not this machine outside Development (deposits are credited from what it says).";
         }
 
         if (MinimumDeposit < 0)
