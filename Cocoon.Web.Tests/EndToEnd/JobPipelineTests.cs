@@ -51,7 +51,8 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
             doomedId = await ledger.Agents.Where(a => a.Name == "doomed").Select(a => a.Id).SingleAsync();
         }
 
-        var job = await portal.SubmitAsync(new CreateJobRequest { Name = "kill", MatrixSize = 96, MatrixCount = 240, MatricesPerUnit = 8, Seed = 99 });
+        // Enough units that the job cannot finish between two looks (on a loaded machine it once did with 30).
+        var job = await portal.SubmitAsync(new CreateJobRequest { Name = "kill", MatrixSize = 96, MatrixCount = 1600, MatricesPerUnit = 8, Seed = 99 });
         // Kill the agent while it holds work, after it has already finished some.
         await Eventually.HoldsAsync(async () =>
         {
