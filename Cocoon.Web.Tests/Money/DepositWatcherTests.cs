@@ -116,6 +116,14 @@ public sealed class DepositWatcherTests(PostgresFixture postgres) : IAsyncLifeti
         var local = new TonOptions { DepositAddress = Platform.ToRaw(), Toncenter = new() { BaseUrl = "http://127.0.0.1:8081" }, DevnetUrl = "http://127.0.0.1:8081" };
         Assert.Empty(local.Problems(development: true));
         Assert.Equal(2, local.Problems(development: false).Count());
+
+        // A person may ask for a look at the chain once every ten seconds (each costs toncenter requests).
+        var someone = Guid.NewGuid();
+        var at = DateTimeOffset.UtcNow;
+        Assert.True(DepositWatcher.MayCheckNow(someone, at));
+        Assert.False(DepositWatcher.MayCheckNow(someone, at.AddSeconds(5)));
+        Assert.True(DepositWatcher.MayCheckNow(someone, at.AddSeconds(11)));
+        Assert.True(DepositWatcher.MayCheckNow(Guid.NewGuid(), at.AddSeconds(5)));
     }
 
     private DepositWatcher Watcher(string connection)

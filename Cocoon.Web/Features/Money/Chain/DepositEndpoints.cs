@@ -33,11 +33,17 @@ public static class DepositEndpoints
         var deposits = app.MapGroup("/api/deposits").WithTags("Money").RequireAuthorization(CocoonPolicies.Interactive);
         deposits.MapPost("/", InstructionsAsync);
         deposits.MapGet("/", async (ClaimsPrincipal user, CocoonDbContext db, CancellationToken ct) => TypedResults.Ok(await ListAsync(db, Viewer.From(user).AccountId, ct)));
-        deposits.MapPost("/check", async Task<Results<Ok<WatchResult>, ProblemHttpResult>> (DepositWatcher watcher, IOptions<TonOptions> options, CancellationToken ct) =>
+        deposits.MapPost("/check", async Task<Results<Ok<WatchResult>, ProblemHttpResult>> (ClaimsPrincipal user, DepositWatcher watcher, IOptions<TonOptions> options, TimeProvider clock, CancellationToken ct) =>
         {
             if (!options.Value.DepositsEnabled)
             {
                 return DepositsOff();
+            }
+
+            if (!DepositWatcher.MayCheckNow(Viewer.From(user).AccountId, clock.GetUtcNow()))
+            {
+                return TypedResults.Problem($"The chain was looked at for you less than {DepositWatcher.ManualCheckInterval.TotalSeconds:N0} seconds ago; the portal also looks every minute.",
+                    statusCode: StatusCodes.Status429TooManyRequests, title: "Too many checks");
             }
 
             try

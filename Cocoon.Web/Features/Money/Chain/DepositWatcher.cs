@@ -35,6 +35,23 @@ public sealed class DepositWatcher(IDbContextFactory<CocoonDbContext> dbFactory,
     private const int PageSize = 50;
     private const int MaxPages = 200;
 
+    /// <summary>How often one account may ask for a look at the chain now (each look costs toncenter requests).</summary>
+    public static readonly TimeSpan ManualCheckInterval = TimeSpan.FromSeconds(10);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, DateTimeOffset> ManualChecks = new();
+
+    /// <summary>Whether <paramref name="accountId"/> may ask for a check now (at most one per <see cref="ManualCheckInterval"/>); records it when so.</summary>
+    public static bool MayCheckNow(Guid accountId, DateTimeOffset now)
+    {
+        var allowed = true;
+        ManualChecks.AddOrUpdate(accountId, now, (_, last) =>
+        {
+            allowed = now - last >= ManualCheckInterval;
+            return allowed ? now : last;
+        });
+        return allowed;
+    }
+
     [AutomaticRetry(Attempts = 0)]
     public async Task<WatchResult> RunAsync(CancellationToken cancellationToken)
     {
