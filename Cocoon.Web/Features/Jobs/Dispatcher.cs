@@ -232,7 +232,7 @@ public sealed class Dispatcher(
         double? flops = job.Kind == JobKind.MatMul ? 2.0 * job.MatrixSize * job.MatrixSize * job.MatrixSize * rows
             : job.FlopsPerRow is { } perRow ? (double)perRow * rows
             : null;
-        var running = await db.Leases.Where(l => l.EndedAt == null && db.WorkUnits.Any(u => u.Id == l.WorkUnitId && u.JobId == job.Id))
+        var running = await db.RunningLeases(job.Id)
             .Select(l => new { l.Reserved, l.ChargeFixed }).ToListAsync(cancellationToken);
         if (flops is null && price > 0 && running.Any(l => !l.ChargeFixed))
         {

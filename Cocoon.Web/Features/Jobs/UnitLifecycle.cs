@@ -214,7 +214,7 @@ public sealed class UnitLifecycle(
 
         // Never more than the job holds beyond what its other running leases reserved: a late result from
         // a lease that already ended cannot take money reserved for the lease that replaced it.
-        var reservedByOthers = await db.Leases.Where(l => l.EndedAt == null && l.Id != lease.Id && db.WorkUnits.Any(u => u.Id == l.WorkUnitId && u.JobId == job.Id))
+        var reservedByOthers = await db.RunningLeases(job.Id).Where(l => l.Id != lease.Id)
             .SumAsync(l => l.Reserved, cancellationToken);
         var free = await Money.Billing.HeldForJobAsync(db, job.Billed(), cancellationToken) - reservedByOthers;
         if (cost + fee > free)

@@ -99,13 +99,6 @@ public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory)
         return await new LedgerVerifier(db).VerifyAsync(cancellationToken);
     }
 
-    /// <summary>What the job has been charged so far, nanotons.</summary>
-    public async Task<long> ChargedAsync(Guid jobId, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await Billing.ChargedAsync(db, jobId, cancellationToken);
-    }
-
     private static string Nano(long amount) => amount.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A CSV field: quoted when it must be, and never read as a formula (memos carry names agents choose).</summary>

@@ -37,9 +37,8 @@ public sealed class TdxCollateralService(
     public async Task<TcbVerdict> JudgeAsync(TdxQuote quote, X509Certificate2 root, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(quote);
-        var fmspc = PckExtensions.Read(quote.PckChain[0]).FmspcHex;
-        var pckCrlKind = CertificateChains.IsProcessorCa(quote.PckChain[0].IssuerName) ? CollateralKind.PckCrlProcessor : CollateralKind.PckCrlPlatform;
-        var needed = new[] { (CollateralKind.TcbInfo, fmspc), (CollateralKind.QeIdentity, ""), (pckCrlKind, ""), (CollateralKind.RootCrl, "") };
+        var needed = Needed(quote);
+        var fmspc = needed[0].Fmspc;
         var now = clock.GetUtcNow();
 
         var stored = await LoadAsync(needed, cancellationToken);
@@ -140,19 +139,26 @@ public sealed class TdxCollateralService(
         var now = clock.GetUtcNow();
         var attested = await db.Agents.AsNoTracking().Where(a => a.EvidenceKind == EvidenceKind.Tdx && a.EvidenceStatement != null)
             .Select(a => new { a.Id, a.Name, a.EvidenceStatement }).ToListAsync(cancellationToken);
+
+        // Agents on one platform family share their collateral: read and parse it once per family.
+        var collaterals = new Dictionary<string, TdxCollateral?>(StringComparer.Ordinal);
         foreach (var agent in attested)
         {
             string? refusal = null;
             try
             {
                 var quote = TdxQuoteVerifier.Verify(agent.EvidenceStatement, root, now);
-                var fmspc = PckExtensions.Read(quote.PckChain[0]).FmspcHex;
-                var pckCrlKind = CertificateChains.IsProcessorCa(quote.PckChain[0].IssuerName) ? CollateralKind.PckCrlProcessor : CollateralKind.PckCrlPlatform;
-                var needed = new[] { (CollateralKind.TcbInfo, fmspc), (CollateralKind.QeIdentity, ""), (pckCrlKind, ""), (CollateralKind.RootCrl, "") };
-                var stored = await LoadAsync(needed, cancellationToken);
-                if (needed.All(stored.ContainsKey))
+                var needed = Needed(quote);
+                var family = string.Join("|", needed.Select(n => $"{n.Kind}:{n.Fmspc}"));
+                if (!collaterals.TryGetValue(family, out var collateral))
                 {
-                    await ApplyPolicyAsync(quote, Collateral(stored, needed), root, now, cancellationToken);
+                    var stored = await LoadAsync(needed, cancellationToken);
+                    collaterals[family] = collateral = needed.All(stored.ContainsKey) ? Collateral(stored, needed) : null;
+                }
+
+                if (collateral is not null)
+                {
+                    await ApplyPolicyAsync(quote, collateral, root, now, cancellationToken);
                 }
             }
             catch (AttestationException ex)
@@ -171,6 +177,14 @@ public sealed class TdxCollateralService(
                 logger.LogWarning("Agent {Name} ({AgentId}) lost its TDX attestation under the new collateral: {Reason}", agent.Name, agent.Id, refusal);
             }
         }
+    }
+
+    /// <summary>The four documents that judge a quote's platform: TCB info for its FMSPC, the QE identity, its PCK CA's CRL, the root's CRL.</summary>
+    private static (CollateralKind Kind, string Fmspc)[] Needed(TdxQuote quote)
+    {
+        var pck = quote.PckChain[0];
+        var pckCrl = CertificateChains.IsProcessorCa(pck.IssuerName) ? CollateralKind.PckCrlProcessor : CollateralKind.PckCrlPlatform;
+        return [(CollateralKind.TcbInfo, PckExtensions.Read(pck).FmspcHex), (CollateralKind.QeIdentity, ""), (pckCrl, ""), (CollateralKind.RootCrl, "")];
     }
 
     private static TdxCollateral Collateral(Dictionary<(CollateralKind, string), TdxCollateralDocument> stored, (CollateralKind, string)[] needed) => new(

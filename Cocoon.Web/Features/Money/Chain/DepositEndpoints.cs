@@ -133,12 +133,21 @@ public static class DepositEndpoints
         client.BaseAddress = new Uri(devnet.TrimEnd('/') + "/");
         using var response = action switch
         {
-            "faucet" => await client.PostAsJsonAsync("devnet/faucet", new { address = wallet, amount = (100 * Ton.Nano).ToString(CultureInfo.InvariantCulture) }, ct),
+            "faucet" => await FaucetAsync(client, devnet, wallet, ct),
             "wallet" => await client.GetAsync($"api/v3/wallet?address={Uri.EscapeDataString(wallet)}", ct),
             _ => await client.PostAsync("api/v2/sendBoc", new StreamContent(http.Request.Body) { Headers = { ContentType = new("application/json") } }, ct),
         };
         return Results.Content(await response.Content.ReadAsStringAsync(ct), "application/json", statusCode: (int)response.StatusCode);
     };
+
+    /// <summary>Development: 100 test TON from the devnet's faucet to <paramref name="wallet"/>.</summary>
+    public static Task<HttpResponseMessage> FaucetAsync(HttpClient client, string devnetUrl, string wallet, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(devnetUrl);
+        return client.PostAsJsonAsync(new Uri(new Uri(devnetUrl.TrimEnd('/') + "/"), "devnet/faucet"),
+            new { address = wallet, amount = (100 * Ton.Nano).ToString(CultureInfo.InvariantCulture) }, cancellationToken);
+    }
 
     private static ProblemHttpResult DepositsOff() =>
         TypedResults.Problem($"This portal takes no deposits: {TonOptions.Section}:DepositAddress is not set.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Deposits are off");
