@@ -5,7 +5,11 @@ using Cocoon.Web.Data;
 using Cocoon.Web.Features.Ledger;
 using Cocoon.Web.Features.Money.Chain;
 using Cocoon.Web.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
@@ -100,6 +104,56 @@ public sealed class DepositWatcherTests(PostgresFixture postgres) : IAsyncLifeti
         Assert.Equal(4_050_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.PlatformUnattributed, null, CancellationToken.None));
         Assert.Equal(-7_550_000_000, await LedgerBook.BalanceAsync(check, LedgerAccountKind.PlatformTreasury, null, CancellationToken.None));
         Assert.True((await new LedgerVerifier(check).VerifyAsync(CancellationToken.None)).Holds);
+    }
+
+    /// <summary>A chain answer is input too: malformed pages credit nothing and move nothing; a transfer with a body that is not a cell is not lost.</summary>
+    [Fact]
+    public async Task Malformed_chain_answers_credit_nothing_and_lose_nothing()
+    {
+        var connection = await postgres.CreateDatabaseAsync("deposit_watcher_hostile");
+        await using (var db = PortalDb.Open(connection))
+        {
+            await db.Database.MigrateAsync();
+        }
+
+        var answer = "";
+        var url = $"http://127.0.0.1:{FreePort.Next()}/";
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(url);
+        await using var toncenter = builder.Build();
+        toncenter.MapGet("/api/v3/transactions", () => Results.Text(answer, "application/json"));
+        await toncenter.StartAsync();
+        var options = Options.Create(new TonOptions { DepositAddress = Platform.ToRaw(), Toncenter = new() { BaseUrl = url }, MinimumDeposit = 1 });
+        var watcher = new DepositWatcher(new Factory(connection), new ToncenterClient(new HttpClient(), options, NullLogger<ToncenterClient>.Instance), options, TimeProvider.System, NullLogger<DepositWatcher>.Instance);
+        static string Page(string transaction) => """{"transactions":[""" + transaction + """],"address_book":{}}""";
+        var hash = Convert.ToBase64String(new byte[32]);
+
+        foreach (var malformed in new[]
+        {
+            "not json",
+            """{"no_transactions":true}""",
+            Page($$$"""{"hash":"{{{hash}}}","lt":"12","in_msg":{"source":"0:AB","value":"99999999999999999999999"}}"""),
+            Page("""{"hash":"short","lt":"12","in_msg":{"source":"0:AB","value":"5"}}"""),
+            Page($$$"""{"hash":"{{{hash}}}","lt":"-3"}"""),
+        })
+        {
+            answer = malformed;
+            await Assert.ThrowsAsync<HttpRequestException>(() => watcher.RunAsync(CancellationToken.None));
+        }
+
+        await using (var db = PortalDb.Open(connection))
+        {
+            Assert.False(await db.Set<LedgerTransaction>().AnyAsync());
+            Assert.False(await db.Set<DepositCursor>().AnyAsync());
+        }
+
+        // A real transfer whose body is not a cell: its comment is unreadable, so finance gets it rather than nobody.
+        answer = Page("""{"hash":""" + $"\"{hash}\"" + ""","lt":"12","description":{"aborted":false},"in_msg":{"source":"0:AB","value":"7","bounce":false,"bounced":false,"message_content":{"body":"bm90IGEgY2VsbA=="}}}""");
+        Assert.Equal(1, (await watcher.RunAsync(CancellationToken.None)).Unattributed);
+        await using var check = PortalDb.Open(connection);
+        Assert.Equal(7, await LedgerBook.BalanceAsync(check, LedgerAccountKind.PlatformUnattributed, null, CancellationToken.None));
+        await toncenter.StopAsync();
     }
 
     [Fact]
