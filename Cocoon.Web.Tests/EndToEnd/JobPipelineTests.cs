@@ -53,13 +53,24 @@ public sealed class JobPipelineTests(PostgresFixture postgres)
 
         // Enough units that the job cannot finish between two looks (on a loaded machine it once did with 30).
         var job = await portal.SubmitAsync(new CreateJobRequest { Name = "kill", MatrixSize = 96, MatrixCount = 1600, MatricesPerUnit = 8, Seed = 99 });
-        // Kill the agent while it holds work, after it has already finished some.
+        // Kill the agent while it holds work, after it has already finished some. It is frozen first, so the
+        // lease seen held cannot finish in the moment between the look and the kill.
         await Eventually.HoldsAsync(async () =>
         {
             await using var ledger = PortalDb.Open(db);
-            var succeeded = await ledger.Leases.CountAsync(l => l.AgentId == doomedId && l.Outcome == LeaseOutcome.Succeeded);
-            var active = await ledger.Leases.CountAsync(l => l.AgentId == doomedId && l.EndedAt == null);
-            return succeeded >= 1 && active >= 1;
+            if (await ledger.Leases.CountAsync(l => l.AgentId == doomedId && l.Outcome == LeaseOutcome.Succeeded) < 1)
+            {
+                return false;
+            }
+
+            await doomed.FreezeAsync();
+            if (await ledger.Leases.AnyAsync(l => l.AgentId == doomedId && l.EndedAt == null))
+            {
+                return true;
+            }
+
+            await doomed.ThawAsync();
+            return false;
         }, JobTimeout, "the doomed agent to finish a unit and hold another");
         doomed.Kill();
 

@@ -76,6 +76,12 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the program holds its connections and state but does nothing until <see cref="ThawAsync"/>.</summary>
+    public Task FreezeAsync() => SignalAsync("STOP");
+
+    /// <summary>SIGCONT after <see cref="FreezeAsync"/>.</summary>
+    public Task ThawAsync() => SignalAsync("CONT");
+
     /// <summary>SIGTERM, then a wait for the graceful shutdown.</summary>
     public async Task StopAsync(TimeSpan timeout)
     {
@@ -84,11 +90,7 @@ public sealed class ChildProcess : IAsyncDisposable
             return;
         }
 
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
-
+        await SignalAsync("TERM");
         try
         {
             await WaitForExitAsync(timeout);
@@ -97,6 +99,12 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             Kill();
         }
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
     }
 
     private void Append(string? line)
