@@ -24,6 +24,8 @@ namespace Cocoon.Shared;
 [JsonSerializable(typeof(ResultAck))]
 [JsonSerializable(typeof(CreateJobRequest))]
 [JsonSerializable(typeof(JobView))]
+[JsonSerializable(typeof(JobCostView))]
+[JsonSerializable(typeof(RaiseBudgetRequest))]
 [JsonSerializable(typeof(CreateModelJobRequest))]
 [JsonSerializable(typeof(IReadOnlyList<UnitOutputView>))]
 [JsonSerializable(typeof(IReadOnlyList<JobView>))]

@@ -14,4 +14,10 @@ public enum JobState
 
     /// <summary>A unit failed more often than allowed.</summary>
     Failed = 3,
+
+    /// <summary>Running, but no new unit is handed out: its owner paused it, or its budget cannot pay for the next unit. Units already running finish and are charged.</summary>
+    Paused = 4,
+
+    /// <summary>Its owner cancelled it: running units were stopped, nothing more is charged, the rest of the budget was released.</summary>
+    Cancelled = 5,
 }

@@ -45,7 +45,10 @@ public sealed record JobView
     /// <summary>Why the job failed, when it did.</summary>
     public string? FailureReason { get; init; }
 
-    /// <summary>Nanotons held for the job at submission (a string of digits).</summary>
+    /// <summary>Why a paused job is paused, when it is.</summary>
+    public string? PauseReason { get; init; }
+
+    /// <summary>Nanotons held for the job: at submission, plus what its owner added since (a string of digits).</summary>
     public string Budget { get; init; } = "0";
 
     /// <summary>The most the job pays per TFLOP, nanotons; null for any price.</summary>

@@ -156,7 +156,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
         await Eventually.HoldsAsync(async () =>
         {
             job = await JobAsync(id);
-            return job.State is JobState.Succeeded or JobState.Failed;
+            return job.State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
         }, timeout, $"job {id} to finish", 100);
         return job;
     }

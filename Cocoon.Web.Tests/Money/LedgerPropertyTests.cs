@@ -8,8 +8,8 @@ using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
 namespace Cocoon.Web.Tests.Money;
 
 /// <summary>
-/// Random interleavings of deposits, submissions, unit results (repeated ones too), failures and job
-/// ends against real PostgreSQL, checked after each run against a model of what should have moved:
+/// Random interleavings of deposits, submissions, unit results (repeated ones too), failures, budget
+/// raises and job ends against real PostgreSQL, checked after each run against a model of what should have moved:
 /// every transaction sums to zero, no balance is negative, every ended job's hold is released, and
 /// providers earn exactly what their units cost.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class LedgerPropertyTests(PostgresFixture postgres)
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
-    /// <summary>One step: a kind (0 deposit, 1 submit, 2 unit succeeds, 3 the same result again, 4 unit fails, 5 job ends), whose, and how much.</summary>
+    /// <summary>One step: a kind (0 deposit, 1 submit, 2 unit succeeds, 3 the same result again, 4 unit fails, 5 job ends or is cancelled, 6 budget raised), whose, and how much.</summary>
     private sealed record Step(int Kind, int Who, int Amount);
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class LedgerPropertyTests(PostgresFixture postgres)
             await db.Database.MigrateAsync();
         }
 
-        var steps = Gen.Select(Gen.Int[0, 5], Gen.Int[0, 2], Gen.Int[1, 40], (kind, who, amount) => new Step(kind, who, amount)).Array[5, 40];
+        var steps = Gen.Select(Gen.Int[0, 6], Gen.Int[0, 2], Gen.Int[1, 40], (kind, who, amount) => new Step(kind, who, amount)).Array[5, 40];
         await steps.SampleAsync(async run => await RunAsync(connection, run), iter: 30, threads: 1);
 
         await using var check = PortalDb.Open(connection);
@@ -114,6 +114,32 @@ public sealed class LedgerPropertyTests(PostgresFixture postgres)
                         });
                         available[jobs[end].Developer] += jobs[end].Remaining;
                         jobs[end] = jobs[end] with { Remaining = 0, Ended = true };
+                    }
+
+                    break;
+                case 6 when jobs.Count > 0:
+                    var raise = step.Who % jobs.Count;
+                    if (jobs[raise].Ended)
+                    {
+                        break;
+                    }
+
+                    var owner = jobs[raise].Developer;
+                    try
+                    {
+                        await LedgerDatabaseTests.RunAsync(connection, async db =>
+                        {
+                            await Billing.HoldMoreAsync(db, jobs[raise].Job, amount, Now, CancellationToken.None);
+                            return true;
+                        });
+                        Assert.True(amount <= available[owner], "a raise larger than the balance was held");
+                        available[owner] -= amount;
+                        jobs[raise] = jobs[raise] with { Remaining = jobs[raise].Remaining + amount };
+                    }
+                    catch (InsufficientFundsException ex)
+                    {
+                        Assert.True(amount > available[owner], "a raise the balance covers was refused");
+                        Assert.Equal(amount - available[owner], ex.Shortfall);
                     }
 
                     break;

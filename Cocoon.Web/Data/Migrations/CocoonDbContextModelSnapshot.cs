@@ -870,6 +870,14 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("owner_account_id");
 
+                    b.Property<string>("PauseReason")
+                        .HasColumnType("text")
+                        .HasColumnName("pause_reason");
+
+                    b.Property<bool>("PausedForBudget")
+                        .HasColumnType("boolean")
+                        .HasColumnName("paused_for_budget");
+
                     b.Property<long>("Seed")
                         .HasColumnType("bigint")
                         .HasColumnName("seed");

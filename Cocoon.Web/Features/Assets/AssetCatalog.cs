@@ -96,7 +96,7 @@ public sealed class AssetCatalog(CocoonDbContext db, IBlobStore store, TimeProvi
             return false;
         }
 
-        if (await db.Jobs.AnyAsync(j => (j.ModelAssetId == id || j.DatasetAssetId == id) && (j.State == JobState.Pending || j.State == JobState.Running), cancellationToken))
+        if (await db.Jobs.AnyAsync(j => (j.ModelAssetId == id || j.DatasetAssetId == id) && (j.State == JobState.Pending || j.State == JobState.Running || j.State == JobState.Paused), cancellationToken))
         {
             throw new AssetInUseException("A job that has not finished uses it; wait for the job to end first.");
         }

@@ -134,14 +134,14 @@ public sealed class Dispatcher(
                     return;
                 }
 
-                job.State = JobState.Failed;
-                job.FinishedAt = now;
-                job.FailureReason = $"The budget is spent: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent online that can take it, " +
-                    $"and {Ledger.Ton.Format(charge.Remaining)} TON of the budget is left. Submit the rest with a larger budget.";
+                // The job pauses with its hold (its owner may raise the budget, which resumes it, or cancel it).
+                job.State = JobState.Paused;
+                job.PausedForBudget = true;
+                job.PauseReason = $"Paused at its budget: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent online that can take it, " +
+                    $"and {Ledger.Ton.Format(Math.Max(charge.Remaining, 0))} TON of the budget is left. Raise the budget to go on, or cancel the job to release the rest.";
                 await db.SaveChangesAsync(cancellationToken);
-                await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
                 await tx.CommitAsync(cancellationToken);
-                logger.LogInformation("Job {JobId} stopped: its budget cannot pay for unit {Index}", job.Id, unit.Index);
+                logger.LogInformation("Job {JobId} paused: its budget cannot pay for unit {Index}", job.Id, unit.Index);
                 live.JobChanged(job.Id);
                 return;
             }

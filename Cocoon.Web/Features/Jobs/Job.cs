@@ -47,6 +47,12 @@ public sealed class Job
 
     public string? FailureReason { get; set; }
 
+    /// <summary>Why a paused job is paused (shown to its owner); null unless <see cref="JobState.Paused"/>.</summary>
+    public string? PauseReason { get; set; }
+
+    /// <summary>The job paused itself because its budget cannot pay for the next unit; adding to the budget resumes it.</summary>
+    public bool PausedForBudget { get; set; }
+
     /// <summary>Nanotons held at submission for the job's units; each unit's charge comes out of it, the rest is released at the end.</summary>
     public long Budget { get; set; }
 

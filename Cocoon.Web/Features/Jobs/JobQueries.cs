@@ -64,6 +64,7 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
             StartedAt = j.StartedAt,
             FinishedAt = j.FinishedAt,
             FailureReason = j.FailureReason,
+            PauseReason = j.PauseReason,
             // Translated to PostgreSQL's ::text, which no locale touches.
 #pragma warning disable CA1305
             Budget = j.Budget.ToString(),

@@ -19,7 +19,50 @@ public static class JobsEndpoints
                 ? NotFound(id)
                 : TypedResults.Ok(await queries.UnitsAsync(Viewer.From(user), id, ct)))
             .RequireAuthorization(CocoonPolicies.JobsRead);
+        jobs.MapGet("/{id:guid}/cost", async Task<Results<Ok<JobCostView>, ProblemHttpResult>> (Guid id, ClaimsPrincipal user, JobCosts costs, CancellationToken ct) =>
+            await costs.GetAsync(Viewer.From(user), id, ct) is { } cost ? TypedResults.Ok(cost) : NotFound(id))
+            .RequireAuthorization(CocoonPolicies.JobsRead);
         jobs.MapPost("/", CreateJobAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
+        jobs.MapPost("/{id:guid}/cancel", (Guid id, ClaimsPrincipal user, JobControl control, JobQueries queries, CancellationToken ct) =>
+            ActAsync(id, user, queries, c => control.CancelAsync(Viewer.From(user), id, c), ct)).RequireAuthorization(CocoonPolicies.JobsWrite);
+        jobs.MapPost("/{id:guid}/pause", (Guid id, ClaimsPrincipal user, JobControl control, JobQueries queries, CancellationToken ct) =>
+            ActAsync(id, user, queries, c => control.PauseAsync(Viewer.From(user), id, c), ct)).RequireAuthorization(CocoonPolicies.JobsWrite);
+        jobs.MapPost("/{id:guid}/resume", (Guid id, ClaimsPrincipal user, JobControl control, JobQueries queries, CancellationToken ct) =>
+            ActAsync(id, user, queries, c => control.ResumeAsync(Viewer.From(user), id, c), ct)).RequireAuthorization(CocoonPolicies.JobsWrite);
+        jobs.MapPost("/{id:guid}/budget", RaiseBudgetAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
+    }
+
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> RaiseBudgetAsync(
+        Guid id, RaiseBudgetRequest? request, ClaimsPrincipal user, JobControl control, JobQueries queries, CancellationToken ct)
+    {
+        if (request?.Add is not { } text || !Ledger.Ton.TryParseNano(text.Trim(), out var amount))
+        {
+            return TypedResults.Problem("Send {\"add\": \"<nanotons>\"}: how much more to hold for the job, as a string of digits.",
+                statusCode: StatusCodes.Status400BadRequest, title: "Missing amount");
+        }
+
+        try
+        {
+            return await ActAsync(id, user, queries, c => control.RaiseBudgetAsync(Viewer.From(user), id, amount, c), ct);
+        }
+        catch (Ledger.InsufficientFundsException ex)
+        {
+            return ex.AsProblem();
+        }
+    }
+
+    /// <summary>An owner's action on a job: the job as it now is, or the problem that stopped it.</summary>
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> ActAsync(
+        Guid id, ClaimsPrincipal user, JobQueries queries, Func<CancellationToken, Task<JobAction>> act, CancellationToken ct)
+    {
+        var result = await act(ct);
+        return result.Status switch
+        {
+            JobActionStatus.Done => TypedResults.Ok((await queries.GetAsync(Viewer.From(user), id, ct))!),
+            JobActionStatus.NotFound => NotFound(id),
+            JobActionStatus.Conflict => TypedResults.Problem(result.Message, statusCode: StatusCodes.Status409Conflict, title: "Not possible in the job's state"),
+            _ => TypedResults.Problem(result.Message, statusCode: StatusCodes.Status400BadRequest, title: "Invalid request"),
+        };
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetJobAsync(Guid id, ClaimsPrincipal user, JobQueries queries, CancellationToken ct) =>

@@ -16,6 +16,8 @@ public static class JobsModule
         builder.Services.AddSingleton<IAgentWork, AgentWork>();
         builder.Services.AddSingleton<JobSubmission>();
         builder.Services.AddSingleton<JobQueries>();
+        builder.Services.AddSingleton<JobControl>();
+        builder.Services.AddSingleton<JobCosts>();
         builder.Services.AddTransient<PlanJob>();
         builder.Services.AddTransient<DispatchUnitJob>();
         builder.Services.AddSingleton<LeaseSweeper>();

@@ -20,4 +20,7 @@ public enum LeaseOutcome
 
     /// <summary>The unit was done under another lease first.</summary>
     Superseded = 5,
+
+    /// <summary>Its job was cancelled or failed while the agent held it; nothing is charged.</summary>
+    Cancelled = 6,
 }

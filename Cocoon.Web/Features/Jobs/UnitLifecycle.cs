@@ -91,11 +91,12 @@ public sealed class UnitLifecycle(
             var (job, unit, lease) = chain;
             jobId = job.Id;
             var now = clock.GetUtcNow();
-            if (unit.State is WorkUnitState.Succeeded or WorkUnitState.Failed)
+            if (unit.State is WorkUnitState.Succeeded or WorkUnitState.Failed || job.State is JobState.Cancelled or JobState.Failed)
             {
+                // A cancelled or failed job counts and charges nothing more (its hold is released).
                 if (lease.Outcome == LeaseOutcome.Active)
                 {
-                    lease.Outcome = LeaseOutcome.Superseded;
+                    lease.Outcome = unit.State == WorkUnitState.Succeeded ? LeaseOutcome.Superseded : LeaseOutcome.Cancelled;
                     lease.EndedAt = now;
                     await db.SaveChangesAsync(cancellationToken);
                     await tx.CommitAsync(cancellationToken);
@@ -115,13 +116,15 @@ public sealed class UnitLifecycle(
                 lease.Outcome = LeaseOutcome.Failed;
                 lease.EndedAt = now;
                 await db.SaveChangesAsync(cancellationToken);
+                IReadOnlyList<StoppedLease> stopped = [];
                 if (unit.CurrentLeaseId == lease.Id)
                 {
-                    await RequeueAsync(db, job, unit, LeaseOutcome.Failed, rejected, now, cancellationToken);
+                    stopped = await RequeueAsync(db, job, unit, LeaseOutcome.Failed, rejected, now, cancellationToken);
                     await db.SaveChangesAsync(cancellationToken);
                 }
 
                 await tx.CommitAsync(cancellationToken);
+                await CancelOnAgentsAsync(stopped, cancellationToken);
                 await QuarantineIfFailingAsync(agentId, cancellationToken);
                 await dispatcher.RequestAsync(cancellationToken);
                 return ResultAck.Rejected;
@@ -159,18 +162,19 @@ public sealed class UnitLifecycle(
             lease.Outcome = LeaseOutcome.Succeeded;
             lease.EndedAt = now;
             await db.SaveChangesAsync(cancellationToken);
-            if (job.State == JobState.Running)
+            if (job.State is JobState.Running or JobState.Paused)
             {
-                // A job that ended (failed) has released its hold: a unit finishing after that is not charged.
                 await SettleAsync(db, job, unit, lease, result, now, cancellationToken);
             }
 
             // Served by the partial index of unfinished units, so this stays cheap however large the job.
             var unfinished = await db.WorkUnits.AnyAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded, cancellationToken);
-            if (!unfinished && job.State == JobState.Running)
+            if (!unfinished && job.State is JobState.Running or JobState.Paused)
             {
                 job.State = JobState.Succeeded;
                 job.FinishedAt = now;
+                job.PauseReason = null;
+                job.PausedForBudget = false;
                 await db.SaveChangesAsync(cancellationToken);
                 await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
                 logger.LogInformation("Job {JobId} succeeded: {Units} units", job.Id, job.UnitCount);
@@ -256,6 +260,7 @@ public sealed class UnitLifecycle(
     {
         Guid leaseAgent;
         Guid jobId;
+        IReadOnlyList<StoppedLease> stopped = [];
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -280,12 +285,14 @@ public sealed class UnitLifecycle(
             await db.SaveChangesAsync(cancellationToken);
             if (unit.CurrentLeaseId == lease.Id && unit.State is WorkUnitState.Leased or WorkUnitState.Running)
             {
-                await RequeueAsync(db, job, unit, outcome, reason, now, cancellationToken);
+                stopped = await RequeueAsync(db, job, unit, outcome, reason, now, cancellationToken);
             }
 
             await db.SaveChangesAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
         }
+
+        await CancelOnAgentsAsync(stopped, cancellationToken);
 
         logger.LogInformation("Lease {LeaseId} ended: {Outcome} ({Reason})", leaseId, outcome, reason);
         live.JobChanged(jobId);
@@ -339,7 +346,8 @@ public sealed class UnitLifecycle(
     /// distinct agents found the model itself refused (that message is shown to the developer). One
     /// agent failing a unit over and over fails nothing; it is quarantined instead.
     /// </summary>
-    private async Task RequeueAsync(CocoonDbContext db, Job job, WorkUnit unit, LeaseOutcome outcome, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <returns>The job's other running leases, stopped when it failed: to cancel on their agents after commit.</returns>
+    private async Task<IReadOnlyList<StoppedLease>> RequeueAsync(CocoonDbContext db, Job job, WorkUnit unit, LeaseOutcome outcome, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         unit.CurrentLeaseId = null;
         unit.AgentId = null;
@@ -360,17 +368,20 @@ public sealed class UnitLifecycle(
         {
             unit.State = WorkUnitState.Pending;
             unit.QueuedAt = now;
-            return;
+            return [];
         }
 
         unit.State = WorkUnitState.Failed;
-        if (job.State == JobState.Running)
+        return job.State is JobState.Running or JobState.Paused
+            ? await JobControl.EndAsync(db, job, JobState.Failed, fail, now, cancellationToken)
+            : [];
+    }
+
+    internal async Task CancelOnAgentsAsync(IReadOnlyList<StoppedLease> leases, CancellationToken cancellationToken)
+    {
+        foreach (var lease in leases)
         {
-            job.State = JobState.Failed;
-            job.FinishedAt = now;
-            job.FailureReason = fail;
-            await db.SaveChangesAsync(cancellationToken);
-            await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
+            await CancelOnAgentAsync(lease.AgentId, lease.LeaseId, cancellationToken);
         }
     }
 

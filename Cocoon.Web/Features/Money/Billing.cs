@@ -15,18 +15,30 @@ public static class Billing
 {
     /// <summary>Holds the job's budget out of its owner's available balance.</summary>
     /// <exception cref="InsufficientFundsException">The balance cannot cover the budget.</exception>
-    public static async Task HoldAsync(CocoonDbContext db, BilledJob job, DateTimeOffset now, CancellationToken cancellationToken)
+    public static Task HoldAsync(CocoonDbContext db, BilledJob job, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.Budget <= 0 || job.OwnerAccountId is not { } owner)
+        return HoldAsync(db, job, job.Budget, $"job:{job.Id}", $"Budget held for job '{job.Name}'", now, cancellationToken);
+    }
+
+    /// <summary>Holds more for a job whose owner raised its budget (each raise is its own transaction).</summary>
+    /// <exception cref="InsufficientFundsException">The balance cannot cover the raise.</exception>
+    public static Task HoldMoreAsync(CocoonDbContext db, BilledJob job, long amount, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return HoldAsync(db, job, amount, $"job:{job.Id}:raise:{Guid.CreateVersion7()}", $"Budget of job '{job.Name}' raised", now, cancellationToken);
+    }
+
+    private static async Task HoldAsync(CocoonDbContext db, BilledJob job, long amount, string reference, string memo, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (amount <= 0 || job.OwnerAccountId is not { } owner)
         {
             return;
         }
 
         var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, owner, now, cancellationToken);
         var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken, job.Id);
-        await LedgerBook.PostAsync(db, "hold", $"job:{job.Id}", $"Budget held for job '{job.Name}'", job.Id,
-            [(available, -job.Budget), (held, job.Budget)], now, cancellationToken);
+        await LedgerBook.PostAsync(db, "hold", reference, memo, job.Id, [(available, -amount), (held, amount)], now, cancellationToken);
     }
 
     /// <summary>What is still held for the job (its hold less what its units have settled).</summary>
