@@ -19,6 +19,11 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (Features.Ledger.LedgerCommand.Handles(args))
+        {
+            return await Features.Ledger.LedgerCommand.RunAsync(args, Console.Out, Console.Error);
+        }
+
         try
         {
             await using var app = await BuildAsync(args);

@@ -74,6 +74,11 @@ public sealed class LedgerDatabaseTests(PostgresFixture postgres)
             }
         }
 
+        // The command-line check agrees, from a shell.
+        var (code, output) = await VerifyCommandAsync(connection, "intact");
+        Assert.Equal(0, code);
+        Assert.Contains("The books hold.", output, StringComparison.Ordinal);
+
         // Someone with the database's owner rights goes around the triggers and changes one amount.
         await using (var db = PortalDb.Open(connection))
         {
@@ -87,6 +92,24 @@ public sealed class LedgerDatabaseTests(PostgresFixture postgres)
             Assert.NotEmpty(check.UnbalancedTransactions);
             Assert.NotEmpty(check.MismatchedAccounts);
         }
+
+        (code, output) = await VerifyCommandAsync(connection, "tampered");
+        Assert.Equal(1, code);
+        Assert.Contains("BROKEN at entry 6", output, StringComparison.Ordinal);
+        Assert.Contains("The books do NOT hold.", output, StringComparison.Ordinal);
+        (code, output) = await VerifyCommandAsync("", "no-database");
+        Assert.Equal(2, code);
+        Assert.Contains("needs the portal's database", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs <c>Cocoon.Web ledger verify</c> against the database; its exit code and output.</summary>
+    private static async Task<(int Code, string Output)> VerifyCommandAsync(string connection, string logName)
+    {
+        await using var command = ChildProcess.StartDotnet(Repo.PortalDll, ["ledger", "verify"],
+            new Dictionary<string, string> { ["ConnectionStrings__Cocoon"] = connection }, $"ledger-verify-{logName}");
+        var code = await command.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        await Task.Delay(100); // the last lines of output arrive after the exit
+        return (code, command.Output);
     }
 
     [Fact]
