@@ -82,7 +82,15 @@ public sealed class MoneyFlowTests(PostgresFixture postgres)
         var balancePage = await developer.GetStringAsync("balance");
         Assert.Contains(Ton.Format((10 * Ton.Nano) - (4 * charge)), balancePage, StringComparison.Ordinal);
         Assert.Contains("Unit 3 of job &#x27;paid&#x27;", balancePage.Replace("&#39;", "&#x27;", StringComparison.Ordinal), StringComparison.Ordinal);
-        Assert.Contains(Ton.Format(4 * cost), await portal.Http.GetStringAsync("earnings"), StringComparison.Ordinal);
+        var earningsPage = await portal.Http.GetStringAsync("earnings");
+        Assert.Contains(Ton.Format(4 * cost), earningsPage, StringComparison.Ordinal);
+        Assert.Contains("id=\"earnings-chart\" data-days=\"1\"", earningsPage, StringComparison.Ordinal);
+        Assert.Contains("id=\"spending-chart\" data-days=\"1\"", balancePage, StringComparison.Ordinal);
+        var spending = (await developer.GetFromJsonAsync<SpendingView>("api/account/spending"))!;
+        var paidJob = Assert.Single(spending.PerJob);
+        Assert.Equal(("paid", 4, (4 * charge).ToString(System.Globalization.CultureInfo.InvariantCulture)), (paidJob.Name, paidJob.Units, paidJob.Amount));
+        Assert.Equal((4 * charge).ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(spending.PerDay).Amount);
+        Assert.Equal(("paid", 4), (Assert.Single(earnings.PerJob).Name, earnings.PerJob[0].Units));
         Assert.Contains("The books hold", await portal.Http.GetStringAsync("ledger"), StringComparison.Ordinal);
         Assert.Contains(Ton.Format(4 * charge), await developer.GetStringAsync($"jobs/{job.Id}"), StringComparison.Ordinal);
 

@@ -65,6 +65,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
             R("PUT", $"api/agents/{missing}/price", new { pricePerTflop = "1" }, 401, 403, 404, 403, 404, 401, 401),
             R("GET", "api/earnings", null, 401, 403, 200, 403, 200, 401, 401),
             R("GET", "api/account/balance", null, 401, 200, 200, 200, 200, 200, 401),
+            R("GET", "api/account/spending", null, 401, 200, 200, 200, 200, 200, 401),
             R("GET", "api/account/statement?format=csv", null, 401, 200, 200, 200, 200, 200, 401),
             R("GET", "api/ledger/trial-balance", null, 401, 403, 403, 200, 200, 401, 401),
             R("GET", "api/ledger/verify", null, 401, 403, 403, 200, 200, 401, 401),

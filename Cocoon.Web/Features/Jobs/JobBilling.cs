@@ -1,4 +1,6 @@
+using Cocoon.Web.Data;
 using Cocoon.Web.Features.Money;
+using Microsoft.EntityFrameworkCore;
 
 namespace Cocoon.Web.Features.Jobs;
 
@@ -22,5 +24,15 @@ public static class JobBilling
     {
         ArgumentNullException.ThrowIfNull(unit);
         return new BilledUnit(unit.Id, unit.Index);
+    }
+}
+
+/// <summary>Job names for Money's statements.</summary>
+public sealed class JobNames(IDbContextFactory<CocoonDbContext> dbFactory) : IJobNames
+{
+    public async Task<IReadOnlyDictionary<Guid, string>> NamesAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().Where(j => jobIds.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Name, cancellationToken);
     }
 }

@@ -18,6 +18,7 @@ public static class JobsModule
         builder.Services.AddSingleton<JobQueries>();
         builder.Services.AddSingleton<JobControl>();
         builder.Services.AddSingleton<JobCosts>();
+        builder.Services.AddSingleton<Money.IJobNames, JobNames>();
         builder.Services.AddTransient<PlanJob>();
         builder.Services.AddTransient<DispatchUnitJob>();
         builder.Services.AddSingleton<LeaseSweeper>();

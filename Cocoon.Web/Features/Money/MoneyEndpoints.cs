@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cocoon.Web.Features.Money;
 
 /// <summary>
-/// /api/account/balance, /api/account/statement (?format=csv), /api/agents/{id}/price, /api/earnings,
+/// /api/account/balance, /api/account/spending, /api/account/statement (?format=csv), /api/agents/{id}/price, /api/earnings,
 /// and the ledger's trial balance and check for Finance and Admin (/api/ledger/…).
 /// </summary>
 public static class MoneyEndpoints
@@ -17,6 +17,8 @@ public static class MoneyEndpoints
         var account = app.MapGroup("/api/account").WithTags("Money").RequireAuthorization(CocoonPolicies.JobsRead);
         account.MapGet("/balance", async (ClaimsPrincipal user, MoneyQueries queries, CancellationToken ct) =>
             TypedResults.Ok(await queries.BalanceAsync(Viewer.From(user).AccountId, ct)));
+        account.MapGet("/spending", async (ClaimsPrincipal user, MoneyQueries queries, CancellationToken ct) =>
+            TypedResults.Ok(await queries.SpendingAsync(Viewer.From(user).AccountId, ct)));
         account.MapGet("/statement", async (string? format, ClaimsPrincipal user, MoneyQueries queries, CancellationToken ct) =>
         {
             var lines = await queries.StatementAsync(Viewer.From(user).AccountId, 10_000, ct);

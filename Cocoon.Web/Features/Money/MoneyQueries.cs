@@ -13,8 +13,24 @@ public sealed record BalanceView(string Available, string Held, string Available
 /// <summary>One line of a statement: a movement on one of the caller's accounts.</summary>
 public sealed record StatementLine(long Seq, DateTimeOffset At, string Kind, string Account, string Amount, string AmountTon, string Memo, Guid? JobId);
 
-/// <summary>What a provider has earned: in all, per agent and per day.</summary>
-public sealed record EarningsView(string Earned, string EarnedTon, IReadOnlyList<AgentEarnings> PerAgent, IReadOnlyList<DayEarnings> PerDay);
+/// <summary>What a provider has earned: in all, per agent, per day and per job, and what is payable (moved to payment).</summary>
+public sealed record EarningsView(string Earned, string EarnedTon, IReadOnlyList<AgentEarnings> PerAgent, IReadOnlyList<DayEarnings> PerDay)
+{
+    public IReadOnlyList<JobAmount> PerJob { get; init; } = [];
+
+    public string Payable { get; init; } = "0";
+
+    public string PayableTon { get; init; } = "0.000000000";
+}
+
+/// <summary>What a developer's jobs cost: per day and per job (settled units' costs and fees).</summary>
+public sealed record SpendingView(string Spent, string SpentTon, IReadOnlyList<DayAmount> PerDay, IReadOnlyList<JobAmount> PerJob);
+
+/// <summary>Nanotons moved on one UTC day.</summary>
+public sealed record DayAmount(DateOnly Day, string Amount, string AmountTon);
+
+/// <summary>Nanotons moved for one job, over its settled units.</summary>
+public sealed record JobAmount(Guid JobId, string Name, int Units, string Amount, string AmountTon);
 
 public sealed record AgentEarnings(Guid AgentId, string Name, int Units, string Earned, string EarnedTon);
 
@@ -27,8 +43,21 @@ public sealed record TrialBalanceLine(string Code, string Kind, string Balance, 
 public sealed record TrialBalanceView(IReadOnlyList<TrialBalanceLine> Accounts, string Sum);
 
 /// <summary>Reads of the ledger for pages and the API; each gets its own context.</summary>
-public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory)
+public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory, IJobNames jobNames)
 {
+    /// <summary>What the developer's settled units cost, per UTC day and per job.</summary>
+    public async Task<SpendingView> SpendingAsync(Guid accountId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var settled = await (from e in db.Set<LedgerEntry>()
+                             join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
+                             join a in db.Set<LedgerAccount>() on e.AccountId equals a.Id
+                             where a.OwnerAccountId == accountId && a.Kind == LedgerAccountKind.DeveloperHeld && t.Kind == "settle"
+                             select new Movement(t.JobId, -e.Amount, t.CreatedAt)).ToListAsync(cancellationToken);
+        var total = settled.Sum(s => s.Amount);
+        return new SpendingView(Nano(total), Ton.Format(total), PerDay(settled), await PerJobAsync(settled, cancellationToken));
+    }
+
     public async Task<BalanceView> BalanceAsync(Guid accountId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -72,15 +101,36 @@ public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory)
                              join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
                              join a in db.Set<LedgerAccount>() on e.AccountId equals a.Id
                              where a.Code == code && t.Kind == "settle"
-                             select new { t.AgentId, e.Amount, t.CreatedAt }).ToListAsync(cancellationToken);
+                             select new { t.AgentId, t.JobId, e.Amount, t.CreatedAt }).ToListAsync(cancellationToken);
+        var movements = settled.Select(s => new Movement(s.JobId, s.Amount, s.CreatedAt)).ToList();
+        var payable = await LedgerBook.BalanceAsync(db, LedgerAccountKind.ProviderPayable, providerAccountId, cancellationToken);
         var agentIds = settled.Where(s => s.AgentId != null).Select(s => s.AgentId!.Value).Distinct().ToList();
         var names = await db.Agents.AsNoTracking().Where(a => agentIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
         return new EarningsView(Nano(earned), Ton.Format(earned),
             [.. settled.Where(s => s.AgentId != null).GroupBy(s => s.AgentId!.Value)
                 .Select(g => new AgentEarnings(g.Key, names.GetValueOrDefault(g.Key, "(unknown)"), g.Count(), Nano(g.Sum(s => s.Amount)), Ton.Format(g.Sum(s => s.Amount))))
                 .OrderByDescending(a => a.Units)],
-            [.. settled.GroupBy(s => DateOnly.FromDateTime(s.CreatedAt.UtcDateTime)).OrderBy(g => g.Key)
-                .Select(g => new DayEarnings(g.Key, Nano(g.Sum(s => s.Amount)), Ton.Format(g.Sum(s => s.Amount))))]);
+            [.. PerDay(movements).Select(d => new DayEarnings(d.Day, d.Amount, d.AmountTon))])
+        {
+            PerJob = await PerJobAsync(movements, cancellationToken),
+            Payable = Nano(payable),
+            PayableTon = Ton.Format(payable),
+        };
+    }
+
+    private sealed record Movement(Guid? JobId, long Amount, DateTimeOffset At);
+
+    private static List<DayAmount> PerDay(IEnumerable<Movement> movements) =>
+        [.. movements.GroupBy(m => DateOnly.FromDateTime(m.At.UtcDateTime)).OrderBy(g => g.Key)
+            .Select(g => new DayAmount(g.Key, Nano(g.Sum(m => m.Amount)), Ton.Format(g.Sum(m => m.Amount))))];
+
+    private async Task<List<JobAmount>> PerJobAsync(IReadOnlyCollection<Movement> movements, CancellationToken cancellationToken)
+    {
+        var ids = movements.Where(m => m.JobId != null).Select(m => m.JobId!.Value).Distinct().ToList();
+        var names = await jobNames.NamesAsync(ids, cancellationToken);
+        return [.. movements.Where(m => m.JobId != null).GroupBy(m => m.JobId!.Value)
+            .Select(g => new JobAmount(g.Key, names.GetValueOrDefault(g.Key, "(deleted)"), g.Count(), Nano(g.Sum(m => m.Amount)), Ton.Format(g.Sum(m => m.Amount))))
+            .OrderByDescending(j => long.Parse(j.Amount, CultureInfo.InvariantCulture))];
     }
 
     public async Task<TrialBalanceView> TrialBalanceAsync(CancellationToken cancellationToken)
