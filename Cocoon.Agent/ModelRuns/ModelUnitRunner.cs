@@ -63,6 +63,12 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
                 var result = device.Run(model, feeds, out var batchFlops, out _);
                 deviceTime.Stop();
                 flops += batchFlops;
+                if (spec.FlopsPerRow is { } perRow && Math.Abs(batchFlops - (perRow * count)) > count)
+                {
+                    // The figure is rounded down per row; anything further off is a different count.
+                    throw new ModelException($"This agent counts {batchFlops / count:N0} FLOPs per row of the model; the job is priced at {perRow:N0}, as its first unit counted. Refusing the unit rather than run it at a price it did not count.");
+                }
+
                 foreach (var (name, tensor) in result)
                 {
                     if (tensor.Rank == 0 || tensor.Shape[0] != count)

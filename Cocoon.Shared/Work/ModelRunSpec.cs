@@ -33,4 +33,11 @@ public sealed record ModelRunSpec
 
     /// <summary>The developer's P-256 public key (65 bytes); the grants are bound to it.</summary>
     public required byte[] OutputRecipientKey { get; init; }
+
+    /// <summary>
+    /// FLOPs one row of this job costs, as the job's first unit counted them and the unit is priced at;
+    /// null until counted. An agent whose own count differs refuses the unit rather than run it at a
+    /// price it did not count.
+    /// </summary>
+    public long? FlopsPerRow { get; init; }
 }

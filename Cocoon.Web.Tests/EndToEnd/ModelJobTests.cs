@@ -170,6 +170,44 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         }
     }
 
+    [Fact]
+    public async Task Agents_that_count_other_flops_than_the_job_was_priced_at_refuse_its_units()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_model_flops");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-model-flops");
+        await using var first = await AgentProcess.StartPairedAsync(portal, "first");
+        await using var second = await AgentProcess.StartPairedAsync(portal, "second");
+        await portal.WaitForAgentsOnlineAsync(2);
+        using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
+        await developer.RegisterKeyAsync();
+        var (onnx, _) = TestMlp.Build(Inputs, 16, Outputs, seed: 9);
+        const int rows = 4000;
+        var x = Enumerable.Range(0, rows * Inputs).Select(i => (float)Math.Cos(i * 0.11)).ToArray();
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([rows, Inputs], x) }), rows, outputElementsPerRow: Outputs);
+        var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, 10, await developer.CandidatesAsync()));
+        var job = (await submitted.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!;
+
+        // The first unit fixes what a row costs; then the figure is made wrong, as an agent inflating its first count would.
+        long counted = 0;
+        await Eventually.HoldsAsync(async () =>
+        {
+            await using var ledger = PortalDb.Open(db);
+            counted = await ledger.Jobs.Where(j => j.Id == job.Id).Select(j => j.FlopsPerRow ?? 0).SingleAsync();
+            return counted > 0;
+        }, TimeSpan.FromMinutes(1), "the first unit to count the model's FLOPs");
+        await using (var ledger = PortalDb.Open(db))
+        {
+            await ledger.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.FlopsPerRow, counted * 3));
+        }
+
+        var done = await portal.WaitForJobAsync(job.Id, TimeSpan.FromMinutes(2));
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains("Two agents refused the model", done.FailureReason, StringComparison.Ordinal);
+        Assert.Contains($"counts {counted:N0} FLOPs per row", done.FailureReason, StringComparison.Ordinal);
+        Assert.Contains($"priced at {counted * 3:N0}", done.FailureReason, StringComparison.Ordinal);
+        Assert.True(done.UnitsDone < 400);
+    }
+
     private static void AssertRows(float[] expected, float[] actual, int unit)
     {
         Assert.Equal(expected.Length, actual.Length);

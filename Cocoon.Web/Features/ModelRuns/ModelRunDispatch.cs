@@ -30,6 +30,7 @@ public sealed class ModelRunDispatch : IModelRunDispatch
             FirstRow = unit.FirstMatrix,
             RowCount = unit.MatrixCount,
             OutputRecipientKey = job.OutputRecipientKey!,
+            FlopsPerRow = job.FlopsPerRow,
         };
     }
 }
