@@ -10,7 +10,11 @@ public sealed record DevnetTransaction(
     DevnetMessage? InMessage, IReadOnlyList<DevnetMessage> OutMessages, DateTimeOffset VisibleAt);
 
 /// <summary>A message in or out of a transaction: external inbound when <see cref="Source"/> is null.</summary>
-public sealed record DevnetMessage(byte[] Hash, TonAddress? Source, TonAddress? Destination, ulong Value, bool Bounce, bool Bounced, Cell? Body);
+public sealed record DevnetMessage(byte[] Hash, TonAddress? Source, TonAddress? Destination, ulong Value, bool Bounce, bool Bounced, Cell? Body)
+{
+    /// <summary>An external message's TEP-467 normalized hash (null for internal messages).</summary>
+    public byte[]? NormalizedHash { get; init; }
+}
 
 /// <summary>Faults the devnet is told to inject, for tests of what reads it.</summary>
 public sealed class DevnetFaults
@@ -153,7 +157,7 @@ public sealed class DevnetChain(TimeProvider clock)
                 throw new TonFormatException("bad_message", "The transfers add up to more than 2^64 nanotons.");
             }
 
-            var external = new DevnetMessage(root.Hash.ToArray(), null, message.Wallet, 0, false, false, null);
+            var external = new DevnetMessage(root.Hash.ToArray(), null, message.Wallet, 0, false, false, null) { NormalizedHash = ExternalMessageHash.Normalized(root) };
             if (total > account.Balance)
             {
                 Record(message.Wallet, true, external, []);
@@ -190,13 +194,13 @@ public sealed class DevnetChain(TimeProvider clock)
         }
     }
 
-    /// <summary>The transaction an inbound or outbound message (by hash) belongs to.</summary>
+    /// <summary>The transaction an inbound or outbound message (by hash, or an external message by its normalized hash) belongs to.</summary>
     public IReadOnlyList<DevnetTransaction> TransactionsByMessage(byte[] messageHash)
     {
         lock (_lock)
         {
             var now = clock.GetUtcNow();
-            return [.. _transactions.Where(t => t.VisibleAt <= now && (t.InMessage?.Hash.AsSpan().SequenceEqual(messageHash) == true || t.OutMessages.Any(m => m.Hash.AsSpan().SequenceEqual(messageHash))))];
+            return [.. _transactions.Where(t => t.VisibleAt <= now && (t.InMessage?.Hash.AsSpan().SequenceEqual(messageHash) == true || t.InMessage?.NormalizedHash?.AsSpan().SequenceEqual(messageHash) == true || t.OutMessages.Any(m => m.Hash.AsSpan().SequenceEqual(messageHash))))];
         }
     }
 

@@ -125,6 +125,7 @@ public static class DevnetServer
                     ["aborted"] = t.Aborted,
                     ["destroyed"] = false,
                     ["compute_ph"] = new JsonObject { ["success"] = !t.Aborted, ["exit_code"] = t.Aborted ? 9 : 0 },
+                    ["action"] = t.Aborted ? null : new JsonObject { ["success"] = true, ["result_code"] = 0, ["tot_actions"] = t.OutMessages.Count },
                 },
                 ["in_msg"] = t.InMessage is null ? null : Message(t.InMessage),
                 ["out_msgs"] = new JsonArray([.. t.OutMessages.Select(m => (JsonNode)Message(m))]),

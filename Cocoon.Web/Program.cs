@@ -10,6 +10,7 @@ using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.LocalAgent;
 using Cocoon.Web.Features.ModelRuns;
 using Cocoon.Web.Features.Money;
+using Cocoon.Web.Features.Payouts;
 using Cocoon.Web.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -55,6 +56,7 @@ public static class Program
         builder.AddCocoonAgents();
         builder.AddCocoonFinance();
         builder.AddCocoonMoney();
+        builder.AddCocoonPayouts();
         builder.AddCocoonBlobs();
         builder.AddCocoonAssets();
         builder.AddCocoonModelRuns();
@@ -75,6 +77,7 @@ public static class Program
         app.MapCocoonAttestation();
         app.MapCocoonAgents();
         app.MapCocoonMoney();
+        app.MapCocoonPayouts();
         app.MapCocoonHealth();
         app.MapCocoonHangfire();
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -135,7 +135,7 @@ public sealed record WalletExternal(
     }
 
     /// <summary>Reads a StateInit written inline and returns it as a cell of its own.</summary>
-    private static Cell InlineStateInit(CellSlice slice)
+    internal static Cell InlineStateInit(CellSlice slice)
     {
         var builder = new CellBuilder();
         var splitDepth = slice.LoadBit();

@@ -96,6 +96,12 @@ public sealed class PageTests(PostgresFixture postgres)
         ctx.Services.AddSingleton<LiveUpdates>();
         ctx.Services.AddOptions<JobsOptions>();
         ctx.Services.AddSingleton<JobQueries>();
+        ctx.Services.AddOptions<Cocoon.Web.Features.Agents.AgentLinkOptions>();
+        ctx.Services.AddOptions<Cocoon.Web.Features.Money.MoneyOptions>();
+        ctx.Services.AddSingleton<JobCosts>();
+        // The page's pause, resume and cancel are not clicked here (MoneyFlowTests drives them through the real
+        // portal), so the control service is an inert instance rather than a dispatcher wired to Hangfire and SignalR.
+        ctx.Services.AddSingleton((JobControl)System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(typeof(JobControl)));
         ctx.Services.AddSingleton<AgentQueries>();
         ctx.Services.AddSingleton<AgentPairingUi>();
         // An admin sees every job and agent; ownership rules are tested over HTTP in AuthorizationMatrixTests.

@@ -70,6 +70,26 @@ public sealed class TonPrimitivesTests
     }
 
     [Fact]
+    public void External_message_normalized_hash_matches_tep_467()
+    {
+        var cell = BagOfCells.ParseSingleRoot(Convert.FromBase64String(TonVectors.ExternalMessageBoc));
+        Assert.Equal(TonVectors.ExternalMessageNormalizedHash, Convert.ToHexStringLower(ExternalMessageHash.Normalized(cell)));
+
+        // The same message with its body moved into a reference normalizes to the same hash; an internal message is refused.
+        var slice = cell.BeginParse();
+        slice.LoadUInt(2);
+        var source = slice.LoadAddress();
+        var destination = slice.LoadAddress();
+        slice.LoadCoins();
+        Assert.False(slice.LoadBit());
+        Assert.False(slice.LoadBit());
+        var withRef = new CellBuilder().StoreUInt(2, 2).StoreAddress(source).StoreAddress(destination).StoreCoins(0).StoreBit(false).StoreBit(true).StoreRef(slice.Rest()).Build();
+        Assert.NotEqual(TonVectors.ExternalMessageHash, Convert.ToHexStringLower(withRef.Hash));
+        Assert.Equal(TonVectors.ExternalMessageNormalizedHash, Convert.ToHexStringLower(ExternalMessageHash.Normalized(withRef)));
+        Assert.Equal("bad_message", Assert.Throws<TonFormatException>(() => ExternalMessageHash.Normalized(CellBuilder.Comment("x"))).Code);
+    }
+
+    [Fact]
     public void V4R2_state_init_gives_the_address_version_and_key()
     {
         var state = StateInit.FromBase64(TonVectors.V4R2StateInit);

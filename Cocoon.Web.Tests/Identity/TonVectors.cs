@@ -25,6 +25,9 @@ internal static class TonVectors
         "te6cckEBAwEA4QAC44gBZUPZ6qi8Dtmm1cot1P175lXUARlUVwlfMM19lkERK1oCUB3RqDxAFnPpeo191X/jiimn9Bwnq3zwcU/MMjHRNN5sC5tyymBV3SJ1rjyyscAjrDDFAIV/iE+WBySEPP9wCU1NGLsfcvVgAAACSAAYHAECAGhCAFlQ9nqqLwO2abVyi3U/XvmVdQBGVRXCV8wzX2WQRErWoAmJaAAAAAAAAAAAAAAAAAAAAGZCAFlQ9nqqLwO2abVyi3U/XvmVdQBGVRXCV8wzX2WQRErWnMS0AAAAAAAAAAAAAAAAAAADkk4U";
     public const string ExternalMessageHash = "a7135d29d6bdc43f8ab9e776ecf85d72f8fdbd394f3e5344f19121dd9bfa577e";
 
+    /// <summary>TEP-467's normalized hash of the same message (its body is inline, so it differs from the plain hash).</summary>
+    public const string ExternalMessageNormalizedHash = "40cb4d20f637fb4256e0d6676a3a39357d7605ebd8bdf8732ae747dada66d652";
+
     /// <summary>The v4r2 proof above as the endpoint receives it (mainnet).</summary>
     public static TonProofRequest V4R2Proof() => new()
     {

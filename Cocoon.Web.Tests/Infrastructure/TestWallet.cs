@@ -54,12 +54,15 @@ public sealed class TestWallet : IDisposable
     }
 
     /// <summary>Signs in over HTTP the way the browser does; the client's cookie container keeps the session.</summary>
-    public async Task<HttpResponseMessage> SignInAsync(HttpClient http)
+    public Task<HttpResponseMessage> SignInAsync(HttpClient http) => ProveAsync(http, "api/auth/ton-proof");
+
+    /// <summary>Sends a fresh proof of this wallet (a new payload from the portal, signed now) to <paramref name="path"/>.</summary>
+    public async Task<HttpResponseMessage> ProveAsync(HttpClient http, string path)
     {
         ArgumentNullException.ThrowIfNull(http);
         var payload = await (await http.PostAsync("api/auth/ton-proof/payload", null)).Content.ReadFromJsonAsync<PayloadBody>();
         var domain = http.BaseAddress!.IsDefaultPort ? http.BaseAddress.Host : $"{http.BaseAddress.Host}:{http.BaseAddress.Port}";
-        return await http.PostAsJsonAsync("api/auth/ton-proof", Proof(payload!.Payload, domain, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        return await http.PostAsJsonAsync(path, Proof(payload!.Payload, domain, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
     }
 
     public void Dispose() => _key.Dispose();

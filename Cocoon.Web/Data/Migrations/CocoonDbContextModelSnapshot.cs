@@ -1338,6 +1338,319 @@ namespace Cocoon.Web.Data.Migrations
                     b.ToTable("deposit_cursor", (string)null);
                 });
 
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.PayoutAudit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)")
+                        .HasColumnName("action");
+
+                    b.Property<Guid?>("ActorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("actor_id");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<Guid?>("BatchId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("batch_id");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("detail");
+
+                    b.Property<Guid?>("ItemId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("item_id");
+
+                    b.Property<long?>("TotalAfter")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total_after");
+
+                    b.Property<long?>("TotalBefore")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total_before");
+
+                    b.HasKey("Id")
+                        .HasName("pk_payout_audit");
+
+                    b.HasIndex("At")
+                        .HasDatabaseName("ix_payout_audit_at");
+
+                    b.HasIndex("BatchId")
+                        .HasDatabaseName("ix_payout_audit_batch_id");
+
+                    b.ToTable("payout_audit", (string)null);
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.PayoutBatch", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("CreatedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("decided_at");
+
+                    b.Property<Guid?>("DecidedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("decided_by");
+
+                    b.Property<string>("DecisionNote")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("decision_note");
+
+                    b.Property<int>("ItemCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("item_count");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.Property<long>("Total")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id")
+                        .HasName("pk_payout_batches");
+
+                    b.HasIndex("State", "CreatedAt")
+                        .HasDatabaseName("ix_payout_batches_state_created_at");
+
+                    b.ToTable("payout_batches", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_payout_batches_four_eyes", "decided_by IS NULL OR decided_by <> created_by");
+                        });
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.PayoutItem", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("amount");
+
+                    b.Property<Guid?>("BatchId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("batch_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Delivered")
+                        .HasColumnType("boolean")
+                        .HasColumnName("delivered");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("OutMessageHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("out_message_hash");
+
+                    b.Property<DateTimeOffset?>("PaidAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("paid_at");
+
+                    b.Property<Guid?>("PaidTransferId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("paid_transfer_id");
+
+                    b.Property<string>("PaidTxHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("paid_tx_hash");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.Property<Guid?>("TransferId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("transfer_id");
+
+                    b.Property<string>("Wallet")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("wallet");
+
+                    b.HasKey("Id")
+                        .HasName("pk_payout_items");
+
+                    b.HasIndex("BatchId")
+                        .HasDatabaseName("ix_payout_items_batch_id");
+
+                    b.HasIndex("PaidTransferId")
+                        .HasDatabaseName("ix_payout_items_paid_transfer_id");
+
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_payout_items_state")
+                        .HasFilter("state = 'Payable'");
+
+                    b.HasIndex("TransferId")
+                        .HasDatabaseName("ix_payout_items_transfer_id");
+
+                    b.HasIndex("AccountId", "CreatedAt")
+                        .HasDatabaseName("ix_payout_items_account_id_created_at");
+
+                    b.ToTable("payout_items", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_payout_items_amount", "amount > 0");
+
+                            t.HasCheckConstraint("ck_payout_items_paid", "(state = 'Paid') = (paid_transfer_id IS NOT NULL AND paid_tx_hash IS NOT NULL)");
+
+                            t.HasCheckConstraint("ck_payout_items_sending", "transfer_id IS NULL OR (state = 'Payable' AND batch_id IS NOT NULL)");
+                        });
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.PayoutSettings", b =>
+                {
+                    b.Property<Guid>("AccountId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("account_id");
+
+                    b.Property<DateTimeOffset?>("HoldUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("hold_until");
+
+                    b.Property<long>("Threshold")
+                        .HasColumnType("bigint")
+                        .HasColumnName("threshold");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Wallet")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("wallet");
+
+                    b.Property<DateTimeOffset?>("WalletChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("wallet_changed_at");
+
+                    b.HasKey("AccountId")
+                        .HasName("pk_payout_settings");
+
+                    b.ToTable("payout_settings", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_payout_settings_threshold", "threshold >= 1000000000");
+                        });
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.PayoutTransfer", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BatchId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("batch_id");
+
+                    b.Property<byte[]>("Boc")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("boc");
+
+                    b.Property<string>("ChainTxHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("chain_tx_hash");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Failure")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("failure");
+
+                    b.Property<byte[]>("NormalizedHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("normalized_hash");
+
+                    b.Property<DateTimeOffset?>("SettledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("settled_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.Property<Guid>("SubmittedBy")
+                        .HasColumnType("uuid")
+                        .HasColumnName("submitted_by");
+
+                    b.Property<DateTimeOffset>("ValidUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("valid_until");
+
+                    b.HasKey("Id")
+                        .HasName("pk_payout_transfers");
+
+                    b.HasIndex("BatchId")
+                        .HasDatabaseName("ix_payout_transfers_batch_id");
+
+                    b.HasIndex("NormalizedHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_payout_transfers_normalized_hash");
+
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_payout_transfers_state")
+                        .HasFilter("state = 'Pending'");
+
+                    b.ToTable("payout_transfers", (string)null);
+                });
+
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", b =>
                 {
                     b.Property<string>("Id")
@@ -1698,6 +2011,47 @@ namespace Cocoon.Web.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_key_grants_jobs_job_id");
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.PayoutItem", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Payouts.PayoutBatch", null)
+                        .WithMany()
+                        .HasForeignKey("BatchId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_payout_items_payout_batches_batch_id");
+
+                    b.HasOne("Cocoon.Web.Features.Payouts.PayoutTransfer", null)
+                        .WithMany()
+                        .HasForeignKey("PaidTransferId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_payout_items_payout_transfer_paid_transfer_id");
+
+                    b.HasOne("Cocoon.Web.Features.Payouts.PayoutTransfer", null)
+                        .WithMany()
+                        .HasForeignKey("TransferId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_payout_items_payout_transfer_transfer_id");
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.PayoutSettings", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Identity.Account", null)
+                        .WithOne()
+                        .HasForeignKey("Cocoon.Web.Features.Payouts.PayoutSettings", "AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_payout_settings_accounts_account_id");
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.PayoutTransfer", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Payouts.PayoutBatch", null)
+                        .WithMany()
+                        .HasForeignKey("BatchId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_payout_transfers_payout_batches_batch_id");
                 });
 
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization", b =>

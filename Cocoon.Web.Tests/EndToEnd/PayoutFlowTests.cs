@@ -1,0 +1,267 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Cocoon.Devnet;
+using Cocoon.Shared.Ton;
+using Cocoon.Web.Features.Ledger;
+using Cocoon.Web.Features.Money;
+using Cocoon.Web.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
+
+namespace Cocoon.Web.Tests.EndToEnd;
+
+/// <summary>
+/// Payouts through the real portal and the local devnet: earnings become payable at the provider's
+/// threshold, one Finance user proposes a batch and another approves it, the treasury wallet signs the
+/// portal's TON Connect request (signed here by @ton/ton, as a wallet would), and the chain's answer pays
+/// each item once. Also: double approvals and double submits, a transfer that never lands, a bounce, and
+/// a new payout wallet's cooling-off.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+[Trait("Category", "EndToEnd")]
+public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, IDisposable
+{
+    private const string TreasurySeed = "5a5b5c5d5e5f606162636465666768696a6b6c6d6e6f70717273747576777879";
+    private readonly string _devnetUrl = $"http://127.0.0.1:{FreePort.Next()}/";
+    private readonly HttpClient _chain = new();
+    private WebApplication _devnet = null!;
+    private string _treasury = "";
+
+    public async Task InitializeAsync()
+    {
+        _devnet = DevnetServer.Build(_devnetUrl);
+        await _devnet.StartAsync();
+        _chain.BaseAddress = new Uri(_devnetUrl);
+        var (code, output, error) = await Node.RunAsync("test/ton-connect-sign.mjs", "v5", TreasurySeed, "0", "address");
+        Assert.True(code == 0, error);
+        _treasury = JsonDocument.Parse(output).RootElement.GetProperty("address").GetString()!;
+        (await _chain.PostAsJsonAsync("devnet/faucet", new { address = _treasury, amount = (1000 * Ton.Nano).ToString(CultureInfo.InvariantCulture) })).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task Finance_pays_a_provider_once_through_a_batch_two_people_agree_on_and_the_treasury_signs()
+    {
+        await using var setup = await StartAsync("payouts");
+        var (portal, db, provider, providerId, providerWallet, maker, checker, third) = setup;
+
+        // Three TON earned; the provider pays out from 1 TON on (a threshold under 1 TON is refused).
+        await EarnAsync(db, providerId, 3 * Ton.Nano, "earned-1");
+        Assert.Equal(HttpStatusCode.BadRequest, (await provider.PutAsJsonAsync("api/payouts/settings", new { threshold = "5" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await provider.PutAsJsonAsync("api/payouts/settings", new { threshold = "one" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await provider.PutAsJsonAsync("api/payouts/settings", new { threshold = "1000000000" })).StatusCode);
+        Assert.Equal(1, (await (await maker.PostAsync("api/finance/payables/refresh", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("made").GetInt32());
+        Assert.Equal(0, (await (await maker.PostAsync("api/finance/payables/refresh", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("made").GetInt32());
+        Assert.Equal(HttpStatusCode.Forbidden, (await provider.GetAsync("api/finance/payables")).StatusCode);
+        var payable = Assert.Single((await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!);
+        var itemId = payable.GetProperty("id").GetGuid();
+        Assert.Equal("3000000000", payable.GetProperty("amount").GetString());
+        Assert.Equal(providerWallet.ToFriendly(bounceable: true, testnet: true), payable.GetProperty("wallet").GetString());
+
+        // The maker proposes; an item goes in one batch only; the maker cannot decide; a rejection needs a reason.
+        var created = await maker.PostAsJsonAsync("api/finance/payout-batches", new { itemIds = new[] { itemId } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var batchId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.Conflict, (await maker.PostAsJsonAsync("api/finance/payout-batches", new { itemIds = new[] { itemId } })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await maker.PostAsJsonAsync("api/finance/payout-batches", new { itemIds = Array.Empty<Guid>() })).StatusCode);
+        var own = await maker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/approve", new { note = "mine" });
+        Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
+        Assert.Equal("maker_cannot_decide", (await own.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/reject", new { note = " " })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await maker.GetAsync($"api/finance/payout-batches/{batchId}/transfer")).StatusCode);
+
+        // Two checkers approve at once: one decision is recorded.
+        var decisions = await Task.WhenAll(
+            checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/approve", new { note = "looks right" }),
+            third.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/approve", new { note = "me too" }));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], decisions.Select(d => d.StatusCode).Order());
+
+        // The portal's request, as a wallet reads it: bounceable testnet addresses, decimal amounts, comment payloads.
+        Assert.Equal(HttpStatusCode.BadRequest, (await maker.GetAsync($"api/finance/payout-batches/{batchId}/transfer?maxMessages=0")).StatusCode);
+        var request = await maker.GetStringAsync($"api/finance/payout-batches/{batchId}/transfer?maxMessages=255");
+        var signed = await SignAsync(request);
+        Assert.Equal($"cocoon payout {itemId}", Assert.Single(signed.Comments));
+        Assert.True(signed.Bounceable.Single() && signed.TestOnly.Single());
+        Assert.Equal("-3", JsonDocument.Parse(request).RootElement.GetProperty("network").GetString());
+
+        // Garbage, then the signed message (once: the same BoC again is refused), then nothing left to sign.
+        Assert.Equal(HttpStatusCode.BadRequest, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = "bm90IGEgYm9j" })).StatusCode);
+        var submitted = await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = signed.Boc });
+        Assert.Equal(HttpStatusCode.OK, submitted.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await maker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = signed.Boc })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await maker.GetAsync($"api/finance/payout-batches/{batchId}/transfer")).StatusCode);
+
+        // The chain confirms it (watchers run at once too): paid once, on the ledger and on the chain.
+        var batch = await WaitForBatchAsync(maker, batchId, "Paid", parallelChecks: 3);
+        var item = Assert.Single(batch.GetProperty("items").EnumerateArray());
+        Assert.False(string.IsNullOrEmpty(item.GetProperty("paidTxHash").GetString()));
+        Assert.Equal("Confirmed", Assert.Single(batch.GetProperty("transfers").EnumerateArray()).GetProperty("state").GetString());
+        Assert.Equal(3 * Ton.Nano, await ChainBalanceAsync(providerWallet));
+        await using (var ledger = PortalDb.Open(db))
+        {
+            Assert.Equal(0, await LedgerBook.BalanceAsync(ledger, LedgerAccountKind.ProviderPayable, providerId, CancellationToken.None));
+            Assert.Equal(0, await LedgerBook.BalanceAsync(ledger, LedgerAccountKind.ProviderEarned, providerId, CancellationToken.None));
+        }
+
+        Assert.True((await portal.Http.GetFromJsonAsync<LedgerCheck>("api/ledger/verify"))!.Holds);
+        var actions = (await maker.GetFromJsonAsync<JsonElement[]>("api/finance/audit"))!.Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.Equal(["payable", "batch-proposed", "batch-approved", "transfer-signed", "transfer-confirmed"], actions.AsEnumerable().Reverse().ToList());
+        Assert.StartsWith("id,at,actor,action", await maker.GetStringAsync("api/finance/audit?format=csv"), StringComparison.Ordinal);
+
+        // The provider sees it paid, and once the wallet's side is seen, delivered.
+        await Eventually.HoldsAsync(async () =>
+        {
+            await maker.PostAsync("api/finance/payouts/check", null);
+            var mine = Assert.Single((await provider.GetFromJsonAsync<JsonElement[]>("api/payouts"))!);
+            return mine.GetProperty("state").GetString() == "Delivered";
+        }, TimeSpan.FromSeconds(30), "the payout to be delivered");
+    }
+
+    [Fact]
+    public async Task A_transfer_that_never_lands_expires_a_bounced_payout_is_payable_again_and_a_new_wallet_waits()
+    {
+        await using var setup = await StartAsync("payouts-faults");
+        var (portal, db, provider, providerId, providerWallet, maker, checker, _) = setup;
+        await EarnAsync(db, providerId, 2 * Ton.Nano, "earned-2");
+        await provider.PutAsJsonAsync("api/payouts/settings", new { threshold = "1000000000" });
+        await maker.PostAsync("api/finance/payables/refresh", null);
+        var itemId = Assert.Single((await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!).GetProperty("id").GetGuid();
+        var batchId = (await (await maker.PostAsJsonAsync("api/finance/payout-batches", new { itemIds = new[] { itemId } })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/approve", new { note = "ok" })).EnsureSuccessStatusCode();
+
+        // Signed with a seqno the wallet will not take: it never lands, expires after validUntil and the margin, and may be signed again.
+        var request = await maker.GetStringAsync($"api/finance/payout-batches/{batchId}/transfer");
+        var stale = await SignAsync(request, seqnoOffset: 7, validUntil: DateTimeOffset.UtcNow.AddSeconds(6).ToUnixTimeSeconds());
+        Assert.Equal(HttpStatusCode.OK, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = stale.Boc })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await maker.GetAsync($"api/finance/payout-batches/{batchId}/transfer")).StatusCode);
+        await Eventually.HoldsAsync(async () =>
+        {
+            await maker.PostAsync("api/finance/payouts/check", null);
+            var batch = await maker.GetFromJsonAsync<JsonElement>($"api/finance/payout-batches/{batchId}");
+            return batch.GetProperty("transfers").EnumerateArray().Single().GetProperty("state").GetString() == "Expired";
+        }, TimeSpan.FromSeconds(40), "the transfer to expire");
+
+        // Signed again, it lands, but the provider's wallet bounces it: the value comes back and the item is payable again, with a note.
+        (await _chain.PostAsJsonAsync("devnet/faults", new { bounceNext = true })).EnsureSuccessStatusCode();
+        var again = await SignAsync(await maker.GetStringAsync($"api/finance/payout-batches/{batchId}/transfer"));
+        Assert.Equal(HttpStatusCode.OK, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = again.Boc })).StatusCode);
+        await Eventually.HoldsAsync(async () =>
+        {
+            await maker.PostAsync("api/finance/payouts/check", null);
+            var mine = Assert.Single((await provider.GetFromJsonAsync<JsonElement[]>("api/payouts"))!);
+            return mine.GetProperty("state").GetString() == "Payable";
+        }, TimeSpan.FromSeconds(40), "the bounced payout to be payable again");
+        var bounced = Assert.Single((await provider.GetFromJsonAsync<JsonElement[]>("api/payouts"))!);
+        Assert.Contains("bounced", bounced.GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, await ChainBalanceAsync(providerWallet));
+        await using (var ledger = PortalDb.Open(db))
+        {
+            Assert.Equal(2 * Ton.Nano, await LedgerBook.BalanceAsync(ledger, LedgerAccountKind.ProviderPayable, providerId, CancellationToken.None));
+        }
+
+        Assert.True((await portal.Http.GetFromJsonAsync<LedgerCheck>("api/ledger/verify"))!.Holds);
+        Assert.Single((await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!);
+
+        // A new payout wallet needs its own proof, and holds payouts for the cooling-off period.
+        using var newWallet = new TestWallet();
+        Assert.Equal(HttpStatusCode.BadRequest, (await provider.PostAsJsonAsync("api/payouts/wallet", new { address = "nope" })).StatusCode);
+        var changed = await newWallet.ProveAsync(provider, "api/payouts/wallet");
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        var settings = await changed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(newWallet.Address.ToRaw(), settings.GetProperty("wallet").GetString());
+        Assert.NotEqual(JsonValueKind.Null, settings.GetProperty("holdUntil").ValueKind);
+        await EarnAsync(db, providerId, 2 * Ton.Nano, "earned-3");
+        Assert.Equal(0, (await (await maker.PostAsync("api/finance/payables/refresh", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("made").GetInt32());
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(1, (await (await maker.PostAsync("api/finance/payables/refresh", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("made").GetInt32());
+        var fresh = (await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!.Single(p => p.GetProperty("id").GetGuid() != itemId);
+        Assert.Equal(newWallet.Address.ToFriendly(bounceable: true, testnet: true), fresh.GetProperty("wallet").GetString());
+        Assert.Contains(fresh.GetProperty("flags").EnumerateArray(), f => f.GetString()!.StartsWith("payout wallet changed", StringComparison.Ordinal));
+    }
+
+    private sealed record Setup(PortalProcess Portal, string Db, HttpClient Provider, Guid ProviderId, TonAddress ProviderWallet, HttpClient Maker, HttpClient Checker, HttpClient Third) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Portal.DisposeAsync();
+    }
+
+    private async Task<Setup> StartAsync(string name)
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_" + name.Replace('-', '_'));
+        var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-" + name, new Dictionary<string, string>
+        {
+            ["Cocoon__Ton__Toncenter__BaseUrl"] = _devnetUrl,
+            ["Cocoon__Ton__DepositAddress"] = _treasury,
+            ["Cocoon__Ton__Network"] = "testnet",
+            ["Cocoon__Payouts__ExpiryMargin"] = "00:00:01",
+            ["Cocoon__Payouts__WalletCoolingOff"] = "00:00:03",
+        });
+        var wallet = new TestWallet();
+        var provider = await portal.SignInAsync(wallet);
+        (await provider.PostAsync("api/account/provider", null)).EnsureSuccessStatusCode();
+        var providerId = (await provider.GetFromJsonAsync<JsonElement>("api/auth/me")).GetProperty("id").GetGuid();
+        var finance = new List<HttpClient>();
+        for (var i = 0; i < 3; i++)
+        {
+            var client = await portal.SignInAsync(new TestWallet());
+            var id = (await client.GetFromJsonAsync<JsonElement>("api/auth/me")).GetProperty("id").GetGuid();
+            (await portal.Http.PostAsJsonAsync($"api/admin/accounts/{id}/roles", new { role = "Finance", granted = true, reason = "payout test" })).EnsureSuccessStatusCode();
+            finance.Add(client);
+        }
+
+        return new Setup(portal, db, provider, providerId, wallet.Address, finance[0], finance[1], finance[2]);
+    }
+
+    /// <summary>Earnings as settled units would leave them (the money comes from the treasury side here; MoneyFlowTests earns them for real).</summary>
+    private static async Task EarnAsync(string database, Guid provider, long amount, string reference)
+    {
+        await using var ledger = PortalDb.Open(database);
+        await using var tx = await ledger.Database.BeginTransactionAsync();
+        var now = DateTimeOffset.UtcNow;
+        var treasury = await LedgerBook.AccountAsync(ledger, LedgerAccountKind.PlatformTreasury, null, now, CancellationToken.None);
+        var earned = await LedgerBook.AccountAsync(ledger, LedgerAccountKind.ProviderEarned, provider, now, CancellationToken.None);
+        await LedgerBook.PostAsync(ledger, "test-earning", reference, "Earnings for the payout test", null, [(treasury, -amount), (earned, amount)], now, CancellationToken.None);
+        await tx.CommitAsync();
+    }
+
+    private sealed record Signed(string Boc, string[] Comments, bool[] Bounceable, bool[] TestOnly);
+
+    /// <summary>Signs the portal's TON Connect request with the treasury wallet, as the wallet app would (its seqno read from the chain).</summary>
+    private async Task<Signed> SignAsync(string request, int seqnoOffset = 0, long? validUntil = null)
+    {
+        var wallet = await _chain.GetFromJsonAsync<JsonElement>($"api/v3/wallet?address={Uri.EscapeDataString(_treasury)}");
+        var seqno = wallet.GetProperty("seqno").GetInt32() + seqnoOffset;
+        var (code, output, error) = await Node.RunAsync("test/ton-connect-sign.mjs", "v5", TreasurySeed, seqno.ToString(CultureInfo.InvariantCulture), request,
+            validUntil?.ToString(CultureInfo.InvariantCulture) ?? "");
+        Assert.True(code == 0, error);
+        var result = JsonDocument.Parse(output).RootElement;
+        return new Signed(
+            result.GetProperty("boc").GetString()!,
+            [.. result.GetProperty("comments").EnumerateArray().Select(c => c.GetString()!)],
+            [.. result.GetProperty("bounceable").EnumerateArray().Select(c => c.GetBoolean())],
+            [.. result.GetProperty("testOnly").EnumerateArray().Select(c => c.GetBoolean())]);
+    }
+
+    private async Task<long> ChainBalanceAsync(TonAddress address) =>
+        long.Parse((await _chain.GetFromJsonAsync<JsonElement>($"api/v3/wallet?address={Uri.EscapeDataString(address.ToRaw())}")).GetProperty("balance").GetString()!, CultureInfo.InvariantCulture);
+
+    private static async Task<JsonElement> WaitForBatchAsync(HttpClient finance, Guid batchId, string state, int parallelChecks = 1)
+    {
+        JsonElement batch = default;
+        await Eventually.HoldsAsync(async () =>
+        {
+            await Task.WhenAll(Enumerable.Range(0, parallelChecks).Select(_ => finance.PostAsync("api/finance/payouts/check", null)));
+            batch = await finance.GetFromJsonAsync<JsonElement>($"api/finance/payout-batches/{batchId}");
+            return batch.GetProperty("state").GetString() == state;
+        }, TimeSpan.FromSeconds(40), $"batch {batchId} to be {state}", 250);
+        return batch;
+    }
+
+    public void Dispose() => _chain.Dispose();
+
+    public async Task DisposeAsync()
+    {
+        await _devnet.StopAsync();
+        await _devnet.DisposeAsync();
+    }
+}
