@@ -69,6 +69,8 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
         Assert.Equal("maker_cannot_decide", (await own.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/reject", new { note = " " })).StatusCode);
+        Assert.Contains("id=\"maker-waits\"", await maker.GetStringAsync($"payouts/batches/{batchId}"), StringComparison.Ordinal);
+        Assert.Contains("id=\"approve-batch\"", await checker.GetStringAsync($"payouts/batches/{batchId}"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Conflict, (await maker.GetAsync($"api/finance/payout-batches/{batchId}/transfer")).StatusCode);
 
         // Two checkers approve at once: one decision is recorded.
@@ -98,6 +100,10 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         Assert.False(string.IsNullOrEmpty(item.GetProperty("paidTxHash").GetString()));
         Assert.Equal("Confirmed", Assert.Single(batch.GetProperty("transfers").EnumerateArray()).GetProperty("state").GetString());
         Assert.Equal(3 * Ton.Nano, await ChainBalanceAsync(providerWallet));
+        var paidTx = item.GetProperty("paidTxHash").GetString()!;
+        Assert.Contains("data-state=\"Paid\"", await maker.GetStringAsync($"payouts/batches/{batchId}"), StringComparison.Ordinal);
+        Assert.Contains(paidTx[..16], await provider.GetStringAsync("payouts/mine"), StringComparison.Ordinal);
+        Assert.Contains("batch-proposed", await maker.GetStringAsync("payouts"), StringComparison.Ordinal);
         await using (var ledger = PortalDb.Open(db))
         {
             Assert.Equal(0, await LedgerBook.BalanceAsync(ledger, LedgerAccountKind.ProviderPayable, providerId, CancellationToken.None));

@@ -101,3 +101,69 @@ export async function topUp(request, manifestUrl, testWalletVersion) {
     return { ok: false, message: String(error?.message ?? error) };
   }
 }
+
+/**
+ * Connects the treasury wallet for signing payouts. Returns { ok, maxMessages } (read from the wallet's
+ * SendTransaction feature: 4 on wallets v3/v4, 255 on W5) or { ok: false, message }.
+ */
+export async function connectTreasury(manifestUrl, treasuryRaw) {
+  try {
+    ui ??= new TonConnectUI({ manifestUrl });
+    await ui.connectionRestored;
+    if (!ui.connected) {
+      await ui.openModal();
+      return { ok: false, message: "Connect the treasury wallet in the window that opened, then press Sign again." };
+    }
+    if (ui.account.address.toLowerCase() !== treasuryRaw.toLowerCase()) {
+      return { ok: false, message: `The connected wallet (${ui.account.address}) is not the treasury (${treasuryRaw}). Disconnect it and connect the treasury.` };
+    }
+    const feature = (ui.wallet?.device?.features ?? []).find(f => typeof f === "object" && f.name === "SendTransaction");
+    return { ok: true, maxMessages: feature?.maxMessages ?? 4 };
+  } catch (error) {
+    return { ok: false, message: String(error?.message ?? error) };
+  }
+}
+
+/** Asks the connected treasury wallet to sign the portal's payout request; returns { ok, boc } or { ok: false, message }. */
+export async function signPayouts(request) {
+  try {
+    const result = await ui.sendTransaction(request);
+    return { ok: true, boc: result.boc };
+  } catch (error) {
+    return { ok: false, message: String(error?.message ?? error) };
+  }
+}
+
+/**
+ * Proves a new payout wallet: the person connects it with a fresh ton_proof, which the portal checks as
+ * it checks a sign-in. Returns { ok } or { ok: false, message }.
+ */
+export async function provePayoutWallet(manifestUrl) {
+  try {
+    ui ??= new TonConnectUI({ manifestUrl });
+    if (await ui.connectionRestored) await ui.disconnect().catch(() => {});
+    ui.setConnectRequestParameters({ state: "ready", value: { tonProof: await newPayload() } });
+    const wallet = await new Promise((resolve, reject) => {
+      const stop = ui.onStatusChange(w => { if (w) { stop(); resolve(w); } }, e => { stop(); reject(e); });
+      ui.openModal().catch(reject);
+    });
+    const proof = wallet?.connectItems?.tonProof;
+    if (!proof || !("proof" in proof)) return { ok: false, message: "The wallet did not sign the proof." };
+    const response = await fetch("/api/payouts/wallet", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        address: wallet.account.address,
+        network: wallet.account.chain,
+        public_key: wallet.account.publicKey,
+        proof: { ...proof.proof, state_init: wallet.account.walletStateInit },
+      }),
+    });
+    if (response.ok) return { ok: true };
+    let problem = {};
+    try { problem = await response.json(); } catch { /* not JSON */ }
+    return { ok: false, message: problem.detail ?? problem.title ?? `HTTP ${response.status}` };
+  } catch (error) {
+    return { ok: false, message: String(error?.message ?? error) };
+  }
+}
