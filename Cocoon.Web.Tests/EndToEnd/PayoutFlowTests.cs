@@ -115,6 +115,31 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         Assert.Equal(["payable", "batch-proposed", "batch-approved", "transfer-signed", "transfer-confirmed"], actions.AsEnumerable().Reverse().ToList());
         Assert.StartsWith("id,at,actor,action", await maker.GetStringAsync("api/finance/audit?format=csv"), StringComparison.Ordinal);
 
+        // Reconciliation: the payout's transaction is explained by its transfer; the difference is what the ledger does not hold.
+        var reconciled = await maker.PostAsync("api/finance/reconciliation", null);
+        Assert.Equal(HttpStatusCode.OK, reconciled.StatusCode);
+        var run = await reconciled.Content.ReadFromJsonAsync<JsonElement>();
+        var lines = run.GetProperty("lines").EnumerateArray().ToList();
+        Assert.Contains(lines, l => l.GetProperty("txHash").GetString() == paidTx && l.GetProperty("explainedBy").GetString() == "payout transfer (confirmed)" && l.GetProperty("amount").GetInt64() == -3 * Ton.Nano);
+        Assert.Equal(long.Parse(run.GetProperty("chainBalance").GetString()!, CultureInfo.InvariantCulture) - long.Parse(run.GetProperty("ledgerBalance").GetString()!, CultureInfo.InvariantCulture),
+            long.Parse(run.GetProperty("difference").GetString()!, CultureInfo.InvariantCulture));
+        Assert.Equal(997 * Ton.Nano, long.Parse(run.GetProperty("chainBalance").GetString()!, CultureInfo.InvariantCulture));
+        var next = await (await maker.PostAsync("api/finance/reconciliation", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Empty(next.GetProperty("lines").EnumerateArray());
+        Assert.Equal(2, (await maker.GetFromJsonAsync<JsonElement[]>("api/finance/reconciliation"))!.Length);
+
+        // Exports and statements follow the nanotons: earned → payable → paid, with the chain transaction.
+        var ledgerCsv = await maker.GetStringAsync("api/finance/export/ledger");
+        Assert.Contains($",payable,payout-item:{itemId},", ledgerCsv, StringComparison.Ordinal);
+        Assert.Contains(paidTx, ledgerCsv, StringComparison.Ordinal);
+        Assert.Contains(itemId.ToString(), await maker.GetStringAsync($"api/finance/export/payouts?from={DateTimeOffset.UtcNow.AddHours(-1):O}".Replace("+", "%2B", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.DoesNotContain(itemId.ToString(), await maker.GetStringAsync($"api/finance/export/payouts?to={DateTimeOffset.UtcNow.AddHours(-1):O}".Replace("+", "%2B", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.StartsWith("seq,at,kind", await maker.GetStringAsync("api/finance/export/deposits"), StringComparison.Ordinal);
+        var statement = await provider.GetFromJsonAsync<JsonElement>("api/payouts/statement");
+        Assert.Equal(("0", "0", "3000000000"), (statement.GetProperty("earned").GetString(), statement.GetProperty("payable").GetString(), statement.GetProperty("paidOut").GetString()));
+        Assert.Equal(["test-earning", "payable", "payable", "payout"], statement.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("kind").GetString()).ToList());
+        Assert.Equal(statement.GetProperty("lines").GetArrayLength(), (await maker.GetFromJsonAsync<JsonElement>($"api/finance/providers/{providerId}/statement")).GetProperty("lines").GetArrayLength());
+
         // The provider sees it paid, and once the wallet's side is seen, delivered.
         await Eventually.HoldsAsync(async () =>
         {

@@ -76,3 +76,13 @@ internal sealed class PayoutAuditConfiguration : IEntityTypeConfiguration<Payout
         builder.HasIndex(a => a.BatchId);
     }
 }
+
+internal sealed class ReconciliationRunConfiguration : IEntityTypeConfiguration<ReconciliationRun>
+{
+    public void Configure(EntityTypeBuilder<ReconciliationRun> builder)
+    {
+        builder.ToTable("reconciliation_runs");
+        builder.Property(r => r.Lines).HasColumnType("jsonb");
+        builder.HasIndex(r => r.RunAt);
+    }
+}

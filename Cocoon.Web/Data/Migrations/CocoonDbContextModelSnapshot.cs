@@ -1651,6 +1651,55 @@ namespace Cocoon.Web.Data.Migrations
                     b.ToTable("payout_transfers", (string)null);
                 });
 
+            modelBuilder.Entity("Cocoon.Web.Features.Payouts.ReconciliationRun", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid?>("ActorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("actor_id");
+
+                    b.Property<long>("ChainBalance")
+                        .HasColumnType("bigint")
+                        .HasColumnName("chain_balance");
+
+                    b.Property<long>("Difference")
+                        .HasColumnType("bigint")
+                        .HasColumnName("difference");
+
+                    b.Property<long>("LastLt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_lt");
+
+                    b.Property<long>("LedgerBalance")
+                        .HasColumnType("bigint")
+                        .HasColumnName("ledger_balance");
+
+                    b.Property<string>("Lines")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("lines");
+
+                    b.Property<DateTimeOffset>("RunAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("run_at");
+
+                    b.Property<int>("Unexplained")
+                        .HasColumnType("integer")
+                        .HasColumnName("unexplained");
+
+                    b.HasKey("Id")
+                        .HasName("pk_reconciliation_runs");
+
+                    b.HasIndex("RunAt")
+                        .HasDatabaseName("ix_reconciliation_runs_run_at");
+
+                    b.ToTable("reconciliation_runs", (string)null);
+                });
+
             modelBuilder.Entity("OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication", b =>
                 {
                     b.Property<string>("Id")

@@ -43,6 +43,28 @@ public static class PayoutEndpoints
             await watcher.RunAsync(ct);
             return Results.NoContent();
         });
+        finance.MapGet("/reconciliation", async (Reconciliation reconciliation, CancellationToken ct) => Results.Ok(await reconciliation.ListAsync(30, ct)));
+        finance.MapPost("/reconciliation", async (ClaimsPrincipal user, Reconciliation reconciliation, CancellationToken ct) =>
+        {
+            try
+            {
+                return await reconciliation.RunAsync(Me(user), ct) is { } run
+                    ? Results.Ok(run)
+                    : Results.Problem("No treasury wallet is configured (Cocoon:Payouts:TreasuryAddress or Cocoon:Ton:DepositAddress).", statusCode: StatusCodes.Status503ServiceUnavailable, title: "No treasury");
+            }
+            catch (HttpRequestException ex)
+            {
+                return Results.Problem($"The chain did not answer: {ex.Message}", statusCode: StatusCodes.Status502BadGateway, title: "Chain unavailable");
+            }
+        });
+        finance.MapGet("/export/ledger", async (DateTimeOffset? from, DateTimeOffset? to, Statements statements, CancellationToken ct) =>
+            Results.Text(Statements.Csv(await statements.EntriesAsync(from, to, null, ct)), "text/csv", Encoding.UTF8));
+        finance.MapGet("/export/deposits", async (DateTimeOffset? from, DateTimeOffset? to, Statements statements, CancellationToken ct) =>
+            Results.Text(Statements.Csv(await statements.EntriesAsync(from, to, "deposit", ct)), "text/csv", Encoding.UTF8));
+        finance.MapGet("/export/payouts", async (DateTimeOffset? from, DateTimeOffset? to, Statements statements, CancellationToken ct) =>
+            Results.Text(Statements.Csv(await statements.PaidAsync(from, to, ct)), "text/csv", Encoding.UTF8));
+        finance.MapGet("/providers/{id:guid}/statement", async (Guid id, string? format, Statements statements, CancellationToken ct) =>
+            Statement(await statements.ProviderAsync(id, ct), format));
         finance.MapGet("/audit", async (string? format, PayoutBatches batches, CancellationToken ct) =>
         {
             var audit = await batches.AuditAsync(1000, ct);
@@ -57,6 +79,8 @@ public static class PayoutEndpoints
                 ? Answer(await settings.SetThresholdAsync(Me(user), threshold, ct))
                 : Results.Problem("Send {\"threshold\": \"<nanotons>\"}, at least 1 TON.", statusCode: StatusCodes.Status400BadRequest, title: "Invalid request"));
         provider.MapPost("/wallet", ChangeWalletAsync);
+        provider.MapGet("/statement", async (string? format, ClaimsPrincipal user, Statements statements, CancellationToken ct) =>
+            Statement(await statements.ProviderAsync(Me(user), ct), format));
     }
 
     /// <summary>A new payout wallet, proven by a fresh TON Connect proof signed by that wallet (the same checks as sign-in).</summary>
@@ -79,6 +103,9 @@ public static class PayoutEndpoints
         }
     }
 
+    private static IResult Statement(ProviderStatement statement, string? format) =>
+        IsCsv(format) ? Results.Text(Statements.Csv(statement.Lines), "text/csv", Encoding.UTF8) : Results.Ok(statement);
+
     private static Guid Me(ClaimsPrincipal user) => Viewer.From(user).AccountId;
 
     private static IResult Answer<T>(PayoutResult<T> result, bool created = false) =>
@@ -93,7 +120,7 @@ public static class PayoutEndpoints
         var csv = new StringBuilder("id,provider,wallet,amount_nanoton,amount_ton,state,created_at,batch,paid_tx,paid_at,flags\r\n");
         foreach (var i in items)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{i.Id},{i.Provider},{i.Wallet},{i.Amount},{i.AmountTon},{i.State},{i.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{i.BatchId},{i.PaidTxHash},{i.PaidAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{Field(string.Join("; ", i.Flags))}\r\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{i.Id},{i.Provider},{i.Wallet},{i.Amount},{i.AmountTon},{i.State},{i.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{i.BatchId},{i.PaidTxHash},{i.PaidAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{Statements.Field(string.Join("; ", i.Flags))}\r\n");
         }
 
         return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);
@@ -104,20 +131,9 @@ public static class PayoutEndpoints
         var csv = new StringBuilder("id,at,actor,action,batch,item,total_before,total_after,detail\r\n");
         foreach (var a in audit)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{a.Id},{a.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{a.ActorId},{a.Action},{a.BatchId},{a.ItemId},{a.TotalBefore},{a.TotalAfter},{Field(a.Detail)}\r\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{a.Id},{a.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{a.ActorId},{a.Action},{a.BatchId},{a.ItemId},{a.TotalBefore},{a.TotalAfter},{Statements.Field(a.Detail)}\r\n");
         }
 
         return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);
-    }
-
-    /// <summary>A CSV field: quoted when it must be, and never read as a formula.</summary>
-    private static string Field(string text)
-    {
-        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            text = "'" + text;
-        }
-
-        return text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : text;
     }
 }

@@ -13,6 +13,8 @@ public static class PayoutsModule
         builder.Services.AddScoped<PayoutTransfers>();
         builder.Services.AddScoped<PayoutWatcher>();
         builder.Services.AddScoped<Payables>();
+        builder.Services.AddScoped<Reconciliation>();
+        builder.Services.AddSingleton<Statements>();
     }
 
     public static void MapCocoonPayouts(this WebApplication app)
@@ -20,6 +22,7 @@ public static class PayoutsModule
         var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
         recurring.AddOrUpdate<Payables>(Payables.JobId, p => p.RunAsync(CancellationToken.None), Cron.Hourly());
         recurring.AddOrUpdate<PayoutWatcher>(PayoutWatcher.JobId, w => w.RunAsync(CancellationToken.None), Cron.Minutely());
+        recurring.AddOrUpdate<Reconciliation>(Reconciliation.JobId, r => r.DailyAsync(CancellationToken.None), Cron.Daily());
         app.MapPayoutEndpoints();
     }
 }

@@ -49,6 +49,28 @@ public sealed class ToncenterClient(HttpClient http, IOptions<TonOptions> option
     public Task<IReadOnlyList<ChainTransaction>> TransactionsByMessageAsync(ReadOnlyMemory<byte> messageHash, CancellationToken cancellationToken) =>
         GetTransactionsAsync($"api/v3/transactionsByMessage?msg_hash={Convert.ToHexStringLower(messageHash.Span)}&limit=10", cancellationToken);
 
+    /// <summary>A page of an account's transactions with their messages, newest first.</summary>
+    /// <exception cref="HttpRequestException">The API kept failing, or answered something else than toncenter's shape.</exception>
+    public Task<IReadOnlyList<ChainTransaction>> AccountTransactionsAsync(TonAddress account, int limit, int offset, CancellationToken cancellationToken) =>
+        GetTransactionsAsync($"api/v3/transactions?account={Uri.EscapeDataString(account.ToRaw())}&limit={limit}&offset={offset}&sort=desc", cancellationToken);
+
+    /// <summary>An account's balance in nanotons (<c>GET /api/v3/wallet</c>).</summary>
+    /// <exception cref="HttpRequestException">The API kept failing, or answered without a balance.</exception>
+    public async Task<long> BalanceAsync(TonAddress account, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, Url($"api/v3/wallet?address={Uri.EscapeDataString(account.ToRaw())}")), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        try
+        {
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
+            return long.Parse(document.RootElement.GetProperty("balance").GetString()!, CultureInfo.InvariantCulture);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentNullException)
+        {
+            throw new HttpRequestException($"toncenter's answer has no balance ({ex.Message}).");
+        }
+    }
+
     /// <summary>Hands a signed external message to the chain (<c>POST /api/v2/sendBoc</c>); false when the chain refused it (its reason is logged).</summary>
     public async Task<bool> SendBocAsync(byte[] boc, CancellationToken cancellationToken)
     {
