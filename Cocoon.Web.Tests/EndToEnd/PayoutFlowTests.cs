@@ -8,6 +8,7 @@ using Cocoon.Web.Features.Ledger;
 using Cocoon.Web.Features.Money;
 using Cocoon.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
 using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
 
 namespace Cocoon.Web.Tests.EndToEnd;
@@ -209,38 +210,85 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         var fresh = (await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!.Single(p => p.GetProperty("id").GetGuid() != itemId);
         Assert.Equal(newWallet.Address.ToFriendly(bounceable: true, testnet: true), fresh.GetProperty("wallet").GetString());
         Assert.Contains(fresh.GetProperty("flags").EnumerateArray(), f => f.GetString()!.StartsWith("payout wallet changed", StringComparison.Ordinal));
+
+        // A BoC already taken is refused for any batch; two signers at once with their own signatures of the same payouts: one is taken.
+        var freshId = fresh.GetProperty("id").GetGuid();
+        var second = (await (await maker.PostAsJsonAsync("api/finance/payout-batches", new { itemIds = new[] { freshId } })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        (await checker.PostAsJsonAsync($"api/finance/payout-batches/{second}/approve", new { note = "new wallet checked by phone" })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Conflict, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{second}/transfer", new { boc = again.Boc })).StatusCode);
+        var forSecond = await maker.GetStringAsync($"api/finance/payout-batches/{second}/transfer");
+        var first = await SignAsync(forSecond, validUntil: DateTimeOffset.UtcNow.AddMinutes(2).ToUnixTimeSeconds());
+        var rival = await SignAsync(forSecond, validUntil: DateTimeOffset.UtcNow.AddMinutes(2).AddSeconds(1).ToUnixTimeSeconds());
+        (await _chain.PostAsJsonAsync("devnet/faults", new { indexingDelaySeconds = 4 })).EnsureSuccessStatusCode();
+        var signers = await Task.WhenAll(
+            checker.PostAsJsonAsync($"api/finance/payout-batches/{second}/transfer", new { boc = first.Boc }),
+            maker.PostAsJsonAsync($"api/finance/payout-batches/{second}/transfer", new { boc = rival.Boc }));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], signers.Select(r => r.StatusCode).Order());
+
+        // The portal restarts between signing and confirmation (the chain is slow to index): the payout is made once.
+        await portal.StopAsync();
+        setup.Restarted = await PortalProcess.StartAsync(db, setup.Port, "portal-payouts-faults-2", setup.Settings);
+        var makerAgain = await setup.Restarted.SignInAsync(setup.MakerWallet);
+        await WaitForBatchAsync(makerAgain, second, "Paid", parallelChecks: 2);
+        (await _chain.PostAsJsonAsync("devnet/faults", new { indexingDelaySeconds = 0 })).EnsureSuccessStatusCode();
+        Assert.Equal(2 * Ton.Nano, await ChainBalanceAsync(newWallet.Address));
+        await using (var ledger = PortalDb.Open(db))
+        {
+            Assert.Equal(1, await ledger.Set<LedgerTransaction>().CountAsync(t => t.Kind == "payout" && t.Reference.StartsWith($"payout:{freshId}:")));
+        }
+
+        Assert.True((await setup.Restarted.Http.GetFromJsonAsync<LedgerCheck>("api/ledger/verify"))!.Holds);
     }
 
     private sealed record Setup(PortalProcess Portal, string Db, HttpClient Provider, Guid ProviderId, TonAddress ProviderWallet, HttpClient Maker, HttpClient Checker, HttpClient Third) : IAsyncDisposable
     {
-        public ValueTask DisposeAsync() => Portal.DisposeAsync();
+        public required int Port { get; init; }
+
+        public required Dictionary<string, string> Settings { get; init; }
+
+        public required TestWallet MakerWallet { get; init; }
+
+        /// <summary>A portal started again on the same database and port (after a restart); disposed with the setup.</summary>
+        public PortalProcess? Restarted { get; set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Portal.DisposeAsync();
+            if (Restarted is not null)
+            {
+                await Restarted.DisposeAsync();
+            }
+        }
     }
 
     private async Task<Setup> StartAsync(string name)
     {
         var db = await postgres.CreateDatabaseAsync("e2e_" + name.Replace('-', '_'));
-        var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-" + name, new Dictionary<string, string>
+        var port = FreePort.Next();
+        var settings = new Dictionary<string, string>
         {
             ["Cocoon__Ton__Toncenter__BaseUrl"] = _devnetUrl,
             ["Cocoon__Ton__DepositAddress"] = _treasury,
             ["Cocoon__Ton__Network"] = "testnet",
             ["Cocoon__Payouts__ExpiryMargin"] = "00:00:01",
             ["Cocoon__Payouts__WalletCoolingOff"] = "00:00:03",
-        });
+        };
+        var portal = await PortalProcess.StartAsync(db, port, "portal-" + name, settings);
         var wallet = new TestWallet();
         var provider = await portal.SignInAsync(wallet);
         (await provider.PostAsync("api/account/provider", null)).EnsureSuccessStatusCode();
         var providerId = (await provider.GetFromJsonAsync<JsonElement>("api/auth/me")).GetProperty("id").GetGuid();
         var finance = new List<HttpClient>();
+        var makerWallet = new TestWallet();
         for (var i = 0; i < 3; i++)
         {
-            var client = await portal.SignInAsync(new TestWallet());
+            var client = await portal.SignInAsync(i == 0 ? makerWallet : new TestWallet());
             var id = (await client.GetFromJsonAsync<JsonElement>("api/auth/me")).GetProperty("id").GetGuid();
             (await portal.Http.PostAsJsonAsync($"api/admin/accounts/{id}/roles", new { role = "Finance", granted = true, reason = "payout test" })).EnsureSuccessStatusCode();
             finance.Add(client);
         }
 
-        return new Setup(portal, db, provider, providerId, wallet.Address, finance[0], finance[1], finance[2]);
+        return new Setup(portal, db, provider, providerId, wallet.Address, finance[0], finance[1], finance[2]) { Port = port, Settings = settings, MakerWallet = makerWallet };
     }
 
     /// <summary>Earnings as settled units would leave them (the money comes from the treasury side here; MoneyFlowTests earns them for real).</summary>

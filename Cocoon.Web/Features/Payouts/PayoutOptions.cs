@@ -18,7 +18,7 @@ public sealed class PayoutOptions
     public TimeSpan SignWithin { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A transfer not seen on chain this long after its validUntil has expired: it can no longer land.</summary>
-    public TimeSpan ExpiryMargin { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan ExpiryMargin { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The treasury wallet that signs payouts (raw or friendly); the deposit address when unset.</summary>
     public string? TreasuryAddress { get; set; }

@@ -141,13 +141,19 @@ public sealed class PayoutTransfers(
             return PayoutResult.Fail<PayoutTransferView>(StatusCodes.Status409Conflict, "already_submitted", "This signed message was submitted before.");
         }
 
-        var unsigned = await Unsigned(db, batchId).ToDictionaryAsync(i => i.Id, cancellationToken);
+        var inBatch = await db.Set<PayoutItem>().Where(i => i.BatchId == batchId).ToDictionaryAsync(i => i.Id, cancellationToken);
         var carried = new List<PayoutItem>();
         foreach (var transfer in message.Transfers)
         {
             var comment = CellBuilder.ReadComment(transfer.Body);
             var item = comment is not null && comment.StartsWith("cocoon payout ", StringComparison.Ordinal) && Guid.TryParse(comment["cocoon payout ".Length..], out var id)
-                ? unsigned.GetValueOrDefault(id) : null;
+                ? inBatch.GetValueOrDefault(id) : null;
+            if (item is { State: PayoutItemState.Paid } or { TransferId: not null })
+            {
+                return PayoutResult.Fail<PayoutTransferView>(StatusCodes.Status409Conflict, "items_taken",
+                    $"Payout {item.Id} is {(item.State == PayoutItemState.Paid ? "paid" : "in a signed transfer that has not landed or expired")} already.");
+            }
+
             if (item is null || carried.Contains(item) || item.Amount != (long)Math.Min(transfer.Value, long.MaxValue) || TonAddress.Parse(item.Wallet) != transfer.Destination)
             {
                 return PayoutResult.Fail<PayoutTransferView>(StatusCodes.Status400BadRequest, "unexpected_transfer",
