@@ -115,6 +115,7 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         var actions = (await maker.GetFromJsonAsync<JsonElement[]>("api/finance/audit"))!.Select(a => a.GetProperty("action").GetString()).ToList();
         Assert.Equal(["payable", "batch-proposed", "batch-approved", "transfer-signed", "transfer-confirmed"], actions.AsEnumerable().Reverse().ToList());
         Assert.StartsWith("id,at,actor,action", await maker.GetStringAsync("api/finance/audit?format=csv"), StringComparison.Ordinal);
+        Assert.Contains($"{batchId},Paid,", await maker.GetStringAsync("api/finance/payout-batches?format=csv"), StringComparison.Ordinal);
 
         // Reconciliation: the payout's transaction is explained by its transfer; the difference is what the ledger does not hold.
         var reconciled = await maker.PostAsync("api/finance/reconciliation", null);
@@ -151,7 +152,7 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
     }
 
     [Fact]
-    public async Task A_transfer_that_never_lands_expires_a_bounced_payout_is_payable_again_and_a_new_wallet_waits()
+    public async Task Expired_aborted_and_bounced_payouts_are_signable_again_and_nothing_is_paid_twice()
     {
         await using var setup = await StartAsync("payouts-faults");
         var (portal, db, provider, providerId, providerWallet, maker, checker, _) = setup;
@@ -211,8 +212,25 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         Assert.Equal(newWallet.Address.ToFriendly(bounceable: true, testnet: true), fresh.GetProperty("wallet").GetString());
         Assert.Contains(fresh.GetProperty("flags").EnumerateArray(), f => f.GetString()!.StartsWith("payout wallet changed", StringComparison.Ordinal));
 
-        // A BoC already taken is refused for any batch; two signers at once with their own signatures of the same payouts: one is taken.
+        // A payout the treasury cannot cover: its transaction aborts, nothing is paid, and the item may be signed again.
         var freshId = fresh.GetProperty("id").GetGuid();
+        await EarnAsync(db, providerId, 5000 * Ton.Nano, "earned-4");
+        await maker.PostAsync("api/finance/payables/refresh", null);
+        var large = (await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!.Single(p => p.GetProperty("amount").GetString() == "5000000000000").GetProperty("id").GetGuid();
+        var tooLarge = (await (await maker.PostAsJsonAsync("api/finance/payout-batches", new { itemIds = new[] { large } })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        (await checker.PostAsJsonAsync($"api/finance/payout-batches/{tooLarge}/approve", new { note = "large" })).EnsureSuccessStatusCode();
+        var uncovered = await SignAsync(await maker.GetStringAsync($"api/finance/payout-batches/{tooLarge}/transfer"));
+        Assert.Equal(HttpStatusCode.OK, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{tooLarge}/transfer", new { boc = uncovered.Boc })).StatusCode);
+        await Eventually.HoldsAsync(async () =>
+        {
+            await maker.PostAsync("api/finance/payouts/check", null);
+            var batch = await maker.GetFromJsonAsync<JsonElement>($"api/finance/payout-batches/{tooLarge}");
+            return batch.GetProperty("transfers").EnumerateArray().Single().GetProperty("state").GetString() == "Failed";
+        }, TimeSpan.FromSeconds(30), "the uncovered transfer to fail");
+        Assert.Equal("In batch", (await maker.GetFromJsonAsync<JsonElement>($"api/finance/payout-batches/{tooLarge}")).GetProperty("items").EnumerateArray().Single().GetProperty("state").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await maker.GetAsync($"api/finance/payout-batches/{tooLarge}/transfer")).StatusCode);
+
+        // A BoC already taken is refused for any batch; two signers at once with their own signatures of the same payouts: one is taken.
         var second = (await (await maker.PostAsJsonAsync("api/finance/payout-batches", new { itemIds = new[] { freshId } })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         (await checker.PostAsJsonAsync($"api/finance/payout-batches/{second}/approve", new { note = "new wallet checked by phone" })).EnsureSuccessStatusCode();
         Assert.Equal(HttpStatusCode.Conflict, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{second}/transfer", new { boc = again.Boc })).StatusCode);

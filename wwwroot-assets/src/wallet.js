@@ -1,7 +1,7 @@
 // Wallet sign-in for the portal's Blazor pages (imported as ./dist/wallet.js): TON Connect for real
 // wallets, the Development-only test wallet, sign-out, and sendTransaction for payments.
 import { TonConnectUI } from "@tonconnect/ui";
-import { testWalletProof, forgetTestWallet, testWalletSend } from "./wallet/test-wallet.js";
+import { testWalletProof, forgetTestWallet, testWalletSend, testWalletSign } from "./wallet/test-wallet.js";
 
 let ui = null;
 
@@ -163,6 +163,15 @@ export async function provePayoutWallet(manifestUrl) {
     let problem = {};
     try { problem = await response.json(); } catch { /* not JSON */ }
     return { ok: false, message: problem.detail ?? problem.title ?? `HTTP ${response.status}` };
+  } catch (error) {
+    return { ok: false, message: String(error?.message ?? error) };
+  }
+}
+
+/** Development: signs the portal's payout request with the in-browser test wallet when it is the treasury; returns { ok, boc } or { ok: false, message }. */
+export async function signPayoutsWithTestWallet(request, version) {
+  try {
+    return { ok: true, boc: await testWalletSign(request, version) };
   } catch (error) {
     return { ok: false, message: String(error?.message ?? error) };
   }

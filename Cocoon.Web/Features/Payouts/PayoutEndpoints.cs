@@ -25,7 +25,11 @@ public static class PayoutEndpoints
             return IsCsv(format) ? Csv(items) : Results.Ok(items);
         });
         finance.MapPost("/payables/refresh", async (Payables payables, CancellationToken ct) => Results.Ok(new { made = await payables.RunAsync(ct) }));
-        finance.MapGet("/payout-batches", async (PayoutBatches batches, CancellationToken ct) => Results.Ok(await batches.ListAsync(ct)));
+        finance.MapGet("/payout-batches", async (string? format, PayoutBatches batches, CancellationToken ct) =>
+        {
+            var list = await batches.ListAsync(ct);
+            return IsCsv(format) ? BatchesCsv(list) : Results.Ok(list);
+        });
         finance.MapPost("/payout-batches", async (CreatePayoutBatchRequest? request, ClaimsPrincipal user, PayoutBatches batches, CancellationToken ct) =>
             Answer(await batches.CreateAsync(Me(user), request?.ItemIds ?? [], ct), created: true));
         finance.MapGet("/payout-batches/{id:guid}", async (Guid id, PayoutBatches batches, CancellationToken ct) =>
@@ -121,6 +125,17 @@ public static class PayoutEndpoints
         foreach (var i in items)
         {
             csv.Append(CultureInfo.InvariantCulture, $"{i.Id},{i.Provider},{i.Wallet},{i.Amount},{i.AmountTon},{i.State},{i.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{i.BatchId},{i.PaidTxHash},{i.PaidAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{Statements.Field(string.Join("; ", i.Flags))}\r\n");
+        }
+
+        return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);
+    }
+
+    private static IResult BatchesCsv(IReadOnlyList<PayoutBatchView> batches)
+    {
+        var csv = new StringBuilder("id,state,proposed_at,maker,checker,decided_at,items,total_nanoton,paid_nanoton,note\r\n");
+        foreach (var b in batches)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{b.Id},{b.State},{b.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{b.CreatedByWallet},{b.DecidedByWallet},{b.DecidedAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{b.ItemCount},{b.Total},{b.Paid},{Statements.Field(b.DecisionNote ?? "")}\r\n");
         }
 
         return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);

@@ -42,6 +42,19 @@ public sealed class PayoutTransfers(
     public TonAddress? Treasury =>
         TonAddress.TryParse(options.Value.TreasuryAddress ?? ton.Value.DepositAddress, out var address) ? address : null;
 
+    /// <summary>The wallet version of the account when it signs in with the treasury wallet itself (the Development test wallet does); otherwise null.</summary>
+    public async Task<string?> TreasuryWalletVersionAsync(Guid accountId, CancellationToken cancellationToken)
+    {
+        if (Treasury is not { } treasury)
+        {
+            return null;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var account = await db.Set<Identity.Account>().AsNoTracking().Where(a => a.Id == accountId).Select(a => new { a.Address, a.WalletVersion }).SingleOrDefaultAsync(cancellationToken);
+        return account is not null && TonAddress.TryParse(account.Address, out var address) && address == treasury ? account.WalletVersion : null;
+    }
+
     /// <summary>The TON Connect request for the batch's next unsigned payouts, at most <paramref name="maxMessages"/>.</summary>
     public async Task<PayoutResult<TonConnectRequest>> RequestAsync(Guid batchId, int maxMessages, CancellationToken cancellationToken)
     {

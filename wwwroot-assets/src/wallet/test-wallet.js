@@ -46,10 +46,10 @@ export function forgetTestWallet() {
 }
 
 /**
- * Signs the transfer a TON Connect request describes with the test wallet and hands it to the local
- * devnet through the portal (Development only): what a real wallet app does when it approves.
+ * Signs the transfer a TON Connect request describes with the test wallet, as a wallet app does when it
+ * approves, and returns the external message's BoC (base64). Bounceable addresses are sent bounceable.
  */
-export async function testWalletSend(request, version = "v4r2") {
+export async function testWalletSign(request, version = "v4r2") {
   const keys = keyPairFromSeed(seed());
   const wallet = version === "v5r1"
     ? WalletContractV5R1.create({ workchain: 0, publicKey: keys.publicKey })
@@ -61,10 +61,23 @@ export async function testWalletSend(request, version = "v4r2") {
     secretKey: keys.secretKey,
     sendMode: SendMode.PAY_GAS_SEPARATELY,
     timeout: request.validUntil,
-    messages: request.messages.map((m) => internal({ to: Address.parse(m.address), value: BigInt(m.amount), bounce: false, body: Cell.fromBase64(m.payload) })),
+    messages: request.messages.map((m) => internal({
+      to: Address.parse(m.address),
+      value: BigInt(m.amount),
+      bounce: Address.isFriendly(m.address) ? Address.parseFriendly(m.address).isBounceable : false,
+      body: Cell.fromBase64(m.payload),
+    })),
   });
   const message = external({ to: wallet.address, init: seqno === 0 ? wallet.init : undefined, body });
-  const boc = beginCell().store(storeMessage(message)).endCell().toBoc().toString("base64");
+  return beginCell().store(storeMessage(message)).endCell().toBoc().toString("base64");
+}
+
+/**
+ * Signs the transfer a TON Connect request describes with the test wallet and hands it to the local
+ * devnet through the portal (Development only): what a real wallet app does when it approves.
+ */
+export async function testWalletSend(request, version = "v4r2") {
+  const boc = await testWalletSign(request, version);
   const response = await fetch("/api/dev/devnet/send", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ boc }) });
   if (!response.ok) throw new Error(`The devnet refused the transfer: ${await response.text()}`);
 }
