@@ -6,6 +6,7 @@ using Cocoon.Web.Features.Ledger;
 using Cocoon.Web.Features.Money;
 using Cocoon.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
 
 namespace Cocoon.Web.Tests.EndToEnd;
 
@@ -92,6 +93,12 @@ public sealed class MoneyFlowTests(PostgresFixture postgres)
         Assert.Equal((4 * charge).ToString(System.Globalization.CultureInfo.InvariantCulture), Assert.Single(spending.PerDay).Amount);
         Assert.Equal(("paid", 4), (Assert.Single(earnings.PerJob).Name, earnings.PerJob[0].Units));
         Assert.Contains("The books hold", await portal.Http.GetStringAsync("ledger"), StringComparison.Ordinal);
+        var feesCode = LedgerBook.Code(LedgerAccountKind.PlatformFees, null);
+        var fees = (await portal.Http.GetFromJsonAsync<AccountEntry[]>($"api/ledger/accounts/{feesCode}/entries"))!;
+        Assert.Equal(4, fees.Count(e => e.Kind == "settle"));
+        Assert.Contains("settle", await portal.Http.GetStringAsync($"ledger?account={feesCode}"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await portal.Http.GetAsync("api/ledger/accounts/nope/entries")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await developer.GetAsync($"api/ledger/accounts/{feesCode}/entries")).StatusCode);
         Assert.Contains(Ton.Format(4 * charge), await developer.GetStringAsync($"jobs/{job.Id}"), StringComparison.Ordinal);
 
         // A budget for one unit and a bit: the second unit cannot be paid, so the job pauses with its hold and says why.

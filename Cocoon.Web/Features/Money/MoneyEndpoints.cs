@@ -34,6 +34,10 @@ public static class MoneyEndpoints
         var ledger = app.MapGroup("/api/ledger").WithTags("Money").RequireAuthorization(CocoonPolicies.LedgerRead);
         ledger.MapGet("/trial-balance", async (MoneyQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.TrialBalanceAsync(ct)));
         ledger.MapGet("/verify", async (MoneyQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.VerifyAsync(ct)));
+        ledger.MapGet("/accounts/{code}/entries", async (string code, MoneyQueries queries, CancellationToken ct) =>
+            await queries.AccountEntriesAsync(code, 1000, ct) is { } entries
+                ? Results.Ok(entries)
+                : Results.Problem($"There is no ledger account '{code}'.", statusCode: StatusCodes.Status404NotFound, title: "No such account"));
         ledger.MapGet("/unattributed", async (CocoonDbContext db, CancellationToken ct) => TypedResults.Ok(await Unattributed.ListAsync(db, ct)));
         app.MapPost("/api/ledger/unattributed/{hash}/assign", async Task<Results<NoContent, ProblemHttpResult>> (string hash, AssignRequest? request, ClaimsPrincipal user, CocoonDbContext db, TimeProvider clock, CancellationToken ct) =>
         {

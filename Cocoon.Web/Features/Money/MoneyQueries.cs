@@ -36,6 +36,9 @@ public sealed record AgentEarnings(Guid AgentId, string Name, int Units, string 
 
 public sealed record DayEarnings(DateOnly Day, string Earned, string EarnedTon);
 
+/// <summary>One entry of an account's statement, with the reference that ties it to a deposit, a job, a unit or a payout.</summary>
+public sealed record AccountEntry(long Seq, DateTimeOffset At, string Kind, string Reference, string Amount, string AmountTon, string Memo);
+
 /// <summary>One ledger account as finance sees it in the trial balance.</summary>
 public sealed record TrialBalanceLine(string Code, string Kind, string Balance, string BalanceTon);
 
@@ -131,6 +134,25 @@ public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory, I
         return [.. movements.Where(m => m.JobId != null).GroupBy(m => m.JobId!.Value)
             .Select(g => new JobAmount(g.Key, names.GetValueOrDefault(g.Key, "(deleted)"), g.Count(), Nano(g.Sum(m => m.Amount)), Ton.Format(g.Sum(m => m.Amount))))
             .OrderByDescending(j => long.Parse(j.Amount, CultureInfo.InvariantCulture))];
+    }
+
+    /// <summary>An account's entries (any account, by code), newest first, with each transaction's reference: finance's account statement.</summary>
+    public async Task<IReadOnlyList<AccountEntry>?> AccountEntriesAsync(string code, int take, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var account = await db.Set<LedgerAccount>().AsNoTracking().SingleOrDefaultAsync(a => a.Code == code, cancellationToken);
+        if (account is null)
+        {
+            return null;
+        }
+
+        var rows = await (from e in db.Set<LedgerEntry>()
+                          join t in db.Set<LedgerTransaction>() on e.TransactionId equals t.Id
+                          where e.AccountId == account.Id
+                          orderby e.Seq descending
+                          select new { e.Seq, e.CreatedAt, t.Kind, t.Reference, e.Amount, t.Memo })
+            .Take(take).ToListAsync(cancellationToken);
+        return [.. rows.Select(r => new AccountEntry(r.Seq, r.CreatedAt, r.Kind, r.Reference, Nano(r.Amount), Ton.Format(r.Amount), r.Memo))];
     }
 
     public async Task<TrialBalanceView> TrialBalanceAsync(CancellationToken cancellationToken)
