@@ -73,8 +73,17 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
         }
 
         var data = Path.Combine(directory, "test_data_set_0");
-        var inputs = Directory.GetFiles(data, "input_*.pb").OrderBy(Index).Select(Read).ToList();
-        var expected = Directory.GetFiles(data, "output_*.pb").OrderBy(Index).Select(Read).ToList();
+        List<Tensor> inputs, expected;
+        try
+        {
+            inputs = [.. Directory.GetFiles(data, "input_*.pb").OrderBy(Index).Select(Read)];
+            expected = [.. Directory.GetFiles(data, "output_*.pb").OrderBy(Index).Select(Read)];
+        }
+        catch (ModelException ex)
+        {
+            return "test data not readable: " + OneLine(ex.Message);
+        }
+
         if (inputs.Count != model.Inputs.Count)
         {
             return $"the case has {inputs.Count} input(s); the model takes {model.Inputs.Count}";

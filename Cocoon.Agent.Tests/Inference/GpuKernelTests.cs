@@ -275,7 +275,7 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
             return (builder.Node(op, ["x", .. weights.Select(w => w.Name)], "y", attributes).Build(), Feeds(("x", RandomTensor(random, shape, -1, 1))));
         }
 
-        foreach (var op in new[] { "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf", "LeakyRelu", "Elu", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax" })
+        foreach (var op in new[] { "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf", "LeakyRelu", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax" })
         {
             models[op] = One(op, [3, 7]);
         }
@@ -286,7 +286,7 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
         models["LayerNormalization over rows of 300"] = WithWeights("LayerNormalization", [4, 300], [("scale", [300]), ("shift", [300])]);
         models["Gelu"] = (new OnnxGraphBuilder(20).Input("x", 2, 9).AnyOutput("y").Node("Gelu", ["x"], "y").Build(), Feeds(("x", RandomTensor(random, [2, 9], -3, 3))));
         models["Clip"] = (new OnnxGraphBuilder(17).Input("x", 4, 5).AnyOutput("y").Initializer("lo", [], [-0.5f]).Initializer("hi", [], [0.5f]).Node("Clip", ["x", "lo", "hi"], "y").Build(), Feeds(("x", RandomTensor(random, [4, 5], -1, 1))));
-        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max" })
+        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "PRelu" })
         {
             models[op] = WithWeights(op, [2, 3, 4], [("b", [3, 1])]);
         }

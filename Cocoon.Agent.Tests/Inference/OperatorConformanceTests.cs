@@ -15,7 +15,7 @@ public sealed class OperatorConformanceTests
 
     public static TheoryData<string> UnaryOperators => new()
     {
-        "Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Reciprocal", "Erf", "LeakyRelu", "Elu", "HardSigmoid", "HardSwish", "Identity", "Softmax", "LogSoftmax",
+        "Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Reciprocal", "Erf", "LeakyRelu", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish", "Identity", "Softmax", "LogSoftmax",
     };
 
     [Theory]
@@ -60,7 +60,7 @@ public sealed class OperatorConformanceTests
     {
         var data = new TheoryData<string, int[], int[]>();
         int[][][] shapes = [[[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [4]], [[2, 1, 4], [3, 1]], [[], [2, 3]], [[0, 3], [3]], [[5, 1, 1, 3], [1, 2, 3]]];
-        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Equal", "Less", "Greater" })
+        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Sum", "Equal", "Less", "Greater" })
         {
             foreach (var pair in shapes)
             {
@@ -69,6 +69,20 @@ public sealed class OperatorConformanceTests
         }
 
         return data;
+    }
+
+    /// <summary>PRelu's slope broadcasts one way, to X: per channel, per element, a scalar.</summary>
+    [Theory]
+    [InlineData(new[] { 2, 3, 4, 5 }, new[] { 3, 1, 1 })]
+    [InlineData(new[] { 2, 3, 4 }, new[] { 2, 3, 4 })]
+    [InlineData(new[] { 3, 7 }, new int[0])]
+    [InlineData(new[] { 2, 5 }, new[] { 5 })]
+    public void PRelu_matches_onnx_runtime(int[] x, int[] slope)
+    {
+        var random = new Random(x.Length * 7 + slope.Length);
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Input("x", [.. x.Cast<object>()]).Input("slope", [.. slope.Cast<object>()]).AnyOutput("y").Node("PRelu", ["x", "slope"], "y").Build(),
+            Feeds(("x", RandomTensor(random, x, -3, 3)), ("slope", RandomTensor(random, slope, -1, 1))));
     }
 
     [Theory]

@@ -11,7 +11,8 @@ namespace Cocoon.Agent.Inference;
 /// <summary>
 /// An ONNX model loaded for inference: parsed (OnnxSharp's generated protobuf types), checked once
 /// (every operator supported, every value defined, no cycles, initializers readable) and evaluated
-/// node by node on the CPU. Operators follow the ONNX specification for opsets 9 to 21, including the
+/// node by node on the CPU. Operators follow the ONNX specification for opsets 9 to 21 (and 6 to 8, brought
+/// to opset 9's form first by <see cref="LegacyOpsets"/>), including the
 /// attributes that became inputs across those opsets. A run goes either to the CPU kernels (SIMD) or,
 /// given a <see cref="GpuDevice"/>, to ILGPU kernels for the float operators, with values kept in
 /// device memory between nodes; shape and index operators stay on the host either way.
@@ -19,7 +20,7 @@ namespace Cocoon.Agent.Inference;
 public sealed class OnnxModel
 {
     /// <summary>Lowest and highest default-domain opset this engine reads.</summary>
-    public const long MinOpset = 9;
+    public const long MinOpset = 6;
 
     public const long MaxOpset = 21;
 
@@ -223,6 +224,7 @@ public sealed class OnnxModel
             throw new ModelException($"The model imports opset {opset}; this agent runs opsets {MinOpset} to {MaxOpset}. Re-export it with one of those.");
         }
 
+        LegacyOpsets.Upgrade(graph, opset);
         var unsupported = graph.Node
             .Where(n => n.Domain is not ("" or "ai.onnx") || OperatorCatalog.Find(n.OpType) is null)
             .Select(n => $"{(n.Domain is "" or "ai.onnx" ? "" : n.Domain + ".")}{n.OpType} (node '{NodeName(n)}')")

@@ -19,6 +19,7 @@ internal static partial class GpuKernels
             (int)BinaryOp.Div => p / q,
             (int)BinaryOp.Pow => MathF.Pow(p, q),
             (int)BinaryOp.Min => p < q || float.IsNaN(p) ? p : q,
+            (int)BinaryOp.PRelu => p < 0 ? p * q : p,
             _ => p > q || float.IsNaN(p) ? p : q,
         };
     }
@@ -42,6 +43,8 @@ internal static partial class GpuKernels
         (int)UnaryOp.HardSwish => v * Clamp((v / 6f) + 0.5f, 0f, 1f),
         (int)UnaryOp.Gelu => 0.5f * v * (1f + Erf(v * 0.70710678118f)),
         (int)UnaryOp.GeluTanh => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))),
+        (int)UnaryOp.Selu => f.Q * (v > 0 ? v : f.P * (MathF.Exp(v) - 1f)),
+        (int)UnaryOp.Softplus => v > 0 ? v + MathF.Log(1f + MathF.Exp(-v)) : MathF.Log(1f + MathF.Exp(v)),
         _ => Clamp(v, f.P, f.Q),
     };
 

@@ -20,6 +20,8 @@ internal enum UnaryOp
     Gelu,
     GeluTanh,
     Clip,
+    Selu,
+    Softplus,
 }
 
 /// <summary>Element-wise functions of two broadcast floats, chosen inside <see cref="GpuKernels.Binary"/> by code.</summary>
@@ -32,6 +34,7 @@ internal enum BinaryOp
     Pow,
     Min,
     Max,
+    PRelu,
 }
 
 /// <summary>

@@ -23,6 +23,9 @@ internal static class Elementwise
         yield return Unary("Erf", UnaryOp.Erf, VectorMath.Erf);
         yield return Mapped("LeakyRelu", c => Map(c, UnaryOp.LeakyRelu, c.GetFloat("alpha", 0.01f), 0f, static (v, a, _) => v >= 0 ? v : a * v), AttributeDeclaration.Float("alpha"));
         yield return Mapped("Elu", c => Map(c, UnaryOp.Elu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => v >= 0 ? v : a * (MathF.Exp(v) - 1)), AttributeDeclaration.Float("alpha"));
+        yield return Mapped("Selu", c => Map(c, UnaryOp.Selu, c.GetFloat("alpha", 1.67326319217681884765625f), c.GetFloat("gamma", 1.05070102214813232421875f),
+            static (v, a, g) => g * (v > 0 ? v : a * (MathF.Exp(v) - 1))), AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("gamma"));
+        yield return Mapped("Softplus", c => Map(c, UnaryOp.Softplus, 0f, 0f, static (v, _, _) => v > 0 ? v + MathF.Log(1 + MathF.Exp(-v)) : MathF.Log(1 + MathF.Exp(v))));
         yield return Mapped("HardSigmoid", c => Map(c, UnaryOp.HardSigmoid, c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f), static (v, a, b) => Math.Clamp((a * v) + b, 0f, 1f)),
             AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("beta"));
         yield return Mapped("HardSwish", c => Map(c, UnaryOp.HardSwish, 0f, 0f, static (v, _, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f))) with { SinceOpset = 14 };
@@ -62,6 +65,16 @@ internal static class Elementwise
         yield return Broadcasting2("Pow", ElementTypes.Numeric, c => [Float(c, c.Input(0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), BinaryOp.Pow, MathF.Pow)])
             with
         { InputTypes = [ElementTypes.Float, ElementTypes.Numeric] };
+        yield return Variadic("Sum", BinaryOp.Add, static (a, b) => a + b, static (a, b) => a + b);
+        yield return Broadcasting2("PRelu", ElementTypes.Float, c =>
+        {
+            if (!Broadcasting.Shape(c.Input(0).Shape, c.Input(1).Shape).SequenceEqual(c.Input(0).Shape))
+            {
+                throw new ModelException($"PRelu's slope [{string.Join(", ", c.Input(1).Shape)}] does not broadcast to X [{string.Join(", ", c.Input(0).Shape)}].");
+            }
+
+            return [Float(c, c.Input(0), c.Input(1), BinaryOp.PRelu, static (x, slope) => x < 0 ? x * slope : x)];
+        });
         yield return Variadic("Min", BinaryOp.Min, MathF.Min, Math.Min);
         yield return Variadic("Max", BinaryOp.Max, MathF.Max, Math.Max);
         yield return Compare("Equal", static (a, b) => a == b, static (a, b) => a == b) with { InputTypes = [ElementTypes.Any], SharedType = 2 };
