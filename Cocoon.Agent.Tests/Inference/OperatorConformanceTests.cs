@@ -71,6 +71,28 @@ public sealed class OperatorConformanceTests
         return data;
     }
 
+    /// <summary>Convolutions whose padding is wider than the input (and 1-D ones, which run as 2-D over a height of 1).</summary>
+    [Theory]
+    [InlineData(new[] { 1, 4, 1, 1 }, new[] { 5, 4, 1, 1 }, new long[] { 0, 2, 0, 2 })]
+    [InlineData(new[] { 2, 3, 2, 2 }, new[] { 4, 3, 2, 2 }, new long[] { 3, 3, 3, 3 })]
+    [InlineData(new[] { 1, 4, 5 }, new[] { 5, 4, 1 }, new long[] { 2, 2 })]
+    [InlineData(new[] { 2, 4, 10 }, new[] { 6, 2, 3 }, new long[] { 1, 0 })]
+    [InlineData(new[] { 1, 4, 1 }, new[] { 4, 4, 5 }, new long[] { 2, 2 })]
+    [InlineData(new[] { 1, 2, 1, 1 }, new[] { 3, 2, 1, 5 }, new long[] { 0, 2, 0, 2 })]
+    public void Convolutions_with_wide_padding_and_in_one_dimension_match_onnx_runtime(int[] x, int[] w, long[] pads)
+    {
+        var random = new Random(x.Sum() + w.Sum());
+        var attributes = new List<(string, object)> { ("pads", pads) };
+        if (x[1] != w[1])
+        {
+            attributes.Add(("group", (long)(x[1] / w[1])));
+        }
+
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Input("x", [.. x.Cast<object>()]).Initializer("w", w, RandomTensor(random, w, -1, 1).Data).AnyOutput("y").Node("Conv", ["x", "w"], "y", [.. attributes]).Build(),
+            Feeds(("x", RandomTensor(random, x, -1, 1))));
+    }
+
     /// <summary>PRelu's slope broadcasts one way, to X: per channel, per element, a scalar.</summary>
     [Theory]
     [InlineData(new[] { 2, 3, 4, 5 }, new[] { 3, 1, 1 })]

@@ -1,7 +1,7 @@
 namespace Cocoon.Agent.Inference;
 
 /// <summary>A model that cannot be loaded or run; the message names what is wrong and where.</summary>
-public sealed class ModelException(string message) : Exception(message)
+public sealed class ModelException(string message, Exception? cause = null) : Exception(message, cause)
 {
     /// <summary>
     /// The .NET exceptions a rule or kernel throws when inputs it did not check reach it (a bounds check,

@@ -225,6 +225,7 @@ public sealed class OnnxModel
         }
 
         LegacyOpsets.Upgrade(graph, opset);
+        OneDimensionalWindows.Lift(graph, opset);
         var unsupported = graph.Node
             .Where(n => n.Domain is not ("" or "ai.onnx") || OperatorCatalog.Find(n.OpType) is null)
             .Select(n => $"{(n.Domain is "" or "ai.onnx" ? "" : n.Domain + ".")}{n.OpType} (node '{NodeName(n)}')")
@@ -400,7 +401,7 @@ public sealed class OnnxModel
         }
         catch (Exception ex) when (ModelException.IsBadInput(ex))
         {
-            throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {KernelFailed}{ex.Message}).");
+            throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {KernelFailed}{ex.Message}).", ex);
         }
     }
 

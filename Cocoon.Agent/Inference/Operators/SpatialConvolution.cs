@@ -288,11 +288,15 @@ internal static partial class Spatial
 
                     // target[i] = source[i + shift] over the valid rows, clipped to the source plane.
                     var shift = (dy * width) + dx;
-                    var start = Math.Max(first * width, -shift);
-                    var end = Math.Min(last * width, (height * width) - shift);
+                    // Clamped to the valid rows: a kernel wider than the padded row shifts past them entirely.
+                    var start = Math.Clamp(-shift, first * width, last * width);
+                    var end = Math.Clamp((height * width) - shift, start, last * width);
                     target[(first * width)..start].Clear();
                     target[end..(last * width)].Clear();
-                    source.Slice(start + shift, end - start).CopyTo(target[start..end]);
+                    if (end > start)
+                    {
+                        source.Slice(start + shift, end - start).CopyTo(target[start..end]);
+                    }
 
                     // Columns whose input column is off the row's edge read a neighbouring row: zero them
                     // (usually one element a row: plain stores, as a Clear call per row cost more than the copy).
