@@ -295,6 +295,7 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
         models["Gemm"] = WithWeights("Gemm", [6, 5], [("w", [4, 5]), ("c", [4])], ("transB", 1L), ("alpha", 0.5f), ("beta", 2f));
         models["Conv"] = WithWeights("Conv", [1, 4, 6, 5], [("w", [6, 2, 3, 3]), ("bias", [6])], ("group", 2L), ("pads", new long[] { 1, 0, 1, 2 }), ("strides", new long[] { 2, 1 }));
         models["Conv whose kernel is wider than the padded input"] = WithWeights("Conv", [1, 2, 1, 1], [("w", [3, 2, 1, 5])], ("pads", new long[] { 0, 2, 0, 2 }));
+        models["LRN"] = One("LRN", [2, 5, 3, 2], ("size", 3L), ("alpha", 0.01f));
         models["ConvTranspose"] = WithWeights("ConvTranspose", [1, 2, 3, 4], [("w", [2, 3, 3, 2]), ("bias", [3])], ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 0, 0, 1 }));
         models["MaxPool"] = One("MaxPool", [1, 2, 5, 6], ("kernel_shape", new long[] { 3, 2 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }));
         models["AveragePool"] = One("AveragePool", [1, 2, 5, 6], ("kernel_shape", new long[] { 2, 3 }), ("pads", new long[] { 1, 1, 0, 1 }), ("count_include_pad", 1L));

@@ -93,6 +93,21 @@ public sealed class OperatorConformanceTests
             Feeds(("x", RandomTensor(random, x, -1, 1))));
     }
 
+    /// <summary>LRN across channels (ONNX Runtime takes odd windows over rank 4): windows narrower and wider than the channels, and of one.</summary>
+    [Theory]
+    [InlineData(new[] { 2, 5, 3, 4 }, 3L)]
+    [InlineData(new[] { 1, 6, 4, 4 }, 5L)]
+    [InlineData(new[] { 1, 3, 7, 2 }, 5L)]
+    [InlineData(new[] { 2, 8, 2, 3 }, 1L)]
+    public void LRN_matches_onnx_runtime(int[] x, long size)
+    {
+        var random = new Random(x.Sum() + (int)size);
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Input("x", [.. x.Cast<object>()]).AnyOutput("y")
+                .Node("LRN", ["x"], "y", ("size", size), ("alpha", 0.002f), ("beta", 0.6f), ("bias", 1.5f)).Build(),
+            Feeds(("x", RandomTensor(random, x, -3, 3))));
+    }
+
     /// <summary>PRelu's slope broadcasts one way, to X: per channel, per element, a scalar.</summary>
     [Theory]
     [InlineData(new[] { 2, 3, 4, 5 }, new[] { 3, 1, 1 })]

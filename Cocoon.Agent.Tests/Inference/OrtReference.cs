@@ -147,6 +147,21 @@ internal static class OrtReference
         Assert.True(relative <= Tolerance || Math.Sqrt(error) <= 1e-6, $"{what}: relative L2 error {relative:E2} > {Tolerance:E0}");
     }
 
+    /// <summary>The model's outputs from ONNX Runtime (optimizations off), as engine tensors.</summary>
+    public static Dictionary<string, Tensor> Run(byte[] model, IReadOnlyDictionary<string, Tensor> feeds)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(model, options);
+        using var results = session.Run([.. feeds.Select(f => ToOrt(f.Key, f.Value))]);
+        return results.ToDictionary(r => r.Name, r => r.Value switch
+        {
+            DenseTensor<float> f => new Tensor(Dims(f), f.ToArray()),
+            DenseTensor<long> l => Tensor.OfLongs(Dims(l), l.ToArray()),
+            DenseTensor<bool> b => Tensor.OfBools(Dims(b), b.ToArray()),
+            var other => throw new InvalidOperationException($"ONNX Runtime gave output '{r.Name}' of a type the test does not compare: {other?.GetType().Name}."),
+        }, StringComparer.Ordinal);
+    }
+
     private static int[] Dims<T>(DenseTensor<T> t) => [.. t.Dimensions.ToArray()];
 
     private static NamedOnnxValue ToOrt(string name, Tensor t) => t.Type switch

@@ -111,6 +111,23 @@ internal static partial class GpuKernels
         }
     }
 
+    /// <summary>LRN, one thread per element: the sum of squares over the neighbouring channels that exist, as the CPU operator sums them.</summary>
+    public static void Lrn(Index1D i, ArrayView<float> x, ArrayView<float> y, int channels, int inner, int size, float alpha, float beta, float bias)
+    {
+        var c = i / inner % channels;
+        var at = i - (c * inner);
+        var below = (size - 1) / 2;
+        var above = size - 1 - below;
+        var sum = 0f;
+        for (var k = c - below < 0 ? 0 : c - below; k <= (c + above > channels - 1 ? channels - 1 : c + above); k++)
+        {
+            var v = x[at + (k * inner)];
+            sum += v * v;
+        }
+
+        y[i] = x[i] / MathF.Pow(bias + (alpha / size * sum), beta);
+    }
+
     /// <summary>y = x · a[c] + b[c] where c is the channel of (…, channels, inner): BatchNormalization and InstanceNormalization.</summary>
     public static void ChannelAffine(Index1D i, ArrayView<float> x, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int channels, int inner)
     {

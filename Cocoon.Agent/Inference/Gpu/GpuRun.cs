@@ -333,6 +333,18 @@ internal sealed class GpuRun : IDisposable
     public Tensor ChannelAffine(Tensor x, float[] a, float[] b, int channels, int inner) =>
         ChannelAffine(x, Constant(a), Constant(b), channels, inner);
 
+    public Tensor Lrn(Tensor x, int channels, int inner, int size, float alpha, float beta, float bias)
+    {
+        var y = New(x.Shape, out var output);
+        if (y.Length > 0)
+        {
+            Kernel(nameof(GpuKernels.Lrn), k => k.LoadAutoGroupedStreamKernel<Index1D, AV, AV, int, int, int, float, float, float>(GpuKernels.Lrn))(
+                y.Length, View(x), output, channels, inner, size, alpha, beta, bias);
+        }
+
+        return y;
+    }
+
     /// <summary>InstanceNormalization: per-plane statistics on the device, then one affine pass.</summary>
     public Tensor InstanceNorm(Tensor x, Tensor scale, Tensor bias, float epsilon)
     {

@@ -58,6 +58,22 @@ internal static partial class Spatial
         };
         yield return new OperatorSchema
         {
+            Name = "LRN",
+            Attributes = [AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("beta"), AttributeDeclaration.Float("bias"), AttributeDeclaration.Int("size", 1, 1 << 16)],
+            InputTypes = [ElementTypes.Float],
+            Shape = c =>
+            {
+                if (c.In(0) is { Length: < 3 })
+                {
+                    throw new ModelException($"LRN needs [N, C, spatial…]; the input has rank {c.In(0)!.Length}.");
+                }
+
+                return [c.In(0)];
+            },
+            Run = c => [Lrn(c)],
+        };
+        yield return new OperatorSchema
+        {
             Name = "InstanceNormalization",
             Attributes = [AttributeDeclaration.Float("epsilon")],
             Inputs = new(3, 3),
@@ -527,6 +543,47 @@ internal static partial class Spatial
         }
 
         return [new Tensor(shape, y)];
+    }
+
+    /// <summary>
+    /// Local response normalization across channels: y = x / (bias + alpha/size · Σ x²)^beta, the sum over the
+    /// channels from c − ⌊(size−1)/2⌋ to c + ⌈(size−1)/2⌉ that exist.
+    /// </summary>
+    private static Tensor Lrn(OpContext c)
+    {
+        var x = c.Input(0);
+        if (!c.Node.Attribute.Any(a => a.Name == "size"))
+        {
+            throw new ModelException("LRN needs its size attribute.");
+        }
+
+        var size = (int)c.GetInt("size", 1);
+        var (alpha, beta, bias) = (c.GetFloat("alpha", 1e-4f), c.GetFloat("beta", 0.75f), c.GetFloat("bias", 1f));
+        var (channels, inner) = (x.Shape[1], (int)Tensor.ElementCount(x.Shape.AsSpan(2)));
+        if (c.Gpu is { } gpu)
+        {
+            return gpu.Lrn(x, channels, inner, size, alpha, beta, bias);
+        }
+
+        var (data, y) = (x.Values, Buffers.Floats(x.Length));
+        var (below, above) = ((size - 1) / 2, size - 1 - ((size - 1) / 2));
+        Chunks.For(x.Length, 1, (start, count) =>
+        {
+            for (var i = start; i < start + count; i++)
+            {
+                var ch = i / inner % channels;
+                var at = i - (ch * inner);
+                var sum = 0f;
+                for (var k = Math.Max(0, ch - below); k <= Math.Min(channels - 1, ch + above); k++)
+                {
+                    var v = data[at + (k * inner)];
+                    sum += v * v;
+                }
+
+                y[i] = data[i] / MathF.Pow(bias + (alpha / size * sum), beta);
+            }
+        });
+        return new Tensor(x.Shape, y);
     }
 
     private static Tensor[] InstanceNormalization(OpContext c)
