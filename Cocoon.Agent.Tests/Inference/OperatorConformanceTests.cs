@@ -93,6 +93,39 @@ public sealed class OperatorConformanceTests
             Feeds(("x", RandomTensor(random, x, -1, 1))));
     }
 
+    /// <summary>If runs the branch its condition names, with the outer values the branches read, a nested If included.</summary>
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public void If_runs_the_branch_its_condition_names_with_the_outer_values_it_reads(bool condition, bool nested)
+    {
+        var inner = new OnnxGraphBuilder(17).Output("inner_y", 2, 3).Node("Neg", ["x"], "inner_y").BuildGraph();
+        var innerElse = new OnnxGraphBuilder(17).Output("inner_z", 2, 3).Node("Abs", ["x"], "inner_z").BuildGraph();
+        var then = new OnnxGraphBuilder(17).Output("t", 2, 3).Initializer("one", [3], [1f, 2f, 3f]).Node("Add", ["x", "one"], "t").BuildGraph();
+        var otherwise = new OnnxGraphBuilder(17).Output("e", 2, 3).Node("If", ["flag"], "e", ("then_branch", inner), ("else_branch", innerElse)).BuildGraph();
+        var model = new OnnxGraphBuilder(17).Input("x", 2, 3).Typed("cond", 9).Typed("flag", 9).AnyOutput("y")
+            .Node("Mul", ["x", "x"], "x2")
+            .Node("If", ["cond"], "y", ("then_branch", then), ("else_branch", otherwise)).Build();
+        var random = new Random(3);
+        OrtReference.AssertSame(model, Feeds(
+            ("x", RandomTensor(random, [2, 3], -2, 2)), ("cond", Tensor.OfBools([], [condition])), ("flag", Tensor.OfBools([], [nested]))));
+    }
+
+    [Fact]
+    public void An_if_with_a_missing_branch_or_a_branch_that_cannot_run_is_refused_at_load()
+    {
+        var then = new OnnxGraphBuilder(17).Output("t", 2).Node("Neg", ["x"], "t").BuildGraph();
+        var missing = new OnnxGraphBuilder(17).Input("x", 2).Typed("cond", 9).AnyOutput("y").Node("If", ["cond"], "y", ("then_branch", then)).Build();
+        Assert.Contains("else_branch is missing", Assert.Throws<ModelException>(() => OnnxModel.Load(missing)).Message, StringComparison.Ordinal);
+
+        var unknown = new OnnxGraphBuilder(17).Output("e", 2).Node("NoSuchOp", ["x"], "e").BuildGraph();
+        var refused = new OnnxGraphBuilder(17).Input("x", 2).Typed("cond", 9).AnyOutput("y").Node("If", ["cond"], "y", ("then_branch", then), ("else_branch", unknown)).Build();
+        var message = Assert.Throws<ModelException>(() => OnnxModel.Load(refused)).Message;
+        Assert.Contains("a branch cannot run", message, StringComparison.Ordinal);
+        Assert.Contains("NoSuchOp", message, StringComparison.Ordinal);
+    }
+
     /// <summary>LRN across channels (ONNX Runtime takes odd windows over rank 4): windows narrower and wider than the channels, and of one.</summary>
     [Theory]
     [InlineData(new[] { 2, 5, 3, 4 }, 3L)]

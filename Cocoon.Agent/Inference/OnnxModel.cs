@@ -210,10 +210,11 @@ public sealed class OnnxModel
         return Load(read.Model, read.RawData);
     }
 
-    private static OnnxModel Load(ModelProto model, IReadOnlyDictionary<TensorProto, Array> rawData)
+    /// <param name="branch">An If node's branch: it may have no nodes (it hands on an outer value) and no inputs.</param>
+    private static OnnxModel Load(ModelProto model, IReadOnlyDictionary<TensorProto, Array> rawData, bool branch = false)
     {
         var graph = model.Graph ?? throw new ModelException("The ONNX file holds no graph.");
-        if (graph.Node.Count == 0)
+        if (graph.Node.Count == 0 && !branch)
         {
             throw new ModelException("The ONNX graph has no nodes.");
         }
@@ -226,6 +227,7 @@ public sealed class OnnxModel
 
         LegacyOpsets.Upgrade(graph, opset);
         OneDimensionalWindows.Lift(graph, opset);
+        ControlFlow.Prepare(graph, opset, sub => Load(new ModelProto { Graph = sub, OpsetImport = { model.OpsetImport } }, rawData, branch: true));
         var unsupported = graph.Node
             .Where(n => n.Domain is not ("" or "ai.onnx") || OperatorCatalog.Find(n.OpType) is null)
             .Select(n => $"{(n.Domain is "" or "ai.onnx" ? "" : n.Domain + ".")}{n.OpType} (node '{NodeName(n)}')")
@@ -258,7 +260,7 @@ public sealed class OnnxModel
 
         var inputs = graph.Input.Select(i => i.Name).Where(n => !initializers.ContainsKey(n)).ToList();
         var outputs = graph.Output.Select(o => o.Name).ToList();
-        if (inputs.Count == 0 || outputs.Count == 0)
+        if ((inputs.Count == 0 && !branch) || outputs.Count == 0)
         {
             throw new ModelException("The ONNX graph must have at least one input (not an initializer) and one output.");
         }

@@ -18,7 +18,13 @@ internal static class OneDimensionalWindows
     /// <exception cref="ModelException">A 1-D node asks for something the lifted form cannot give.</exception>
     public static void Lift(GraphProto graph, long opset)
     {
-        var weightRanks = graph.Initializer.ToDictionary(t => t.Name, t => t.Dims.Count, StringComparer.Ordinal);
+        // A malformed file may name an initializer twice: the rewrite must not stop on it (the first serves here).
+        var weightRanks = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var initializer in graph.Initializer)
+        {
+            weightRanks.TryAdd(initializer.Name, initializer.Dims.Count);
+        }
+
         string? axesInitializer = null;
         for (var i = 0; i < graph.Node.Count; i++)
         {

@@ -69,6 +69,7 @@ public sealed class OnnxGraphBuilder(long opset = 17)
                 long[] ints => Ints(name, ints),
                 string text => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(text) },
                 TensorProto t => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t },
+                GraphProto g => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = g },
                 _ => throw new ArgumentException($"Attribute {name} has an unsupported type."),
             });
         }
@@ -76,6 +77,9 @@ public sealed class OnnxGraphBuilder(long opset = 17)
         _graph.Node.Add(node);
         return this;
     }
+
+    /// <summary>The graph alone, to be an If node's branch.</summary>
+    public GraphProto BuildGraph() => _graph;
 
     public byte[] Build()
     {
