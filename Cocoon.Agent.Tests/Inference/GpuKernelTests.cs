@@ -275,7 +275,7 @@ public sealed class GpuKernelTests(KernelCheckerFixture fixture, TiledGemmFixtur
             return (builder.Node(op, ["x", .. weights.Select(w => w.Name)], "y", attributes).Build(), Feeds(("x", RandomTensor(random, shape, -1, 1))));
         }
 
-        foreach (var op in new[] { "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf", "LeakyRelu", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax" })
+        foreach (var op in new[] { "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf", "LeakyRelu", "Elu", "Selu", "Softplus", "Sign", "Shrink", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax" })
         {
             models[op] = One(op, [3, 7]);
         }

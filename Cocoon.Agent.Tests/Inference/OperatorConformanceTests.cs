@@ -15,7 +15,7 @@ public sealed class OperatorConformanceTests
 
     public static TheoryData<string> UnaryOperators => new()
     {
-        "Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Reciprocal", "Erf", "LeakyRelu", "Elu", "Selu", "Softplus", "HardSigmoid", "HardSwish", "Identity", "Softmax", "LogSoftmax",
+        "Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Reciprocal", "Erf", "LeakyRelu", "Elu", "Selu", "Softplus", "Sign", "Shrink", "HardSigmoid", "HardSwish", "Identity", "Softmax", "LogSoftmax",
     };
 
     [Theory]

@@ -45,6 +45,8 @@ internal static partial class GpuKernels
         (int)UnaryOp.GeluTanh => 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + (0.044715f * v * v * v)))),
         (int)UnaryOp.Selu => f.Q * (v > 0 ? v : f.P * (MathF.Exp(v) - 1f)),
         (int)UnaryOp.Softplus => v > 0 ? v + MathF.Log(1f + MathF.Exp(-v)) : MathF.Log(1f + MathF.Exp(v)),
+        (int)UnaryOp.Sign => v > 0 ? 1f : v < 0 ? -1f : v,
+        (int)UnaryOp.Shrink => v < -f.P ? v + f.Q : v > f.P ? v - f.Q : 0f,
         _ => Clamp(v, f.P, f.Q),
     };
 

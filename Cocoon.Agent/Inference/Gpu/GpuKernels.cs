@@ -22,6 +22,8 @@ internal enum UnaryOp
     Clip,
     Selu,
     Softplus,
+    Sign,
+    Shrink,
 }
 
 /// <summary>Element-wise functions of two broadcast floats, chosen inside <see cref="GpuKernels.Binary"/> by code.</summary>

@@ -26,6 +26,10 @@ internal static class Elementwise
         yield return Mapped("Selu", c => Map(c, UnaryOp.Selu, c.GetFloat("alpha", 1.67326319217681884765625f), c.GetFloat("gamma", 1.05070102214813232421875f),
             static (v, a, g) => g * (v > 0 ? v : a * (MathF.Exp(v) - 1))), AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("gamma"));
         yield return Mapped("Softplus", c => Map(c, UnaryOp.Softplus, 0f, 0f, static (v, _, _) => v > 0 ? v + MathF.Log(1 + MathF.Exp(-v)) : MathF.Log(1 + MathF.Exp(v))));
+        yield return Mapped("Sign", c => Map(c, UnaryOp.Sign, 0f, 0f, static (v, _, _) => v > 0 ? 1f : v < 0 ? -1f : v));
+        yield return Mapped("Shrink", c => Map(c, UnaryOp.Shrink, c.GetFloat("lambd", 0.5f), c.GetFloat("bias", 0f), static (v, l, b) => v < -l ? v + b : v > l ? v - b : 0f),
+            AttributeDeclaration.Float("lambd"), AttributeDeclaration.Float("bias")) with
+        { SinceOpset = 9 };
         yield return Mapped("HardSigmoid", c => Map(c, UnaryOp.HardSigmoid, c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f), static (v, a, b) => Math.Clamp((a * v) + b, 0f, 1f)),
             AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("beta"));
         yield return Mapped("HardSwish", c => Map(c, UnaryOp.HardSwish, 0f, 0f, static (v, _, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f))) with { SinceOpset = 14 };
