@@ -93,6 +93,38 @@ public sealed class OperatorConformanceTests
             Feeds(("x", RandomTensor(random, x, -1, 1))));
     }
 
+    /// <summary>3-D windows (volumes): convolutions with groups, strides, dilations and padding, and both pools.</summary>
+    [Theory]
+    [InlineData("Conv", 1L, new long[] { 1, 1, 1 }, new long[] { 1, 1, 1 }, new long[] { 0, 0, 0, 0, 0, 0 })]
+    [InlineData("Conv", 2L, new long[] { 2, 1, 2 }, new long[] { 1, 2, 1 }, new long[] { 1, 0, 1, 0, 1, 1 })]
+    [InlineData("MaxPool", 1L, new long[] { 2, 2, 1 }, new long[] { 1, 1, 1 }, new long[] { 1, 0, 0, 0, 1, 0 })]
+    [InlineData("AveragePool", 1L, new long[] { 1, 2, 2 }, new long[] { 1, 1, 1 }, new long[] { 0, 1, 1, 1, 0, 1 })]
+    public void Volumes_match_onnx_runtime(string op, long group, long[] strides, long[] dilations, long[] pads)
+    {
+        var random = new Random(op.Length + (int)group);
+        int[] x = [2, 4, 5, 6, 7];
+        var attributes = new List<(string, object)> { ("strides", strides), ("pads", pads) };
+        var builder = new OnnxGraphBuilder(17).Input("x", [.. x.Cast<object>()]).AnyOutput("y");
+        if (op == "Conv")
+        {
+            int[] w = [6, 4 / (int)group, 3, 2, 3];
+            attributes.AddRange([("group", group), ("dilations", dilations)]);
+            builder.Initializer("w", w, RandomTensor(random, w, -1, 1).Data).Initializer("b", [6], RandomTensor(random, [6], -1, 1).Data).Node("Conv", ["x", "w", "b"], "y", [.. attributes]);
+        }
+        else
+        {
+            attributes.Add(("kernel_shape", new long[] { 2, 3, 2 }));
+            if (op == "AveragePool")
+            {
+                attributes.Add(("count_include_pad", 1L));
+            }
+
+            builder.Node(op, ["x"], "y", [.. attributes]);
+        }
+
+        OrtReference.AssertSame(builder.Build(), Feeds(("x", RandomTensor(random, x, -1, 1))));
+    }
+
     /// <summary>If runs the branch its condition names, with the outer values the branches read, a nested If included.</summary>
     [Theory]
     [InlineData(true, true)]

@@ -123,14 +123,18 @@ internal static partial class Spatial
     private static long[]?[] ConvShape(ShapeContext c)
     {
         var (x, w, bias) = (c.In(0), c.In(1), c.In(2));
-        Dims.Rank(w, 4, "the weight ([M, C/group, kH, kW])");
+        if (w is not null && w.Length is not (4 or 5))
+        {
+            throw new ModelException($"the weight ([M, C/group, kernel…]) has rank {w.Length}; 2-D and 3-D windows are implemented (1-D ones run as 2-D).");
+        }
+
         var group = c.GetInt("group", 1);
         if (w is not null && w[0] >= 0 && w[0] % group != 0)
         {
             throw new ModelException($"{w[0]} filters do not split into {group} groups.");
         }
 
-        if (x is { Length: 4 } && w is not null && x[1] >= 0 && w[1] >= 0 && x[1] != w[1] * group)
+        if (x is { Length: 4 or 5 } && w is not null && x[1] >= 0 && w[1] >= 0 && x[1] != w[1] * group)
         {
             throw new ModelException($"the input has {x[1]} channels; the weight expects {w[1]} per group in {group} group(s).");
         }
@@ -157,15 +161,16 @@ internal static partial class Spatial
             throw new ModelException("kernel_shape is required.");
         }
 
-        if (kernel is not null && kernel.Length != 2)
+        var spatialRank = kernel?.Length ?? (w is { Length: > 2 } ? w.Length - 2 : x is { Length: > 2 } ? x.Length - 2 : 2);
+        if (spatialRank is not (2 or 3))
         {
-            throw new ModelException($"kernel_shape has {kernel.Length} values; 2-D windows take 2.");
+            throw new ModelException($"kernel_shape has {spatialRank} values; 2-D and 3-D windows are implemented (1-D ones run as 2-D).");
         }
 
-        CheckWindowAttributes(c);
-        if (w is { Length: 4 } && kernel is not null && (kernel[0] != w[2] && w[2] >= 0 || kernel[1] != w[3] && w[3] >= 0))
+        CheckWindowAttributes(c, spatialRank);
+        if (w is not null && kernel is not null && (w.Length != spatialRank + 2 || kernel.Where((k, d) => w[d + 2] >= 0 && k != w[d + 2]).Any()))
         {
-            throw new ModelException($"kernel_shape [{kernel[0]}, {kernel[1]}] does not match the weight's {Dims.Describe(w[2..])} window.");
+            throw new ModelException($"kernel_shape [{string.Join(", ", kernel)}] does not match the weight's {Dims.Describe(w[2..])} window.");
         }
 
         if (x is null)
@@ -173,13 +178,13 @@ internal static partial class Spatial
             return null;
         }
 
-        Dims.Rank(x, 4, "the input ([N, C, H, W]; 2-D images only)");
-        var window = kernel ?? (w is { Length: 4 } && w[2] >= 0 && w[3] >= 0 ? [w[2], w[3]] : null);
-        long[] spatial = [Dims.Unknown, Dims.Unknown];
-        if (window is not null && x[2] is >= 0 and <= int.MaxValue && x[3] is >= 0 and <= int.MaxValue && window.All(k => k <= int.MaxValue))
+        Dims.Rank(x, spatialRank + 2, $"the input ([N, C, {spatialRank} spatial dimensions])");
+        var window = kernel ?? (w is not null && w[2..].All(k => k >= 0) ? w[2..] : null);
+        long[] spatial = [.. Enumerable.Repeat(Dims.Unknown, spatialRank)];
+        if (window is not null && x[2..].All(d => d is >= 0 and <= int.MaxValue) && window.All(k => k <= int.MaxValue))
         {
-            var win = Windows(c, [(int)x[2], (int)x[3]], [(int)window[0], (int)window[1]], ceil: pooling && c.GetInt("ceil_mode", 0) == 1);
-            spatial = [win[0].Output, win[1].Output];
+            var win = Windows(c, [.. x[2..].Select(d => (int)d)], [.. window.Select(k => (int)k)], ceil: pooling && c.GetInt("ceil_mode", 0) == 1);
+            spatial = [.. win.Select(v => (long)v.Output)];
         }
 
         if (!pooling && GraphFusion.Pooled(c.Node))
@@ -191,13 +196,13 @@ internal static partial class Spatial
     }
 
     /// <summary>The lengths of strides, dilations and pads for a 2-D window, checked whatever the shapes.</summary>
-    private static void CheckWindowAttributes(OpContext c)
+    private static void CheckWindowAttributes(OpContext c, int rank = 2)
     {
-        foreach (var (name, length) in new[] { ("strides", 2), ("dilations", 2), ("pads", 4), ("output_padding", 2) })
+        foreach (var (name, length) in new[] { ("strides", rank), ("dilations", rank), ("pads", 2 * rank), ("output_padding", rank) })
         {
             if (c.GetInts(name) is { } values && values.Length != length)
             {
-                throw new ModelException($"{name} has {values.Length} values; a 2-D window takes {length}.");
+                throw new ModelException($"{name} has {values.Length} values; a {rank}-D window takes {length}.");
             }
         }
     }
@@ -298,7 +303,7 @@ internal static partial class Spatial
     /// </summary>
     private static long ConvolutionFlops(Onnx.NodeProto node, Tensor output, Tensor weight)
     {
-        var perPixel = 2L * weight.Shape[1] * weight.Shape[2] * weight.Shape[3];
+        var perPixel = 2L * Tensor.ElementCount(weight.Shape.AsSpan(1));
         return GraphFusion.Pooled(node)
             ? (4 * output.Length * perPixel) + output.Length
             : output.Length * perPixel;
@@ -390,6 +395,11 @@ internal static partial class Spatial
     {
         // The declaration checked the rank, kernel_shape and the outputs (no Indices) before the kernel (NodeGuard).
         var x = c.Input(0);
+        if (x.Rank == 5)
+        {
+            return PoolVolume(c, max);
+        }
+
         var kernel = c.GetInts("kernel_shape")!.Select(k => (int)k).ToArray();
         var win = Windows(c, [x.Shape[2], x.Shape[3]], kernel, ceil: c.GetInt("ceil_mode", 0) == 1);
         var includePad = c.GetInt("count_include_pad", 0) == 1;

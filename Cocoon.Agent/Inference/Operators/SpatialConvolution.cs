@@ -18,6 +18,11 @@ internal static partial class Spatial
     {
         // The declaration's shape rule checked ranks, channels, groups, the bias and the window before the kernel (NodeGuard).
         var (x, w) = (c.Input(0), c.Input(1));
+        if (x.Rank == 5)
+        {
+            return ConvVolume(c);
+        }
+
         var group = (int)c.GetInt("group", 1);
         var (n, channels, height, width) = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
         var (filters, perGroup, kh, kw) = (w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]);
@@ -324,6 +329,11 @@ internal static partial class Spatial
     {
         // The declaration's shape rule checked ranks, channels, groups and the bias before the kernel (NodeGuard).
         var (x, w) = (c.Input(0), c.Input(1));
+        if (x.Rank == 5)
+        {
+            return ConvVolume(c);
+        }
+
         var group = (int)c.GetInt("group", 1);
         var (n, channels, height, width) = (x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]);
         var (kh, kw) = (w.Shape[2], w.Shape[3]);
