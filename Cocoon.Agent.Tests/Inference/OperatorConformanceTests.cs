@@ -93,6 +93,24 @@ public sealed class OperatorConformanceTests
             Feeds(("x", RandomTensor(random, x, -1, 1))));
     }
 
+    /// <summary>Casts to types the engine holds in a wider one (int32 and the narrow integers in int64, float16/bfloat16/double in float32), and back to float.</summary>
+    [Theory]
+    [InlineData(6L)]
+    [InlineData(5L)]
+    [InlineData(3L)]
+    [InlineData(2L)]
+    [InlineData(4L)]
+    [InlineData(10L)]
+    [InlineData(16L)]
+    [InlineData(11L)]
+    public void Casts_through_narrower_types_match_onnx_runtime(long to)
+    {
+        var random = new Random((int)to);
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Input("x", 4, 9).AnyOutput("y").Node("Cast", ["x"], "n", ("to", to)).Node("Cast", ["n"], "y", ("to", 1L)).Build(),
+            Feeds(("x", RandomTensor(random, [4, 9], -300, 300))));
+    }
+
     /// <summary>3-D windows (volumes): convolutions with groups, strides, dilations and padding, and both pools.</summary>
     [Theory]
     [InlineData("Conv", 1L, new long[] { 1, 1, 1 }, new long[] { 1, 1, 1 }, new long[] { 0, 0, 0, 0, 0, 0 })]

@@ -102,7 +102,7 @@ internal static class Elementwise
             Attributes = [AttributeDeclaration.Int("to"), AttributeDeclaration.Int("saturate", 0, 1)],
             InputTypes = [ElementTypes.Any],
             Shape = SameShape,
-            Run = c => [Cast(c.Input(0), TargetType(c.GetInt("to", 1)))],
+            Run = c => [CastTo(c.Input(0), c.GetInt("to", 1))],
         };
         yield return new OperatorSchema
         {
@@ -152,13 +152,44 @@ internal static class Elementwise
         return result;
     }
 
-    private static ElementType TargetType(long onnxType) => onnxType switch
+    /// <summary>
+    /// Cast to an ONNX element type. The engine holds float32, int64 and bool: narrower floats (float16,
+    /// bfloat16) and double are float32 values rounded as the target type would hold them; narrower and
+    /// unsigned integers are int64 values wrapped into the target's range, as a C cast wraps them.
+    /// </summary>
+    private static Tensor CastTo(Tensor x, long onnxType) => onnxType switch
     {
-        1 => ElementType.Float32,
-        7 => ElementType.Int64,
-        9 => ElementType.Bool,
-        _ => throw new ModelException($"Cast to ONNX type {onnxType} is not supported (float32, int64 and bool are)."),
+        1 or 11 => Cast(x, ElementType.Float32),
+        10 => Rounded(Cast(x, ElementType.Float32), static v => (float)(Half)v),
+        16 => Rounded(Cast(x, ElementType.Float32), BFloat16),
+        7 or 13 => Cast(x, ElementType.Int64),
+        9 => Cast(x, ElementType.Bool),
+        6 => Wrapped(x, static v => (int)v),
+        5 => Wrapped(x, static v => (short)v),
+        3 => Wrapped(x, static v => (sbyte)v),
+        2 => Wrapped(x, static v => (byte)v),
+        4 => Wrapped(x, static v => (ushort)v),
+        12 => Wrapped(x, static v => (uint)v),
+        _ => throw new ModelException($"Cast to ONNX type {onnxType} is not supported (float32/16, bfloat16, double, the integers and bool are; strings are not)."),
     };
+
+    private static Tensor Rounded(Tensor x, Func<float, float> round) => new(x.Shape, Convert(x.Values.Span, round));
+
+    private static Tensor Wrapped(Tensor x, Func<long, long> wrap) =>
+        Tensor.OfLongs(x.Shape, [.. Cast(x, ElementType.Int64).Longs.Select(wrap)]);
+
+    /// <summary>A float32 rounded to bfloat16 (nearest, ties to even), as a float32.</summary>
+    private static float BFloat16(float v)
+    {
+        if (float.IsNaN(v))
+        {
+            return v;
+        }
+
+        var bits = BitConverter.SingleToUInt32Bits(v);
+        bits += 0x7FFF + ((bits >> 16) & 1);
+        return BitConverter.UInt32BitsToSingle(bits & 0xFFFF0000);
+    }
 
     private static OperatorSchema Unary(string name, UnaryOp code, Action<ReadOnlySpan<float>, Span<float>> op) => Mapped(name, Unary(code, op));
 
