@@ -160,6 +160,8 @@ public sealed class DevnetChain(TimeProvider clock)
             var external = new DevnetMessage(root.Hash.ToArray(), null, message.Wallet, 0, false, false, null) { NormalizedHash = ExternalMessageHash.Normalized(root) };
             if (total > account.Balance)
             {
+                // The action phase fails and the transaction's state is rolled back: the seqno is not used up.
+                account.Seqno--;
                 Record(message.Wallet, true, external, []);
                 return root.Hash.ToArray();
             }

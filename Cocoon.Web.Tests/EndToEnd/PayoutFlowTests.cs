@@ -90,6 +90,9 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
 
         // Garbage, then the signed message (once: the same BoC again is refused), then nothing left to sign.
         Assert.Equal(HttpStatusCode.BadRequest, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = "bm90IGEgYm9j" })).StatusCode);
+        var farOff = await SignAsync(request, validUntil: DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds());
+        var refused = await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = farOff.Boc });
+        Assert.Equal("valid_until_too_far", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         var submitted = await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = signed.Boc });
         Assert.Equal(HttpStatusCode.OK, submitted.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await maker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = signed.Boc })).StatusCode);
@@ -152,7 +155,7 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
     }
 
     [Fact]
-    public async Task Expired_aborted_and_bounced_payouts_are_signable_again_and_nothing_is_paid_twice()
+    public async Task Expired_aborted_and_bounced_payouts_are_paid_later_and_nothing_is_paid_twice()
     {
         await using var setup = await StartAsync("payouts-faults");
         var (portal, db, provider, providerId, providerWallet, maker, checker, _) = setup;
@@ -175,7 +178,7 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
             return batch.GetProperty("transfers").EnumerateArray().Single().GetProperty("state").GetString() == "Expired";
         }, TimeSpan.FromSeconds(40), "the transfer to expire");
 
-        // Signed again, it lands, but the provider's wallet bounces it: the value comes back and the item is payable again, with a note.
+        // Signed again, it lands, but the provider's wallet bounces it: the value comes back to the provider's earnings, with a note.
         (await _chain.PostAsJsonAsync("devnet/faults", new { bounceNext = true })).EnsureSuccessStatusCode();
         var again = await SignAsync(await maker.GetStringAsync($"api/finance/payout-batches/{batchId}/transfer"));
         Assert.Equal(HttpStatusCode.OK, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = again.Boc })).StatusCode);
@@ -183,18 +186,19 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         {
             await maker.PostAsync("api/finance/payouts/check", null);
             var mine = Assert.Single((await provider.GetFromJsonAsync<JsonElement[]>("api/payouts"))!);
-            return mine.GetProperty("state").GetString() == "Payable";
-        }, TimeSpan.FromSeconds(40), "the bounced payout to be payable again");
+            return mine.GetProperty("state").GetString() == "Bounced";
+        }, TimeSpan.FromSeconds(40), "the payout to bounce");
         var bounced = Assert.Single((await provider.GetFromJsonAsync<JsonElement[]>("api/payouts"))!);
         Assert.Contains("bounced", bounced.GetProperty("note").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, await ChainBalanceAsync(providerWallet));
         await using (var ledger = PortalDb.Open(db))
         {
-            Assert.Equal(2 * Ton.Nano, await LedgerBook.BalanceAsync(ledger, LedgerAccountKind.ProviderPayable, providerId, CancellationToken.None));
+            Assert.Equal(0, await LedgerBook.BalanceAsync(ledger, LedgerAccountKind.ProviderPayable, providerId, CancellationToken.None));
+            Assert.Equal(2 * Ton.Nano, await LedgerBook.BalanceAsync(ledger, LedgerAccountKind.ProviderEarned, providerId, CancellationToken.None));
         }
 
         Assert.True((await portal.Http.GetFromJsonAsync<LedgerCheck>("api/ledger/verify"))!.Holds);
-        Assert.Single((await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!);
+        Assert.Empty((await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!);
 
         // A new payout wallet needs its own proof, and holds payouts for the cooling-off period.
         using var newWallet = new TestWallet();
@@ -219,7 +223,7 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         var large = (await maker.GetFromJsonAsync<JsonElement[]>("api/finance/payables"))!.Single(p => p.GetProperty("amount").GetString() == "5000000000000").GetProperty("id").GetGuid();
         var tooLarge = (await (await maker.PostAsJsonAsync("api/finance/payout-batches", new { itemIds = new[] { large } })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         (await checker.PostAsJsonAsync($"api/finance/payout-batches/{tooLarge}/approve", new { note = "large" })).EnsureSuccessStatusCode();
-        var uncovered = await SignAsync(await maker.GetStringAsync($"api/finance/payout-batches/{tooLarge}/transfer"));
+        var uncovered = await SignAsync(await maker.GetStringAsync($"api/finance/payout-batches/{tooLarge}/transfer"), validUntil: DateTimeOffset.UtcNow.AddSeconds(6).ToUnixTimeSeconds());
         Assert.Equal(HttpStatusCode.OK, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{tooLarge}/transfer", new { boc = uncovered.Boc })).StatusCode);
         await Eventually.HoldsAsync(async () =>
         {
@@ -249,7 +253,7 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
         var makerAgain = await setup.Restarted.SignInAsync(setup.MakerWallet);
         await WaitForBatchAsync(makerAgain, second, "Paid", parallelChecks: 2);
         (await _chain.PostAsJsonAsync("devnet/faults", new { indexingDelaySeconds = 0 })).EnsureSuccessStatusCode();
-        Assert.Equal(2 * Ton.Nano, await ChainBalanceAsync(newWallet.Address));
+        Assert.Equal(4 * Ton.Nano, await ChainBalanceAsync(newWallet.Address));
         await using (var ledger = PortalDb.Open(db))
         {
             Assert.Equal(1, await ledger.Set<LedgerTransaction>().CountAsync(t => t.Kind == "payout" && t.Reference.StartsWith($"payout:{freshId}:")));

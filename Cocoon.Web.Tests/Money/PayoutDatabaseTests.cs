@@ -51,6 +51,10 @@ public sealed class PayoutDatabaseTests(PostgresFixture postgres)
         Assert.Contains("do not change", await RefusedMessageAsync(connection, $"UPDATE payout_batches SET total = 1 WHERE id = '{batch}'"), StringComparison.Ordinal);
         Assert.Contains("kept", await RefusedMessageAsync(connection, $"DELETE FROM payout_batches WHERE id = '{batch}'"), StringComparison.Ordinal);
 
+        // Nor can a batch be inserted already approved.
+        Assert.Contains("starts proposed", await RefusedMessageAsync(connection,
+            $"INSERT INTO payout_batches (id, state, created_by, created_at, decided_by, total, item_count) VALUES ('{Guid.NewGuid()}', 'Approved', '{maker}', now(), '{checker}', 1, 1)"), StringComparison.Ordinal);
+
         // The audit log: written, never changed or removed.
         await using (var db = PortalDb.Open(connection))
         {

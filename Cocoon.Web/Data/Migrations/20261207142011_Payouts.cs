@@ -237,6 +237,17 @@ namespace Cocoon.Web.Data.Migrations
                 CREATE TRIGGER payout_batches_four_eyes BEFORE UPDATE OR DELETE ON payout_batches
                     FOR EACH ROW EXECUTE FUNCTION payout_batches_four_eyes();
 
+                -- A batch starts proposed and undecided: nobody inserts one already approved.
+                CREATE FUNCTION payout_batches_proposed() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.state <> 'Proposed' OR NEW.decided_by IS NOT NULL OR NEW.decided_at IS NOT NULL THEN
+                        RAISE EXCEPTION 'A payout batch starts proposed and undecided';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER payout_batches_proposed BEFORE INSERT ON payout_batches
+                    FOR EACH ROW EXECUTE FUNCTION payout_batches_proposed();
+
                 CREATE FUNCTION payout_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     RAISE EXCEPTION 'The payout audit log is append-only';
@@ -255,6 +266,8 @@ namespace Cocoon.Web.Data.Migrations
                 DROP TRIGGER IF EXISTS payout_audit_no_truncate ON payout_audit;
                 DROP TRIGGER IF EXISTS payout_audit_append_only ON payout_audit;
                 DROP FUNCTION IF EXISTS payout_audit_append_only();
+                DROP TRIGGER IF EXISTS payout_batches_proposed ON payout_batches;
+                DROP FUNCTION IF EXISTS payout_batches_proposed();
                 DROP TRIGGER IF EXISTS payout_batches_four_eyes ON payout_batches;
                 DROP FUNCTION IF EXISTS payout_batches_four_eyes();
                 """);

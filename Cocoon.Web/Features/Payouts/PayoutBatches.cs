@@ -157,7 +157,12 @@ public sealed class PayoutBatches(IDbContextFactory<CocoonDbContext> dbFactory, 
 
         if (!approve)
         {
-            await db.Set<PayoutItem>().Where(i => i.BatchId == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.BatchId, (Guid?)null), cancellationToken);
+            // Items locked in id order, as a new batch locks them.
+            var items = await db.Set<PayoutItem>().FromSql($"SELECT * FROM payout_items WHERE batch_id = {batch.Id} ORDER BY id FOR UPDATE").ToListAsync(cancellationToken);
+            foreach (var item in items)
+            {
+                item.BatchId = null;
+            }
         }
 
         PayoutAudits.Record(db, now, checker, approve ? "batch-approved" : "batch-rejected", note ?? (approve ? "Approved." : ""), batch.Id, totalBefore: batch.Total, totalAfter: approve ? batch.Total : 0);
@@ -222,7 +227,7 @@ public sealed class PayoutBatches(IDbContextFactory<CocoonDbContext> dbFactory, 
             }
 
             flags.AddRange(quarantined.Where(q => q.Owner == i.AccountId).Select(q => $"agent {q.Name} quarantined {q.QuarantinedAt:yyyy-MM-dd}"));
-            var state = i.State == PayoutItemState.Paid ? (i.Delivered ? "Delivered" : "Paid") : i.TransferId is not null ? "Sending" : i.BatchId is not null ? "In batch" : "Payable";
+            var state = i.State == PayoutItemState.Bounced ? "Bounced" : i.State == PayoutItemState.Paid ? (i.Delivered ? "Delivered" : "Paid") : i.TransferId is not null ? "Sending" : i.BatchId is not null ? "In batch" : "Payable";
             return new PayoutItemView(i.Id, i.AccountId, providers.GetValueOrDefault(i.AccountId, "?"), settings.Friendly(i.Wallet), Nano(i.Amount), Ledger.Ton.Format(i.Amount), state,
                 i.CreatedAt, i.BatchId, i.PaidTxHash, i.PaidAt, i.Note, flags);
         })];

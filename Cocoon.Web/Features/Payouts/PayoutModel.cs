@@ -27,6 +27,9 @@ public enum PayoutItemState
 
     /// <summary>A confirmed chain transaction paid it (payable → treasury).</summary>
     Paid,
+
+    /// <summary>Paid, but the provider's wallet bounced it: the amount went back to their earnings, to go out in a new item.</summary>
+    Bounced,
 }
 
 /// <summary>One provider's earnings on their way to their wallet, in one amount.</summary>

@@ -136,6 +136,19 @@ public sealed class PayoutTransfers(
             return PayoutResult.Fail<PayoutTransferView>(StatusCodes.Status400BadRequest, "expired", "The message's valid_until has passed; build a new request and sign it again.");
         }
 
+        // Payouts are freed again only after valid_until: a far one would hold them for good.
+        if (validUntil > now + options.Value.SignWithin + TimeSpan.FromMinutes(1))
+        {
+            return PayoutResult.Fail<PayoutTransferView>(StatusCodes.Status400BadRequest, "valid_until_too_far", $"The message is valid until {validUntil:u}; a payout request is signed within {options.Value.SignWithin.TotalMinutes:N0} minutes.");
+        }
+
+        // The fee paid apart (+1) and no value carried over (+64, +128): each provider receives exactly the item's amount.
+        if (message.Transfers.FirstOrDefault(t => (t.Mode & 1) == 0 || (t.Mode & (64 | 128)) != 0 || !t.Bounce) is { } odd)
+        {
+            return PayoutResult.Fail<PayoutTransferView>(StatusCodes.Status400BadRequest, "bad_send_mode",
+                $"The transfer to {odd.Destination.ToRaw()} is sent with mode {odd.Mode}{(odd.Bounce ? "" : ", not bounceable")}; payouts pay their fees apart (mode 1 or 3) and are bounceable, so each provider receives exactly the amount.");
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var batch = await db.Set<PayoutBatch>().FromSql($"SELECT * FROM payout_batches WHERE id = {batchId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
@@ -232,6 +245,9 @@ public sealed class PayoutTransfers(
         jobs.Schedule<PayoutWatcher>(w => w.RunAsync(CancellationToken.None), TimeSpan.FromSeconds(2));
         return PayoutResult.Done(new PayoutTransferView(record.Id, Convert.ToHexStringLower(normalized), record.State.ToString(), record.ValidUntil, record.CreatedAt, null, null, locked.Count));
     }
+
+    /// <summary>The seqno a stored payout message was signed with.</summary>
+    internal static uint SignedSeqno(byte[] boc) => Read(BagOfCells.ParseSingleRoot(boc)).Seqno;
 
     private static IQueryable<PayoutItem> Unsigned(CocoonDbContext db, Guid batchId) =>
         db.Set<PayoutItem>().Where(i => i.BatchId == batchId && i.State == PayoutItemState.Payable && i.TransferId == null);

@@ -13,8 +13,9 @@ namespace Cocoon.Web.Features.Payouts;
 /// each payout (to its wallet, its amount, its comment): each item is then paid, payable → treasury,
 /// once (the transfer row is locked and must still be pending; the ledger reference is unique per item
 /// and transfer). A transfer seen but not run through fails; one not seen by its validUntil plus a margin
-/// expires; either way its items may be signed again. A paid item whose message bounced goes back to
-/// payable with a note to the provider.
+/// expires once its valid_until has passed and the treasury's seqno shows it never ran; only then may its
+/// items be signed again. A paid item whose message bounced returns its amount to the provider's
+/// earnings, with a note.
 /// </summary>
 public sealed class PayoutWatcher(
     IDbContextFactory<CocoonDbContext> dbFactory,
@@ -56,6 +57,11 @@ public sealed class PayoutWatcher(
             {
                 logger.LogWarning("Payout transfer {TransferId}: the chain did not answer ({Message}); next pass", id, ex.Message);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One transfer that cannot be followed must not hold up the others.
+                logger.LogError(ex, "Payout transfer {TransferId} could not be followed; next pass", id);
+            }
         }
 
         foreach (var id in undelivered)
@@ -68,6 +74,10 @@ public sealed class PayoutWatcher(
             {
                 logger.LogWarning("Payout item {ItemId}: the chain did not answer ({Message}); next pass", id, ex.Message);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "Payout item {ItemId}: its delivery could not be checked; next pass", id);
+            }
         }
     }
 
@@ -79,9 +89,10 @@ public sealed class PayoutWatcher(
             hash = await read.Set<PayoutTransfer>().Where(t => t.Id == transferId).Select(t => t.NormalizedHash).SingleAsync(cancellationToken);
         }
 
-        // Asked before the lock: the chain is slow, the lock is short.
-        var seen = (await chain.TransactionsByMessageAsync(hash, cancellationToken))
-            .FirstOrDefault(t => t.Account == treasury && t.In is { Source: null });
+        // Asked before the lock: the chain is slow, the lock is short. A run that went through wins over
+        // one that did not (an aborted run leaves the message valid, and it may run again).
+        var runs = (await chain.TransactionsByMessageAsync(hash, cancellationToken)).Where(t => t.Account == treasury && t.In is { Source: null }).ToList();
+        var seen = runs.FirstOrDefault(t => t.Succeeded) ?? runs.FirstOrDefault();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var transfer = await db.Set<PayoutTransfer>().FromSql($"SELECT * FROM payout_transfers WHERE id = {transferId} FOR UPDATE").SingleAsync(cancellationToken);
@@ -90,33 +101,58 @@ public sealed class PayoutWatcher(
             return;
         }
 
+        // Batch before items, the order a signature takes them in.
+        await db.Set<PayoutBatch>().FromSql($"SELECT * FROM payout_batches WHERE id = {transfer.BatchId} FOR UPDATE").SingleAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var items = await db.Set<PayoutItem>().FromSql($"SELECT * FROM payout_items WHERE transfer_id = {transferId} ORDER BY id FOR UPDATE").ToListAsync(cancellationToken);
-        if (seen is null)
+        if (seen is not { Succeeded: true })
         {
+            // Not seen, or seen not running through: the message stays valid until its valid_until, so its
+            // payouts are freed only after that, and only while the treasury's seqno shows it never ran.
             if (now <= transfer.ValidUntil + options.Value.ExpiryMargin)
             {
                 return;
             }
 
-            End(db, transfer, items, PayoutTransferState.Expired, $"Not seen on chain by {transfer.ValidUntil:u} and a margin: it can no longer land. Its payouts may be signed again.", now);
-        }
-        else if (!seen.Succeeded)
-        {
-            transfer.ChainTxHash = seen.Hash;
-            End(db, transfer, items, PayoutTransferState.Failed, $"The treasury's transaction {seen.Hash} did not run through ({(seen.Aborted ? "aborted" : "compute or action phase failed")}): nothing was paid. Its payouts may be signed again.", now);
+            var seqno = await chain.SeqnoAsync(transfers.Treasury!.Value, cancellationToken);
+            var signed = PayoutTransfers.SignedSeqno(transfer.Boc);
+            if (seqno > signed)
+            {
+                var why = $"Past its valid_until, but the treasury's seqno ({seqno}) has moved past this message's ({signed}) and the indexer shows no run of it that went through: reconcile before signing its payouts again.";
+                if (transfer.Failure != why)
+                {
+                    transfer.Failure = why;
+                    PayoutAudits.Record(db, now, null, "transfer-unresolved", why, transfer.BatchId);
+                    logger.LogWarning("Payout transfer {TransferId}: {Why}", transferId, why);
+                }
+            }
+            else if (seen is null)
+            {
+                End(db, transfer, items, PayoutTransferState.Expired, $"Not seen on chain by {transfer.ValidUntil:u} and a margin, and the treasury's seqno shows it never ran: it can no longer land. Its payouts may be signed again.", now);
+            }
+            else
+            {
+                transfer.ChainTxHash = seen.Hash;
+                End(db, transfer, items, PayoutTransferState.Failed, $"The treasury's transaction {seen.Hash} did not run through ({(seen.Aborted ? "aborted" : "compute or action phase failed")}) and the message has expired: nothing was paid. Its payouts may be signed again.", now);
+            }
         }
         else
         {
             var paid = 0;
             foreach (var item in items)
             {
-                var message = seen.Out.FirstOrDefault(m => m.Destination == item.Wallet && (long)m.Value == item.Amount && m.Comment == PayoutTransfers.Comment(item.Id));
+                // Found by wallet and comment: a payout that went out is never signed again, whatever its value.
+                var message = seen.Out.FirstOrDefault(m => m.Destination == item.Wallet && m.Comment == PayoutTransfers.Comment(item.Id));
                 item.TransferId = null;
                 if (message is null)
                 {
                     PayoutAudits.Record(db, now, null, "payout-missing", $"Transaction {seen.Hash} sent no payout for this item; it may be signed again.", transfer.BatchId, item.Id);
                     continue;
+                }
+
+                if ((long)message.Value != item.Amount)
+                {
+                    PayoutAudits.Record(db, now, null, "payout-amount-differs", $"Transaction {seen.Hash} sent {message.Value} nanotons for this item of {item.Amount}: paid, for finance to reconcile.", transfer.BatchId, item.Id);
                 }
 
                 await PayAsync(db, transfer, item, seen.Hash, message.Hash, now, cancellationToken);
@@ -129,7 +165,7 @@ public sealed class PayoutWatcher(
             transfer.SettledAt = now;
             PayoutAudits.Record(db, now, null, "transfer-confirmed", $"Transaction {seen.Hash} paid {paid} of {items.Count} payouts.", transfer.BatchId, totalAfter: items.Where(i => i.State == PayoutItemState.Paid).Sum(i => i.Amount));
             await db.SaveChangesAsync(cancellationToken);
-            if (!await db.Set<PayoutItem>().AnyAsync(i => i.BatchId == transfer.BatchId && i.State != PayoutItemState.Paid, cancellationToken))
+            if (!await db.Set<PayoutItem>().AnyAsync(i => i.BatchId == transfer.BatchId && i.State == PayoutItemState.Payable, cancellationToken))
             {
                 await db.Set<PayoutBatch>().Where(b => b.Id == transfer.BatchId && b.State == PayoutBatchState.Approved)
                     .ExecuteUpdateAsync(s => s.SetProperty(b => b.State, PayoutBatchState.Paid), cancellationToken);
@@ -201,20 +237,19 @@ public sealed class PayoutWatcher(
         }
         else
         {
-            // The value came back to the treasury: the provider is owed it again.
-            var payable = await LedgerBook.AccountAsync(db, LedgerAccountKind.ProviderPayable, locked.AccountId, now, cancellationToken);
+            // The value came back to the treasury: the provider is owed it again, as earnings, so the next
+            // payable item goes to the payout wallet they set then (not the one that bounced it).
+            var earned = await LedgerBook.AccountAsync(db, LedgerAccountKind.ProviderEarned, locked.AccountId, now, cancellationToken);
             var treasuryAccount = await LedgerBook.AccountAsync(db, LedgerAccountKind.PlatformTreasury, null, now, cancellationToken);
             await LedgerBook.PostAsync(db, "payout-bounce", $"bounce:{locked.Id}:{locked.PaidTransferId}", $"Payout of {Ledger.Ton.Format(locked.Amount)} TON bounced by the wallet (transaction {arrived.Hash})", null,
-                [(treasuryAccount, -locked.Amount), (payable, locked.Amount)], now, cancellationToken, ownerAccountId: locked.AccountId);
-            PayoutAudits.Record(db, now, null, "payout-bounced", $"The wallet did not accept the payout (transaction {arrived.Hash}); the item is payable again.", locked.BatchId, locked.Id, locked.Amount, 0);
-            locked.State = PayoutItemState.Payable;
-            locked.BatchId = null;
+                [(treasuryAccount, -locked.Amount), (earned, locked.Amount)], now, cancellationToken, ownerAccountId: locked.AccountId);
+            PayoutAudits.Record(db, now, null, "payout-bounced", $"The wallet did not accept the payout (transaction {arrived.Hash}); the amount is back in the provider's earnings.", locked.BatchId, locked.Id, locked.Amount, 0);
+            locked.State = PayoutItemState.Bounced;
             locked.PaidTransferId = null;
             locked.PaidTxHash = null;
-            locked.OutMessageHash = null;
             locked.PaidAt = null;
-            locked.Note = $"A payout of {Ledger.Ton.Format(locked.Amount)} TON bounced on {now:yyyy-MM-dd}: your payout wallet did not accept it. Check the wallet on Payouts; the amount waits for the next batch.";
-            logger.LogWarning("Payout item {ItemId} bounced; payable again", locked.Id);
+            locked.Note = $"A payout of {Ledger.Ton.Format(locked.Amount)} TON bounced on {now:yyyy-MM-dd}: your payout wallet did not accept it. The amount is back in your earnings and goes out with the next payout, to the payout wallet set then; check it on My payouts.";
+            logger.LogWarning("Payout item {ItemId} bounced; its amount is back in earnings", locked.Id);
         }
 
         await db.SaveChangesAsync(cancellationToken);

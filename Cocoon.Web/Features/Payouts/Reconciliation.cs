@@ -64,12 +64,14 @@ public sealed class Reconciliation(IDbContextFactory<CocoonDbContext> dbFactory,
         var since = await db.Set<ReconciliationRun>().OrderByDescending(r => r.RunAt).Select(r => (long?)r.LastLt).FirstOrDefaultAsync(cancellationToken) ?? 0;
         var balance = await chain.BalanceAsync(treasury, cancellationToken);
         var read = new List<Money.Chain.ChainTransaction>();
+        var complete = false;
         for (var offset = 0; offset < MaxTransactions; offset += 100)
         {
             var page = await chain.AccountTransactionsAsync(treasury, 100, offset, cancellationToken);
             read.AddRange(page.Where(t => (long)t.Lt > since));
             if (page.Count < 100 || page.Any(t => (long)t.Lt <= since))
             {
+                complete = true;
                 break;
             }
         }
@@ -92,6 +94,11 @@ public sealed class Reconciliation(IDbContextFactory<CocoonDbContext> dbFactory,
             var note = outgoing ? $"{t.Out.Count} message(s) out" : $"from {t.In?.Source ?? "?"}{(t.In?.Comment is { } c ? $", comment '{c}'" : "")}";
             return new ReconciliationLine(t.Hash, (long)t.Lt, outgoing ? "out" : "in", amount, explained, note);
         }).ToList();
+
+        if (!complete)
+        {
+            lines.Insert(0, new ReconciliationLine("", since, "in/out", 0, null, $"More than {MaxTransactions} treasury transactions since the last run: the older ones were not read, and are not checked."));
+        }
 
         var now = clock.GetUtcNow();
         var ledger = -await LedgerBook.BalanceAsync(db, LedgerAccountKind.PlatformTreasury, null, cancellationToken);

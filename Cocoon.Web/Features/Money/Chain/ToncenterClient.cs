@@ -56,18 +56,26 @@ public sealed class ToncenterClient(HttpClient http, IOptions<TonOptions> option
 
     /// <summary>An account's balance in nanotons (<c>GET /api/v3/wallet</c>).</summary>
     /// <exception cref="HttpRequestException">The API kept failing, or answered without a balance.</exception>
-    public async Task<long> BalanceAsync(TonAddress account, CancellationToken cancellationToken)
+    public Task<long> BalanceAsync(TonAddress account, CancellationToken cancellationToken) =>
+        WalletAsync(account, w => long.Parse(w.GetProperty("balance").GetString()!, CultureInfo.InvariantCulture), cancellationToken);
+
+    /// <summary>A wallet's seqno: the next message it takes (<c>GET /api/v3/wallet</c>; 0 for one not deployed).</summary>
+    /// <exception cref="HttpRequestException">The API kept failing, or answered without a seqno.</exception>
+    public Task<long> SeqnoAsync(TonAddress account, CancellationToken cancellationToken) =>
+        WalletAsync(account, w => w.TryGetProperty("seqno", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt64() : 0, cancellationToken);
+
+    private async Task<T> WalletAsync<T>(TonAddress account, Func<JsonElement, T> read, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, Url($"api/v3/wallet?address={Uri.EscapeDataString(account.ToRaw())}")), cancellationToken);
         response.EnsureSuccessStatusCode();
         try
         {
             using var document = JsonDocument.Parse(await response.Content.ReadAsStreamAsync(cancellationToken));
-            return long.Parse(document.RootElement.GetProperty("balance").GetString()!, CultureInfo.InvariantCulture);
+            return read(document.RootElement);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException or ArgumentNullException)
         {
-            throw new HttpRequestException($"toncenter's answer has no balance ({ex.Message}).");
+            throw new HttpRequestException($"toncenter's wallet answer is not readable ({ex.Message}).");
         }
     }
 
