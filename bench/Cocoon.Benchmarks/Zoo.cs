@@ -1,10 +1,8 @@
 using System.Globalization;
 using Cocoon.Agent.Inference;
 using Cocoon.Agent.Inference.Bench;
-using Cocoon.Agent.Inference.Graph;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Onnx;
 using Tensor = Cocoon.Agent.Inference.Tensor;
 
 namespace Cocoon.Benchmarks;
@@ -42,7 +40,7 @@ public static class Zoo
                 continue;
             }
 
-            var feeds = Feeds(bytes, model);
+            var feeds = Cocoon.Agent.Tests.Inference.SeededFeeds.For(bytes, model);
             using var session = new InferenceSession(bytes);
             var inputs = feeds.Select(f => f.Value.Type == ElementType.Int64
                 ? NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<long>(f.Value.Longs, f.Value.Shape))
@@ -66,23 +64,5 @@ public static class Zoo
         }
 
         return 0;
-    }
-
-    /// <summary>Seeded inputs of each declared shape (symbolic sizes: 16000 samples, 512-sample windows, else 1; sr = 16000).</summary>
-    private static Dictionary<string, Tensor> Feeds(byte[] bytes, OnnxModel model)
-    {
-        var graph = ModelReader.Read(new MemoryStream(bytes)).Model.Graph;
-        var random = new Random(17);
-        var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var name in model.Inputs)
-        {
-            var declared = graph.Input.Single(i => i.Name == name).Type.TensorType;
-            int[] shape = [.. declared.Shape.Dim.Select(d => d.HasDimValue ? (int)d.DimValue : d.DimParam switch { "samples" => 16000, "sequence" => 512, _ => 1 })];
-            feeds[name] = declared.ElemType == (int)TensorProto.Types.DataType.Int64
-                ? Tensor.OfLongs(shape, [.. Enumerable.Repeat(name == "sr" ? 16000L : 1L, (int)Tensor.ElementCount(shape))])
-                : new Tensor(shape, [.. Enumerable.Range(0, (int)Tensor.ElementCount(shape)).Select(_ => (float)((random.NextDouble() * 2) - 1))]);
-        }
-
-        return feeds;
     }
 }
