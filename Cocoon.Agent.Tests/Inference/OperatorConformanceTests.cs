@@ -143,6 +143,26 @@ public sealed class OperatorConformanceTests
         OrtReference.AssertSame(builder.Build(), Feeds(("x", RandomTensor(random, x, -1, 1))));
     }
 
+    /// <summary>Opset 6–8 settings the engine does not implement are refused by name, not run as something else.</summary>
+    [Theory]
+    [InlineData(6L, "is_test", 0L, "training mode")]
+    [InlineData(7L, "spatial", 0L, "per element")]
+    public void Legacy_batch_normalization_settings_the_engine_does_not_run_are_refused(long opset, string attribute, long value, string expected)
+    {
+        var model = new OnnxGraphBuilder(opset).Input("x", 1, 2, 3, 3).AnyOutput("y")
+            .Initializer("s", [2], [1f, 1f]).Initializer("b", [2], [0f, 0f]).Initializer("m", [2], [0f, 0f]).Initializer("v", [2], [1f, 1f])
+            .Node("BatchNormalization", ["x", "s", "b", "m", "v"], "y", (attribute, value)).Build();
+        Assert.Contains(expected, Assert.Throws<ModelException>(() => OnnxModel.Load(model)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_legacy_broadcast_axis_over_inputs_of_unknown_rank_is_refused()
+    {
+        var model = new OnnxGraphBuilder(6).Input("x", 2, 3, 4).Input("b", 3).AnyOutput("y")
+            .Node("Relu", ["x"], "r").Node("Add", ["r", "b"], "y", ("broadcast", 1L), ("axis", 1L)).Build();
+        Assert.Contains("ranks of both inputs", Assert.Throws<ModelException>(() => OnnxModel.Load(model)).Message, StringComparison.Ordinal);
+    }
+
     /// <summary>If runs the branch its condition names, with the outer values the branches read, a nested If included.</summary>
     [Theory]
     [InlineData(true, true)]

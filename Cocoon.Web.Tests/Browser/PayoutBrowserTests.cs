@@ -47,15 +47,7 @@ public sealed class PayoutBrowserTests(PostgresFixture postgres)
         (await provider.PostAsync("api/account/provider", null)).EnsureSuccessStatusCode();
         var providerId = (await provider.GetFromJsonAsync<JsonElement>("api/auth/me")).GetProperty("id").GetGuid();
         (await provider.PutAsJsonAsync("api/payouts/settings", new { threshold = "1000000000" })).EnsureSuccessStatusCode();
-        await using (var ledger = PortalDb.Open(db))
-        {
-            await using var tx = await ledger.Database.BeginTransactionAsync();
-            var now = DateTimeOffset.UtcNow;
-            var source = await LedgerBook.AccountAsync(ledger, LedgerAccountKind.PlatformTreasury, null, now, CancellationToken.None);
-            var earned = await LedgerBook.AccountAsync(ledger, LedgerAccountKind.ProviderEarned, providerId, now, CancellationToken.None);
-            await LedgerBook.PostAsync(ledger, "test-earning", "browser-earning", "Earnings for the payout browser test", null, [(source, -2 * Ton.Nano), (earned, 2 * Ton.Nano)], now, CancellationToken.None);
-            await tx.CommitAsync();
-        }
+        await EndToEnd.PayoutFlowTests.EarnAsync(db, providerId, 2 * Ton.Nano, "browser-earning");
 
         var maker = await portal.SignInAsync(new TestWallet());
         await GrantFinanceAsync(portal, (await maker.GetFromJsonAsync<JsonElement>("api/auth/me")).GetProperty("id").GetGuid());

@@ -48,12 +48,12 @@ public sealed class PageTests(PostgresFixture postgres)
         var jobId = await SeedJobAsync(db, unitsDone: 2);
 
         var page = ctx.Render<JobDetailPage>(p => p.Add(x => x.Id, jobId));
-        page.WaitForAssertion(() => Assert.Equal("2 / 4", page.Find("#units-done").TextContent));
+        page.WaitForAssertion(() => Assert.Equal("2 / 4", page.Find("#units-done").TextContent), TimeSpan.FromSeconds(10));
         Assert.Equal(2, page.FindAll(".unit-state[data-state=Succeeded]").Count);
         Assert.Equal("Running", page.Find("#job-state").GetAttribute("data-state"));
 
         var missing = ctx.Render<JobDetailPage>(p => p.Add(x => x.Id, Guid.NewGuid()));
-        missing.WaitForAssertion(() => Assert.Contains("There is no job", missing.Markup, StringComparison.Ordinal));
+        missing.WaitForAssertion(() => Assert.Contains("There is no job", missing.Markup, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

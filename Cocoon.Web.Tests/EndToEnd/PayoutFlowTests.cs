@@ -90,6 +90,9 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
 
         // Garbage, then the signed message (once: the same BoC again is refused), then nothing left to sign.
         Assert.Equal(HttpStatusCode.BadRequest, (await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = "bm90IGEgYm9j" })).StatusCode);
+        var impostor = await SignAsync(request, seed: new string('7', 64));
+        var notTreasury = await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = impostor.Boc });
+        Assert.Equal("not_treasury", (await notTreasury.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
         var farOff = await SignAsync(request, validUntil: DateTimeOffset.UtcNow.AddDays(1).ToUnixTimeSeconds());
         var refused = await checker.PostAsJsonAsync($"api/finance/payout-batches/{batchId}/transfer", new { boc = farOff.Boc });
         Assert.Equal("valid_until_too_far", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
@@ -314,7 +317,7 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
     }
 
     /// <summary>Earnings as settled units would leave them (the money comes from the treasury side here; MoneyFlowTests earns them for real).</summary>
-    private static async Task EarnAsync(string database, Guid provider, long amount, string reference)
+    internal static async Task EarnAsync(string database, Guid provider, long amount, string reference)
     {
         await using var ledger = PortalDb.Open(database);
         await using var tx = await ledger.Database.BeginTransactionAsync();
@@ -328,11 +331,11 @@ public sealed class PayoutFlowTests(PostgresFixture postgres) : IAsyncLifetime, 
     private sealed record Signed(string Boc, string[] Comments, bool[] Bounceable, bool[] TestOnly);
 
     /// <summary>Signs the portal's TON Connect request with the treasury wallet, as the wallet app would (its seqno read from the chain).</summary>
-    private async Task<Signed> SignAsync(string request, int seqnoOffset = 0, long? validUntil = null)
+    private async Task<Signed> SignAsync(string request, int seqnoOffset = 0, long? validUntil = null, string seed = TreasurySeed)
     {
         var wallet = await _chain.GetFromJsonAsync<JsonElement>($"api/v3/wallet?address={Uri.EscapeDataString(_treasury)}");
         var seqno = wallet.GetProperty("seqno").GetInt32() + seqnoOffset;
-        var (code, output, error) = await Node.RunAsync("test/ton-connect-sign.mjs", "v5", TreasurySeed, seqno.ToString(CultureInfo.InvariantCulture), request,
+        var (code, output, error) = await Node.RunAsync("test/ton-connect-sign.mjs", "v5", seed, seqno.ToString(CultureInfo.InvariantCulture), request,
             validUntil?.ToString(CultureInfo.InvariantCulture) ?? "");
         Assert.True(code == 0, error);
         var result = JsonDocument.Parse(output).RootElement;

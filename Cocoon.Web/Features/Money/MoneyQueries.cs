@@ -174,7 +174,7 @@ public sealed class MoneyQueries(IDbContextFactory<CocoonDbContext> dbFactory, I
     private static string Nano(long amount) => amount.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A CSV field: quoted when it must be, and never read as a formula (memos carry names agents choose).</summary>
-    private static string Quote(string text)
+    public static string Quote(string text)
     {
         if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
         {

@@ -56,14 +56,7 @@ public sealed class PayoutBatches(IDbContextFactory<CocoonDbContext> dbFactory, 
     public async Task<IReadOnlyList<PayoutBatchView>> ListAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var ids = await db.Set<PayoutBatch>().AsNoTracking().OrderByDescending(b => b.CreatedAt).Take(100).Select(b => b.Id).ToListAsync(cancellationToken);
-        var views = new List<PayoutBatchView>();
-        foreach (var id in ids)
-        {
-            views.Add((await ViewAsync(db, id, cancellationToken))!);
-        }
-
-        return views;
+        return await BatchViewsAsync(db, db.Set<PayoutBatch>().OrderByDescending(b => b.CreatedAt).Take(100), cancellationToken);
     }
 
     public async Task<PayoutBatchView?> GetAsync(Guid batchId, CancellationToken cancellationToken)
@@ -178,26 +171,30 @@ public sealed class PayoutBatches(IDbContextFactory<CocoonDbContext> dbFactory, 
         return await db.Set<PayoutAudit>().AsNoTracking().OrderByDescending(a => a.Id).Take(take).ToListAsync(cancellationToken);
     }
 
-    private async Task<PayoutBatchView?> ViewAsync(CocoonDbContext db, Guid batchId, CancellationToken cancellationToken)
-    {
-        var batch = await db.Set<PayoutBatch>().AsNoTracking().SingleOrDefaultAsync(b => b.Id == batchId, cancellationToken);
-        if (batch is null)
-        {
-            return null;
-        }
+    private async Task<PayoutBatchView?> ViewAsync(CocoonDbContext db, Guid batchId, CancellationToken cancellationToken) =>
+        (await BatchViewsAsync(db, db.Set<PayoutBatch>().Where(b => b.Id == batchId), cancellationToken)).SingleOrDefault();
 
-        var items = await db.Set<PayoutItem>().AsNoTracking().Where(i => i.BatchId == batchId).OrderBy(i => i.CreatedAt).ToListAsync(cancellationToken);
-        var transfers = await db.Set<PayoutTransfer>().AsNoTracking().Where(t => t.BatchId == batchId).OrderByDescending(t => t.CreatedAt).ToListAsync(cancellationToken);
-        var carried = await db.Set<PayoutItem>().AsNoTracking().Where(i => i.BatchId == batchId)
-            .GroupBy(i => i.PaidTransferId ?? i.TransferId).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        var people = await db.Set<Account>().AsNoTracking().Where(a => a.Id == batch.CreatedBy || a.Id == batch.DecidedBy).ToDictionaryAsync(a => a.Id, a => a.FriendlyAddress, cancellationToken);
-        var paid = items.Where(i => i.State == PayoutItemState.Paid).Sum(i => i.Amount);
-        return new PayoutBatchView(batch.Id, batch.State.ToString(), batch.CreatedBy, people.GetValueOrDefault(batch.CreatedBy, "?"), batch.CreatedAt,
-            batch.DecidedBy, batch.DecidedBy is { } d ? people.GetValueOrDefault(d, "?") : null, batch.DecidedAt, batch.DecisionNote,
-            Nano(batch.Total), Ledger.Ton.Format(batch.Total), batch.ItemCount, Nano(paid), Ledger.Ton.Format(paid),
-            await ViewsAsync(db, items, cancellationToken),
-            [.. transfers.Select(t => new PayoutTransferView(t.Id, Convert.ToHexStringLower(t.NormalizedHash), t.State.ToString(), t.ValidUntil, t.CreatedAt, t.ChainTxHash, t.Failure,
-                carried.Where(c => c.Key == t.Id).Sum(c => c.Count)))]);
+    /// <summary>The batches with their items and transfers, in a few queries however many batches there are.</summary>
+    private async Task<IReadOnlyList<PayoutBatchView>> BatchViewsAsync(CocoonDbContext db, IQueryable<PayoutBatch> query, CancellationToken cancellationToken)
+    {
+        var batches = await query.AsNoTracking().ToListAsync(cancellationToken);
+        var ids = batches.Select(b => b.Id).ToList();
+        var items = await db.Set<PayoutItem>().AsNoTracking().Where(i => i.BatchId != null && ids.Contains(i.BatchId.Value)).OrderBy(i => i.CreatedAt).ToListAsync(cancellationToken);
+        var itemViews = (await ViewsAsync(db, items, cancellationToken)).ToLookup(v => v.BatchId);
+        var transfers = (await db.Set<PayoutTransfer>().AsNoTracking().Where(t => ids.Contains(t.BatchId)).OrderByDescending(t => t.CreatedAt).ToListAsync(cancellationToken)).ToLookup(t => t.BatchId);
+        var personIds = batches.Select(b => b.CreatedBy).Concat(batches.Where(b => b.DecidedBy != null).Select(b => b.DecidedBy!.Value)).Distinct().ToList();
+        var people = await db.Set<Account>().AsNoTracking().Where(a => personIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, a => a.FriendlyAddress, cancellationToken);
+        return [.. batches.Select(batch =>
+        {
+            var mine = items.Where(i => i.BatchId == batch.Id).ToList();
+            var paid = mine.Where(i => i.State == PayoutItemState.Paid).Sum(i => i.Amount);
+            return new PayoutBatchView(batch.Id, batch.State.ToString(), batch.CreatedBy, people.GetValueOrDefault(batch.CreatedBy, "?"), batch.CreatedAt,
+                batch.DecidedBy, batch.DecidedBy is { } d ? people.GetValueOrDefault(d, "?") : null, batch.DecidedAt, batch.DecisionNote,
+                Nano(batch.Total), Ledger.Ton.Format(batch.Total), batch.ItemCount, Nano(paid), Ledger.Ton.Format(paid),
+                [.. itemViews[batch.Id]],
+                [.. transfers[batch.Id].Select(t => new PayoutTransferView(t.Id, Convert.ToHexStringLower(t.NormalizedHash), t.State.ToString(), t.ValidUntil, t.CreatedAt, t.ChainTxHash, t.Failure,
+                    mine.Count(i => (i.PaidTransferId ?? i.TransferId) == t.Id)))]);
+        })];
     }
 
     private async Task<IReadOnlyList<PayoutItemView>> ViewsAsync(CocoonDbContext db, IReadOnlyList<PayoutItem> items, CancellationToken cancellationToken)

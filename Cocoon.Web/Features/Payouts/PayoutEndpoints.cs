@@ -124,7 +124,7 @@ public static class PayoutEndpoints
         var csv = new StringBuilder("id,provider,wallet,amount_nanoton,amount_ton,state,created_at,batch,paid_tx,paid_at,flags\r\n");
         foreach (var i in items)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{i.Id},{i.Provider},{i.Wallet},{i.Amount},{i.AmountTon},{i.State},{i.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{i.BatchId},{i.PaidTxHash},{i.PaidAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{Statements.Field(string.Join("; ", i.Flags))}\r\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{i.Id},{i.Provider},{i.Wallet},{i.Amount},{i.AmountTon},{i.State},{i.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{i.BatchId},{i.PaidTxHash},{i.PaidAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{Money.MoneyQueries.Quote(string.Join("; ", i.Flags))}\r\n");
         }
 
         return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);
@@ -135,7 +135,7 @@ public static class PayoutEndpoints
         var csv = new StringBuilder("id,state,proposed_at,maker,checker,decided_at,items,total_nanoton,paid_nanoton,note\r\n");
         foreach (var b in batches)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{b.Id},{b.State},{b.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{b.CreatedByWallet},{b.DecidedByWallet},{b.DecidedAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{b.ItemCount},{b.Total},{b.Paid},{Statements.Field(b.DecisionNote ?? "")}\r\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{b.Id},{b.State},{b.CreatedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{b.CreatedByWallet},{b.DecidedByWallet},{b.DecidedAt?.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{b.ItemCount},{b.Total},{b.Paid},{Money.MoneyQueries.Quote(b.DecisionNote ?? "")}\r\n");
         }
 
         return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);
@@ -146,7 +146,7 @@ public static class PayoutEndpoints
         var csv = new StringBuilder("id,at,actor,action,batch,item,total_before,total_after,detail\r\n");
         foreach (var a in audit)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{a.Id},{a.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{a.ActorId},{a.Action},{a.BatchId},{a.ItemId},{a.TotalBefore},{a.TotalAfter},{Statements.Field(a.Detail)}\r\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{a.Id},{a.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{a.ActorId},{a.Action},{a.BatchId},{a.ItemId},{a.TotalBefore},{a.TotalAfter},{Money.MoneyQueries.Quote(a.Detail)}\r\n");
         }
 
         return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);

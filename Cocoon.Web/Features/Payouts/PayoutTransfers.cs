@@ -8,12 +8,6 @@ using Microsoft.Extensions.Options;
 
 namespace Cocoon.Web.Features.Payouts;
 
-/// <summary>A TON Connect <c>sendTransaction</c> request, as the wallet expects it.</summary>
-public sealed record TonConnectRequest(long ValidUntil, string Network, string From, IReadOnlyList<TonConnectMessage> Messages);
-
-/// <summary>One message of a TON Connect request: a bounceable friendly address, a decimal amount, a comment cell as a base64 BoC.</summary>
-public sealed record TonConnectMessage(string Address, string Amount, string Payload);
-
 /// <summary>Body of POST /api/finance/payout-batches/{id}/transfer: the BoC the treasury wallet returned.</summary>
 public sealed record SubmitTransferRequest(string? Boc);
 
@@ -92,12 +86,11 @@ public sealed class PayoutTransfers(
         var validUntil = clock.GetUtcNow() + options.Value.SignWithin;
         return PayoutResult.Done(new TonConnectRequest(
             validUntil.ToUnixTimeSeconds(),
-            testnet ? "-3" : "-239",
-            treasury.ToRaw(),
-            [.. items.Select(i => new TonConnectMessage(
-                settings.Friendly(i.Wallet),
-                i.Amount.ToString(CultureInfo.InvariantCulture),
-                Convert.ToBase64String(BagOfCells.Serialize(CellBuilder.Comment(Comment(i.Id))))))]));
+            [.. items.Select(i => TonConnectMessage.WithComment(settings.Friendly(i.Wallet), i.Amount.ToString(CultureInfo.InvariantCulture), Comment(i.Id)))])
+        {
+            Network = testnet ? "-3" : "-239",
+            From = treasury.ToRaw(),
+        });
     }
 
     /// <summary>Takes the treasury's signed message for the batch: every transfer in it must be one of the batch's unsigned payouts, exactly.</summary>

@@ -53,7 +53,7 @@ public sealed class Statements(IDbContextFactory<CocoonDbContext> dbFactory)
         var csv = new StringBuilder("seq,at,kind,reference,account,amount_nanoton,memo,entry_hash\r\n");
         foreach (var l in lines)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{l.Seq},{l.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{l.Kind},{Field(l.Reference)},{l.Account},{l.Amount},{Field(l.Memo)},{l.Hash}\r\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{l.Seq},{l.At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ},{l.Kind},{Money.MoneyQueries.Quote(l.Reference)},{l.Account},{l.Amount},{Money.MoneyQueries.Quote(l.Memo)},{l.Hash}\r\n");
         }
 
         return csv.ToString();
@@ -83,15 +83,4 @@ public sealed class Statements(IDbContextFactory<CocoonDbContext> dbFactory)
     private static EntryLine ToLine(Row r) => new(r.Seq, r.At, r.Kind, r.Reference, r.Code, Nano(r.Amount), r.Memo, Convert.ToHexStringLower(r.Hash));
 
     private static string Nano(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>A CSV field: quoted when it must be, and never read as a formula (memos carry names people choose).</summary>
-    internal static string Field(string text)
-    {
-        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            text = "'" + text;
-        }
-
-        return text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : text;
-    }
 }

@@ -14,11 +14,25 @@ namespace Cocoon.Web.Features.Money.Chain;
 /// <summary>A top-up to send: where, with which comment, and the TON Connect request that sends it.</summary>
 public sealed record DepositInstructions(string Address, string Comment, string? Amount, TonConnectRequest TonConnect);
 
-/// <summary>TON Connect's <c>sendTransaction</c> request.</summary>
-public sealed record TonConnectRequest(long ValidUntil, IReadOnlyList<TonConnectMessage> Messages);
+/// <summary>TON Connect's <c>sendTransaction</c> request (top-ups, and the treasury's payouts, which also name the network and the signing wallet).</summary>
+public sealed record TonConnectRequest(long ValidUntil, IReadOnlyList<TonConnectMessage> Messages)
+{
+    /// <summary>"-239" mainnet, "-3" testnet; left out when any network will do.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Network { get; init; }
+
+    /// <summary>The wallet that must sign it (raw); left out when any will do.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? From { get; init; }
+}
 
 /// <summary>One message of it: amount in nanotons as a string, payload a base64 BoC (the comment).</summary>
-public sealed record TonConnectMessage(string Address, string Amount, string Payload);
+public sealed record TonConnectMessage(string Address, string Amount, string Payload)
+{
+    /// <summary>A message carrying a text comment (op 0 and the UTF-8 text, as a base64 BoC).</summary>
+    public static TonConnectMessage WithComment(string address, string amount, string comment) =>
+        new(address, amount, Convert.ToBase64String(BagOfCells.Serialize(CellBuilder.Comment(comment))));
+}
 
 /// <summary>A deposit seen on chain for the caller.</summary>
 public sealed record DepositView(string Hash, DateTimeOffset At, string Amount, string AmountTon, string State);
@@ -92,9 +106,8 @@ public static class DepositEndpoints
         await db.Database.ExecuteSqlAsync($"INSERT INTO deposit_codes (account_id, code, created_at) VALUES ({accountId}, {DepositCode.New()}, {now}) ON CONFLICT (account_id) DO NOTHING", cancellationToken);
         var code = await db.Set<DepositCode>().Where(c => c.AccountId == accountId).Select(c => c.Code).SingleAsync(cancellationToken);
         var address = settings.Deposit.ToFriendly(bounceable: false, testnet: settings.Network == "testnet");
-        var payload = Convert.ToBase64String(BagOfCells.Serialize(CellBuilder.Comment(code)));
         var nano = amount?.ToString(CultureInfo.InvariantCulture);
-        return new DepositInstructions(address, code, nano, new TonConnectRequest(now.AddMinutes(5).ToUnixTimeSeconds(), [new TonConnectMessage(address, nano ?? "0", payload)]));
+        return new DepositInstructions(address, code, nano, new TonConnectRequest(now.AddMinutes(5).ToUnixTimeSeconds(), [TonConnectMessage.WithComment(address, nano ?? "0", code)]));
     }
 
     private static async Task<Results<Ok<DepositInstructions>, ProblemHttpResult>> InstructionsAsync(
