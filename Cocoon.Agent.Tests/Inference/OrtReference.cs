@@ -22,7 +22,8 @@ internal static class OrtReference
     /// <summary>ILGPU's CPU accelerator, shared by the tests (opening one and compiling kernels takes a moment).</summary>
     public static GpuDevice IlgpuCpu => KernelChecker.Value;
 
-    public static void AssertSame(byte[] model, IReadOnlyDictionary<string, Tensor> feeds)
+    /// <param name="int32Feeds">Feeds the model declares int32 (the engine holds them as int64; ONNX Runtime is given int32).</param>
+    public static void AssertSame(byte[] model, IReadOnlyDictionary<string, Tensor> feeds, params string[] int32Feeds)
     {
         var loaded = OnnxModel.Load(model);
         var cpu = RunCheckingInferredShapes(loaded, feeds);
@@ -30,7 +31,9 @@ internal static class OrtReference
         var gpu = loaded.Run(feeds, IlgpuCpu, out _, out _);
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         using var session = new InferenceSession(model, options);
-        using var results = session.Run([.. feeds.Select(f => ToOrt(f.Key, f.Value))]);
+        using var results = session.Run([.. feeds.Select(f => int32Feeds.Contains(f.Key)
+            ? NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<int>(f.Value.Longs.Select(v => (int)v).ToArray(), f.Value.Shape))
+            : ToOrt(f.Key, f.Value))]);
         foreach (var result in results)
         {
             Compare(result, cpu[result.Name], "CPU kernels");

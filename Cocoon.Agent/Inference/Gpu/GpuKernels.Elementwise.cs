@@ -47,6 +47,8 @@ internal static partial class GpuKernels
         (int)UnaryOp.Softplus => v > 0 ? v + MathF.Log(1f + MathF.Exp(-v)) : MathF.Log(1f + MathF.Exp(v)),
         (int)UnaryOp.Sign => v > 0 ? 1f : v < 0 ? -1f : v,
         (int)UnaryOp.Shrink => v < -f.P ? v + f.Q : v > f.P ? v - f.Q : 0f,
+        (int)UnaryOp.Mish => v * MathF.Tanh(v > 0 ? v + MathF.Log(1f + MathF.Exp(-v)) : MathF.Log(1f + MathF.Exp(v))),
+        (int)UnaryOp.Celu => MathF.Max(0f, v) + MathF.Min(0f, f.P * (MathF.Exp(v / f.P) - 1f)),
         _ => Clamp(v, f.P, f.Q),
     };
 

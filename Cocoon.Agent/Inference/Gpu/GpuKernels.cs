@@ -24,6 +24,8 @@ internal enum UnaryOp
     Softplus,
     Sign,
     Shrink,
+    Mish,
+    Celu,
 }
 
 /// <summary>Element-wise functions of two broadcast floats, chosen inside <see cref="GpuKernels.Binary"/> by code.</summary>

@@ -3,13 +3,27 @@ using Onnx;
 
 namespace Cocoon.Agent.Inference.Graph;
 
-/// <summary>Reads an ONNX TensorProto (initializers, Constant values) into a <see cref="Tensor"/>.</summary>
+/// <summary>
+/// Reads an ONNX TensorProto (initializers, Constant values) into a <see cref="Tensor"/>. The engine
+/// computes in three element types: float32 holds float16, bfloat16 and double values (rounded to
+/// float32, as ONNX Runtime's float16 kernels compute in float32 too), int64 holds every integer type,
+/// and bool.
+/// </summary>
 internal static class Initializers
 {
     private const int Float = 1;
+    private const int UInt8 = 2;
+    private const int Int8 = 3;
+    private const int UInt16 = 4;
+    private const int Int16 = 5;
     private const int Int32 = 6;
     private const int Int64 = 7;
     private const int Bool = 9;
+    private const int Float16 = 10;
+    private const int Double = 11;
+    private const int UInt32 = 12;
+    private const int UInt64 = 13;
+    private const int BFloat16 = 16;
 
     /// <param name="raw">
     /// The tensor's raw bytes when the model reader read them aside (<see cref="ModelReader"/>): a
@@ -47,14 +61,29 @@ internal static class Initializers
             Int64 => Tensor.OfLongs(shape, bytes.Length > 0 ? Raw<long>(bytes, count, t.Name) : Listed(t.Int64Data, count, t.Name)),
             Int32 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<int>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)v)]),
             Bool => Tensor.OfBools(shape, bytes.Length > 0 ? [.. Raw<byte>(bytes, count, t.Name).Select(v => v != 0)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => v != 0)]),
-            _ => throw new ModelException($"tensor '{t.Name}' has ONNX data type {t.DataType}; float32, int64, int32 and bool are supported."),
+            Double => new Tensor(shape, bytes.Length > 0 ? [.. Raw<double>(bytes, count, t.Name).Select(v => (float)v)] : [.. Listed(t.DoubleData, count, t.Name).Select(v => (float)v)]),
+
+            // float16 and bfloat16 keep their bits in int32_data when not raw.
+            Float16 => new Tensor(shape, [.. Bits(bytes, t, count).Select(b => (float)BitConverter.UInt16BitsToHalf(b))]),
+            BFloat16 => new Tensor(shape, [.. Bits(bytes, t, count).Select(b => BitConverter.Int32BitsToSingle(b << 16))]),
+            Int8 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<sbyte>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)(sbyte)v)]),
+            UInt8 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<byte>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)(byte)v)]),
+            Int16 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<short>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)(short)v)]),
+            UInt16 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<ushort>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)(ushort)v)]),
+            UInt32 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<uint>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Uint64Data, count, t.Name).Select(v => (long)(uint)v)]),
+            UInt64 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<ulong>(bytes, count, t.Name).Select(v => unchecked((long)v))] : [.. Listed(t.Uint64Data, count, t.Name).Select(v => unchecked((long)v))]),
+            _ => throw new ModelException($"tensor '{t.Name}' has ONNX data type {t.DataType}; float32, float16, bfloat16, double, the integer types and bool are supported."),
         };
     }
+
+    /// <summary>The 16-bit patterns of a float16 or bfloat16 tensor.</summary>
+    private static ushort[] Bits(ReadOnlySpan<byte> raw, TensorProto t, long count) =>
+        raw.Length > 0 ? Raw<ushort>(raw, count, t.Name) : [.. Listed(t.Int32Data, count, t.Name).Select(v => (ushort)v)];
 
     private static T[] Raw<T>(ReadOnlySpan<byte> raw, long count, string name)
         where T : struct
     {
-        var size = Marshal.SizeOf<T>();
+        var size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         if (raw.Length != count * size)
         {
             throw new ModelException($"tensor '{name}' holds {raw.Length} bytes; its shape needs {count * size}.");

@@ -67,6 +67,8 @@ public sealed class OnnxGraphBuilder(long opset = 17)
                 int i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
                 float f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = f },
                 long[] ints => Ints(name, ints),
+                float[] floats => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Floats, Floats = { floats } },
+                string[] texts => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings, Strings = { texts.Select(ByteString.CopyFromUtf8) } },
                 string text => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(text) },
                 TensorProto t => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t },
                 GraphProto g => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = g },

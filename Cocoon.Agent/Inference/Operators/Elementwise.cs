@@ -33,6 +33,10 @@ internal static class Elementwise
         yield return Mapped("HardSigmoid", c => Map(c, UnaryOp.HardSigmoid, c.GetFloat("alpha", 0.2f), c.GetFloat("beta", 0.5f), static (v, a, b) => Math.Clamp((a * v) + b, 0f, 1f)),
             AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("beta"));
         yield return Mapped("HardSwish", c => Map(c, UnaryOp.HardSwish, 0f, 0f, static (v, _, _) => v * Math.Clamp((v / 6f) + 0.5f, 0f, 1f))) with { SinceOpset = 14 };
+        yield return Mapped("Mish", c => Map(c, UnaryOp.Mish, 0f, 0f, static (v, _, _) => v * MathF.Tanh(v > 0 ? v + MathF.Log(1 + MathF.Exp(-v)) : MathF.Log(1 + MathF.Exp(v))))) with { SinceOpset = 18 };
+        yield return Mapped("Celu", c => Map(c, UnaryOp.Celu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => MathF.Max(0f, v) + MathF.Min(0f, a * (MathF.Exp(v / a) - 1f))), AttributeDeclaration.Float("alpha"))
+            with
+        { SinceOpset = 12 };
         var erfGelu = Unary(UnaryOp.Gelu, VectorMath.Gelu);
         yield return Mapped(
             "Gelu",

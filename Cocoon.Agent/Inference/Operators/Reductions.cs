@@ -10,9 +10,18 @@ internal static class Reductions
 {
     public static IEnumerable<OperatorSchema> Declare()
     {
-        yield return Reduction("ReduceSum", 13, c => [Reduce(c, 13, 0, static (s, _) => s.Sum(), 0)]);
-        yield return Reduction("ReduceMean", 18, c => [Reduce(c, 18, 1, static (s, n) => n == 0 ? float.NaN : s.Sum() / n, 0)]);
-        yield return Reduction("ReduceMax", 18, c => [Reduce(c, 18, 2, static (s, _) => s.Length == 0 ? float.NegativeInfinity : s.Max(), float.NegativeInfinity)]);
+        yield return Reduction("ReduceSum", 13, c => [Reduce(c, 13, 0, static s => TensorPrimitives.Sum(s), 0)]);
+        yield return Reduction("ReduceMean", 18, c => [Reduce(c, 18, 1, static s => s.Length == 0 ? float.NaN : TensorPrimitives.Sum(s) / s.Length, 0)]);
+        yield return Reduction("ReduceMax", 18, c => [Reduce(c, 18, 2, static s => TensorPrimitives.Max(s), float.NegativeInfinity)]);
+
+        // CPU kernels only: a GPU run reads its values back for these (none of them is on a hot path).
+        yield return Reduction("ReduceMin", 18, c => [Reduce(c, 18, -1, static s => TensorPrimitives.Min(s), float.PositiveInfinity)]);
+        yield return Reduction("ReduceProd", 18, c => [Reduce(c, 18, -1, static s => TensorPrimitives.Product(s), 1)]);
+        yield return Reduction("ReduceL1", 18, c => [Reduce(c, 18, -1, static s => TensorPrimitives.SumOfMagnitudes(s), 0)]);
+        yield return Reduction("ReduceL2", 18, c => [Reduce(c, 18, -1, static s => MathF.Sqrt(TensorPrimitives.SumOfSquares(s)), 0)]);
+        yield return Reduction("ReduceSumSquare", 18, c => [Reduce(c, 18, -1, static s => TensorPrimitives.SumOfSquares(s), 0)]);
+        yield return Reduction("ReduceLogSum", 18, c => [Reduce(c, 18, -1, static s => MathF.Log(TensorPrimitives.Sum(s)), float.NegativeInfinity)]);
+        yield return Reduction("ReduceLogSumExp", 18, c => [Reduce(c, 18, -1, LogSumExp, float.NegativeInfinity)]);
         yield return new OperatorSchema
         {
             Name = "ArgMax",
@@ -91,8 +100,29 @@ internal static class Reductions
     public static (int Outer, int Axis, int Inner) Around(int[] shape, int axis) =>
         ((int)Tensor.ElementCount(shape.AsSpan(0, axis)), shape[axis], (int)Tensor.ElementCount(shape.AsSpan(axis + 1)));
 
-    /// <param name="kernelOp">The GPU reduction: 0 sum, 1 mean, 2 max.</param>
-    private static Tensor Reduce(OpContext c, long axesInputSince, int kernelOp, Func<float[], int, float> reduce, float empty)
+    /// <summary>A reduction of one group of values (never empty: empty groups take the operator's identity).</summary>
+    private delegate float GroupReduction(ReadOnlySpan<float> values);
+
+    private static float LogSumExp(ReadOnlySpan<float> values)
+    {
+        var max = TensorPrimitives.Max(values);
+        if (float.IsInfinity(max))
+        {
+            return max;
+        }
+
+        var sum = 0f;
+        foreach (var v in values)
+        {
+            sum += MathF.Exp(v - max);
+        }
+
+        return max + MathF.Log(sum);
+    }
+
+    /// <param name="kernelOp">The GPU reduction: 0 sum, 1 mean, 2 max; -1 none (a GPU run reduces on the host).</param>
+    /// <param name="empty">The value of a group with no elements (the reduction's identity).</param>
+    private static Tensor Reduce(OpContext c, long axesInputSince, int kernelOp, GroupReduction reduce, float empty)
     {
         var x = c.Input(0);
 
@@ -111,7 +141,7 @@ internal static class Reductions
         var axes = axesList.Select(a => OpContext.Axis(a, x.Rank)).ToHashSet();
         var keptShape = x.Shape.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray();
         int[] dropped = [.. x.Shape.Where((_, i) => !axes.Contains(i))];
-        if (c.Gpu is { } gpu)
+        if (c.Gpu is { } gpu && kernelOp >= 0)
         {
             // One axis at a time: sums, means and maxima of equal-sized groups compose.
             var y = x;
@@ -124,30 +154,52 @@ internal static class Reductions
             return keep ? y : y.Reshaped(dropped);
         }
 
-        var groups = new List<float>[(int)Tensor.ElementCount(keptShape)];
-        for (var g = 0; g < groups.Length; g++)
+        var groupCount = (int)Tensor.ElementCount(keptShape);
+        var values = new float[groupCount];
+        var groupSize = groupCount == 0 ? 0 : x.Length / groupCount;
+        if (groupSize == 0)
         {
-            groups[g] = [];
+            Array.Fill(values, empty);
+            return new Tensor(keep ? keptShape : dropped, values);
         }
 
-        var index = new int[x.Rank];
         var data = x.Values;
-        for (var i = 0; i < x.Length; i++)
+        var trailing = Enumerable.Range(0, x.Rank).Where(axes.Contains).SequenceEqual(Enumerable.Range(x.Rank - axes.Count, axes.Count));
+        if (trailing)
         {
-            var target = 0;
-            for (var d = 0; d < x.Rank; d++)
+            // The reduced axes are the last ones: each group is a run of the input.
+            for (var g = 0; g < groupCount; g++)
             {
-                target = (target * keptShape[d]) + (axes.Contains(d) ? 0 : index[d]);
+                values[g] = reduce(data.Span.Slice(g * groupSize, groupSize));
+            }
+        }
+        else
+        {
+            // Gather each group's values into a run of its own, in the input's order, then reduce the runs.
+            var grouped = new float[x.Length];
+            var filled = new int[groupCount];
+            var index = new int[x.Rank];
+            for (var i = 0; i < x.Length; i++)
+            {
+                var target = 0;
+                for (var d = 0; d < x.Rank; d++)
+                {
+                    target = (target * keptShape[d]) + (axes.Contains(d) ? 0 : index[d]);
+                }
+
+                grouped[(target * groupSize) + filled[target]++] = data[i];
+                for (var d = x.Rank - 1; d >= 0 && ++index[d] == x.Shape[d]; d--)
+                {
+                    index[d] = 0;
+                }
             }
 
-            groups[target].Add(data[i]);
-            for (var d = x.Rank - 1; d >= 0 && ++index[d] == x.Shape[d]; d--)
+            for (var g = 0; g < groupCount; g++)
             {
-                index[d] = 0;
+                values[g] = reduce(grouped.AsSpan(g * groupSize, groupSize));
             }
         }
 
-        var values = groups.Select(g => g.Count == 0 ? empty : reduce([.. g], g.Count)).ToArray();
         return new Tensor(keep ? keptShape : dropped, values);
     }
 
