@@ -247,12 +247,19 @@ public sealed class OperatorConformanceTests
     [Fact]
     public void Integer_shape_arithmetic_and_comparisons_are_exact()
     {
-        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Equal", "Less", "Greater", "Max" })
+        foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Equal", "Less", "Greater", "Max", "Mod" })
         {
             OrtReference.AssertSame(
                 new OnnxGraphBuilder(17).Typed("a", 7, 2, 3).Typed("b", 7, 3).AnyOutput("y").Node(op, ["a", "b"], "y").Build(),
                 Feeds(("a", Tensor.OfLongs([2, 3], [6, -7, 8, 9, 10, -11])), ("b", Tensor.OfLongs([3], [3, 2, -4]))));
         }
+
+        // Mod's two sign conventions on integers, and C's fmod on floats.
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Typed("a", 7, 2, 3).Typed("b", 7, 3).Input("x", 2, 3).Input("y", 3).AnyOutput("c").AnyOutput("f")
+                .Node("Mod", ["a", "b"], "c", ("fmod", 1L)).Node("Mod", ["x", "y"], "f", ("fmod", 1L)).Build(),
+            Feeds(("a", Tensor.OfLongs([2, 3], [6, -7, 8, 9, 10, -11])), ("b", Tensor.OfLongs([3], [3, 2, -4])),
+                ("x", new Tensor([2, 3], [5.5f, -7.25f, 8f, -1f, 10.5f, 3f])), ("y", new Tensor([3], [2f, -3f, 2.5f]))));
     }
 
     [Fact]

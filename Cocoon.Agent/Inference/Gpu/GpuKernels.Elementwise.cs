@@ -20,6 +20,7 @@ internal static partial class GpuKernels
             (int)BinaryOp.Pow => MathF.Pow(p, q),
             (int)BinaryOp.Min => p < q || float.IsNaN(p) ? p : q,
             (int)BinaryOp.PRelu => p < 0 ? p * q : p,
+            (int)BinaryOp.Mod => p % q,
             _ => p > q || float.IsNaN(p) ? p : q,
         };
     }

@@ -39,6 +39,7 @@ internal enum BinaryOp
     Min,
     Max,
     PRelu,
+    Mod,
 }
 
 /// <summary>

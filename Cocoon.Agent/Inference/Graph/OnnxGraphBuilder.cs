@@ -27,6 +27,13 @@ public sealed class OnnxGraphBuilder(long opset = 17)
         return this;
     }
 
+    /// <summary>An output of ONNX element type <paramref name="elementType"/> (a subgraph's outputs need their types).</summary>
+    public OnnxGraphBuilder TypedOutput(string name, int elementType, params object[] dims)
+    {
+        _graph.Output.Add(ValueInfo(name, elementType, dims));
+        return this;
+    }
+
     /// <summary>An output whose type and shape are left to the runtime to infer.</summary>
     public OnnxGraphBuilder AnyOutput(string name)
     {

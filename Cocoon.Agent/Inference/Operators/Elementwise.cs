@@ -73,6 +73,7 @@ internal static class Elementwise
         yield return Broadcasting2("Pow", ElementTypes.Numeric, c => [Float(c, c.Input(0), c.Input(1).Type == ElementType.Float32 ? c.Input(1) : Cast(c.Input(1), ElementType.Float32), BinaryOp.Pow, MathF.Pow)])
             with
         { InputTypes = [ElementTypes.Float, ElementTypes.Numeric] };
+        yield return Broadcasting2("Mod", ElementTypes.Numeric, Mod) with { Attributes = [AttributeDeclaration.Int("fmod", 0, 1)], SinceOpset = 10, SharedType = 2 };
         yield return Variadic("Sum", BinaryOp.Add, static (a, b) => a + b, static (a, b) => a + b);
         yield return Broadcasting2("PRelu", ElementTypes.Float, c =>
         {
@@ -347,6 +348,30 @@ internal static class Elementwise
         var y = Buffers.Floats(Tensor.CheckedCount(shape));
         Broadcasting.Zip(a.Values.Span, a.Shape, b.Values.Span, b.Shape, shape, y.Span, op);
         return new Tensor(shape, y);
+    }
+
+    /// <summary>
+    /// Mod: for floats C's fmod (the sign of the dividend; ONNX requires fmod=1 for them); for integers
+    /// the sign of the divisor, like Python, unless fmod=1 asks for C's.
+    /// </summary>
+    private static Tensor[] Mod(OpContext c)
+    {
+        var (a, b) = (c.Input(0), c.Input(1));
+        var fmod = c.GetInt("fmod", 0) == 1;
+        if (a.Type == ElementType.Float32)
+        {
+            return fmod ? [Float(c, a, b, BinaryOp.Mod, static (p, q) => p % q)] : throw new ModelException("Mod of floats needs fmod=1.");
+        }
+
+        return [Long(a, b, fmod
+            ? static (p, q) => q == 0 ? throw new ModelException("integer modulo by zero.") : q == -1 ? 0 : p % q
+            : static (p, q) => q == 0 ? throw new ModelException("integer modulo by zero.") : FloorMod(p, q))];
+    }
+
+    private static long FloorMod(long p, long q)
+    {
+        var r = q == -1 ? 0 : p % q;
+        return r != 0 && (r < 0) != (q < 0) ? r + q : r;
     }
 
     private static Tensor Long(Tensor a, Tensor b, Func<long, long, long> op)
