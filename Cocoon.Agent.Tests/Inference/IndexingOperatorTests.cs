@@ -234,6 +234,56 @@ public sealed class IndexingOperatorTests
             Feeds(("zero", to == 1 ? new Tensor([1], [0f]) : Tensor.OfLongs([1], [0]))));
     }
 
+    public static TheoryData<string, int[][]> Equations => new()
+    {
+        { "ij->ji", [[3, 4]] },
+        { "ij->", [[3, 4]] },
+        { "ii->i", [[4, 4]] },
+        { "ij,jk->ik", [[3, 5], [5, 4]] },
+        { "ij,jk", [[3, 5], [5, 4]] },
+        { "bij,bjk->bik", [[2, 3, 5], [2, 5, 4]] },
+        { "bhqd,bhkd->bhqk", [[2, 3, 4, 5], [2, 3, 6, 5]] },
+        { "i,i", [[7], [7]] },
+        { "i,j->ij", [[3], [4]] },
+        { "ij,ij->ij", [[3, 4], [3, 4]] },
+        { "ij,jk,kl->il", [[2, 3], [3, 4], [4, 5]] },
+        { "...ii->...i", [[2, 3, 3]] },
+        { "...j,j->...", [[2, 3, 4], [4]] },
+        { "b...d,bd->b...", [[2, 1, 3, 4], [2, 4]] },
+        { "ij,kj->ikj", [[3, 4], [1, 4]] },
+        { "abc,cd->", [[2, 3, 4], [4, 5]] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Equations))]
+    public void Einsum_matches_onnx_runtime(string equation, int[][] shapes)
+    {
+        var random = new Random(equation.Length);
+        var builder = new OnnxGraphBuilder(12).AnyOutput("y");
+        var feeds = Feeds();
+        for (var i = 0; i < shapes.Length; i++)
+        {
+            builder.Input($"x{i}", [.. shapes[i].Cast<object>()]);
+            feeds[$"x{i}"] = RandomTensor(random, shapes[i], -1, 1);
+        }
+
+        OrtReference.AssertSame(builder.Node("Einsum", [.. shapes.Select((_, i) => $"x{i}")], "y", ("equation", equation)).Build(), feeds);
+    }
+
+    [Theory]
+    [InlineData("ij,jk->ik", "subscript 'j' is 5 in one place and 6 in another")]
+    [InlineData("ijk,jk->ik", "operand 0 has rank 2")]
+    [InlineData("ij,jk->iz", "'z' names no operand's dimension")]
+    [InlineData("ij,jk->ii", "repeats a subscript")]
+    [InlineData("i1,jk->ik", "is not an Einstein summation")]
+    [InlineData("ij->ik,k", "names 1 operand(s); the node has 2")]
+    public void Einsum_equations_that_do_not_fit_their_operands_are_refused(string equation, string expected)
+    {
+        var model = new OnnxGraphBuilder(12).Input("a", 3, 5).Input("b", 6, 4).AnyOutput("y").Node("Einsum", ["a", "b"], "y", ("equation", equation)).Build();
+        var error = Assert.Throws<ModelException>(() => OnnxModel.Load(model).Run(Feeds(("a", new Tensor([3, 5], new float[15])), ("b", new Tensor([6, 4], new float[24])))));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Indices_out_of_range_are_refused_with_the_index_named()
     {
