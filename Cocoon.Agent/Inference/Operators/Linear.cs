@@ -300,7 +300,8 @@ internal static class Linear
         if (bias is not null)
         {
             // Any other bias shape, broadcast and scaled by beta.
-            y = beta == 1f ? Elementwise.Add(y, bias) : Elementwise.Float(null, y, bias, BinaryOp.Add, (p, q) => p + (beta * q));
+            var scaled = beta == 1f ? bias : new Tensor(bias.Shape, [.. bias.Data.Select(v => beta * v)]);
+            y = Elementwise.Add(y, scaled);
         }
 
         new Epilogue(Activation: activation).Finish(y.Values);
