@@ -10,8 +10,9 @@ namespace Cocoon.Agent.Inference.Cpu;
 /// through them alike, so what is left is an outer walk over rows and an innermost run along which each
 /// operand is either contiguous or one repeated value. A per-channel scale over an image ([N, C, H, W] ×
 /// [C, 1, 1]) is N·C runs of H·W elements times one value; a bias over rows is rows of the bias; equal
-/// shapes are one run. Each run is one vectorised TensorPrimitives call (Add, Sub, Mul, Div) or a tight
-/// loop (the other operators), with no index arithmetic per element; rows are split across cores.
+/// shapes are one run. Each run is one vectorised TensorPrimitives call (Add, Sub, Mul, Div, Min, Max;
+/// NaN propagates through Min and Max, as in ONNX Runtime) or a tight loop (the other operators), with
+/// no index arithmetic per element; rows are split across cores.
 /// </summary>
 internal static class BroadcastKernel
 {
@@ -60,7 +61,7 @@ internal static class BroadcastKernel
 
     /// <summary>
     /// y = a ∘ b broadcast to <paramref name="shape"/>; <paramref name="op"/> must be the scalar form of
-    /// <paramref name="code"/> (Add, Sub, Mul and Div run as TensorPrimitives' and never call it).
+    /// <paramref name="code"/> (Add, Sub, Mul, Div, Min and Max run as TensorPrimitives' and never call it).
     /// </summary>
     public static void Apply(BinaryOp code, FloatBuffer a, int[] aShape, FloatBuffer b, int[] bShape, int[] shape, FloatBuffer y, Func<float, float, float> op)
     {
@@ -132,6 +133,8 @@ internal static class BroadcastKernel
                         case BinaryOp.Sub: TensorPrimitives.Subtract(x, w, y); return;
                         case BinaryOp.Mul: TensorPrimitives.Multiply(x, w, y); return;
                         case BinaryOp.Div: TensorPrimitives.Divide(x, w, y); return;
+                        case BinaryOp.Max: TensorPrimitives.Max(x, w, y); return;
+                        case BinaryOp.Min: TensorPrimitives.Min(x, w, y); return;
                     }
 
                     for (var i = 0; i < n; i++)
@@ -152,6 +155,8 @@ internal static class BroadcastKernel
                         case BinaryOp.Sub: TensorPrimitives.Subtract(x, s, y); return;
                         case BinaryOp.Mul: TensorPrimitives.Multiply(x, s, y); return;
                         case BinaryOp.Div: TensorPrimitives.Divide(x, s, y); return;
+                        case BinaryOp.Max: TensorPrimitives.Max(x, s, y); return;
+                        case BinaryOp.Min: TensorPrimitives.Min(x, s, y); return;
                     }
 
                     for (var i = 0; i < n; i++)
@@ -172,6 +177,8 @@ internal static class BroadcastKernel
                         case BinaryOp.Sub: TensorPrimitives.Subtract(s, w, y); return;
                         case BinaryOp.Mul: TensorPrimitives.Multiply(w, s, y); return;
                         case BinaryOp.Div: TensorPrimitives.Divide(s, w, y); return;
+                        case BinaryOp.Max: TensorPrimitives.Max(w, s, y); return;
+                        case BinaryOp.Min: TensorPrimitives.Min(w, s, y); return;
                     }
 
                     for (var i = 0; i < n; i++)

@@ -248,12 +248,22 @@ internal static class Elementwise
             return [gpu.Unary(x, code, p, q)];
         }
 
-        var (data, y) = (x.Values, Buffers.Floats(x.Length));
+        var (data, y) = (x.Values, Buffers.Overwritten(x.Length));
         Chunks.For(y.Length, 1, (start, count) =>
         {
-            for (var i = start; i < start + count; i++)
+            var from = data.Span.Slice(start, count);
+            var to = y.Span.Slice(start, count);
+            if (code == UnaryOp.LeakyRelu && p is >= 0 and <= 1)
             {
-                y[i] = op(data[i], p, q);
+                // max(x, αx) for 0 ≤ α ≤ 1, vectorised.
+                TensorPrimitives.Multiply(from, p, to);
+                TensorPrimitives.Max(from, to, to);
+                return;
+            }
+
+            for (var i = 0; i < from.Length; i++)
+            {
+                to[i] = op(from[i], p, q);
             }
         });
         return [new Tensor(x.Shape, y)];

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -411,7 +412,7 @@ internal static partial class Spatial
             return gpu.Pool(x, Arguments(x.Shape, win) with { Max = max ? 1 : 0, IncludePad = includePad ? 1 : 0 });
         }
 
-        var y = Buffers.Floats(Tensor.CheckedCount([planes, oh, ow]));
+        var y = Buffers.Overwritten(Tensor.CheckedCount([planes, oh, ow]));
         var data = x.Values;
         if (max && win.All(v => v is { Kernel: 2, Stride: 2, Dilation: 1, PadBegin: 0 }) && oh * 2 <= height && ow * 2 <= width)
         {
@@ -420,33 +421,51 @@ internal static partial class Spatial
         }
 
         var (rows, columns) = (Reach(win[0], height), Reach(win[1], width));
+
+        // Separable: each output row first reduces its window's input rows into one line (vectorised
+        // across the width), then each output pixel reduces its columns of that line.
         void Plane(int p)
         {
             var source = data.AsSpan(p * height * width, height * width);
             var target = y.AsSpan(p * oh * ow, oh * ow);
+            Span<float> line = width <= 1024 ? stackalloc float[width] : new float[width];
             for (var oy = 0; oy < oh; oy++)
             {
                 var (ky0, ky1, kyPadded) = rows[oy];
                 var iy0 = (oy * win[0].Stride) - win[0].PadBegin;
+                if (ky1 <= ky0)
+                {
+                    target.Slice(oy * ow, ow).Fill(max ? float.NegativeInfinity : 0f);
+                    continue;
+                }
+
+                source.Slice((iy0 + (ky0 * win[0].Dilation)) * width, width).CopyTo(line);
+                for (var ky = ky0 + 1; ky < ky1; ky++)
+                {
+                    var row = source.Slice((iy0 + (ky * win[0].Dilation)) * width, width);
+                    if (max)
+                    {
+                        TensorPrimitives.Max(line, row, line);
+                    }
+                    else
+                    {
+                        TensorPrimitives.Add(line, row, line);
+                    }
+                }
+
                 for (var ox = 0; ox < ow; ox++)
                 {
                     var (kx0, kx1, kxPadded) = columns[ox];
                     var ix0 = (ox * win[1].Stride) - win[1].PadBegin;
-                    var best = float.NegativeInfinity;
-                    var sum = 0f;
-                    for (var ky = ky0; ky < ky1; ky++)
+                    var value = max ? float.NegativeInfinity : 0f;
+                    for (var kx = kx0; kx < kx1; kx++)
                     {
-                        var line = ((iy0 + (ky * win[0].Dilation)) * width) + ix0;
-                        for (var kx = kx0; kx < kx1; kx++)
-                        {
-                            var v = source[line + (kx * win[1].Dilation)];
-                            best = Math.Max(best, v);
-                            sum += v;
-                        }
+                        var v = line[ix0 + (kx * win[1].Dilation)];
+                        value = max ? MathF.Max(value, v) : value + v;
                     }
 
                     var divisor = includePad ? kyPadded * kxPadded : (ky1 - ky0) * (kx1 - kx0);
-                    target[(oy * ow) + ox] = max ? best : sum / Math.Max(1, divisor);
+                    target[(oy * ow) + ox] = max ? value : value / Math.Max(1, divisor);
                 }
             }
         }
