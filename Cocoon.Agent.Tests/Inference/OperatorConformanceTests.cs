@@ -209,11 +209,15 @@ public sealed class OperatorConformanceTests
     [InlineData(new[] { 2, 8, 2, 3 }, 1L)]
     public void LRN_matches_onnx_runtime(int[] x, long size)
     {
-        var random = new Random(x.Sum() + (int)size);
-        OrtReference.AssertSame(
-            new OnnxGraphBuilder(17).Input("x", [.. x.Cast<object>()]).AnyOutput("y")
-                .Node("LRN", ["x"], "y", ("size", size), ("alpha", 0.002f), ("beta", 0.6f), ("bias", 1.5f)).Build(),
-            Feeds(("x", RandomTensor(random, x, -3, 3))));
+        // β = 0.75 (AlexNet's, taken by square roots) and another β (taken by Pow).
+        foreach (var beta in new[] { 0.6f, 0.75f })
+        {
+            var random = new Random(x.Sum() + (int)size);
+            OrtReference.AssertSame(
+                new OnnxGraphBuilder(17).Input("x", [.. x.Cast<object>()]).AnyOutput("y")
+                    .Node("LRN", ["x"], "y", ("size", size), ("alpha", 0.002f), ("beta", beta), ("bias", 1.5f)).Build(),
+                Feeds(("x", RandomTensor(random, x, -3, 3))));
+        }
     }
 
     /// <summary>PRelu's slope broadcasts one way, to X: per channel, per element, a scalar.</summary>

@@ -278,8 +278,13 @@ public sealed class OnnxModel
             ShapeInference.Infer(graph, order, initializers, reliedOn, opset));
     }
 
-    /// <summary>Most elements a folded constant may hold; a bigger one is computed at run time instead of kept.</summary>
-    private const int MaxFoldedElements = 1 << 24;
+    /// <summary>
+    /// Most elements a model's folded constants may hold together (1 GiB of float32): what would pass it
+    /// is computed at run time instead of kept, so a model cannot make its loader hold unbounded memory.
+    /// VGG-19 as the ONNX backend data ships it makes a 102 M-element weight with ConstantOfShape, which
+    /// ONNX Runtime folds at load; computing it on every run was 40 % of the engine's time.
+    /// </summary>
+    private const long MaxFoldedElements = Tensor.MaxElements;
 
     /// <summary>
     /// Constant folding, once at load: a node whose inputs are all initializers or earlier folded values
@@ -292,6 +297,7 @@ public sealed class OnnxModel
     private static List<NodeProto> Fold(List<NodeProto> order, Dictionary<string, Tensor> initializers, Dictionary<string, int?[]?> declared, long opset, HashSet<string> reliedOn)
     {
         var remaining = new List<NodeProto>(order.Count);
+        var budget = MaxFoldedElements;
         foreach (var node in order)
         {
             var inputs = node.Input.Where(n => n.Length > 0).ToList();
@@ -303,14 +309,16 @@ public sealed class OnnxModel
             }
             else if (inputs.All(initializers.ContainsKey))
             {
-                results = FoldNode(node, [.. node.Input.Select(n => n.Length == 0 ? null : initializers[n])], opset);
+                results = FoldNode(node, [.. node.Input.Select(n => n.Length == 0 ? null : initializers[n])], opset, budget);
             }
 
-            if (results is null || results.Any(r => r.Length > MaxFoldedElements))
+            if (results is null || results.Sum(r => (long)r.Length) > budget)
             {
                 remaining.Add(node);
                 continue;
             }
+
+            budget -= results.Sum(r => (long)r.Length);
 
             for (var i = 0; i < node.Output.Count && i < results.Length; i++)
             {
@@ -351,7 +359,8 @@ public sealed class OnnxModel
     /// its outputs would be too large to keep (or of a size its rule cannot tell): the node then runs
     /// at run time instead, under the run's memory budget, rather than allocating at load unbounded.
     /// </summary>
-    private static Tensor[]? FoldNode(NodeProto node, Tensor?[] args, long opset)
+    /// <param name="budget">Elements the model's folded constants may still hold.</param>
+    private static Tensor[]? FoldNode(NodeProto node, Tensor?[] args, long opset, long budget)
     {
         var step = MakeStep(node, opset);
         int[]?[] expected;
@@ -364,7 +373,7 @@ public sealed class OnnxModel
             throw new ModelException($"{node.OpType} (node '{NodeName(node)}'): {ex.Message}");
         }
 
-        return expected.Any(shape => shape is null || Tensor.ElementCount(shape) > MaxFoldedElements)
+        return expected.Any(shape => shape is null) || expected.Sum(shape => Tensor.ElementCount(shape)) > budget
             ? null
             : Invoke(step, args, opset, null, null, long.MaxValue, 0, out _);
     }

@@ -26,6 +26,9 @@ internal static partial class DirectConv
     /// <summary>The fewest output pixels a step computes: two 256-bit vectors of eight (512-bit steps take 32).</summary>
     public const int PixelBlock = 16;
 
+    /// <summary>Deepest patch (channels × taps) the direct kernel takes where the GEMM runs on 512-bit vectors.</summary>
+    public const int MaxPatchBesideWideGemm = 64;
+
     public static bool Fits(int filtersPerGroup, int oh, int ow, Window[] win, Activation activation) =>
         Vector256.IsHardwareAccelerated
         && filtersPerGroup % FilterBlock == 0

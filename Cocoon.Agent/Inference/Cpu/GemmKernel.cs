@@ -17,11 +17,12 @@ internal static class GemmKernel
     public const int Rows = 4;
 
     /// <summary>Whether the micro-kernel runs on 512-bit vectors (AVX-512): three per row, 48 columns.</summary>
-    private static readonly bool Wide = Vector512.IsHardwareAccelerated;
+    public static readonly bool Wide = Vector512.IsHardwareAccelerated;
 
     /// <summary>Columns of B each micro-kernel call computes, and the width of B's packed panels.</summary>
     private static readonly int Columns = Wide ? 48 : 24;
-    private const int KBlock = 256;
+    /// <summary>Depth of a k-block: a packed panel (KBlock × Columns floats, 24 KiB either way) stays in L1 while the row blocks stream it.</summary>
+    private static readonly int KBlock = Wide ? 128 : 256;
     private const int Narrow = 8;
 
     /// <summary>Rows of A per pass over B's panels: 128 × 256 floats of A (128 KiB) stay in L2.</summary>

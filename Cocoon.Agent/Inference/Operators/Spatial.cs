@@ -594,24 +594,58 @@ internal static partial class Spatial
             return gpu.Lrn(x, channels, inner, size, alpha, beta, bias);
         }
 
-        var (data, y) = (x.Values, Buffers.Floats(x.Length));
+        // Plane by plane, vectorised: the squares once, each plane's window of squared planes summed into
+        // its output, then scaled, raised to −β and multiplied by the plane itself.
+        var (data, y) = (x.Values, Buffers.Overwritten(x.Length));
         var (below, above) = ((size - 1) / 2, size - 1 - ((size - 1) / 2));
-        Chunks.For(x.Length, 1, (start, count) =>
+        var squares = Scratch.Rent(x.Length);
+        try
         {
-            for (var i = start; i < start + count; i++)
+            TensorPrimitives.Multiply(data.Span, data.Span, squares.AsSpan(0, x.Length));
+            var planes = x.Length / Math.Max(1, inner);
+            Chunks.For(planes * inner, inner, (start, count) =>
             {
-                var ch = i / inner % channels;
-                var at = i - (ch * inner);
-                var sum = 0f;
-                for (var k = Math.Max(0, ch - below); k <= Math.Min(channels - 1, ch + above); k++)
+                var quarter = beta == 0.75f ? Scratch.Rent(inner) : [];
+                try
                 {
-                    var v = data[at + (k * inner)];
-                    sum += v * v;
-                }
+                    for (var p = start / inner; p < (start + count) / inner; p++)
+                    {
+                        var (image, ch) = Math.DivRem(p, channels);
+                        var target = y.Span.Slice(p * inner, inner);
+                        target.Clear();
+                        for (var k = Math.Max(0, ch - below); k <= Math.Min(channels - 1, ch + above); k++)
+                        {
+                            TensorPrimitives.Add(target, squares.AsSpan(((image * channels) + k) * inner, inner), target);
+                        }
 
-                y[i] = data[i] / MathF.Pow(bias + (alpha / size * sum), beta);
-            }
-        });
+                        TensorPrimitives.Multiply(target, alpha / size, target);
+                        TensorPrimitives.Add(target, bias, target);
+                        if (beta == 0.75f)
+                        {
+                            // AlexNet's and most LRNs' β: t^0.75 as √t · √√t, two square roots in place of a log and an exp.
+                            TensorPrimitives.Sqrt(target, target);
+                            TensorPrimitives.Sqrt(target, quarter.AsSpan(0, inner));
+                            TensorPrimitives.Multiply(target, quarter.AsSpan(0, inner), target);
+                            TensorPrimitives.Divide(data.Span.Slice(p * inner, inner), target, target);
+                        }
+                        else
+                        {
+                            TensorPrimitives.Pow(target, -beta, target);
+                            TensorPrimitives.Multiply(target, data.Span.Slice(p * inner, inner), target);
+                        }
+                    }
+                }
+                finally
+                {
+                    Scratch.Return(quarter);
+                }
+            });
+        }
+        finally
+        {
+            Scratch.Return(squares);
+        }
+
         return new Tensor(x.Shape, y);
     }
 

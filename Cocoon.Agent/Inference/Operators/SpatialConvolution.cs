@@ -65,7 +65,9 @@ internal static partial class Spatial
         // unfolding on one core and multiplying on all cost as much again in cache traffic.
         var bands = perTask || work < GemmKernel.ParallelThreshold ? 1 : Math.Min(Workers.Count, oh);
 
-        if (!direct && DirectConv.Fits(filtersPerGroup, oh, ow, win, activation))
+        // Beside the 512-bit GEMM the direct kernel pays only for shallow patches (a first layer's few
+        // channels): VGG-19's deep 3×3 layers ran 10-20 % faster unfolded and multiplied.
+        if (!direct && (!GemmKernel.Wide || patch <= DirectConv.MaxPatchBesideWideGemm) && DirectConv.Fits(filtersPerGroup, oh, ow, win, activation))
         {
             var packed = c.PackedWeight(w, "direct conv", w.Length, () => DirectConv.Pack(wData, filters, perGroup, kh * kw))
                 ?? DirectConv.Pack(wData, filters, perGroup, kh * kw);
