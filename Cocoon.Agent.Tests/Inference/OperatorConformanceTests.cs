@@ -76,6 +76,29 @@ public sealed class OperatorConformanceTests
         return data;
     }
 
+    /// <summary>Depthwise convolutions (one filter per channel), which run on a kernel of their own: strides, dilations, uneven padding, a bias, a fused Relu.</summary>
+    [Theory]
+    [InlineData(new[] { 2, 5, 9, 11 }, 3, 1, 1, new long[] { 1, 1, 1, 1 }, true)]
+    [InlineData(new[] { 1, 4, 12, 10 }, 3, 2, 1, new long[] { 1, 1, 1, 1 }, false)]
+    [InlineData(new[] { 1, 3, 11, 13 }, 3, 1, 2, new long[] { 2, 0, 1, 2 }, true)]
+    [InlineData(new[] { 1, 6, 8, 8 }, 5, 1, 1, new long[] { 2, 2, 2, 2 }, false)]
+    [InlineData(new[] { 1, 2, 7, 9 }, 3, 2, 1, new long[] { 0, 1, 2, 0 }, true)]
+    public void Depthwise_convolutions_match_onnx_runtime(int[] x, int kernel, long stride, long dilation, long[] pads, bool relu)
+    {
+        var random = new Random(x.Sum() + kernel);
+        var channels = x[1];
+        var builder = new OnnxGraphBuilder(17).Input("x", [.. x.Cast<object>()]).AnyOutput("y")
+            .Initializer("w", [channels, 1, kernel, kernel], [.. RandomTensor(random, [channels, 1, kernel, kernel], -1, 1).Data])
+            .Initializer("b", [channels], [.. RandomTensor(random, [channels], -1, 1).Data])
+            .Node("Conv", ["x", "w", "b"], relu ? "c" : "y", ("group", (long)channels), ("strides", new[] { stride, stride }), ("dilations", new[] { dilation, dilation }), ("pads", pads));
+        if (relu)
+        {
+            builder.Node("Relu", ["c"], "y");
+        }
+
+        OrtReference.AssertSame(builder.Build(), Feeds(("x", RandomTensor(random, x, -2, 2))));
+    }
+
     /// <summary>Convolutions whose padding is wider than the input (and 1-D ones, which run as 2-D over a height of 1).</summary>
     [Theory]
     [InlineData(new[] { 1, 4, 1, 1 }, new[] { 5, 4, 1, 1 }, new long[] { 0, 2, 0, 2 })]

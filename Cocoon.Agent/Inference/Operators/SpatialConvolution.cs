@@ -51,6 +51,13 @@ internal static partial class Spatial
         var (xData, wData) = (x.Values, w.Data);
         var activation = c.FusedActivation;
 
+        // One filter per channel (depthwise): a kernel of its own, tap by tap, not a product per channel.
+        if (!pool && group == channels && perGroup == 1 && filtersPerGroup == 1)
+        {
+            DepthwiseConv.Run(xData, n, channels, height, width, wData, bias, win, activation, output);
+            return [new Tensor(shape, output)];
+        }
+
         // A 1×1 kernel with stride 1 and no padding reads the image as it lies: no unfolding.
         var direct = kh == 1 && kw == 1 && win.All(v => v.Stride == 1 && v.PadBegin == 0 && v.PadEnd == 0);
 
