@@ -17,6 +17,7 @@ namespace Cocoon.Agent.Tests.Inference;
 /// honest both ways: an unlisted failure fails the test, and so does a listed case that now passes (take
 /// it off the list). Set COCOON_WRITE_KNOWN_GAPS=1 to rewrite the list from a run.
 /// </summary>
+[Collection(ConsoleCollection.Name)]
 public sealed class BackendSuiteTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
@@ -122,8 +123,9 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A light model (real architecture, weights as ConstantOfShape; no input files): seeded inputs of its
-    /// declared shape through the engine and through ONNX Runtime; null when every output matches.
+    /// A light model (real architecture, weights as ConstantOfShape; no input files) or an openwakeword
+    /// one: seeded inputs of its declared shape, written to an .npz and run by <c>cocoon-agent infer</c>
+    /// (the command a developer would use), and through ONNX Runtime; null when every output matches.
     /// </summary>
     private static string? RunAgainstOrt(string path)
     {
@@ -139,14 +141,23 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
         }
 
         var feeds = SeededFeeds.For(bytes, model);
-        IReadOnlyDictionary<string, Tensor> ours;
+        Dictionary<string, Tensor> ours;
+        var directory = Directory.CreateTempSubdirectory("cocoon-zoo-").FullName;
         try
         {
-            ours = model.Run(feeds);
+            var (input, result) = (Path.Combine(directory, "in.npz"), Path.Combine(directory, "out.npz"));
+            TensorFiles.Write(input, feeds);
+            var (code, _, error) = InferCommandTests.Capture(() => Cocoon.Agent.Cli.InferCommand.Run(new FileInfo(path), new FileInfo(input), new FileInfo(result), "cpu", repeat: 0));
+            if (code != 0)
+            {
+                return $"infer exited {code}: " + OneLine(error);
+            }
+
+            ours = TensorFiles.Read(result);
         }
-        catch (ModelException ex)
+        finally
         {
-            return "run refused: " + OneLine(ex.Message);
+            Directory.Delete(directory, recursive: true);
         }
 
         foreach (var (name, expected) in OrtReference.Run(bytes, feeds))
@@ -214,6 +225,11 @@ public sealed class BackendSuiteTests(ITestOutputHelper output)
         if (expected.Bools.Length > 0 || actual.Bools.Length > 0)
         {
             return expected.Bools.AsSpan().SequenceEqual(actual.Bools) ? null : "boolean values differ";
+        }
+
+        if (expected.Type == ElementType.String)
+        {
+            return expected.Strings.SequenceEqual(actual.Strings, StringComparer.Ordinal) ? null : $"strings [{string.Join(", ", actual.Strings)}], expected [{string.Join(", ", expected.Strings)}]";
         }
 
         double error = 0, norm = 0;

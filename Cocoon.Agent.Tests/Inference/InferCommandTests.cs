@@ -122,7 +122,8 @@ public sealed class InferCommandTests : IDisposable
         Assert.Contains(expectedText, line, StringComparison.Ordinal);
     }
 
-    private static (int Code, string Output, string Error) Capture(Func<int> run)
+    /// <summary>Runs <paramref name="run"/> with the console's output and error captured (tests that use it share the console collection).</summary>
+    internal static (int Code, string Output, string Error) Capture(Func<int> run)
     {
         var (output, error) = (new StringWriter(), new StringWriter());
         var (originalOut, originalError) = (Console.Out, Console.Error);

@@ -3,13 +3,23 @@ using Cocoon.Agent.Inference.Memory;
 
 namespace Cocoon.Agent.Inference;
 
-/// <summary>Element types the engine computes with (the values are ONNX's TensorProto.DataType codes).</summary>
+/// <summary>
+/// Element types the engine computes with (the values are ONNX's TensorProto.DataType codes), and
+/// <see cref="Sequence"/>: ONNX's sequence of tensors, a value of its own kind that only the sequence
+/// operators take.
+/// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "ONNX's own names for its element types.")]
 public enum ElementType
 {
     Float32 = 1,
     Int64 = 7,
     Bool = 9,
+
+    /// <summary>UTF-8 text (<see cref="Tensor.Strings"/>), which only the string operators take.</summary>
+    String = 8,
+
+    /// <summary>A sequence of tensors (<see cref="Tensor.Items"/>), shaped [count]; not an ONNX element type.</summary>
+    Sequence = 1000,
 }
 
 /// <summary>
@@ -111,6 +121,18 @@ public sealed class Tensor
     public static Tensor OfBools(int[] shape, bool[] values) => new(shape, ElementType.Bool, [], [], values, values.Length);
 
     public static Tensor Scalar(float value) => new([], [value]);
+
+    /// <summary>A sequence of tensors (ONNX's seq type): shaped [count], its tensors in <see cref="Items"/>.</summary>
+    public static Tensor Sequence(IReadOnlyList<Tensor> items) => new([items.Count], ElementType.Sequence, [], [], [], items.Count) { Items = items };
+
+    /// <summary>A tensor of strings.</summary>
+    public static Tensor OfStrings(int[] shape, string[] values) => new(shape, ElementType.String, [], [], [], values.Length) { Strings = values };
+
+    /// <summary>The strings (empty unless <see cref="Type"/> is String).</summary>
+    public IReadOnlyList<string> Strings { get; private init; } = [];
+
+    /// <summary>The tensors of a sequence (empty unless <see cref="Type"/> is Sequence).</summary>
+    public IReadOnlyList<Tensor> Items { get; private init; } = [];
 
     /// <summary>Most elements one tensor may hold (1 GiB of float32): a model asking for more is refused, not run out of memory.</summary>
     public const long MaxElements = 1L << 28;

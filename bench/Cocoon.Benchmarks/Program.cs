@@ -4,7 +4,7 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- browser-seal [MiB]   (headless Chromium harness)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models [seconds]    (our ONNX engine against ONNX Runtime)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models-profile [runs] (time per operator type of our engine)
-// dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo [seconds] [dir]  (models we did not make, against ONNX Runtime: light architectures, openwakeword)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo [seconds] [dir]  (models we did not make, against ONNX Runtime at batch 1 and 8, with each engine's peak memory: light architectures, openwakeword)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo-profile [name] [runs] (time per operator type of our engine on the zoo models whose name contains name)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels [seconds]   (the CPU kernels one by one: GEMM shapes, pooling, GELU)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels-best [rounds] (direct conv tilings, GEMM scaling, transposes: fastest rounds)
@@ -75,6 +75,11 @@ if (args is ["fuzz", ..])
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : Environment.TickCount,
         args.Length > 3 ? args[3] : null);
+}
+
+if (args is ["zoo-memory-run", var zooModel, var engine])
+{
+    return Zoo.MemoryRun(zooModel, engine);
 }
 
 if (args is ["model-memory-run", var modelPath])

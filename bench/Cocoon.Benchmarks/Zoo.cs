@@ -52,48 +52,177 @@ public static class Zoo
     {
         var c = CultureInfo.InvariantCulture;
         var models = Models(openWakeWord);
-        Console.WriteLine(string.Create(c, $"{Environment.ProcessorCount} threads, ONNX Runtime {OrtEnv.Instance().GetVersionString()} (default optimizations), {seconds:N1} s per model, batch 1"));
-        Console.WriteLine("| model | Cocoon p50 ms | ORT p50 ms | Cocoon / ORT |");
-        Console.WriteLine("|---|---:|---:|---:|");
-        var ratios = new List<double>();
+        Console.WriteLine(string.Create(c, $"{Environment.ProcessorCount} threads, ONNX Runtime {OrtEnv.Instance().GetVersionString()} (default optimizations), {seconds:N1} s per model and batch"));
+        Console.WriteLine("| model | batch | Cocoon p50 ms | ORT p50 ms | Cocoon / ORT | Cocoon peak MB | ORT peak MB |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        var ratios = new Dictionary<int, List<double>> { [1] = [], [8] = [] };
         foreach (var path in models)
         {
             var name = Path.GetFileNameWithoutExtension(path);
-            var bytes = File.ReadAllBytes(path);
-            OnnxModel model;
-            try
+            foreach (var batch in new[] { 1, 8 })
             {
-                model = OnnxModel.Load(bytes);
-            }
-            catch (ModelException ex)
-            {
-                Console.WriteLine($"| {name} | refused: {ex.Message.ReplaceLineEndings(" ")[..Math.Min(90, ex.Message.Length)]} | | |");
-                continue;
-            }
+                var bytes = batch == 1 ? File.ReadAllBytes(path) : Batched(File.ReadAllBytes(path), batch);
+                if (bytes is null)
+                {
+                    Console.WriteLine($"| {name} | {batch} | takes no batch dimension | | | | |");
+                    continue;
+                }
 
-            var feeds = Cocoon.Agent.Tests.Inference.SeededFeeds.For(bytes, model);
-            using var session = new InferenceSession(bytes);
-            var inputs = feeds.Select(f => f.Value.Type == ElementType.Int64
-                ? NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<long>(f.Value.Longs, f.Value.Shape))
-                : NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<float>(f.Value.Data, f.Value.Shape))).ToList();
+                var row = Measure(name, bytes, batch, seconds);
+                if (row.Ratio is { } ratio)
+                {
+                    ratios[batch].Add(ratio);
+                }
+            }
+        }
+
+        foreach (var (batch, list) in ratios.Where(r => r.Value.Count > 0))
+        {
+            Console.WriteLine(string.Create(c, $"batch {batch}: geometric mean of the ratios over {list.Count} models {Math.Exp(list.Average(Math.Log)):N2}, worst {list.Max():N2}"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>One model at one batch: latency against ONNX Runtime, and each engine's peak memory in a process of its own.</summary>
+    private static (double? Ratio, bool Ran) Measure(string name, byte[] bytes, int batch, double seconds)
+    {
+        var c = CultureInfo.InvariantCulture;
+        OnnxModel model;
+        try
+        {
+            model = OnnxModel.Load(bytes);
+        }
+        catch (ModelException ex)
+        {
+            Console.WriteLine($"| {name} | {batch} | refused: {ex.Message.ReplaceLineEndings(" ")[..Math.Min(90, ex.Message.Length)]} | | | | |");
+            return (null, false);
+        }
+
+        var feeds = Cocoon.Agent.Tests.Inference.SeededFeeds.For(bytes, model);
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(bytes);
+            using var probe = session.Run(OrtInputs(feeds));
+            model.Run(feeds);
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or ModelException)
+        {
+            Console.WriteLine($"| {name} | {batch} | does not run at this batch: {ex.Message.ReplaceLineEndings(" ")[..Math.Min(80, ex.Message.Length)]} | | | | |");
+            return (null, false);
+        }
+
+        using (session)
+        {
+            var inputs = OrtInputs(feeds);
             void RunOrt()
             {
                 using var results = session.Run(inputs);
             }
 
-            RunOrt();
-            model.Run(feeds);
             var (ours, theirs, rounds) = EngineVersusOrt.TakeTurns(() => model.Run(feeds), RunOrt, seconds);
             var ratio = EngineVersusOrt.Median(rounds);
-            ratios.Add(ratio);
-            Console.WriteLine(string.Create(c, $"| {name} | {ours:N2} | {theirs:N2} | {ratio:N2} ({rounds.Min():N2}–{rounds.Max():N2}) |"));
+            var (ourPeak, ortPeak) = (PeakInChild(bytes, feeds, "cocoon"), PeakInChild(bytes, feeds, "ort"));
+            Console.WriteLine(string.Create(c, $"| {name} | {batch} | {ours:N2} | {theirs:N2} | {ratio:N2} ({rounds.Min():N2}–{rounds.Max():N2}) | {ourPeak / 1e6:N0} | {ortPeak / 1e6:N0} |"));
+            return (ratio, true);
         }
+    }
 
-        if (ratios.Count > 0)
+    private static List<NamedOnnxValue> OrtInputs(Dictionary<string, Tensor> feeds) =>
+        [.. feeds.Select(f => f.Value.Type == ElementType.Int64
+            ? NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<long>(f.Value.Longs, f.Value.Shape))
+            : NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<float>(f.Value.Data, f.Value.Shape)))];
+
+    /// <summary>
+    /// The model with the first dimension of every input of rank 2 or more set to <paramref name="batch"/>
+    /// where it declares 1 or a symbol; null when no input has such a dimension.
+    /// </summary>
+    private static byte[]? Batched(byte[] bytes, int batch)
+    {
+        var proto = Onnx.ModelProto.Parser.ParseFrom(bytes);
+        var initializers = proto.Graph.Initializer.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var changed = false;
+        foreach (var input in proto.Graph.Input.Where(i => !initializers.Contains(i.Name)))
         {
-            Console.WriteLine(string.Create(c, $"geometric mean of the ratios over {ratios.Count} models: {Math.Exp(ratios.Average(Math.Log)):N2}"));
+            var dims = input.Type?.TensorType?.Shape?.Dim;
+            if (dims is { Count: >= 2 } && (dims[0].DimValue == 1 || dims[0].ValueCase == Onnx.TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam))
+            {
+                dims[0].DimValue = batch;
+                changed = true;
+            }
         }
 
+        return changed ? Google.Protobuf.MessageExtensions.ToByteArray(proto) : null;
+    }
+
+    /// <summary>In a process of its own: how far the working set rises while <paramref name="engine"/> loads the model and runs it twice.</summary>
+    private static long PeakInChild(byte[] bytes, Dictionary<string, Tensor> feeds, string engine)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cocoon-zoo-{Environment.ProcessId}.onnx");
+        File.WriteAllBytes(path, bytes);
+        TensorFiles.Write(path + ".npz", feeds);
+        try
+        {
+            var self = Environment.ProcessPath!;
+            var start = new System.Diagnostics.ProcessStartInfo(self) { RedirectStandardOutput = true };
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            {
+                start.ArgumentList.Add(typeof(Zoo).Assembly.Location);
+            }
+
+            start.ArgumentList.Add("zoo-memory-run");
+            start.ArgumentList.Add(path);
+            start.ArgumentList.Add(engine);
+            using var child = System.Diagnostics.Process.Start(start)!;
+            var text = child.StandardOutput.ReadToEnd().Trim();
+            child.WaitForExit();
+            return long.TryParse(text.Split('\n')[^1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var peak) ? peak : -1;
+        }
+        finally
+        {
+            File.Delete(path);
+            File.Delete(path + ".npz");
+        }
+    }
+
+    /// <summary>Run in a fresh process: the working set's rise over its baseline while one engine loads the model and runs it twice (ours: the traced run, then the planned one).</summary>
+    public static int MemoryRun(string path, string engine)
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        var bytes = File.ReadAllBytes(path);
+        process.Refresh();
+        var baseline = process.WorkingSet64;
+        var peak = baseline;
+        using var sampler = new Timer(_ =>
+        {
+            process.Refresh();
+            peak = Math.Max(peak, process.WorkingSet64);
+        }, null, 0, 2);
+        var feeds = TensorFiles.Read(path + ".npz");
+        if (engine == "ort")
+        {
+            using var session = new InferenceSession(bytes);
+            var inputs = OrtInputs(feeds);
+            using (session.Run(inputs))
+            {
+            }
+
+            using (session.Run(inputs))
+            {
+            }
+        }
+        else
+        {
+            var model = OnnxModel.Load(bytes);
+            model.Run(feeds);
+            model.Run(feeds);
+        }
+
+        Thread.Sleep(20);
+        process.Refresh();
+        peak = Math.Max(peak, process.WorkingSet64);
+        Console.WriteLine(peak - baseline);
         return 0;
     }
 }

@@ -18,6 +18,7 @@ internal static class Initializers
     private const int Int16 = 5;
     private const int Int32 = 6;
     private const int Int64 = 7;
+    private const int String = 8;
     private const int Bool = 9;
     private const int Float16 = 10;
     private const int Double = 11;
@@ -61,6 +62,7 @@ internal static class Initializers
             Int64 => Tensor.OfLongs(shape, bytes.Length > 0 ? Raw<long>(bytes, count, t.Name) : Listed(t.Int64Data, count, t.Name)),
             Int32 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<int>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)v)]),
             Bool => Tensor.OfBools(shape, bytes.Length > 0 ? [.. Raw<byte>(bytes, count, t.Name).Select(v => v != 0)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => v != 0)]),
+            String => Tensor.OfStrings(shape, [.. Listed(t.StringData, count, t.Name).Select(b => b.ToStringUtf8())]),
             Double => new Tensor(shape, bytes.Length > 0 ? [.. Raw<double>(bytes, count, t.Name).Select(v => (float)v)] : [.. Listed(t.DoubleData, count, t.Name).Select(v => (float)v)]),
 
             // float16 and bfloat16 keep their bits in int32_data when not raw.
@@ -72,7 +74,7 @@ internal static class Initializers
             UInt16 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<ushort>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Int32Data, count, t.Name).Select(v => (long)(ushort)v)]),
             UInt32 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<uint>(bytes, count, t.Name).Select(v => (long)v)] : [.. Listed(t.Uint64Data, count, t.Name).Select(v => (long)(uint)v)]),
             UInt64 => Tensor.OfLongs(shape, bytes.Length > 0 ? [.. Raw<ulong>(bytes, count, t.Name).Select(v => unchecked((long)v))] : [.. Listed(t.Uint64Data, count, t.Name).Select(v => unchecked((long)v))]),
-            _ => throw new ModelException($"tensor '{t.Name}' has ONNX data type {t.DataType}; float32, float16, bfloat16, double, the integer types and bool are supported."),
+            _ => throw new ModelException($"tensor '{t.Name}' has ONNX data type {t.DataType}; float32, float16, bfloat16, double, the integer types, bool and string are supported."),
         };
     }
 

@@ -74,4 +74,8 @@ internal static class ElementTypes
     public static readonly ElementType[] Bool = [ElementType.Bool];
 
     public static readonly ElementType[] Any = [ElementType.Float32, ElementType.Int64, ElementType.Bool];
+
+    public static readonly ElementType[] Sequence = [ElementType.Sequence];
+
+    public static readonly ElementType[] String = [ElementType.String];
 }
