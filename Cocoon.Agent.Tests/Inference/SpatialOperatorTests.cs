@@ -124,6 +124,18 @@ public sealed class SpatialOperatorTests
             Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1)), ("b", RandomTensor(Random, [3 * group], -1, 1))));
     }
 
+    /// <summary>A decoder's upsampling ConvTranspose (4×4, stride 2), large enough that output channels split across cores, and a dilated one.</summary>
+    [Theory]
+    [InlineData(new[] { 1, 16, 12, 10 }, new[] { 16, 8, 4, 4 }, 2L, 1L, 1L)]
+    [InlineData(new[] { 2, 3, 6, 7 }, new[] { 3, 2, 3, 3 }, 1L, 2L, 0L)]
+    public void Upsampling_and_dilated_transposed_convolutions_match_onnx_runtime(int[] input, int[] weight, long stride, long dilation, long pad)
+    {
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Input("x", [.. input.Cast<object>()]).Input("w", [.. weight.Cast<object>()]).AnyOutput("y")
+                .Node("ConvTranspose", ["x", "w"], "y", ("strides", new[] { stride, stride }), ("dilations", new[] { dilation, dilation }), ("pads", new[] { pad, pad, pad, pad })).Build(),
+            Feeds(("x", RandomTensor(Random, input, -1, 1)), ("w", RandomTensor(Random, weight, -1, 1))));
+    }
+
     /// <summary>
     /// A single image with enough work to split: each core unfolds and multiplies its own band of
     /// output rows (an odd number of rows, so the bands differ), through the shifted-plane unfolding,

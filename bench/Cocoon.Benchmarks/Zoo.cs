@@ -226,3 +226,37 @@ public static class Zoo
         return 0;
     }
 }
+
+/// <summary>Single operators at a decoder's shapes against ONNX Runtime, where a model's time would go to one node type.</summary>
+public static class OperatorVersusOrt
+{
+    public static int Run(double seconds)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var random = new Random(5);
+        float[] Values(int count, float shift) => [.. Enumerable.Range(0, count).Select(_ => (float)random.NextDouble() - shift)];
+        (string Name, byte[] Model, Dictionary<string, Tensor> Feeds)[] cases =
+        [
+            ("ConvTranspose 4×4 / 2, [1, 64, 32, 32] → 32", new Cocoon.Agent.Inference.Graph.OnnxGraphBuilder(17).Input("x", 1, 64, 32, 32).AnyOutput("y")
+                .Initializer("w", [64, 32, 4, 4], Values(64 * 32 * 16, 0.5f))
+                .Node("ConvTranspose", ["x", "w"], "y", ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 })).Build(),
+                new() { ["x"] = new([1, 64, 32, 32], Values(64 * 32 * 32, 0)) }),
+            ("Depthwise Conv 3×3, [1, 256, 28, 28]", new Cocoon.Agent.Inference.Graph.OnnxGraphBuilder(17).Input("x", 1, 256, 28, 28).AnyOutput("y")
+                .Initializer("w", [256, 1, 3, 3], Values(256 * 9, 0.5f))
+                .Node("Conv", ["x", "w"], "y", ("group", 256L), ("pads", new long[] { 1, 1, 1, 1 })).Build(),
+                new() { ["x"] = new([1, 256, 28, 28], Values(256 * 784, 0)) }),
+        ];
+        Console.WriteLine("| operator | Cocoon p50 ms | ORT p50 ms | Cocoon / ORT |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, bytes, feeds) in cases)
+        {
+            var model = OnnxModel.Load(bytes);
+            using var session = new InferenceSession(bytes);
+            var inputs = feeds.Select(f => NamedOnnxValue.CreateFromTensor(f.Key, new DenseTensor<float>(f.Value.Data, f.Value.Shape))).ToList();
+            var (ours, theirs, rounds) = EngineVersusOrt.TakeTurns(() => model.Run(feeds), () => session.Run(inputs).Dispose(), seconds);
+            Console.WriteLine(string.Create(c, $"| {name} | {ours:N3} | {theirs:N3} | {EngineVersusOrt.Median(rounds):N2} |"));
+        }
+
+        return 0;
+    }
+}

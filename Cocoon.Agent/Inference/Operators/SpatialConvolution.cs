@@ -364,55 +364,113 @@ internal static partial class Spatial
             }, transposed: true)];
         }
 
+        // As a product, then scattered (col2im), never a zero-stuffed image: for each image and group,
+        // columns = Wᵀ · X ([outputs per group · kh · kw] × pixels) through the GEMM, then every row of
+        // columns (one output channel and tap) is added where that tap lands in its output plane.
         var bias = c.Optional(2)?.Data;
-        var y = Buffers.Floats(Tensor.CheckedCount([n, filters, outSize[0], outSize[1]]));
+        var (oh, ow) = (outSize[0], outSize[1]);
+        var y = Buffers.Floats(Tensor.CheckedCount([n, filters, oh, ow]));
         var data = x.Values;
         var inPerGroup = channels / group;
-        for (var b = 0; b < n; b++)
+        var (rows, pixels) = (perGroupOut * kh * kw, height * width);
+        var weights = w.Data;
+        var transposed = c.PackedWeight(w, "convtranspose columns", w.Length, () => TransposedPerGroup(weights, group, inPerGroup, rows))
+            ?? TransposedPerGroup(weights, group, inPerGroup, rows);
+        var columns = Scratch.Rent(Tensor.CheckedCount([rows, height, width]));
+        try
         {
-            for (var ic = 0; ic < channels; ic++)
+            for (var b = 0; b < n; b++)
             {
-                var g = ic / inPerGroup;
-                for (var iy = 0; iy < height; iy++)
+                for (var g = 0; g < group; g++)
                 {
-                    for (var ix = 0; ix < width; ix++)
+                    GemmKernel.Multiply(transposed, g * rows * inPerGroup, data.Array, data.Offset + (((b * channels) + (g * inPerGroup)) * pixels), columns, 0, rows, inPerGroup, pixels);
+                    var outputAt = ((b * filters) + (g * perGroupOut)) * oh * ow;
+                    Chunks.For(perGroupOut * oh * ow, oh * ow, (start, count) =>
                     {
-                        var v = data[(((b * channels) + ic) * height * width) + (iy * width) + ix];
-                        for (var oc = 0; oc < perGroupOut; oc++)
+                        for (var oc = start / (oh * ow); oc < (start + count) / (oh * ow); oc++)
                         {
-                            var f = (g * perGroupOut) + oc;
+                            var plane = y.Span.Slice(outputAt + (oc * oh * ow), oh * ow);
+                            if (bias is not null)
+                            {
+                                plane.Fill(bias[(g * perGroupOut) + oc]);
+                            }
+
                             for (var ky = 0; ky < kh; ky++)
                             {
-                                var oy = (iy * (int)strides[0]) - padBegin[0] + (ky * (int)dilations[0]);
-                                if (oy < 0 || oy >= outSize[0])
-                                {
-                                    continue;
-                                }
-
                                 for (var kx = 0; kx < kw; kx++)
                                 {
-                                    var ox = (ix * (int)strides[1]) - padBegin[1] + (kx * (int)dilations[1]);
-                                    if (ox >= 0 && ox < outSize[1])
-                                    {
-                                        y[(((b * filters) + f) * outSize[0] * outSize[1]) + (oy * outSize[1]) + ox] += v * w.Data[((((ic * perGroupOut) + oc) * kh) + ky) * kw + kx];
-                                    }
+                                    var row = columns.AsSpan((((oc * kh) + ky) * kw + kx) * pixels, pixels);
+                                    Scatter(row, height, width, ky, kx, (int)strides[0], (int)strides[1], (int)dilations[0], (int)dilations[1], padBegin[0], padBegin[1], plane, oh, ow);
                                 }
                             }
                         }
-                    }
+                    });
+                }
+            }
+        }
+        finally
+        {
+            Scratch.Return(columns);
+        }
+
+        return [new Tensor([n, filters, outSize[0], outSize[1]], y)];
+    }
+
+    /// <summary>The weights [C, F/g, kh, kw] as each group's [F/g · kh · kw] × [C/g] matrix, one after another (Wᵀ per group).</summary>
+    private static float[] TransposedPerGroup(float[] weights, int group, int inPerGroup, int rows)
+    {
+        var result = new float[weights.Length];
+        for (var g = 0; g < group; g++)
+        {
+            var at = g * rows * inPerGroup;
+            for (var ic = 0; ic < inPerGroup; ic++)
+            {
+                for (var r = 0; r < rows; r++)
+                {
+                    result[at + (r * inPerGroup) + ic] = weights[at + (ic * rows) + r];
                 }
             }
         }
 
-        if (bias is not null)
+        return result;
+    }
+
+    /// <summary>
+    /// Adds one output channel's tap (ky, kx) of the columns into its output plane: input pixel (iy, ix)
+    /// lands on (iy · stride − pad + ky · dilation, likewise x); at stride 1 each input row is one span.
+    /// </summary>
+    private static void Scatter(ReadOnlySpan<float> row, int height, int width, int ky, int kx, int sy, int sx, int dy, int dx, int padY, int padX, Span<float> plane, int oh, int ow)
+    {
+        // The input columns whose output column lies inside the plane.
+        var offset = (kx * dx) - padX;
+        var first = offset >= 0 ? 0 : (-offset + sx - 1) / sx;
+        var last = Math.Min(width, ow - 1 - offset < 0 ? 0 : ((ow - 1 - offset) / sx) + 1);
+        if (last <= first)
         {
-            var plane = outSize[0] * outSize[1];
-            for (var i = 0; i < y.Length; i++)
-            {
-                y[i] += bias[i / plane % filters];
-            }
+            return;
         }
 
-        return [new Tensor([n, filters, outSize[0], outSize[1]], y)];
+        for (var iy = 0; iy < height; iy++)
+        {
+            var oy = (iy * sy) - padY + (ky * dy);
+            if (oy < 0 || oy >= oh)
+            {
+                continue;
+            }
+
+            var source = row.Slice(iy * width, width);
+            var target = plane.Slice(oy * ow, ow);
+            if (sx == 1)
+            {
+                var span = target.Slice(first + offset, last - first);
+                System.Numerics.Tensors.TensorPrimitives.Add(span, source[first..last], span);
+                continue;
+            }
+
+            for (var ix = first; ix < last; ix++)
+            {
+                target[(ix * sx) + offset] += source[ix];
+            }
+        }
     }
 }
