@@ -84,6 +84,22 @@ public sealed class ControlFlowTests
     }
 
     [Fact]
+    public void A_loop_bills_the_flops_its_body_ran_and_a_profile_lists_the_bodys_nodes()
+    {
+        // Each iteration multiplies a 4 × 8 matrix by an 8 × 8 weight (2 · 4 · 8 · 8 = 512 FLOPs) and hands on
+        // its condition (Identity, billed one per element).
+        var body = new OnnxGraphBuilder(17).Typed("i", 7).Typed("cond_in", 9).Input("v", 4, 8).TypedOutput("cond_out", 9).Output("v_out", 4, 8)
+            .Node("Identity", ["cond_in"], "cond_out").Node("MatMul", ["v", "w"], "v_out").BuildGraph();
+        var model = OnnxModel.Load(new OnnxGraphBuilder(17).Input("v0", 4, 8).Typed("m", 7).AnyOutput("v")
+            .Initializer("w", [8, 8], [.. Enumerable.Range(0, 64).Select(i => i % 9 == 0 ? 1f : 0f)])
+            .Node("Loop", ["m", "", "v0"], ["v"], ("body", body)).Build());
+        var profile = new Cocoon.Agent.Inference.Bench.OperatorProfile();
+        model.Run(Feeds(("v0", new Tensor([4, 8], new float[32])), ("m", Tensor.OfLongs([], [5]))), null, out var flops, out _, profile);
+        Assert.Equal(5 * (512 + 1), flops);
+        Assert.Contains(profile.Entries, e => e.Operator == "MatMul" && e.Nodes == 5);
+    }
+
+    [Fact]
     public void Bodies_that_do_not_fit_their_node_are_refused_at_load_by_name()
     {
         var shortBody = new OnnxGraphBuilder(17).Typed("i", 7).Typed("cond_in", 9).TypedOutput("cond_out", 9).Node("Identity", ["cond_in"], "cond_out").BuildGraph();

@@ -459,8 +459,17 @@ public sealed class OnnxModel
         }
     }
 
+    /// <summary>The profile of the run this thread is in, so that subgraphs (If, Loop, Scan) add their nodes to it.</summary>
+    [ThreadStatic]
+    private static OperatorProfile? _profile;
+
+    /// <summary>The profile of the run this thread is in (null outside one or when not profiling).</summary>
+    internal static OperatorProfile? CurrentProfile => _profile;
+
     private Dictionary<string, Tensor> Execute(IReadOnlyDictionary<string, Tensor> feeds, GpuRun? gpu, OperatorProfile? profile, out long flops, out long peakLiveBytes)
     {
+        var outerProfile = _profile;
+        _profile = profile;
         // The memory plans and the pool carry over between runs; a concurrent run gets fresh ones. A
         // GPU run's values live in device memory, so only CPU runs are planned.
         var buffers = Interlocked.Exchange(ref _buffers, null) ?? new Buffers();
@@ -475,6 +484,7 @@ public sealed class OnnxModel
         }
         finally
         {
+            _profile = outerProfile;
             buffers.Finish(completed);
             LastRunMemory = buffers.LastRun;
 

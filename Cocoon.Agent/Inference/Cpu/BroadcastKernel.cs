@@ -10,8 +10,8 @@ namespace Cocoon.Agent.Inference.Cpu;
 /// through them alike, so what is left is an outer walk over rows and an innermost run along which each
 /// operand is either contiguous or one repeated value. A per-channel scale over an image ([N, C, H, W] ×
 /// [C, 1, 1]) is N·C runs of H·W elements times one value; a bias over rows is rows of the bias; equal
-/// shapes are one run. Each run is one vectorised TensorPrimitives call (Add, Sub, Mul, Div, Min, Max;
-/// NaN propagates through Min and Max, as in ONNX Runtime) or a tight loop (the other operators), with
+/// shapes are one run. Each run is one vectorised TensorPrimitives call (Add, Sub, Mul, Div, Min, Max, Pow
+/// by a scalar; NaN propagates through Min and Max, as in ONNX Runtime) or a tight loop (the other operators), with
 /// no index arithmetic per element; rows are split across cores.
 /// </summary>
 internal static class BroadcastKernel
@@ -157,6 +157,10 @@ internal static class BroadcastKernel
                         case BinaryOp.Div: TensorPrimitives.Divide(x, s, y); return;
                         case BinaryOp.Max: TensorPrimitives.Max(x, s, y); return;
                         case BinaryOp.Min: TensorPrimitives.Min(x, s, y); return;
+
+                        // x² (variances, power spectra) is exactly x · x, which IEEE's correctly rounded pow gives too.
+                        case BinaryOp.Pow when s == 2f: TensorPrimitives.Multiply(x, x, y); return;
+                        case BinaryOp.Pow: TensorPrimitives.Pow(x, s, y); return;
                     }
 
                     for (var i = 0; i < n; i++)

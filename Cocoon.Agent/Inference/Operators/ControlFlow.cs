@@ -8,7 +8,8 @@ namespace Cocoon.Agent.Inference.Operators;
 /// checked) with the model as a model of its own whose inputs are its formal inputs and the outer values
 /// it reads; the node names those outer values as extra inputs, so the plan keeps them alive until the
 /// subgraph has run and hands them to it. Subgraphs run on the CPU kernels (a GPU run's values come back
-/// to the host for them), nested ones included.
+/// to the host for them), nested ones included; the node bills the FLOPs its subgraphs ran, and a
+/// profiled run lists their nodes too.
 /// </summary>
 [OperatorFamily]
 internal static class ControlFlow
@@ -36,6 +37,7 @@ internal static class ControlFlow
             Outputs = new(1, int.MaxValue),
             InputTypes = [[ElementType.Bool], ElementTypes.Any],
             Shape = c => [.. c.Node.Output.Select(_ => (long[]?)null)],
+            Flops = (c, _) => c.SubgraphFlops,
             Run = RunIf,
         };
         yield return new OperatorSchema
@@ -47,6 +49,7 @@ internal static class ControlFlow
             Outputs = new(1, int.MaxValue),
             InputTypes = [ElementTypes.Integer, ElementTypes.Bool, ElementTypes.Any],
             Shape = c => [.. c.Node.Output.Select(_ => (long[]?)null)],
+            Flops = (c, _) => c.SubgraphFlops,
             Run = RunLoop,
         };
         yield return new OperatorSchema
@@ -62,6 +65,7 @@ internal static class ControlFlow
             Inputs = Arity.Any,
             Outputs = new(1, int.MaxValue),
             Shape = c => [.. c.Node.Output.Select(_ => (long[]?)null)],
+            Flops = (c, _) => c.SubgraphFlops,
             Run = RunScan,
         };
     }
@@ -176,7 +180,8 @@ internal static class ControlFlow
             feeds[names[i]] = formal[i];
         }
 
-        var results = graph.Run(graph.Inputs.ToDictionary(n => n, n => feeds[n], StringComparer.Ordinal));
+        var results = graph.Run(graph.Inputs.ToDictionary(n => n, n => feeds[n], StringComparer.Ordinal), null, out var flops, out _, OnnxModel.CurrentProfile);
+        c.SubgraphFlops += flops;
         return [.. graph.Outputs.Select(o => results.TryGetValue(o, out var r) ? r : feeds[o])];
     }
 

@@ -43,6 +43,9 @@ internal class OpContext(
 
     public int InputCount => inputs.Length;
 
+    /// <summary>FLOPs the node's subgraphs ran (If, Loop, Scan), which its FLOP count bills.</summary>
+    public long SubgraphFlops { get; set; }
+
     /// <summary>Outputs the node names (trailing optional ones may be absent).</summary>
     public int OutputCount => Node.Output.Count;
 

@@ -240,16 +240,20 @@ internal static class Recurrent
         var lastH = new float[directions * batch * hidden];
         var lastC = new float[directions * batch * hidden];
         var xData = x.Values.Span.ToArray();
+
+        // Both weights transposed for the products, once per model when they are its weights.
+        var (wData, rData) = (w.Data, r.Data);
+        var wAll = c.PackedWeight(w, "recurrent transposed", w.Length, () => Transposed(wData, directions, width, inputSize)) ?? Transposed(wData, directions, width, inputSize);
+        var rAll = c.PackedWeight(r, "recurrent transposed", r.Length, () => Transposed(rData, directions, width, hidden)) ?? Transposed(rData, directions, width, hidden);
         for (var d = 0; d < directions; d++)
         {
             var reverse = reverseOnly || d == 1;
 
             // The input's projection for every step and both biases (the recurrence bias of GRU's
             // candidate stays apart when it is applied before the reset gate's product).
-            var wT = Transposed(w.Data, d * width * inputSize, width, inputSize);
-            var rT = Transposed(r.Data, d * width * hidden, width, hidden);
+            var rT = rAll.AsSpan(d * width * hidden, width * hidden).ToArray();
             var projected = new float[(long)sequence * batch * width];
-            GemmKernel.Multiply(xData, 0, wT, 0, projected, 0, sequence * batch, inputSize, width);
+            GemmKernel.Multiply(xData, 0, wAll, d * width * inputSize, projected, 0, sequence * batch, inputSize, width);
             var bias = new float[width];
             var candidateBias = new float[hidden];
             if (b is not null)
@@ -357,14 +361,19 @@ internal static class Recurrent
         return result;
     }
 
-    private static float[] Transposed(float[] source, int offset, int rows, int columns)
+    /// <summary>Each direction's [rows × columns] block of <paramref name="source"/> transposed, one after another.</summary>
+    private static float[] Transposed(float[] source, int directions, int rows, int columns)
     {
-        var result = new float[rows * columns];
-        for (var i = 0; i < rows; i++)
+        var result = new float[directions * rows * columns];
+        for (var d = 0; d < directions; d++)
         {
-            for (var j = 0; j < columns; j++)
+            var at = d * rows * columns;
+            for (var i = 0; i < rows; i++)
             {
-                result[(j * rows) + i] = source[offset + (i * columns) + j];
+                for (var j = 0; j < columns; j++)
+                {
+                    result[at + (j * rows) + i] = source[at + (i * columns) + j];
+                }
             }
         }
 
