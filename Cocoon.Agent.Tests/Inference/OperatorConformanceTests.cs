@@ -83,6 +83,8 @@ public sealed class OperatorConformanceTests
     [InlineData(new[] { 1, 3, 11, 13 }, 3, 1, 2, new long[] { 2, 0, 1, 2 }, true)]
     [InlineData(new[] { 1, 6, 8, 8 }, 5, 1, 1, new long[] { 2, 2, 2, 2 }, false)]
     [InlineData(new[] { 1, 2, 7, 9 }, 3, 2, 1, new long[] { 0, 1, 2, 0 }, true)]
+    [InlineData(new[] { 1, 1, 1, 4 }, 1, 1, 1, new long[] { 0, 3, 0, 2 }, false)]
+    [InlineData(new[] { 2, 3, 2, 5 }, 1, 2, 1, new long[] { 1, 4, 0, 1 }, false)]
     public void Depthwise_convolutions_match_onnx_runtime(int[] x, int kernel, long stride, long dilation, long[] pads, bool relu)
     {
         var random = new Random(x.Sum() + kernel);
@@ -107,6 +109,7 @@ public sealed class OperatorConformanceTests
     [InlineData(new[] { 2, 4, 10 }, new[] { 6, 2, 3 }, new long[] { 1, 0 })]
     [InlineData(new[] { 1, 4, 1 }, new[] { 4, 4, 5 }, new long[] { 2, 2 })]
     [InlineData(new[] { 1, 2, 1, 1 }, new[] { 3, 2, 1, 5 }, new long[] { 0, 2, 0, 2 })]
+    [InlineData(new[] { 1, 4, 1 }, new[] { 4, 4, 5 }, new long[] { 3, 2 })]
     public void Convolutions_with_wide_padding_and_in_one_dimension_match_onnx_runtime(int[] x, int[] w, long[] pads)
     {
         var random = new Random(x.Sum() + w.Sum());
@@ -181,6 +184,18 @@ public sealed class OperatorConformanceTests
             .Initializer("s", [2], [1f, 1f]).Initializer("b", [2], [0f, 0f]).Initializer("m", [2], [0f, 0f]).Initializer("v", [2], [1f, 1f])
             .Node("BatchNormalization", ["x", "s", "b", "m", "v"], "y", (attribute, value)).Build();
         Assert.Contains(expected, Assert.Throws<ModelException>(() => OnnxModel.Load(model)).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("strides", new long[] { 2, 2147483647 })]
+    [InlineData("pads", new long[] { 1, 1, 1, 1 })]
+    [InlineData("dilations", new long[] { 1, 1 })]
+    public void A_one_dimensional_window_attribute_of_the_wrong_length_is_refused_by_name(string attribute, long[] values)
+    {
+        var model = new OnnxGraphBuilder(17).Input("x", 1, 4, 9).Initializer("w", [2, 4, 3], new float[24]).AnyOutput("y")
+            .Node("Conv", ["x", "w"], "y", (attribute, values)).Build();
+        var error = Assert.Throws<ModelException>(() => OnnxModel.Load(model));
+        Assert.Contains($"{attribute} [{string.Join(", ", values)}] does not fit a 1-D window", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

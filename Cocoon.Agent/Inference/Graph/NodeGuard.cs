@@ -74,6 +74,13 @@ internal sealed class NodeGuard(OperatorSchema schema, NodeProto node, IReadOnly
 
         if (schema.InputTypes.Count == 0)
         {
+            // Any tensor; sequences and strings only where an operator names them (and Identity, which hands anything on).
+            var other = schema.Name == "Identity" ? null : args.OfType<Tensor>().FirstOrDefault(a => a.Type is ElementType.Sequence or ElementType.String);
+            if (other is not null)
+            {
+                throw new ModelException($"an input is a {other.Type}; {schema.Name} takes tensors of numbers or bools.");
+            }
+
             return;
         }
 

@@ -57,7 +57,14 @@ internal static class OneDimensionalWindows
             node.Output[0] = $"{output}__2d_{name}";
             foreach (var attribute in node.Attribute)
             {
-                Widen(attribute);
+                try
+                {
+                    Widen(attribute);
+                }
+                catch (ModelException ex)
+                {
+                    throw new ModelException($"{node.OpType} (node '{name}'): {ex.Message}");
+                }
             }
 
             graph.Node.Insert(i + 1, Reshape("Squeeze", node.Output[0], output, opset, axesInitializer));
@@ -99,6 +106,9 @@ internal static class OneDimensionalWindows
             case "output_shape" when attribute.Ints.Count == 1:
                 attribute.Ints.Insert(0, 1);
                 break;
+            case "kernel_shape" or "strides" or "dilations" or "pads" or "output_padding" or "output_shape":
+                // A list the wrong length for one spatial dimension would pass for a 2-D one once lifted.
+                throw new ModelException($"{attribute.Name} [{string.Join(", ", attribute.Ints)}] does not fit a 1-D window.");
         }
     }
 

@@ -209,6 +209,7 @@ internal static class ControlFlow
             scans[k] = [];
         }
 
+        long stacked = 0;
         for (long i = 0; condition && (tripCount is null || i < tripCount); i++)
         {
             if (i >= MaxIterations)
@@ -223,6 +224,7 @@ internal static class ControlFlow
             for (var k = 0; k < scans.Length; k++)
             {
                 scans[k].Add(results[carried.Length + 1 + k]);
+                stacked = Stacked(stacked, results[carried.Length + 1 + k]);
             }
         }
 
@@ -246,6 +248,11 @@ internal static class ControlFlow
 
         var state = Enumerable.Range(0, states).Select(c.Input).ToArray();
         var sequences = Enumerable.Range(states, scanInputs).Select(c.Input).ToArray();
+        foreach (var x in sequences)
+        {
+            Indexing.NotScalar([.. x.Shape.Select(d => (long)d)], "Scan's input");
+        }
+
         var axes = sequences.Select((x, j) => OpContext.Axis(inputAxes[j], x.Rank)).ToArray();
         var length = sequences.Length == 0 ? 0 : sequences[0].Shape[axes[0]];
         if (sequences.Where((x, j) => x.Shape[axes[j]] != length).Any())
@@ -259,6 +266,8 @@ internal static class ControlFlow
             outputs[k] = [];
         }
 
+        long stacked = 0;
+
         for (var t = 0; t < length; t++)
         {
             var slices = sequences.Select((x, j) => SliceAt(x, axes[j], inputDirections[j] == 1 ? length - 1 - t : t));
@@ -267,10 +276,21 @@ internal static class ControlFlow
             for (var k = 0; k < scanOutputs; k++)
             {
                 outputs[k].Add(results[states + k]);
+                stacked = Stacked(stacked, results[states + k]);
             }
         }
 
         return [.. state, .. outputs.Select((o, k) => Stack(o, outputAxes[k], outputDirections[k] == 1, loaded.Declared[states + k]))];
+    }
+
+    /// <summary>
+    /// The elements the iterations' scan outputs hold so far, with <paramref name="item"/>: refused past
+    /// <see cref="Tensor.MaxElements"/>, so a body cannot pile up more than one tensor could hold.
+    /// </summary>
+    private static long Stacked(long sofar, Tensor item)
+    {
+        var total = sofar + item.Length;
+        return total > Tensor.MaxElements ? throw new ModelException($"the scan outputs would exceed {Tensor.MaxElements:N0} elements.") : total;
     }
 
     /// <summary>The values of <paramref name="x"/> at <paramref name="index"/> along <paramref name="axis"/>, that axis removed.</summary>

@@ -135,6 +135,7 @@ internal static class Indexing
                     return [null, null];
                 }
 
+                NotScalar(x, "TopK");
                 var axis = OpContext.Axis(c.GetInt("axis", -1), x.Length);
                 if (k is not null && k.Length != 1)
                 {
@@ -179,6 +180,11 @@ internal static class Indexing
             InputTypes = [ElementTypes.Numeric, ElementTypes.Integer],
             Shape = c =>
             {
+                if (c.In(0) is { } shape)
+                {
+                    NotScalar(shape, "CumSum");
+                }
+
                 if (c.In(0) is { } x && c.Longs(1) is { } axis)
                 {
                     if (axis.Length != 1)
@@ -214,6 +220,15 @@ internal static class Indexing
             },
             Run = c => [Range(c)],
         };
+    }
+
+    /// <summary>Refuses a scalar where the operator works along an axis.</summary>
+    internal static void NotScalar(long[] shape, string op)
+    {
+        if (shape.Length == 0)
+        {
+            throw new ModelException($"{op} works along an axis; a scalar has none.");
+        }
     }
 
     private static void SameRank(long[] data, long[] other, string what)
@@ -576,6 +591,7 @@ internal static class Indexing
     private static Tensor[] TopK(OpContext c)
     {
         var x = c.Input(0);
+        NotScalar([.. x.Shape.Select(d => (long)d)], "TopK");
         var k = c.Input(1).AsLongs() is [var count] ? count : throw new ModelException("K must be one integer.");
         var axis = OpContext.Axis(c.GetInt("axis", -1), x.Rank);
         var (outer, size, inner) = Reductions.Around(x.Shape, axis);
@@ -661,6 +677,7 @@ internal static class Indexing
     private static Tensor CumSum(OpContext c)
     {
         var x = c.Input(0);
+        NotScalar([.. x.Shape.Select(d => (long)d)], "CumSum");
         var axis = OpContext.Axis(c.Input(1).AsLongs() is [var a] ? a : throw new ModelException("axis must be one integer."), x.Rank);
         var (exclusive, reverse) = (c.GetInt("exclusive", 0) == 1, c.GetInt("reverse", 0) == 1);
         var line = Reductions.Around(x.Shape, axis);

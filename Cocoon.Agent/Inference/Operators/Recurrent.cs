@@ -236,7 +236,7 @@ internal static class Recurrent
 
         var (linearBeforeReset, inputForget) = (c.GetInt("linear_before_reset", 0) == 1, c.GetInt("input_forget", 0) == 1);
         var width = gates * hidden;
-        var y = new float[(long)sequence * directions * batch * hidden];
+        var y = new float[Tensor.CheckedCount([sequence, directions, batch, hidden])];
         var lastH = new float[directions * batch * hidden];
         var lastC = new float[directions * batch * hidden];
         var xData = x.Values.Span.ToArray();
@@ -252,7 +252,7 @@ internal static class Recurrent
             // The input's projection for every step and both biases (the recurrence bias of GRU's
             // candidate stays apart when it is applied before the reset gate's product).
             var rT = rAll.AsSpan(d * width * hidden, width * hidden).ToArray();
-            var projected = new float[(long)sequence * batch * width];
+            var projected = new float[Tensor.CheckedCount([sequence, batch, width])];
             GemmKernel.Multiply(xData, 0, wAll, d * width * inputSize, projected, 0, sequence * batch, inputSize, width);
             var bias = new float[width];
             var candidateBias = new float[hidden];

@@ -103,7 +103,15 @@ internal static class Sequences
             Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Int("keepdims", 0, 1)],
             Inputs = new(1, 2),
             InputTypes = [ElementTypes.Any, ElementTypes.Integer],
-            Shape = _ => [null],
+            Shape = c =>
+            {
+                if (c.In(0) is { Length: 0 })
+                {
+                    throw new ModelException("a scalar cannot be split; the input needs a dimension to split along.");
+                }
+
+                return [null];
+            },
             Run = c => [Split(c.Input(0), c.Optional(1), c.GetInt("axis", 0), c.GetInt("keepdims", 1) == 1)],
         };
     }
@@ -138,6 +146,11 @@ internal static class Sequences
         }
 
         var first = items[0];
+        if (!newAxis)
+        {
+            Indexing.NotScalar([.. first.Shape.Select(d => (long)d)], "ConcatFromSequence");
+        }
+
         var at = OpContext.Axis(axis, first.Rank + (newAxis ? 1 : 0));
         var parts = newAxis ? [.. items.Select(t => t.Reshaped([.. t.Shape[..at], 1, .. t.Shape[at..]]))] : items.ToList();
         var template = parts[0];
@@ -171,6 +184,11 @@ internal static class Sequences
     /// </summary>
     private static Tensor Split(Tensor x, Tensor? split, long axis, bool keepDims)
     {
+        if (x.Rank == 0)
+        {
+            throw new ModelException("a scalar cannot be split; the input needs a dimension to split along.");
+        }
+
         var at = OpContext.Axis(axis, x.Rank);
         var length = x.Shape[at];
         long[] sizes;

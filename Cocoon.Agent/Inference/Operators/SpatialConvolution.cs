@@ -250,6 +250,12 @@ internal static partial class Spatial
                         line[..first].Clear();
                         line[last..].Clear();
                         var source = image.Slice(((ch * height) + iy) * width, width);
+                        if (last == first)
+                        {
+                            // Every output column of this tap reads padding (a window wider than the padded input's start).
+                            continue;
+                        }
+
                         if (sx == 1)
                         {
                             source.Slice(first + shift, last - first).CopyTo(line[first..last]);
