@@ -16,6 +16,7 @@ public sealed class OperatorConformanceTests
     public static TheoryData<string> UnaryOperators => new()
     {
         "Relu", "Sigmoid", "Tanh", "Exp", "Neg", "Abs", "Reciprocal", "Erf", "LeakyRelu", "Elu", "Selu", "Softplus", "Sign", "Shrink", "HardSigmoid", "HardSwish", "Identity", "Softmax", "LogSoftmax",
+        "Floor", "Ceil", "Round", "Sin", "Cos",
     };
 
     [Theory]
@@ -307,6 +308,30 @@ public sealed class OperatorConformanceTests
                 .Node("Mod", ["a", "b"], "c", ("fmod", 1L)).Node("Mod", ["x", "y"], "f", ("fmod", 1L)).Build(),
             Feeds(("a", Tensor.OfLongs([2, 3], [6, -7, 8, 9, 10, -11])), ("b", Tensor.OfLongs([3], [3, 2, -4])),
                 ("x", new Tensor([2, 3], [5.5f, -7.25f, 8f, -1f, 10.5f, 3f])), ("y", new Tensor([3], [2f, -3f, 2.5f]))));
+    }
+
+    [Fact]
+    public void Logic_special_values_argmin_and_size_match_onnx_runtime()
+    {
+        var (a, b) = (Tensor.OfBools([2, 3], [true, false, true, false, true, false]), Tensor.OfBools([3], [true, true, false]));
+        foreach (var op in new[] { "And", "Or", "Xor" })
+        {
+            OrtReference.AssertSame(new OnnxGraphBuilder(17).Typed("a", 9, 2, 3).Typed("b", 9, 3).AnyOutput("y").Node(op, ["a", "b"], "y").Build(), Feeds(("a", a), ("b", b)));
+        }
+
+        var special = new Tensor([2, 4], [1f, float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -2.5f, float.NaN, 3f]);
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Input("x", 2, 4).AnyOutput("nan").AnyOutput("inf").AnyOutput("positive").AnyOutput("size")
+                .Node("IsNaN", ["x"], "nan").Node("IsInf", ["x"], "inf").Node("IsInf", ["x"], "positive", ("detect_negative", 0L)).Node("Size", ["x"], "size").Build(),
+            Feeds(("x", special)));
+        var ties = new Tensor([2, 4], [3f, 1f, 1f, 5f, 2f, 2f, 7f, 2f]);
+        foreach (var last in new[] { 0L, 1L })
+        {
+            OrtReference.AssertSame(
+                new OnnxGraphBuilder(17).Input("x", 2, 4).AnyOutput("y").AnyOutput("z").Node("ArgMin", ["x"], "y", ("axis", 1L), ("select_last_index", last))
+                    .Node("ArgMin", ["x"], "z", ("axis", 0L), ("keepdims", 0L), ("select_last_index", last)).Build(),
+                Feeds(("x", ties)));
+        }
     }
 
     [Fact]

@@ -49,6 +49,11 @@ internal static partial class GpuKernels
         (int)UnaryOp.Sign => v > 0 ? 1f : v < 0 ? -1f : v,
         (int)UnaryOp.Shrink => v < -f.P ? v + f.Q : v > f.P ? v - f.Q : 0f,
         (int)UnaryOp.Mish => v * MathF.Tanh(v > 0 ? v + MathF.Log(1f + MathF.Exp(-v)) : MathF.Log(1f + MathF.Exp(v))),
+        (int)UnaryOp.Floor => MathF.Floor(v),
+        (int)UnaryOp.Ceil => MathF.Ceiling(v),
+        (int)UnaryOp.Round => MathF.Round(v),
+        (int)UnaryOp.Sin => MathF.Sin(v),
+        (int)UnaryOp.Cos => MathF.Cos(v),
         (int)UnaryOp.Celu => MathF.Max(0f, v) + MathF.Min(0f, f.P * (MathF.Exp(v / f.P) - 1f)),
         _ => Clamp(v, f.P, f.Q),
     };

@@ -26,6 +26,11 @@ internal enum UnaryOp
     Shrink,
     Mish,
     Celu,
+    Floor,
+    Ceil,
+    Round,
+    Sin,
+    Cos,
 }
 
 /// <summary>Element-wise functions of two broadcast floats, chosen inside <see cref="GpuKernels.Binary"/> by code.</summary>

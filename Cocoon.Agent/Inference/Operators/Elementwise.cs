@@ -21,6 +21,11 @@ internal static class Elementwise
         yield return Unary("Sqrt", UnaryOp.Sqrt, (x, y) => TensorPrimitives.Sqrt(x, y));
         yield return Unary("Reciprocal", UnaryOp.Reciprocal, (x, y) => TensorPrimitives.Reciprocal(x, y));
         yield return Unary("Erf", UnaryOp.Erf, VectorMath.Erf);
+        yield return Unary("Floor", UnaryOp.Floor, (x, y) => TensorPrimitives.Floor(x, y));
+        yield return Unary("Ceil", UnaryOp.Ceil, (x, y) => TensorPrimitives.Ceiling(x, y));
+        yield return Unary("Round", UnaryOp.Round, (x, y) => TensorPrimitives.Round(x, y)) with { SinceOpset = 11 };
+        yield return Unary("Sin", UnaryOp.Sin, (x, y) => TensorPrimitives.Sin(x, y));
+        yield return Unary("Cos", UnaryOp.Cos, (x, y) => TensorPrimitives.Cos(x, y));
         yield return Mapped("LeakyRelu", c => Map(c, UnaryOp.LeakyRelu, c.GetFloat("alpha", 0.01f), 0f, static (v, a, _) => v >= 0 ? v : a * v), AttributeDeclaration.Float("alpha"));
         yield return Mapped("Elu", c => Map(c, UnaryOp.Elu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => v >= 0 ? v : a * (MathF.Exp(v) - 1)), AttributeDeclaration.Float("alpha"));
         yield return Mapped("Selu", c => Map(c, UnaryOp.Selu, c.GetFloat("alpha", 1.67326319217681884765625f), c.GetFloat("gamma", 1.05070102214813232421875f),
@@ -91,6 +96,30 @@ internal static class Elementwise
         yield return Compare("Greater", static (a, b) => a > b, static (a, b) => a > b);
         yield return Compare("GreaterOrEqual", static (a, b) => a >= b, static (a, b) => a >= b) with { SinceOpset = 12 };
         yield return Compare("LessOrEqual", static (a, b) => a <= b, static (a, b) => a <= b) with { SinceOpset = 12 };
+        yield return Logic("And", static (a, b) => a & b);
+        yield return Logic("Or", static (a, b) => a | b);
+        yield return Logic("Xor", static (a, b) => a ^ b);
+        yield return new OperatorSchema
+        {
+            Name = "IsNaN",
+            SinceOpset = 9,
+            InputTypes = [ElementTypes.Float],
+            Shape = SameShape,
+            Run = c => [Tensor.OfBools(c.Input(0).Shape, [.. c.Input(0).Data.Select(float.IsNaN)])],
+        };
+        yield return new OperatorSchema
+        {
+            Name = "IsInf",
+            SinceOpset = 10,
+            Attributes = [AttributeDeclaration.Int("detect_negative", 0, 1), AttributeDeclaration.Int("detect_positive", 0, 1)],
+            InputTypes = [ElementTypes.Float],
+            Shape = SameShape,
+            Run = c =>
+            {
+                var (negative, positive) = (c.GetInt("detect_negative", 1) == 1, c.GetInt("detect_positive", 1) == 1);
+                return [Tensor.OfBools(c.Input(0).Shape, [.. c.Input(0).Data.Select(v => (negative && float.IsNegativeInfinity(v)) || (positive && float.IsPositiveInfinity(v)))])];
+            },
+        };
         yield return new OperatorSchema
         {
             Name = "Where",
@@ -343,6 +372,15 @@ internal static class Elementwise
             return [result];
         }) with
         { Inputs = Arity.Any, SharedType = int.MaxValue };
+
+    /// <summary>A logical operator of two broadcast bool tensors.</summary>
+    private static OperatorSchema Logic(string name, Func<bool, bool, bool> op) =>
+        Broadcasting2(name, ElementTypes.Bool, c =>
+        {
+            var (a, b) = (c.Input(0), c.Input(1));
+            var shape = Broadcasting.Shape(a.Shape, b.Shape);
+            return [Tensor.OfBools(shape, Broadcasting.Zip(a.Bools, a.Shape, b.Bools, b.Shape, shape, op))];
+        });
 
     private static OperatorSchema Compare(string name, Func<float, float, bool> floats, Func<long, long, bool> longs) =>
         Broadcasting2(name, ElementTypes.Numeric, c =>

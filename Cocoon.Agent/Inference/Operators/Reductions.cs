@@ -38,7 +38,25 @@ internal static class Reductions
                 var axis = OpContext.Axis(c.GetInt("axis", 0), x.Length);
                 return [c.GetInt("keepdims", 1) == 1 ? [.. x.Select((d, i) => i == axis ? 1 : d)] : [.. x.Where((_, i) => i != axis)]];
             },
-            Run = ArgMax,
+            Run = c => [Arg(c, largest: true)],
+        };
+        yield return new OperatorSchema
+        {
+            Name = "ArgMin",
+            Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Int("keepdims", 0, 1), AttributeDeclaration.Int("select_last_index", 0, 1)],
+            InputTypes = [ElementTypes.Float],
+            Shape = c =>
+            {
+                var x = c.In(0);
+                if (x is null)
+                {
+                    return [null];
+                }
+
+                var axis = OpContext.Axis(c.GetInt("axis", 0), x.Length);
+                return [c.GetInt("keepdims", 1) == 1 ? [.. x.Select((d, i) => i == axis ? 1 : d)] : [.. x.Where((_, i) => i != axis)]];
+            },
+            Run = c => [Arg(c, largest: false)],
         };
         yield return SoftmaxFamily("Softmax", c => [Softmax(c, log: false)]);
         yield return SoftmaxFamily("LogSoftmax", c => [Softmax(c, log: true)]);
@@ -203,7 +221,8 @@ internal static class Reductions
         return new Tensor(keep ? keptShape : dropped, values);
     }
 
-    private static Tensor[] ArgMax(OpContext c)
+    /// <summary>The index of the largest (ArgMax) or smallest (ArgMin) value along the axis; the first of equals unless select_last_index.</summary>
+    private static Tensor Arg(OpContext c, bool largest)
     {
         var x = c.Input(0);
         var axis = OpContext.Axis(c.GetInt("axis", 0), x.Rank);
@@ -220,7 +239,7 @@ internal static class Reductions
                 {
                     var v = data[(((o * size) + k) * inner) + i];
                     var b = data[(((o * size) + best) * inner) + i];
-                    if (v > b || (last && v == b))
+                    if ((largest ? v > b : v < b) || (last && v == b))
                     {
                         best = k;
                     }
@@ -231,7 +250,7 @@ internal static class Reductions
         }
 
         var shape = c.GetInt("keepdims", 1) == 1 ? x.Shape.Select((d, i) => i == axis ? 1 : d).ToArray() : [.. x.Shape.Where((_, i) => i != axis)];
-        return [Tensor.OfLongs(shape, result)];
+        return Tensor.OfLongs(shape, result);
     }
 
     /// <summary>

@@ -28,6 +28,7 @@ internal static partial class Shapes
             with
         { Inputs = new(0, 0) };
         yield return Moving("ConstantOfShape", ConstantOfShapeRule, ConstantOfShape, [AttributeDeclaration.Tensor("value")]) with { InputTypes = [ElementTypes.Integer] };
+        yield return Moving("Size", c => [[]], c => [Tensor.OfLongs([], [c.Input(0).Length])], []);
         yield return Moving("Expand", ExpandRule, Expand, []) with { Inputs = new(2, 2), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
         yield return Moving("Tile", TileRule, Tile, []) with { Inputs = new(2, 2), InputTypes = [ElementTypes.Any, ElementTypes.Integer] };
     }
