@@ -27,7 +27,7 @@ internal static partial class DirectConv
     public const int PixelBlock = 16;
 
     /// <summary>Deepest patch (channels × taps) the direct kernel takes where the GEMM runs on 512-bit vectors.</summary>
-    public const int MaxPatchBesideWideGemm = 64;
+    public const int MaxPatchBesideWideGemm = 320;
 
     public static bool Fits(int filtersPerGroup, int oh, int ow, Window[] win, Activation activation) =>
         Vector256.IsHardwareAccelerated
