@@ -636,7 +636,14 @@ public sealed class OnnxModel
         return peak;
     }
 
-    private static long Bytes(Tensor t) => t.Type switch { ElementType.Float32 => 4L, ElementType.Int64 => 8L, _ => 1L } * t.Length;
+    private static long Bytes(Tensor t) => t.Type switch
+    {
+        ElementType.Float32 => 4L * t.Length,
+        ElementType.Int64 => 8L * t.Length,
+        ElementType.Sequence => t.Items.Sum(Bytes),
+        ElementType.String => t.Strings.Sum(s => 2L * s.Length),
+        _ => t.Length,
+    };
 
     private static List<string[]> DeadAfter(List<NodeProto> order, IReadOnlyList<string> outputs, IEnumerable<string> initializers)
     {

@@ -14,6 +14,16 @@ namespace Cocoon.Agent.Inference.Cpu;
 /// </summary>
 internal static class DepthwiseConv
 {
+    /// <summary>
+    /// Whether the padded plane stays near the image's size (at most four times it, plus the output's):
+    /// padding or dilation that would make it far larger goes through im2col, which never materialises it.
+    /// </summary>
+    public static bool Fits(int height, int width, Window[] win)
+    {
+        var padded = ((long)height + win[0].PadBegin + win[0].PadEnd) * ((long)width + win[1].PadBegin + win[1].PadEnd);
+        return padded <= (4L * height * width) + ((long)win[0].Output * win[1].Output) + 4096;
+    }
+
     /// <param name="x">The input, [N, C, H, W].</param>
     /// <param name="weights">[C, 1, kh, kw].</param>
     /// <param name="y">The output, [N, C, oh, ow], every element written.</param>

@@ -132,6 +132,8 @@ internal static class ControlFlow
         var outputs = node.Output.Count;
         switch (node.OpType)
         {
+            case "If" when graphs.Any(g => g.Input.Any(i => g.Initializer.All(t => t.Name != i.Name))):
+                throw new ModelException($"If (node '{name}'): a branch declares inputs of its own; If's branches take none.");
             case "If" when graphs.Any(g => g.Output.Count != outputs):
                 throw new ModelException($"If (node '{name}'): the node has {outputs} output(s); its branches give {graphs[0].Output.Count} and {graphs[1].Output.Count}.");
             case "Loop":
@@ -320,6 +322,11 @@ internal static class ControlFlow
         }
 
         var first = items[0];
+        if (first.Type is ElementType.Sequence or ElementType.String)
+        {
+            throw new ModelException($"a scan output must be a tensor of numbers or bools; the body gives a {first.Type}.");
+        }
+
         if (items.Any(i => i.Type != first.Type || !i.Shape.AsSpan().SequenceEqual(first.Shape)))
         {
             throw new ModelException($"the iterations' scan outputs differ in shape or type ({first} and {items.First(i => i.Type != first.Type || !i.Shape.AsSpan().SequenceEqual(first.Shape))}).");

@@ -36,7 +36,7 @@ internal static class Indexing
         {
             Name = "GatherND",
             SinceOpset = 11,
-            Attributes = [AttributeDeclaration.Int("batch_dims", 0)],
+            Attributes = [AttributeDeclaration.Int("batch_dims", 0, 64)],
             Inputs = new(2, 2),
             InputTypes = [ElementTypes.Any, ElementTypes.Integer],
             Shape = c => [GatherNdShape(c.In(0), c.In(1), (int)c.GetInt("batch_dims", 0))],
@@ -300,7 +300,8 @@ internal static class Indexing
             }
 
             var span = (Int128)l - s;
-            return Checked((long)Int128.Max((span + d - Int128.Sign(d)) / d, 0));
+            var count = Int128.Max((span + d - Int128.Sign(d)) / d, 0);
+            return count > Tensor.MaxElements ? throw new ModelException($"a range of {count:N0} elements would exceed {Tensor.MaxElements:N0}.") : (long)count;
         }
 
         var (fs, fl, fd) = ((double)start.Data[0], (double)limit.Data[0], (double)delta.Data[0]);

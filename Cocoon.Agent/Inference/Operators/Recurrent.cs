@@ -82,7 +82,15 @@ internal static class Recurrent
         if (c.In(3) is { } b)
         {
             Dims.Rank(b, 2, "B");
+            Dims.Same(b[0], directions, "B's directions");
             Dims.Same(b[1], hidden >= 0 ? 2 * gates * hidden : Dims.Unknown, "B's second dimension");
+        }
+
+        if (c.In(7) is { } p)
+        {
+            Dims.Rank(p, 2, "P");
+            Dims.Same(p[0], directions, "P's directions");
+            Dims.Same(p[1], hidden >= 0 ? 3 * hidden : Dims.Unknown, "P's second dimension");
         }
 
         var (sequence, batch) = x is null ? (Dims.Unknown, Dims.Unknown) : batchFirst ? (x[1], x[0]) : (x[0], x[1]);
@@ -236,6 +244,10 @@ internal static class Recurrent
 
         var (linearBeforeReset, inputForget) = (c.GetInt("linear_before_reset", 0) == 1, c.GetInt("input_forget", 0) == 1);
         var width = gates * hidden;
+
+        // Every buffer held to the largest tensor, an empty sequence's included (its states are still made).
+        Tensor.CheckedCount([directions, batch, hidden]);
+        Tensor.CheckedCount([batch, width]);
         var y = new float[Tensor.CheckedCount([sequence, directions, batch, hidden])];
         var lastH = new float[directions * batch * hidden];
         var lastC = new float[directions * batch * hidden];

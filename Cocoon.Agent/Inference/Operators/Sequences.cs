@@ -12,6 +12,9 @@ namespace Cocoon.Agent.Inference.Operators;
 [OperatorFamily]
 internal static class Sequences
 {
+    /// <summary>Most tensors a sequence may hold: each is an object of its own, so a count bounds memory that element counts do not.</summary>
+    public const int MaxItems = 1 << 16;
+
     public static IEnumerable<OperatorSchema> Declare()
     {
         yield return new OperatorSchema
@@ -31,7 +34,9 @@ internal static class Sequences
             InputTypes = [ElementTypes.Any],
             SharedType = int.MaxValue,
             Shape = _ => [null],
-            Run = c => [Tensor.Sequence([.. Enumerable.Range(0, c.InputCount).Select(c.Input)])],
+            Run = c => c.InputCount > MaxItems
+                ? throw new ModelException($"a sequence may hold {MaxItems:N0} tensors.")
+                : [Tensor.Sequence([.. Enumerable.Range(0, c.InputCount).Select(c.Input)])],
         };
         yield return new OperatorSchema
         {
@@ -44,7 +49,9 @@ internal static class Sequences
             {
                 var items = Items(c.Input(0), c.Input(1));
                 var at = c.Optional(2) is { } p ? Position(p, items.Count, inclusiveEnd: true) : items.Count;
-                return [Tensor.Sequence([.. items.Take(at), c.Input(1), .. items.Skip(at)])];
+                return items.Count >= MaxItems
+                    ? throw new ModelException($"a sequence may hold {MaxItems:N0} tensors.")
+                    : [Tensor.Sequence([.. items.Take(at), c.Input(1), .. items.Skip(at)])];
             },
         };
         yield return new OperatorSchema
@@ -163,7 +170,13 @@ internal static class Sequences
         }
 
         var shape = (int[])template.Shape.Clone();
-        shape[at] = parts.Sum(t => t.Shape[at]);
+        var joined = parts.Sum(t => (long)t.Shape[at]);
+        shape[at] = joined <= int.MaxValue ? (int)joined : throw new ModelException($"joining {joined:N0} along axis {at} would pass any tensor's size.");
+        if (Tensor.CheckedCount(shape) == 0)
+        {
+            return Tensor.Join(template.Type, shape, []);
+        }
+
         var outer = (int)Tensor.ElementCount(template.Shape.AsSpan(0, at));
         var blocks = new List<(Tensor, int, int)>();
         for (var o = 0; o < outer; o++)
@@ -194,6 +207,11 @@ internal static class Sequences
         long[] sizes;
         if (split is null)
         {
+            if (length > MaxItems)
+            {
+                throw new ModelException($"splitting into {length:N0} pieces would pass the {MaxItems:N0} a sequence may hold.");
+            }
+
             sizes = [.. Enumerable.Repeat(1L, length)];
         }
         else if (split.Rank == 0)
@@ -204,15 +222,26 @@ internal static class Sequences
                 throw new ModelException($"split {size} must be positive.");
             }
 
-            sizes = [.. Enumerable.Range(0, (int)((length + size - 1) / size)).Select(i => Math.Min(size, length - (i * size)))];
+            var count = length == 0 ? 0 : ((length - 1) / size) + 1;
+            if (count > MaxItems)
+            {
+                throw new ModelException($"splitting into {count:N0} pieces would pass the {MaxItems:N0} a sequence may hold.");
+            }
+
+            sizes = [.. Enumerable.Range(0, (int)count).Select(i => Math.Min(size, length - (i * size)))];
         }
         else
         {
             sizes = split.AsLongs();
-            if (sizes.Any(s => s < 0) || sizes.Sum() != length)
+            if (sizes.Any(s => s < 0 || s > length) || sizes.Aggregate(Int128.Zero, (sum, s) => sum + s) != length)
             {
                 throw new ModelException($"split sizes [{string.Join(", ", sizes)}] do not add up to dimension {at} ({length}).");
             }
+        }
+
+        if (sizes.Length > MaxItems)
+        {
+            throw new ModelException($"splitting into {sizes.Length:N0} pieces would pass the {MaxItems:N0} a sequence may hold.");
         }
 
         var pieces = new List<Tensor>(sizes.Length);

@@ -52,7 +52,7 @@ internal static partial class Spatial
         var activation = c.FusedActivation;
 
         // One filter per channel (depthwise): a kernel of its own, tap by tap, not a product per channel.
-        if (!pool && group == channels && perGroup == 1 && filtersPerGroup == 1)
+        if (!pool && group == channels && perGroup == 1 && filtersPerGroup == 1 && DepthwiseConv.Fits(height, width, win))
         {
             DepthwiseConv.Run(xData, n, channels, height, width, wData, bias, win, activation, output);
             return [new Tensor(shape, output)];
@@ -381,7 +381,7 @@ internal static partial class Spatial
         var inPerGroup = channels / group;
         var (rows, pixels) = (perGroupOut * kh * kw, height * width);
         var weights = w.Data;
-        var transposed = c.PackedWeight(w, "convtranspose columns", w.Length, () => TransposedPerGroup(weights, group, inPerGroup, rows))
+        var transposed = c.PackedWeight(w, $"convtranspose columns, {group} group(s)", w.Length, () => TransposedPerGroup(weights, group, inPerGroup, rows))
             ?? TransposedPerGroup(weights, group, inPerGroup, rows);
         var columns = Scratch.Rent(Tensor.CheckedCount([rows, height, width]));
         try
