@@ -174,32 +174,23 @@ public static class EngineVersusOrt
     /// <summary>In a fresh process: how far the working set rises above where it started while loading and running the model at batch 8.</summary>
     public static int MemoryRun(string path)
     {
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var baseline = process.WorkingSet64;
-        var peak = baseline;
-        using var sampler = new Timer(_ =>
+        OnnxModel? model = null;
+        var rise = WorkingSetPeak.Rise(() =>
         {
-            process.Refresh();
-            peak = Math.Max(peak, process.WorkingSet64);
-        }, null, 0, 5);
-        OnnxModel model;
-        using (var file = File.OpenRead(path))
-        {
-            model = OnnxModel.Load(file);
-        }
+            using (var file = File.OpenRead(path))
+            {
+                model = OnnxModel.Load(file);
+            }
 
-        var width = 2048;
-        var feeds = new Dictionary<string, Tensor> { ["x"] = new([8, width], ReferenceModels.Values(new Random(4), 8 * width, 1f)) };
+            var width = 2048;
+            var feeds = new Dictionary<string, Tensor> { ["x"] = new([8, width], ReferenceModels.Values(new Random(4), 8 * width, 1f)) };
 
-        // The first run is traced, the second runs from its memory plan: both count.
-        model.Run(feeds);
-        model.Run(feeds);
-        Thread.Sleep(50);
-        process.Refresh();
-        peak = Math.Max(peak, process.WorkingSet64);
+            // The first run is traced, the second runs from its memory plan: both count.
+            model.Run(feeds);
+            model.Run(feeds);
+        }, sampleMilliseconds: 5);
         GC.KeepAlive(model);
-        Console.WriteLine(peak - baseline);
+        Console.WriteLine(rise);
         return 0;
     }
 

@@ -189,40 +189,24 @@ public static class Zoo
     /// <summary>Run in a fresh process: the working set's rise over its baseline while one engine loads the model and runs it twice (ours: the traced run, then the planned one).</summary>
     public static int MemoryRun(string path, string engine)
     {
-        using var process = System.Diagnostics.Process.GetCurrentProcess();
         var bytes = File.ReadAllBytes(path);
-        process.Refresh();
-        var baseline = process.WorkingSet64;
-        var peak = baseline;
-        using var sampler = new Timer(_ =>
-        {
-            process.Refresh();
-            peak = Math.Max(peak, process.WorkingSet64);
-        }, null, 0, 2);
         var feeds = TensorFiles.Read(path + ".npz");
-        if (engine == "ort")
+        Console.WriteLine(WorkingSetPeak.Rise(() =>
         {
-            using var session = new InferenceSession(bytes);
-            var inputs = OrtInputs(feeds);
-            using (session.Run(inputs))
+            if (engine == "ort")
             {
+                using var session = new InferenceSession(bytes);
+                var inputs = OrtInputs(feeds);
+                session.Run(inputs).Dispose();
+                session.Run(inputs).Dispose();
             }
-
-            using (session.Run(inputs))
+            else
             {
+                var model = OnnxModel.Load(bytes);
+                model.Run(feeds);
+                model.Run(feeds);
             }
-        }
-        else
-        {
-            var model = OnnxModel.Load(bytes);
-            model.Run(feeds);
-            model.Run(feeds);
-        }
-
-        Thread.Sleep(20);
-        process.Refresh();
-        peak = Math.Max(peak, process.WorkingSet64);
-        Console.WriteLine(peak - baseline);
+        }));
         return 0;
     }
 }

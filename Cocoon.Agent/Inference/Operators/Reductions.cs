@@ -22,45 +22,30 @@ internal static class Reductions
         yield return Reduction("ReduceSumSquare", 18, c => [Reduce(c, 18, -1, static s => TensorPrimitives.SumOfSquares(s), 0)]);
         yield return Reduction("ReduceLogSum", 18, c => [Reduce(c, 18, -1, static s => MathF.Log(TensorPrimitives.Sum(s)), float.NegativeInfinity)]);
         yield return Reduction("ReduceLogSumExp", 18, c => [Reduce(c, 18, -1, LogSumExp, float.NegativeInfinity)]);
-        yield return new OperatorSchema
-        {
-            Name = "ArgMax",
-            Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Int("keepdims", 0, 1), AttributeDeclaration.Int("select_last_index", 0, 1)],
-            InputTypes = [ElementTypes.Float],
-            Shape = c =>
-            {
-                var x = c.In(0);
-                if (x is null)
-                {
-                    return [null];
-                }
-
-                var axis = OpContext.Axis(c.GetInt("axis", 0), x.Length);
-                return [c.GetInt("keepdims", 1) == 1 ? [.. x.Select((d, i) => i == axis ? 1 : d)] : [.. x.Where((_, i) => i != axis)]];
-            },
-            Run = c => [Arg(c, largest: true)],
-        };
-        yield return new OperatorSchema
-        {
-            Name = "ArgMin",
-            Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Int("keepdims", 0, 1), AttributeDeclaration.Int("select_last_index", 0, 1)],
-            InputTypes = [ElementTypes.Float],
-            Shape = c =>
-            {
-                var x = c.In(0);
-                if (x is null)
-                {
-                    return [null];
-                }
-
-                var axis = OpContext.Axis(c.GetInt("axis", 0), x.Length);
-                return [c.GetInt("keepdims", 1) == 1 ? [.. x.Select((d, i) => i == axis ? 1 : d)] : [.. x.Where((_, i) => i != axis)]];
-            },
-            Run = c => [Arg(c, largest: false)],
-        };
+        yield return ArgDeclaration("ArgMax", largest: true);
+        yield return ArgDeclaration("ArgMin", largest: false);
         yield return SoftmaxFamily("Softmax", c => [Softmax(c, log: false)]);
         yield return SoftmaxFamily("LogSoftmax", c => [Softmax(c, log: true)]);
     }
+
+    private static OperatorSchema ArgDeclaration(string name, bool largest) => new()
+    {
+        Name = name,
+        Attributes = [AttributeDeclaration.Int("axis"), AttributeDeclaration.Int("keepdims", 0, 1), AttributeDeclaration.Int("select_last_index", 0, 1)],
+        InputTypes = [ElementTypes.Float],
+        Shape = c =>
+        {
+            var x = c.In(0);
+            if (x is null)
+            {
+                return [null];
+            }
+
+            var axis = OpContext.Axis(c.GetInt("axis", 0), x.Length);
+            return [c.GetInt("keepdims", 1) == 1 ? [.. x.Select((d, i) => i == axis ? 1 : d)] : [.. x.Where((_, i) => i != axis)]];
+        },
+        Run = c => [Arg(c, largest)],
+    };
 
     private static OperatorSchema SoftmaxFamily(string name, Func<OpContext, Tensor[]> run) => new()
     {
