@@ -180,6 +180,18 @@ public sealed class IndexingOperatorTests
         }
     }
 
+    /// <summary>α in [0, 1] takes the vectorised max(x, αx); any other α the element map.</summary>
+    [Theory]
+    [InlineData(0.3f)]
+    [InlineData(1.5f)]
+    [InlineData(-0.2f)]
+    public void LeakyRelu_with_any_alpha_matches_onnx_runtime(float alpha)
+    {
+        OrtReference.AssertSame(
+            new OnnxGraphBuilder(17).Input("x", Dims(40, 500)).AnyOutput("y").Node("LeakyRelu", ["x"], "y", ("alpha", alpha)).Build(),
+            Feeds(("x", RandomTensor(new Random(10), [40, 500], -4, 4))));
+    }
+
     [Theory]
     [InlineData("Mish", 18)]
     [InlineData("Celu", 12)]

@@ -68,8 +68,7 @@ public static class Zoo
                     continue;
                 }
 
-                var row = Measure(name, bytes, batch, seconds);
-                if (row.Ratio is { } ratio)
+                if (Measure(name, bytes, batch, seconds) is { } ratio)
                 {
                     ratios[batch].Add(ratio);
                 }
@@ -84,8 +83,8 @@ public static class Zoo
         return 0;
     }
 
-    /// <summary>One model at one batch: latency against ONNX Runtime, and each engine's peak memory in a process of its own.</summary>
-    private static (double? Ratio, bool Ran) Measure(string name, byte[] bytes, int batch, double seconds)
+    /// <summary>One model at one batch: latency against ONNX Runtime, and each engine's peak memory in a process of its own; the ratio, or null when it did not run.</summary>
+    private static double? Measure(string name, byte[] bytes, int batch, double seconds)
     {
         var c = CultureInfo.InvariantCulture;
         OnnxModel model;
@@ -96,7 +95,7 @@ public static class Zoo
         catch (ModelException ex)
         {
             Console.WriteLine($"| {name} | {batch} | refused: {ex.Message.ReplaceLineEndings(" ")[..Math.Min(90, ex.Message.Length)]} | | | | |");
-            return (null, false);
+            return null;
         }
 
         var feeds = Cocoon.Agent.Tests.Inference.SeededFeeds.For(bytes, model);
@@ -110,7 +109,7 @@ public static class Zoo
         catch (Exception ex) when (ex is OnnxRuntimeException or ModelException)
         {
             Console.WriteLine($"| {name} | {batch} | does not run at this batch: {ex.Message.ReplaceLineEndings(" ")[..Math.Min(80, ex.Message.Length)]} | | | | |");
-            return (null, false);
+            return null;
         }
 
         using (session)
@@ -125,7 +124,7 @@ public static class Zoo
             var ratio = EngineVersusOrt.Median(rounds);
             var (ourPeak, ortPeak) = (PeakInChild(bytes, feeds, "cocoon"), PeakInChild(bytes, feeds, "ort"));
             Console.WriteLine(string.Create(c, $"| {name} | {batch} | {ours:N2} | {theirs:N2} | {ratio:N2} ({rounds.Min():N2}–{rounds.Max():N2}) | {ourPeak / 1e6:N0} | {ortPeak / 1e6:N0} |"));
-            return (ratio, true);
+            return ratio;
         }
     }
 

@@ -296,11 +296,8 @@ internal static class ControlFlow
     }
 
     /// <summary>The values of <paramref name="x"/> at <paramref name="index"/> along <paramref name="axis"/>, that axis removed.</summary>
-    private static Tensor SliceAt(Tensor x, int axis, int index)
-    {
-        int[] shape = [.. x.Shape[..axis], .. x.Shape[(axis + 1)..]];
-        return x.Gather(shape, Shapes.Map(shape, at => Shapes.Offset(x.Shape, [.. at[..axis], index, .. at[axis..]])));
-    }
+    private static Tensor SliceAt(Tensor x, int axis, int index) =>
+        Shapes.Slab(x, axis, index, 1).Reshaped([.. x.Shape[..axis], .. x.Shape[(axis + 1)..]]);
 
     /// <summary>
     /// Values of one shape stacked along a new <paramref name="axis"/> (in reverse order when asked); none

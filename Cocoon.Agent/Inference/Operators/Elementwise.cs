@@ -26,7 +26,7 @@ internal static class Elementwise
         yield return Unary("Round", UnaryOp.Round, (x, y) => TensorPrimitives.Round(x, y)) with { SinceOpset = 11 };
         yield return Unary("Sin", UnaryOp.Sin, (x, y) => TensorPrimitives.Sin(x, y));
         yield return Unary("Cos", UnaryOp.Cos, (x, y) => TensorPrimitives.Cos(x, y));
-        yield return Mapped("LeakyRelu", c => Map(c, UnaryOp.LeakyRelu, c.GetFloat("alpha", 0.01f), 0f, static (v, a, _) => v >= 0 ? v : a * v), AttributeDeclaration.Float("alpha"));
+        yield return Mapped("LeakyRelu", LeakyRelu, AttributeDeclaration.Float("alpha"));
         yield return Mapped("Elu", c => Map(c, UnaryOp.Elu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => v >= 0 ? v : a * (MathF.Exp(v) - 1)), AttributeDeclaration.Float("alpha"));
         yield return Mapped("Selu", c => Map(c, UnaryOp.Selu, c.GetFloat("alpha", 1.67326319217681884765625f), c.GetFloat("gamma", 1.05070102214813232421875f),
             static (v, a, g) => g * (v > 0 ? v : a * (MathF.Exp(v) - 1))), AttributeDeclaration.Float("alpha"), AttributeDeclaration.Float("gamma"));
@@ -269,6 +269,26 @@ internal static class Elementwise
     }
 
     /// <summary>An element-wise function with two parameters: the <paramref name="code"/> kernel on a GPU run, <paramref name="op"/> on the CPU.</summary>
+    /// <summary>LeakyRelu: max(x, αx) vectorised for 0 ≤ α ≤ 1 on the CPU; the element map otherwise and on a GPU.</summary>
+    private static Tensor[] LeakyRelu(OpContext c)
+    {
+        var alpha = c.GetFloat("alpha", 0.01f);
+        if (c.Gpu is not null || alpha is < 0 or > 1)
+        {
+            return Map(c, UnaryOp.LeakyRelu, alpha, 0f, static (v, a, _) => v >= 0 ? v : a * v);
+        }
+
+        var x = c.Input(0);
+        var (data, y) = (x.Values, Buffers.Overwritten(x.Length));
+        Chunks.For(y.Length, 1, (start, count) =>
+        {
+            var to = y.Span.Slice(start, count);
+            TensorPrimitives.Multiply(data.Span.Slice(start, count), alpha, to);
+            TensorPrimitives.Max(data.Span.Slice(start, count), to, to);
+        });
+        return [new Tensor(x.Shape, y)];
+    }
+
     private static Tensor[] Map(OpContext c, UnaryOp code, float p, float q, Func<float, float, float, float> op)
     {
         var x = c.Input(0);
@@ -282,14 +302,6 @@ internal static class Elementwise
         {
             var from = data.Span.Slice(start, count);
             var to = y.Span.Slice(start, count);
-            if (code == UnaryOp.LeakyRelu && p is >= 0 and <= 1)
-            {
-                // max(x, αx) for 0 ≤ α ≤ 1, vectorised.
-                TensorPrimitives.Multiply(from, p, to);
-                TensorPrimitives.Max(from, to, to);
-                return;
-            }
-
             for (var i = 0; i < from.Length; i++)
             {
                 to[i] = op(from[i], p, q);

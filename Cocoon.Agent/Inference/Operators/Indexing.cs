@@ -326,27 +326,16 @@ internal static class Indexing
         return (int)(index < 0 ? index + size : index);
     }
 
-    private static int[] Strides(int[] shape)
+    /// <summary>
+    /// For each element of <paramref name="indices"/>, the offset into <paramref name="data"/> it names:
+    /// its own position with the axis coordinate replaced by its value (GatherElements, ScatterElements).
+    /// </summary>
+    private static int[] ElementOffsets(Tensor data, Tensor indices, int axis)
     {
-        var strides = new int[shape.Length];
-        var stride = 1;
-        for (var d = shape.Length - 1; d >= 0; d--)
-        {
-            strides[d] = stride;
-            stride *= shape[d];
-        }
-
-        return strides;
-    }
-
-    private static Tensor GatherElements(OpContext c)
-    {
-        var (data, indices) = (c.Input(0), c.Input(1));
-        var axis = OpContext.Axis(c.GetInt("axis", 0), data.Rank);
         var positions = indices.AsLongs();
-        var strides = Strides(data.Shape);
+        var strides = Shapes.RowMajorStrides(data.Shape);
         var flat = 0;
-        return data.Gather(indices.Shape, Shapes.Map(indices.Shape, index =>
+        return Shapes.Map(indices.Shape, index =>
         {
             var offset = 0;
             for (var d = 0; d < index.Length; d++)
@@ -362,7 +351,13 @@ internal static class Indexing
 
             flat++;
             return offset;
-        }));
+        });
+    }
+
+    private static Tensor GatherElements(OpContext c)
+    {
+        var (data, indices) = (c.Input(0), c.Input(1));
+        return data.Gather(indices.Shape, ElementOffsets(data, indices, OpContext.Axis(c.GetInt("axis", 0), data.Rank)));
     }
 
     /// <summary>
@@ -373,7 +368,7 @@ internal static class Indexing
     {
         var depth = indices.Shape[^1];
         var positions = indices.AsLongs();
-        var strides = Strides(data.Shape);
+        var strides = Shapes.RowMajorStrides(data.Shape);
         var sliceLength = (int)Tensor.ElementCount(data.Shape.AsSpan(batchDims + depth));
         var tuples = depth == 0 ? 0 : positions.Length / depth;
         var perBatch = (int)Tensor.ElementCount(indices.Shape.AsSpan(batchDims, indices.Rank - 1 - batchDims));
@@ -421,28 +416,7 @@ internal static class Indexing
     private static Tensor ScatterElements(OpContext c)
     {
         var (data, indices, updates) = (c.Input(0), c.Input(1), c.Input(2));
-        var axis = OpContext.Axis(c.GetInt("axis", 0), data.Rank);
-        var positions = indices.AsLongs();
-        var strides = Strides(data.Shape);
-        var targets = new int[positions.Length];
-        var flat = 0;
-        Shapes.Map(indices.Shape, index =>
-        {
-            var offset = 0;
-            for (var d = 0; d < index.Length; d++)
-            {
-                var at = d == axis ? Position(positions[flat], data.Shape[d], "index") : index[d];
-                if (at >= data.Shape[d])
-                {
-                    throw new ModelException($"indices reach past data {data}.");
-                }
-
-                offset += at * strides[d];
-            }
-
-            targets[flat++] = offset;
-            return 0;
-        });
+        var targets = ElementOffsets(data, indices, OpContext.Axis(c.GetInt("axis", 0), data.Rank));
         return Scatter(data, updates, targets, 1, c.GetString("reduction", "none"));
     }
 

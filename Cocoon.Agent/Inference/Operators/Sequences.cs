@@ -172,23 +172,7 @@ internal static class Sequences
         var shape = (int[])template.Shape.Clone();
         var joined = parts.Sum(t => (long)t.Shape[at]);
         shape[at] = joined <= int.MaxValue ? (int)joined : throw new ModelException($"joining {joined:N0} along axis {at} would pass any tensor's size.");
-        if (Tensor.CheckedCount(shape) == 0)
-        {
-            return Tensor.Join(template.Type, shape, []);
-        }
-
-        var outer = (int)Tensor.ElementCount(template.Shape.AsSpan(0, at));
-        var blocks = new List<(Tensor, int, int)>();
-        for (var o = 0; o < outer; o++)
-        {
-            foreach (var t in parts)
-            {
-                var block = (int)Tensor.ElementCount(t.Shape.AsSpan(at));
-                blocks.Add((t, o * block, block));
-            }
-        }
-
-        return Tensor.Join(template.Type, shape, blocks);
+        return Tensor.CheckedCount(shape) == 0 ? Tensor.Join(template.Type, shape, []) : Shapes.Joined(parts, at, shape);
     }
 
     /// <summary>
@@ -248,9 +232,7 @@ internal static class Sequences
         var start = 0;
         foreach (var size in sizes)
         {
-            int[] shape = [.. x.Shape[..at], (int)size, .. x.Shape[(at + 1)..]];
-            var from = start;
-            var piece = x.Gather(shape, Shapes.Map(shape, index => Shapes.Offset(x.Shape, [.. index[..at], index[at] + from, .. index[(at + 1)..]])));
+            var piece = Shapes.Slab(x, at, start, (int)size);
             pieces.Add(split is null && !keepDims ? piece.Reshaped([.. x.Shape[..at], .. x.Shape[(at + 1)..]]) : piece);
             start += (int)size;
         }

@@ -217,7 +217,20 @@ internal static partial class Shapes
             return [gpu.Concat(inputs, axis, shape)];
         }
 
-        var outer = (int)Tensor.ElementCount(first.Shape.AsSpan(0, axis));
+        return [Joined(inputs, axis, shape)];
+    }
+
+    /// <summary>Elements [<paramref name="start"/>, <paramref name="start"/> + <paramref name="size"/>) of <paramref name="x"/> along <paramref name="axis"/> (Scan's slices, SplitToSequence's pieces).</summary>
+    public static Tensor Slab(Tensor x, int axis, int start, int size)
+    {
+        int[] shape = [.. x.Shape[..axis], size, .. x.Shape[(axis + 1)..]];
+        return x.Gather(shape, Map(shape, index => Offset(x.Shape, [.. index[..axis], index[axis] + start, .. index[(axis + 1)..]])));
+    }
+
+    /// <summary>Tensors of one type and rank, equal but along <paramref name="axis"/>, joined into <paramref name="shape"/> (Concat, ConcatFromSequence).</summary>
+    public static Tensor Joined(IReadOnlyList<Tensor> inputs, int axis, int[] shape)
+    {
+        var outer = (int)Tensor.ElementCount(inputs[0].Shape.AsSpan(0, axis));
         var blocks = new List<(Tensor, int, int)>();
         for (var o = 0; o < outer; o++)
         {
@@ -228,7 +241,7 @@ internal static partial class Shapes
             }
         }
 
-        return [Tensor.Join(first.Type, shape, blocks)];
+        return Tensor.Join(inputs[0].Type, shape, blocks);
     }
 
     private static Tensor[] Split(OpContext c)
