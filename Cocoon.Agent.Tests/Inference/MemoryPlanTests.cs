@@ -50,14 +50,18 @@ public sealed class MemoryPlanTests
         Assert.Equal(2 * 4_000_000L, memory.PlanBytes); // two regions, used in turn
     }
 
-    /// <summary>x [1000, 1000] → <paramref name="links"/> ReLUs in a chain → y: twelve 4 MB values for ten links, at most two alive beside the input.</summary>
+    /// <summary>
+    /// x [1000, 1000] → <paramref name="links"/> ReLUs in a chain → y: twelve 4 MB values for ten links,
+    /// at most two alive beside the input. Each is a LeakyRelu with α = 0 (a ReLU that takes an
+    /// attribute), which element-wise chain fusion leaves as a node of its own, so each value is real.
+    /// </summary>
     internal static byte[] ReluChain(int links)
     {
         var builder = new OnnxGraphBuilder().Input("x", 1000, 1000).Output("y", 1000, 1000);
         var previous = "x";
         for (var i = 0; i < links; i++)
         {
-            builder.Node("Relu", [previous], i == links - 1 ? "y" : $"h{i}");
+            builder.Node("LeakyRelu", [previous], i == links - 1 ? "y" : $"h{i}", ("alpha", 0f));
             previous = $"h{i}";
         }
 
@@ -165,9 +169,10 @@ public sealed class MemoryPlanTests
     [Fact]
     public void Activations_kept_between_runs_are_wiped_on_request()
     {
-        // The intermediate values hold the input's planted values (|−x| = x); the output leaves the run.
+        // The intermediate values hold the input's planted values (LeakyRelu with α = 1 is the identity,
+        // and takes an attribute, so chain fusion leaves each a node of its own); the output leaves the run.
         var model = OnnxModel.Load(new OnnxGraphBuilder().Input("x", 1000).Output("y", 1000)
-            .Node("Neg", ["x"], "n").Node("Abs", ["n"], "a").Node("Neg", ["a"], "y").Build());
+            .Node("LeakyRelu", ["x"], "n", ("alpha", 1f)).Node("LeakyRelu", ["n"], "a", ("alpha", 1f)).Node("Neg", ["a"], "y").Build());
         var feeds = Feeds(("x", new Tensor([1000], [.. Enumerable.Range(0, 1000).Select(i => 1234.5f + i)])));
         bool Kept(float value) => model.KeptActivations.Any(array => array.AsSpan().Contains(value));
 

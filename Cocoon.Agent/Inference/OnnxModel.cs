@@ -229,7 +229,7 @@ public sealed class OnnxModel
         OneDimensionalWindows.Lift(graph, opset);
         ControlFlow.Prepare(graph, opset, sub => Load(new ModelProto { Graph = sub, OpsetImport = { model.OpsetImport } }, rawData, branch: true));
         var unsupported = graph.Node
-            .Where(n => n.Domain is not ("" or "ai.onnx") || OperatorCatalog.Find(n.OpType) is null)
+            .Where(n => n.Domain is not ("" or "ai.onnx") || OperatorCatalog.Find(n.OpType) is null or { Internal: true })
             .Select(n => $"{(n.Domain is "" or "ai.onnx" ? "" : n.Domain + ".")}{n.OpType} (node '{NodeName(n)}')")
             .ToList();
         if (unsupported.Count > 0)
@@ -267,7 +267,8 @@ public sealed class OnnxModel
 
         var declared = graph.Input.Where(i => !initializers.ContainsKey(i.Name)).ToDictionary(i => i.Name, DeclaredShape, StringComparer.Ordinal);
         var reliedOn = new HashSet<string>(StringComparer.Ordinal);
-        var order = GraphFusion.Fuse(Fold(TopologicalOrder(graph, initializers.Keys.Concat(inputs)), initializers, declared, opset, reliedOn), initializers, outputs);
+        var fused = GraphFusion.Fuse(Fold(TopologicalOrder(graph, initializers.Keys.Concat(inputs)), initializers, declared, opset, reliedOn), initializers, outputs);
+        var order = GraphFusion.FuseOnShapes(fused, initializers, outputs, ShapeInference.Infer(graph, fused, initializers, reliedOn, opset).ShapeOf);
         var read = new HashSet<string>(order.SelectMany(n => n.Input).Concat(outputs), StringComparer.Ordinal);
         foreach (var unread in initializers.Keys.Where(k => !read.Contains(k)).ToList())
         {

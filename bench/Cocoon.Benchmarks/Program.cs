@@ -4,7 +4,7 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- browser-seal [MiB]   (headless Chromium harness)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models [seconds]    (our ONNX engine against ONNX Runtime)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models-profile [runs] (time per operator type of our engine)
-// dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo [seconds] [dir]  (models we did not make, against ONNX Runtime at batch 1 and 8, with each engine's peak memory: light architectures, openwakeword)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo [seconds] [dir] [name]  (models we did not make, against ONNX Runtime at batch 1 and 8, with each engine's peak memory: light architectures, openwakeword)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo-profile [name] [runs] (time per operator type of our engine on the zoo models whose name contains name)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- operators [seconds]  (single operators at a decoder's shapes against ONNX Runtime: ConvTranspose, depthwise Conv)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels [seconds]   (the CPU kernels one by one: GEMM shapes, pooling, GELU)
@@ -27,7 +27,7 @@ if (args is ["models", ..])
 
 if (args is ["zoo", ..])
 {
-    return Zoo.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3, args.Length > 2 ? args[2] : null);
+    return Zoo.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3, args.Length > 2 && args[2].Length > 0 ? args[2] : null, args.Length > 3 ? args[3] : "");
 }
 
 if (args is ["operators", ..])

@@ -48,10 +48,10 @@ public static class Zoo
         return 0;
     }
 
-    public static int Run(double seconds, string? openWakeWord)
+    public static int Run(double seconds, string? openWakeWord, string filter = "")
     {
         var c = CultureInfo.InvariantCulture;
-        var models = Models(openWakeWord);
+        var models = Models(openWakeWord).Where(p => Path.GetFileNameWithoutExtension(p).Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
         Console.WriteLine(string.Create(c, $"{Environment.ProcessorCount} threads, ONNX Runtime {OrtEnv.Instance().GetVersionString()} (default optimizations), {seconds:N1} s per model and batch"));
         Console.WriteLine("| model | batch | Cocoon p50 ms | ORT p50 ms | Cocoon / ORT | Cocoon peak MB | ORT peak MB |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");

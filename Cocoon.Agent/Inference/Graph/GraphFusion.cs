@@ -25,6 +25,9 @@ internal static class GraphFusion
     /// <summary>The attribute of a Conv that a 2×2, stride-2 MaxPool was folded into: 2, the pool's window and stride.</summary>
     public const string Pool = "cocoon.pool";
 
+    /// <summary>The attribute of a fused element-wise chain (<see cref="Operators.ElementwiseChain"/>): its steps.</summary>
+    public const string Steps = "cocoon.steps";
+
     /// <summary>Whether <paramref name="node"/> is a Conv with a 2×2 max pool folded in (<see cref="Pool"/>).</summary>
     public static bool Pooled(NodeProto node) => node.Attribute.Any(a => a.Name == Pool && a.I == 2);
 
@@ -32,6 +35,7 @@ internal static class GraphFusion
     {
         var nodes = new List<NodeProto>(order);
         FoldBatchNormalization(nodes, initializers, outputs);
+        FoldConvAffine(nodes, initializers, outputs);
         FuseGelu(nodes, initializers, outputs);
         FuseMatMulBias(nodes, initializers, outputs);
         FuseMatMulScale(nodes, initializers, outputs);
@@ -40,6 +44,127 @@ internal static class GraphFusion
         FusePooling(nodes, outputs);
         TransposeGemmWeights(nodes, initializers);
         return nodes;
+    }
+
+    /// <summary>
+    /// The rewrites that need the inferred shapes of <see cref="Fuse"/>'s result: layer norms spelled
+    /// out (<see cref="FuseLayerNormalization"/>), then element-wise chains: element-wise nodes that follow one another, each the only reader of the one before (a
+    /// BatchNormalization with constant parameters, arithmetic with a second operand, the functions
+    /// of <see cref="Operators.Elementwise.Unaries"/>), become one <see cref="Operators.ElementwiseChain"/>:
+    /// one pass over the activations instead of one per node, and one dispatch. Runs after the other
+    /// fusions (<see cref="Fuse"/>), so a Relu a product can take stays with the product, and on their
+    /// inferred shapes (<paramref name="shapeOf"/>): a chain takes an operand only where it is known not
+    /// to widen the value flowing through (a LayerNorm's 1/σ, one value per row, is where the rows come
+    /// in, not a chain of its own). The chain stands where its last node stood: every operand is computed by then.
+    /// </summary>
+    public static List<NodeProto> FuseOnShapes(List<NodeProto> order, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs, Func<string, long[]?> shapeOf)
+    {
+        var nodes = new List<NodeProto>(order);
+        FuseLayerNormalization(nodes, initializers, outputs, shapeOf);
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (AsSteps(nodes[i], null, initializers, shapeOf) is not { } head)
+            {
+                continue;
+            }
+
+            var chain = new List<(NodeProto Node, ChainSteps Steps)> { (nodes[i], head) };
+            while (SoleReader(nodes, chain[^1].Node.Output[0], outputs) is { } reader && AsSteps(reader, chain[^1].Node.Output[0], initializers, shapeOf) is { } next)
+            {
+                chain.Add((reader, next));
+            }
+
+            if (chain.Count < 2)
+            {
+                continue;
+            }
+
+            var last = chain[^1].Node;
+            var fused = new NodeProto { OpType = Operators.ElementwiseChain.Name, Name = $"{last.Name}::chain" };
+            fused.Input.Add(head.Flowing);
+            var steps = new List<string>();
+            foreach (var (node, part) in chain)
+            {
+                foreach (var (op, operand, constant, left, channel) in part.Steps)
+                {
+                    if (operand is null && constant is null)
+                    {
+                        steps.Add(op);
+                        continue;
+                    }
+
+                    var name = operand ?? Unique(initializers, $"{node.Output[0]}::{op}", "");
+                    if (constant is not null)
+                    {
+                        initializers[name] = constant;
+                    }
+
+                    fused.Input.Add(name);
+                    steps.Add(new Operators.ElementwiseChain.Step(op, fused.Input.Count - 1, left, channel).ToString());
+                }
+            }
+
+            fused.Output.Add(last.Output[0]);
+            fused.Attribute.Add(new AttributeProto { Name = Steps, Type = AttributeProto.Types.AttributeType.Strings, Strings = { steps.Select(ByteString.CopyFromUtf8) } });
+            nodes[nodes.IndexOf(last)] = fused;
+            foreach (var (node, _) in chain.SkipLast(1))
+            {
+                nodes.Remove(node);
+            }
+
+            i--;
+        }
+
+        return nodes;
+    }
+
+    /// <summary>What a node becomes in a chain: the value flowing in, and its steps (an operand by name, or a new constant).</summary>
+    private sealed record ChainSteps(string Flowing, List<(string Op, string? Operand, Tensor? Constant, bool Left, bool Channel)> Steps);
+
+    /// <summary>
+    /// <paramref name="node"/> as chain steps with <paramref name="flowing"/> (any input for the
+    /// chain's first node) flowing through it; null when it cannot be one.
+    /// </summary>
+    private static ChainSteps? AsSteps(NodeProto node, string? flowing, Dictionary<string, Tensor> initializers, Func<string, long[]?> shapeOf)
+    {
+        // Whether operand broadcasts into the flowing value without widening it, by the inferred shapes:
+        // no dimension known to be wider than the flowing one's (where a symbol or an unknown turns out
+        // to widen it after all, the chain sees so when it runs, and goes node by node).
+        bool Within(string operand, string into) =>
+            (shapeOf(operand), shapeOf(into)) is ({ } o, { } f) && o.Length <= f.Length
+            && o.Select((d, j) => f[f.Length - o.Length + j] is var fd && (d == 1 || d == fd || fd < 0 || d < 0)).All(fits => fits);
+
+        if (node.Output.Count != 1 || node.Domain is not ("" or "ai.onnx") || node.Input.Any(n => n.Length == 0))
+        {
+            return null;
+        }
+
+        if (Operators.Elementwise.Unaries.ContainsKey(node.OpType) && node.Attribute.Count == 0 && node.Input.Count == 1)
+        {
+            return flowing is null || node.Input[0] == flowing ? new(node.Input[0], [(node.OpType, null, null, false, false)]) : null;
+        }
+
+        var op = node.OpType == "Sum" ? "Add" : node.OpType;
+        if (Operators.ElementwiseChain.Binaries.Contains(op) && node.Attribute.Count == 0 && node.Input.Count == 2)
+        {
+            // The first node flows through its first input unless that one is a constant or would be widened.
+            var at = flowing is not null ? node.Input.IndexOf(flowing)
+                : !initializers.ContainsKey(node.Input[0]) && Within(node.Input[1], node.Input[0]) ? 0 : 1;
+            return at < 0 || !Within(node.Input[1 - at], node.Input[at]) ? null : new(node.Input[at], [(op, node.Input[1 - at], null, at == 1, false)]);
+        }
+
+        // Inference batch norm with constant parameters: a per-channel scale and shift.
+        if (node.OpType == "BatchNormalization" && node.Input.Count == 5 && (flowing is null || node.Input[0] == flowing)
+            && !node.Attribute.Any(a => a.Name == "training_mode" && a.I != 0)
+            && node.Input.Skip(1).Select(n => initializers.GetValueOrDefault(n)).ToList() is var parameters
+            && parameters.All(p => p is { Type: ElementType.Float32, Rank: 1 } && p.Length == parameters[0]!.Length))
+        {
+            var epsilon = node.Attribute.FirstOrDefault(a => a.Name == "epsilon")?.F ?? 1e-5f;
+            var (factor, offset) = Operators.Normalization.Affine(parameters[0]!.Data, parameters[1]!.Data, parameters[2]!.Data, parameters[3]!.Data, epsilon);
+            return new(node.Input[0], [("Mul", null, new Tensor([factor.Length], factor), false, true), ("Add", null, new Tensor([offset.Length], offset), false, true)]);
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -123,6 +248,62 @@ internal static class GraphFusion
         }
     }
 
+    /// <summary>
+    /// Layer normalisation as exporters before opset 17 spell it over the last axis, in nine nodes:
+    /// mean = ReduceMean(x), d = x − mean, σ = Sqrt(ReduceMean(d²) + ε), (d / σ) · γ + β, with γ and β
+    /// constant rows as long as x's last axis (by the inferred shapes, so γ and β broadcast as they
+    /// did), becomes one LayerNormalization: one pass per row instead of nine nodes (the wake-word
+    /// heads of openwakeword are little else).
+    /// </summary>
+    private static void FuseLayerNormalization(List<NodeProto> nodes, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs, Func<string, long[]?> shapeOf)
+    {
+        bool Constant(string name, out Tensor value) => initializers.TryGetValue(name, out value!) && value.Type == ElementType.Float32;
+
+        // A mean over the last axis that keeps it: axes [-1] as an attribute or (opset 18) an input.
+        bool LastAxisMean(NodeProto node) =>
+            node.OpType == "ReduceMean" && node.Input.Count is 1 or 2
+            && !node.Attribute.Any(a => (a.Name == "keepdims" && a.I != 1) || (a.Name == "noop_with_empty_axes" && a.I != 0))
+            && (node.Input.Count == 2
+                ? initializers.TryGetValue(node.Input[1], out var axes) && axes.Type == ElementType.Int64 && axes.Longs is [-1]
+                : node.Attribute.FirstOrDefault(a => a.Name == "axes") is { Ints: [-1] });
+
+        // The operand of a two-input node that is not the given one, either order.
+        static string? Other(NodeProto node, string known) =>
+            node.Input.Count != 2 ? null : node.Input[0] == known ? node.Input[1] : node.Input[1] == known ? node.Input[0] : null;
+
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var mean = nodes[i];
+            if (!LastAxisMean(mean) || SoleReader(nodes, mean.Output[0], outputs) is not { OpType: "Sub" } sub || sub.Input[0] != mean.Input[0] || sub.Input[1] != mean.Output[0]
+                || outputs.Contains(sub.Output[0]) || nodes.Where(n => n.Input.Contains(sub.Output[0])).ToList() is not [_, _] readers
+                || readers.SingleOrDefault(n => n.OpType == "Pow") is not { } pow || pow.Input[0] != sub.Output[0] || !Constant(pow.Input[1], out var two) || two is not { Length: 1 } || two.Data[0] != 2f
+                || readers.SingleOrDefault(n => n.OpType == "Div") is not { } div || div.Input[0] != sub.Output[0]
+                || SoleReader(nodes, pow.Output[0], outputs) is not { } variance || !LastAxisMean(variance)
+                || SoleReader(nodes, variance.Output[0], outputs) is not { OpType: "Add" } addEpsilon || Other(addEpsilon, variance.Output[0]) is not { } e
+                || !Constant(e, out var epsilon) || epsilon.Length != 1
+                || SoleReader(nodes, addEpsilon.Output[0], outputs) is not { OpType: "Sqrt" } sqrt || div.Input[1] != sqrt.Output[0] || SoleReader(nodes, sqrt.Output[0], outputs) != div
+                || SoleReader(nodes, div.Output[0], outputs) is not { OpType: "Mul" } mul || Other(mul, div.Output[0]) is not { } g || !Constant(g, out var gamma) || gamma.Rank != 1
+                || SoleReader(nodes, mul.Output[0], outputs) is not { OpType: "Add" } add || Other(add, mul.Output[0]) is not { } b || !Constant(b, out var beta) || beta.Rank != 1
+                || shapeOf(mean.Input[0]) is not [.., var last] || last != gamma.Length || last != beta.Length)
+            {
+                continue;
+            }
+
+            var norm = new NodeProto { OpType = "LayerNormalization", Name = $"{add.Name}::layernorm" };
+            norm.Input.AddRange([mean.Input[0], g, b]);
+            norm.Output.Add(add.Output[0]);
+            norm.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+            norm.Attribute.Add(new AttributeProto { Name = "epsilon", Type = AttributeProto.Types.AttributeType.Float, F = epsilon.Data[0] });
+            nodes[nodes.IndexOf(add)] = norm;
+            foreach (var fused in new[] { mean, sub, pow, variance, addEpsilon, sqrt, div, mul })
+            {
+                nodes.Remove(fused);
+            }
+
+            i--;
+        }
+    }
+
     private static void FoldBatchNormalization(List<NodeProto> nodes, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
     {
         for (var i = 0; i < nodes.Count; i++)
@@ -173,6 +354,71 @@ internal static class GraphFusion
             fused.Input.AddRange([conv.Input[0], name + ".w", name + ".b"]);
             Absorb(nodes, i, fused, bn);
         }
+    }
+
+    /// <summary>
+    /// A Mul, Div, Add or Sub by a constant holding one value per output channel (or one value) after a
+    /// Conv becomes part of the Conv's weights and bias, as a batch norm does: Caffe2's exports scale
+    /// and shift every convolution this way after its batch norm. Repeats while one follows another,
+    /// so Conv → BatchNormalization → Mul → Add is one Conv, and a Relu after it is then fused too.
+    /// </summary>
+    private static void FoldConvAffine(List<NodeProto> nodes, Dictionary<string, Tensor> initializers, IReadOnlyCollection<string> outputs)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var conv = nodes[i];
+            if (conv.OpType != "Conv" || SoleReader(nodes, conv.Output[0], outputs) is not { OpType: "Mul" or "Div" or "Add" or "Sub", Input.Count: 2 } follower
+                || follower.Input[0] != conv.Output[0] || !initializers.TryGetValue(follower.Input[1], out var k) || k.Type != ElementType.Float32
+                || !initializers.TryGetValue(conv.Input[1], out var w) || w.Type != ElementType.Float32 || w.Rank < 3)
+            {
+                continue;
+            }
+
+            Tensor? b = null;
+            var filters = w.Shape[0];
+            if ((conv.Input.Count > 2 && conv.Input[2].Length > 0 && (!initializers.TryGetValue(conv.Input[2], out b) || b.Type != ElementType.Float32 || b.Length != filters))
+                || !PerChannel(k.Shape, w.Rank, filters) || (follower.OpType == "Div" && k.Data.Contains(0f)))
+            {
+                continue;
+            }
+
+            // Conv's output is [N, F, spatial…], of the weight's rank: k must hold one value per filter or one in all.
+            float At(int f) => k.Length == 1 ? k.Data[0] : k.Data[f];
+            var per = w.Length / Math.Max(filters, 1);
+            var weights = (float[])w.Data.Clone();
+            var bias = b is null ? new float[filters] : (float[])b.Data.Clone();
+            for (var f = 0; f < filters; f++)
+            {
+                var (scale, shift) = follower.OpType switch
+                {
+                    "Mul" => (At(f), 0f),
+                    "Div" => (1f / At(f), 0f),
+                    "Add" => (1f, At(f)),
+                    _ => (1f, -At(f)),
+                };
+                if (scale != 1f)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Multiply(weights.AsSpan(f * per, per), scale, weights.AsSpan(f * per, per));
+                }
+
+                bias[f] = (bias[f] * scale) + shift;
+            }
+
+            var name = Unique(initializers, $"{follower.Output[0]}::folded");
+            initializers[name + ".w"] = new Tensor(w.Shape, weights);
+            initializers[name + ".b"] = new Tensor([filters], bias);
+            var fused = conv.Clone();
+            fused.Input.Clear();
+            fused.Input.AddRange([conv.Input[0], name + ".w", name + ".b"]);
+            Absorb(nodes, i, fused, follower);
+            i--;
+        }
+
+        // One value, or a filter's worth along axis 1 of a rank-<paramref name="rank"/> output, without widening it.
+        static bool PerChannel(int[] shape, int rank, int filters) =>
+            shape.All(d => d == 1) ? shape.Length <= rank
+            : shape.Length >= rank - 1 && shape.Length <= rank && shape[shape.Length - rank + 1] == filters
+                && shape.Select((d, j) => j == shape.Length - rank + 1 || d == 1).All(ok => ok);
     }
 
     /// <summary>
@@ -371,10 +617,12 @@ internal static class GraphFusion
         return readers.Count == 1 && readers[0].Input.Count(i => i == value) == 1 ? readers[0] : null;
     }
 
-    private static string Unique(Dictionary<string, Tensor> initializers, string name)
+    /// <summary><paramref name="name"/>, numbered if need be, so that it with each suffix names no initializer yet.</summary>
+    private static string Unique(Dictionary<string, Tensor> initializers, string name, params string[] suffixes)
     {
+        suffixes = suffixes.Length == 0 ? [".w", ".b"] : suffixes;
         var candidate = name;
-        for (var n = 2; initializers.ContainsKey(candidate + ".w") || initializers.ContainsKey(candidate + ".b"); n++)
+        for (var n = 2; suffixes.Any(s => initializers.ContainsKey(candidate + s)); n++)
         {
             candidate = $"{name}{n}";
         }

@@ -9,23 +9,37 @@ namespace Cocoon.Agent.Inference.Operators;
 [OperatorFamily]
 internal static class Elementwise
 {
+    /// <summary>
+    /// The element-wise functions without attributes, as the CPU applies them over spans (a span may be
+    /// its own destination): each is an operator of its own and a step of a fused chain (<see cref="ElementwiseChain"/>).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, (UnaryOp Code, Action<ReadOnlySpan<float>, Span<float>> Map, long Since)> Unaries =
+        new Dictionary<string, (UnaryOp, Action<ReadOnlySpan<float>, Span<float>>, long)>(StringComparer.Ordinal)
+        {
+            ["Relu"] = (UnaryOp.Relu, static (x, y) => TensorPrimitives.Max(x, 0f, y), OnnxModel.MinOpset),
+            ["Sigmoid"] = (UnaryOp.Sigmoid, static (x, y) => TensorPrimitives.Sigmoid(x, y), OnnxModel.MinOpset),
+            ["Tanh"] = (UnaryOp.Tanh, static (x, y) => TensorPrimitives.Tanh(x, y), OnnxModel.MinOpset),
+            ["Exp"] = (UnaryOp.Exp, static (x, y) => TensorPrimitives.Exp(x, y), OnnxModel.MinOpset),
+            ["Log"] = (UnaryOp.Log, static (x, y) => TensorPrimitives.Log(x, y), OnnxModel.MinOpset),
+            ["Neg"] = (UnaryOp.Neg, static (x, y) => TensorPrimitives.Negate(x, y), OnnxModel.MinOpset),
+            ["Abs"] = (UnaryOp.Abs, static (x, y) => TensorPrimitives.Abs(x, y), OnnxModel.MinOpset),
+            ["Sqrt"] = (UnaryOp.Sqrt, static (x, y) => TensorPrimitives.Sqrt(x, y), OnnxModel.MinOpset),
+            ["Reciprocal"] = (UnaryOp.Reciprocal, static (x, y) => TensorPrimitives.Reciprocal(x, y), OnnxModel.MinOpset),
+            ["Erf"] = (UnaryOp.Erf, VectorMath.Erf, OnnxModel.MinOpset),
+            ["Floor"] = (UnaryOp.Floor, static (x, y) => TensorPrimitives.Floor(x, y), OnnxModel.MinOpset),
+            ["Ceil"] = (UnaryOp.Ceil, static (x, y) => TensorPrimitives.Ceiling(x, y), OnnxModel.MinOpset),
+            ["Round"] = (UnaryOp.Round, static (x, y) => TensorPrimitives.Round(x, y), 11),
+            ["Sin"] = (UnaryOp.Sin, static (x, y) => TensorPrimitives.Sin(x, y), OnnxModel.MinOpset),
+            ["Cos"] = (UnaryOp.Cos, static (x, y) => TensorPrimitives.Cos(x, y), OnnxModel.MinOpset),
+        };
+
     public static IEnumerable<OperatorSchema> Declare()
     {
-        yield return Unary("Relu", UnaryOp.Relu, (x, y) => TensorPrimitives.Max(x, 0f, y));
-        yield return Unary("Sigmoid", UnaryOp.Sigmoid, (x, y) => TensorPrimitives.Sigmoid(x, y));
-        yield return Unary("Tanh", UnaryOp.Tanh, (x, y) => TensorPrimitives.Tanh(x, y));
-        yield return Unary("Exp", UnaryOp.Exp, (x, y) => TensorPrimitives.Exp(x, y));
-        yield return Unary("Log", UnaryOp.Log, (x, y) => TensorPrimitives.Log(x, y));
-        yield return Unary("Neg", UnaryOp.Neg, (x, y) => TensorPrimitives.Negate(x, y));
-        yield return Unary("Abs", UnaryOp.Abs, (x, y) => TensorPrimitives.Abs(x, y));
-        yield return Unary("Sqrt", UnaryOp.Sqrt, (x, y) => TensorPrimitives.Sqrt(x, y));
-        yield return Unary("Reciprocal", UnaryOp.Reciprocal, (x, y) => TensorPrimitives.Reciprocal(x, y));
-        yield return Unary("Erf", UnaryOp.Erf, VectorMath.Erf);
-        yield return Unary("Floor", UnaryOp.Floor, (x, y) => TensorPrimitives.Floor(x, y));
-        yield return Unary("Ceil", UnaryOp.Ceil, (x, y) => TensorPrimitives.Ceiling(x, y));
-        yield return Unary("Round", UnaryOp.Round, (x, y) => TensorPrimitives.Round(x, y)) with { SinceOpset = 11 };
-        yield return Unary("Sin", UnaryOp.Sin, (x, y) => TensorPrimitives.Sin(x, y));
-        yield return Unary("Cos", UnaryOp.Cos, (x, y) => TensorPrimitives.Cos(x, y));
+        foreach (var (name, unary) in Unaries)
+        {
+            yield return Unary(name, unary.Code, unary.Map) with { SinceOpset = unary.Since };
+        }
+
         yield return Mapped("LeakyRelu", LeakyRelu, AttributeDeclaration.Float("alpha"));
         yield return Mapped("Elu", c => Map(c, UnaryOp.Elu, c.GetFloat("alpha", 1f), 0f, static (v, a, _) => v >= 0 ? v : a * (MathF.Exp(v) - 1)), AttributeDeclaration.Float("alpha"));
         yield return Mapped("Selu", c => Map(c, UnaryOp.Selu, c.GetFloat("alpha", 1.67326319217681884765625f), c.GetFloat("gamma", 1.05070102214813232421875f),

@@ -16,6 +16,9 @@ internal static class FusionAttributes
     /// <summary>The factor for a MatMul's product (a Mul or Div by a constant folded in).</summary>
     public static readonly AttributeDeclaration Scale = new(GraphFusion.Scale, AttributeProto.Types.AttributeType.Float) { Internal = true };
 
+    /// <summary>The steps of a fused element-wise chain (<see cref="ElementwiseChain"/>).</summary>
+    public static readonly AttributeDeclaration Steps = new(GraphFusion.Steps, AttributeProto.Types.AttributeType.Strings) { Internal = true };
+
     /// <summary>A 2×2 / 2 max pool folded into a Conv.</summary>
     public static readonly AttributeDeclaration Pool = new(GraphFusion.Pool, AttributeProto.Types.AttributeType.Int) { Min = 2, Max = 2, Internal = true };
 }

@@ -48,6 +48,9 @@ internal sealed record OperatorSchema
     /// <summary>The activations load-time fusion may fold into this operator's output (<see cref="GraphFusion"/>).</summary>
     public IReadOnlyList<Activation> FusedActivations { get; init; } = [];
 
+    /// <summary>An operator only the engine's fusion writes (<see cref="ElementwiseChain"/>); a model naming it is refused as one the engine does not run.</summary>
+    public bool Internal { get; init; }
+
     /// <summary>FLOPs when no rule is declared: one per output element.</summary>
     public long CountFlops(OpContext c, Tensor[] results) => Flops?.Invoke(c, results) ?? results.Sum(r => (long)r.Length);
 }
