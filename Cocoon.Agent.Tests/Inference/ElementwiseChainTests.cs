@@ -1,6 +1,7 @@
 using Cocoon.Agent.Inference;
 using Cocoon.Agent.Inference.Bench;
 using Cocoon.Agent.Inference.Graph;
+using Cocoon.Agent.Inference.Operators;
 using Google.Protobuf;
 using Onnx;
 using static Cocoon.Agent.Tests.Inference.OperatorConformanceTests;
@@ -195,5 +196,122 @@ public sealed class ElementwiseChainTests
         {
             Assert.DoesNotContain("LayerNormalization", profile.Entries.Select(e => e.Operator));
         }
+    }
+
+    /// <summary>
+    /// Which operand layouts take the fused pass and which go node by node: the pass needs each operand
+    /// to vary along adjacent axes of the flowing value, in runs of at least 16 elements, and to be float.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 2, 6, 5, 7 }, new[] { 6, 1, 1 }, 35)]
+    [InlineData(new[] { 2, 6, 5, 32 }, new[] { 32 }, 32)]
+    [InlineData(new[] { 2, 6, 5, 7 }, new[] { 1 }, 420)]
+    [InlineData(new[] { 2, 6, 5, 7 }, new[] { 2, 6, 5, 7 }, 420)]
+    [InlineData(new[] { 3, 4, 20, 20 }, new[] { 3, 4, 1, 1 }, 400)]
+    [InlineData(new[] { 2, 6, 5, 7 }, new[] { 6, 1, 7 }, 0)] // axes 1 and 3
+    [InlineData(new[] { 1, 6, 5, 7 }, new[] { 2, 6, 5, 7 }, 0)] // would widen x
+    [InlineData(new[] { 100, 3 }, new[] { 3 }, 0)] // runs of 3
+    public void The_fused_pass_takes_operands_that_line_up(int[] shape, int[] operand, int segment)
+    {
+        var node = new NodeProto { OpType = ElementwiseChain.Name, Input = { "x", "k" }, Output = { "y" } };
+        node.Attribute.Add(new AttributeProto { Name = GraphFusion.Steps, Type = AttributeProto.Types.AttributeType.Strings, Strings = { ByteString.CopyFromUtf8("Mul 1"), ByteString.CopyFromUtf8("Relu") } });
+        var random = new Random(1);
+        var x = RandomTensor(random, shape, -1, 1);
+        var context = new OpContext(node, [x, RandomTensor(random, operand, -1, 1)], 17);
+
+        var plan = ElementwiseChain.Plan(context, ElementwiseChain.Prepare(context).Steps, x);
+
+        Assert.Equal(segment, plan?.Segment ?? 0);
+        var integers = new OpContext(node, [x, Tensor.OfLongs(operand, new long[operand.Aggregate(1, (a, b) => a * b)])], 17);
+        Assert.Null(ElementwiseChain.Plan(integers, ElementwiseChain.Prepare(integers).Steps, x));
+    }
+
+    /// <summary>
+    /// An operand that only the run shows to widen the flowing value (two inputs' batch dimensions are
+    /// different symbols, fed 1 and 3) goes node by node and broadcasts as the nodes did.
+    /// </summary>
+    [Fact]
+    public void An_operand_that_widens_at_run_time_broadcasts_as_the_nodes_did()
+    {
+        var model = new OnnxGraphBuilder(17).Input("x", "n", 4).Input("r", "m", 4).AnyOutput("y")
+            .Node("Exp", ["x"], "e").Node("Add", ["e", "r"], "s").Node("Relu", ["s"], "y")
+            .Build();
+        var random = new Random(9);
+        var feeds = Feeds(("x", RandomTensor(random, [1, 4], -2, 2)), ("r", RandomTensor(random, [3, 4], -2, 2)));
+
+        OrtReference.AssertSame(model, feeds);
+        Assert.Equal([1], Operators(OnnxModel.Load(model), feeds, "ElementwiseChain"));
+        Assert.Equal([3, 4], OnnxModel.Load(model).Run(feeds)["y"].Shape);
+    }
+
+    /// <summary>
+    /// A scale the convolution's weights cannot absorb stays a node: a divisor so small its reciprocal
+    /// is infinite, a factor of infinity; without a bias and grouped, the fold still holds.
+    /// </summary>
+    [Theory]
+    [InlineData("Div", 1e-39f, 1, true, false)]
+    [InlineData("Mul", float.PositiveInfinity, 1, true, false)]
+    [InlineData("Mul", 0.5f, 1, false, true)]
+    [InlineData("Div", 3f, 2, true, true)]
+    public void Only_finite_scales_fold_into_the_convolution(string op, float factor, int group, bool bias, bool folds)
+    {
+        var random = new Random(13);
+        var builder = new OnnxGraphBuilder(17).Input("x", 1, 4, 6, 6).AnyOutput("y")
+            .Initializer("w", [4, 4 / group, 3, 3], RandomTensor(random, [4, 4 / group, 3, 3], -1, 1).Data).Initializer("k", [4, 1, 1], [factor, 1f, 2f, 0.5f]);
+        if (bias)
+        {
+            builder.Initializer("b", [4], RandomTensor(random, [4], -1, 1).Data);
+        }
+
+        var model = builder.Node("Conv", bias ? ["x", "w", "b"] : ["x", "w"], "c", ("group", (long)group)).Node(op, ["c", "k"], "s").Node("Relu", ["s"], "y").Build();
+        var feeds = Feeds(("x", RandomTensor(random, [1, 4, 6, 6], -1, 1)));
+
+        if (float.IsFinite(factor))
+        {
+            OrtReference.AssertSame(model, feeds);
+        }
+
+        var profile = new OperatorProfile();
+        OnnxModel.Load(model).Run(feeds, null, out _, out _, profile);
+        Assert.Equal(folds ? ["Conv"] : ["Conv", "ElementwiseChain"], profile.Entries.Select(e => e.Operator).Order());
+    }
+
+    /// <summary>
+    /// Shapes that are nearly a spelled-out layer norm are left alone rather than refused: the centred
+    /// value squared twice, an epsilon of a higher rank than x (which widens the output).
+    /// </summary>
+    [Fact]
+    public void Near_misses_of_the_layer_norm_pattern_run_as_they_are()
+    {
+        var random = new Random(21);
+        var twoSquares = new OnnxGraphBuilder(13).Input("x", 2, 8).AnyOutput("y").AnyOutput("q")
+            .Initializer("two", [], [2f])
+            .Node("ReduceMean", ["x"], "mean", ("axes", new[] { -1L })).Node("Sub", ["x", "mean"], "d").Node("Pow", ["d", "two"], "y").Node("Pow", ["d", "two"], "q")
+            .Build();
+        OrtReference.AssertSame(twoSquares, Feeds(("x", RandomTensor(random, [2, 8], -3, 3))));
+
+        var wideEpsilon = new OnnxGraphBuilder(13).Input("x", 2, 8).AnyOutput("y")
+            .Initializer("two", [], [2f]).Initializer("eps", [1, 1, 1], [1e-5f]).Initializer("gamma", [8], RandomTensor(random, [8], 0.5f, 2f).Data).Initializer("beta", [8], RandomTensor(random, [8], -1, 1).Data)
+            .Node("ReduceMean", ["x"], "mean", ("axes", new[] { -1L })).Node("Sub", ["x", "mean"], "d").Node("Pow", ["d", "two"], "sq")
+            .Node("ReduceMean", ["sq"], "var", ("axes", new[] { -1L })).Node("Add", ["var", "eps"], "ve").Node("Sqrt", ["ve"], "sd").Node("Div", ["d", "sd"], "n")
+            .Node("Mul", ["n", "gamma"], "s").Node("Add", ["s", "beta"], "y").Build();
+        var feeds = Feeds(("x", RandomTensor(random, [2, 8], -3, 3)));
+        OrtReference.AssertSame(wideEpsilon, feeds);
+        Assert.Equal([1, 2, 8], OnnxModel.Load(wideEpsilon).Run(feeds)["y"].Shape);
+    }
+
+    /// <summary>Pow with the flowing value as the exponent (a constant base), and of negative bases by integral exponents.</summary>
+    [Fact]
+    public void Powers_keep_their_operand_order_and_signs()
+    {
+        var random = new Random(17);
+        var model = new OnnxGraphBuilder(17).Input("x", 4, 32).AnyOutput("y")
+            .Initializer("base", [32], RandomTensor(random, [32], 0.5f, 3f).Data).Initializer("three", [], [3f]).Initializer("two", [1], [2f])
+            .Node("Neg", ["x"], "n").Node("Pow", ["n", "three"], "cube").Node("Pow", ["cube", "two"], "sq").Node("Neg", ["sq"], "m").Node("Pow", ["base", "m"], "y")
+            .Build();
+        var feeds = Feeds(("x", RandomTensor(random, [4, 32], -1.5f, 1.5f)));
+
+        OrtReference.AssertSame(model, feeds);
+        Assert.Equal([1], Operators(OnnxModel.Load(model), feeds, "ElementwiseChain"));
     }
 }

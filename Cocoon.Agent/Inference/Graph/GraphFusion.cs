@@ -28,6 +28,9 @@ internal static class GraphFusion
     /// <summary>The attribute of a fused element-wise chain (<see cref="Operators.ElementwiseChain"/>): its steps.</summary>
     public const string Steps = "cocoon.steps";
 
+    /// <summary>The attribute of a fused element-wise chain: how many nodes it replaced.</summary>
+    public const string Nodes = "cocoon.nodes";
+
     /// <summary>Whether <paramref name="node"/> is a Conv with a 2×2 max pool folded in (<see cref="Pool"/>).</summary>
     public static bool Pooled(NodeProto node) => node.Attribute.Any(a => a.Name == Pool && a.I == 2);
 
@@ -61,6 +64,7 @@ internal static class GraphFusion
     {
         var nodes = new List<NodeProto>(order);
         FuseLayerNormalization(nodes, initializers, outputs, shapeOf);
+        var named = nodes.SelectMany(n => n.Input.Concat(n.Output)).Concat(outputs).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < nodes.Count; i++)
         {
             if (AsSteps(nodes[i], null, initializers, shapeOf) is not { } head)
@@ -93,19 +97,28 @@ internal static class GraphFusion
                         continue;
                     }
 
-                    var name = operand ?? Unique(initializers, $"{node.Output[0]}::{op}", "");
+                    var name = operand;
                     if (constant is not null)
                     {
+                        // A name no value of the graph has: a model's own names may look like anything.
+                        name = $"{node.Output[0]}::{op}";
+                        for (var n = 2; initializers.ContainsKey(name) || named.Contains(name); n++)
+                        {
+                            name = $"{node.Output[0]}::{op}{n}";
+                        }
+
                         initializers[name] = constant;
+                        named.Add(name);
                     }
 
-                    fused.Input.Add(name);
+                    fused.Input.Add(name!);
                     steps.Add(new Operators.ElementwiseChain.Step(op, fused.Input.Count - 1, left, channel).ToString());
                 }
             }
 
             fused.Output.Add(last.Output[0]);
             fused.Attribute.Add(new AttributeProto { Name = Steps, Type = AttributeProto.Types.AttributeType.Strings, Strings = { steps.Select(ByteString.CopyFromUtf8) } });
+            fused.Attribute.Add(new AttributeProto { Name = Nodes, Type = AttributeProto.Types.AttributeType.Int, I = chain.Count });
             nodes[nodes.IndexOf(last)] = fused;
             foreach (var (node, _) in chain.SkipLast(1))
             {
@@ -275,12 +288,13 @@ internal static class GraphFusion
         {
             var mean = nodes[i];
             if (!LastAxisMean(mean) || SoleReader(nodes, mean.Output[0], outputs) is not { OpType: "Sub" } sub || sub.Input[0] != mean.Input[0] || sub.Input[1] != mean.Output[0]
-                || outputs.Contains(sub.Output[0]) || nodes.Where(n => n.Input.Contains(sub.Output[0])).ToList() is not [_, _] readers
-                || readers.SingleOrDefault(n => n.OpType == "Pow") is not { } pow || pow.Input[0] != sub.Output[0] || !Constant(pow.Input[1], out var two) || two is not { Length: 1 } || two.Data[0] != 2f
-                || readers.SingleOrDefault(n => n.OpType == "Div") is not { } div || div.Input[0] != sub.Output[0]
+                || outputs.Contains(sub.Output[0]) || nodes.Where(n => n.Input.Contains(sub.Output[0])).ToList() is not [var r0, var r1]
+                || (r0.OpType, r1.OpType) is not (("Pow", "Div") or ("Div", "Pow")) || (r0.OpType == "Pow" ? r0 : r1) is not { } pow || (r0.OpType == "Pow" ? r1 : r0) is not { } div
+                || pow.Input[0] != sub.Output[0] || pow.Input.Count != 2 || pow.Input[1] == sub.Output[0] || !Constant(pow.Input[1], out var two) || two is not { Length: 1, Rank: <= 1 } || two.Data[0] != 2f
+                || div.Input[0] != sub.Output[0]
                 || SoleReader(nodes, pow.Output[0], outputs) is not { } variance || !LastAxisMean(variance)
                 || SoleReader(nodes, variance.Output[0], outputs) is not { OpType: "Add" } addEpsilon || Other(addEpsilon, variance.Output[0]) is not { } e
-                || !Constant(e, out var epsilon) || epsilon.Length != 1
+                || !Constant(e, out var epsilon) || epsilon is not { Length: 1, Rank: <= 1 }
                 || SoleReader(nodes, addEpsilon.Output[0], outputs) is not { OpType: "Sqrt" } sqrt || div.Input[1] != sqrt.Output[0] || SoleReader(nodes, sqrt.Output[0], outputs) != div
                 || SoleReader(nodes, div.Output[0], outputs) is not { OpType: "Mul" } mul || Other(mul, div.Output[0]) is not { } g || !Constant(g, out var gamma) || gamma.Rank != 1
                 || SoleReader(nodes, mul.Output[0], outputs) is not { OpType: "Add" } add || Other(add, mul.Output[0]) is not { } b || !Constant(b, out var beta) || beta.Rank != 1
@@ -377,7 +391,7 @@ internal static class GraphFusion
             Tensor? b = null;
             var filters = w.Shape[0];
             if ((conv.Input.Count > 2 && conv.Input[2].Length > 0 && (!initializers.TryGetValue(conv.Input[2], out b) || b.Type != ElementType.Float32 || b.Length != filters))
-                || !PerChannel(k.Shape, w.Rank, filters) || (follower.OpType == "Div" && k.Data.Contains(0f)))
+                || !PerChannel(k.Shape, w.Rank, filters) || !k.Data.All(float.IsFinite) || (follower.OpType == "Div" && k.Data.Contains(0f)))
             {
                 continue;
             }
@@ -392,7 +406,7 @@ internal static class GraphFusion
                 var (scale, shift) = follower.OpType switch
                 {
                     "Mul" => (At(f), 0f),
-                    "Div" => (1f / At(f), 0f),
+                    "Div" => ((float)(1.0 / At(f)), 0f),
                     "Add" => (1f, At(f)),
                     _ => (1f, -At(f)),
                 };
@@ -402,6 +416,13 @@ internal static class GraphFusion
                 }
 
                 bias[f] = (bias[f] * scale) + shift;
+            }
+
+            // Scaled past float's range (a tiny divisor, a huge factor), the fold would turn what the
+            // nodes compute into infinities or NaN: those stay nodes.
+            if (!weights.All(float.IsFinite) || !bias.All(float.IsFinite))
+            {
+                continue;
             }
 
             var name = Unique(initializers, $"{follower.Output[0]}::folded");

@@ -43,10 +43,11 @@ internal static class ElementwiseChain
         {
             Name = Name,
             Internal = true,
-            Attributes = [FusionAttributes.Steps],
+            Attributes = [FusionAttributes.Steps, FusionAttributes.Nodes],
             Inputs = Arity.Any,
             Shape = Shape,
-            Flops = (c, results) => results[0].Length * (long)Prepare(c).Steps.Length,
+            // Billed as the nodes it replaced were: one FLOP per output element each.
+            Flops = (c, results) => results[0].Length * c.GetInt(GraphFusion.Nodes, Prepare(c).Steps.Length),
             Run = Run,
         };
     }
@@ -84,9 +85,9 @@ internal static class ElementwiseChain
     /// A chain node's steps, parsed once, with each step's node and the guard that checks it when the
     /// chain runs step by step (which then, like every node's guard, re-checks only when shapes change).
     /// </summary>
-    private sealed record Prepared(Step[] Steps, NodeProto[] Nodes, NodeGuard[] Guards);
+    internal sealed record Prepared(Step[] Steps, NodeProto[] Nodes, NodeGuard[] Guards);
 
-    private static Prepared Prepare(OpContext c) => Parsed.GetValue(c.Node, node =>
+    internal static Prepared Prepare(OpContext c) => Parsed.GetValue(c.Node, node =>
     {
         var texts = node.Attribute.FirstOrDefault(a => a.Name == GraphFusion.Steps)?.Strings ?? throw new ModelException("a fused chain without steps.");
         Step[] steps = [.. texts.Select(s => Step.Parse(s.ToStringUtf8(), node.Input.Count))];
@@ -141,14 +142,14 @@ internal static class ElementwiseChain
     }
 
     /// <summary>Where a binary step's operand lies: element i of x reads value (i / Inner) % Count.</summary>
-    private readonly record struct Operand(FloatBuffer Values, int Inner, int Count);
+    internal readonly record struct Operand(FloatBuffer Values, int Inner, int Count);
 
     /// <summary>
     /// How each binary step's operand lines up with x, and the run length S within which each operand
     /// is one value or one contiguous slice; null when one does not line up (it would widen x, or vary
     /// along axes that are not adjacent), when an operand is not float32, or when S is too short to pay.
     /// </summary>
-    private static (Operand[] Operands, int Segment)? Plan(OpContext c, Step[] steps, Tensor x)
+    internal static (Operand[] Operands, int Segment)? Plan(OpContext c, Step[] steps, Tensor x)
     {
         var operands = new Operand[steps.Length];
         var segment = x.Length;
@@ -294,6 +295,7 @@ internal static class ElementwiseChain
             case "Div" when step.Left: TensorPrimitives.Divide(c, x, y); break;
             case "Div": TensorPrimitives.Divide(x, c, y); break;
             case "Pow" when step.Left: TensorPrimitives.Pow(c, x, y); break;
+            case "Pow" when c == 2f: TensorPrimitives.Multiply(x, x, y); break; // as the broadcasting kernel squares: x·x
             case "Pow": TensorPrimitives.Pow(x, c, y); break;
             case "Min": TensorPrimitives.Min(x, c, y); break;
             default: TensorPrimitives.Max(x, c, y); break;
@@ -344,7 +346,17 @@ internal static class ElementwiseChain
             var expected = guard.Expect(args);
             var results = guard.Schema.Run(new OpContext(prepared.Nodes[k], args, c.Opset, c.Gpu));
             NodeGuard.Confirm(results, expected);
+            var previous = current;
             current = results[0];
+
+            // On a GPU run, an intermediate's device memory goes as soon as the next step has read it,
+            // as the graph frees a value after its last reader (the run would otherwise hold it to the end).
+            if (c.Gpu is { } gpu && k > 0 && previous.Device is { } used && used != current.Device
+                && !Enumerable.Range(0, c.InputCount).Any(i => c.Optional(i)?.Device == used))
+            {
+                gpu.Retain(previous);
+                gpu.Release(previous);
+            }
         }
 
         return current;

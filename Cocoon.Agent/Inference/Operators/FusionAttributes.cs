@@ -19,6 +19,9 @@ internal static class FusionAttributes
     /// <summary>The steps of a fused element-wise chain (<see cref="ElementwiseChain"/>).</summary>
     public static readonly AttributeDeclaration Steps = new(GraphFusion.Steps, AttributeProto.Types.AttributeType.Strings) { Internal = true };
 
+    /// <summary>How many nodes a fused chain replaced (what it is billed for per element).</summary>
+    public static readonly AttributeDeclaration Nodes = new(GraphFusion.Nodes, AttributeProto.Types.AttributeType.Int) { Min = 1, Internal = true };
+
     /// <summary>A 2×2 / 2 max pool folded into a Conv.</summary>
     public static readonly AttributeDeclaration Pool = new(GraphFusion.Pool, AttributeProto.Types.AttributeType.Int) { Min = 2, Max = 2, Internal = true };
 }
