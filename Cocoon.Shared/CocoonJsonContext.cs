@@ -26,6 +26,7 @@ namespace Cocoon.Shared;
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(JobCostView))]
 [JsonSerializable(typeof(RaiseBudgetRequest))]
+[JsonSerializable(typeof(SetPriorityRequest))]
 [JsonSerializable(typeof(CreateModelJobRequest))]
 [JsonSerializable(typeof(IReadOnlyList<UnitOutputView>))]
 [JsonSerializable(typeof(IReadOnlyList<JobView>))]

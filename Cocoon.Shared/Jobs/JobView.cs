@@ -56,4 +56,10 @@ public sealed record JobView
 
     /// <summary>What its succeeded units have been charged so far (cost and fee), nanotons.</summary>
     public string Charged { get; init; } = "0";
+
+    /// <summary>The job's order among its owner's own jobs (−10 to 10, higher first).</summary>
+    public int Priority { get; init; }
+
+    /// <summary>How many times its owner retried it after it failed.</summary>
+    public int Retries { get; init; }
 }

@@ -45,7 +45,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         {
             ["Cocoon__ModelRuns__OrphanOutputMinutes"] = "0",
         });
-        await using var agent = await HostileAgent.StartAsync(portal);
+        await using var agent = await ScriptedAgent.StartAsync(portal);
 
         using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
         var (job, modelId) = await SubmitModelJobAsync(developer);
@@ -125,7 +125,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
             ["Cocoon__Jobs__QuarantineFailures"] = "2",
             ["Cocoon__Jobs__QuarantineWindow"] = "5",
         });
-        await using var hostile = await HostileAgent.StartAsync(portal);
+        await using var hostile = await ScriptedAgent.StartAsync(portal);
         await portal.WaitForAgentsOnlineAsync(1);
         var job = await portal.SubmitAsync(new CreateJobRequest { Name = "held", MatrixSize = 64, MatrixCount = 48, MatricesPerUnit = 4, Seed = 5 });
 
@@ -162,8 +162,8 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
     {
         var db = await postgres.CreateDatabaseAsync("e2e_model_refused");
         await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-model-refused");
-        await using var first = await HostileAgent.StartAsync(portal, "first");
-        await using var second = await HostileAgent.StartAsync(portal, "second");
+        await using var first = await ScriptedAgent.StartAsync(portal, "first");
+        await using var second = await ScriptedAgent.StartAsync(portal, "second");
 
         using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
         var (job, _) = await SubmitModelJobAsync(developer);
@@ -196,7 +196,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         Assert.False(await ledger.Agents.AnyAsync(a => a.QuarantinedAt != null));
     }
 
-    private static async Task<(HostileAgent Agent, WorkAssignment Assignment)> FirstAssignmentAsync(params HostileAgent[] agents)
+    private static async Task<(ScriptedAgent Agent, WorkAssignment Assignment)> FirstAssignmentAsync(params ScriptedAgent[] agents)
     {
         for (var i = 0; i < 30; i++)
         {
@@ -286,133 +286,5 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
     private sealed class LedgerFactory(string connectionString) : IDbContextFactory<CocoonDbContext>
     {
         public CocoonDbContext CreateDbContext() => PortalDb.Open(connectionString);
-    }
-
-    /// <summary>A paired agent with no engine behind it: it registers with development evidence, heartbeats, and says what the test tells it to.</summary>
-    private sealed class HostileAgent : IAsyncDisposable
-    {
-        private readonly Channel<WorkAssignment> _assignments = Channel.CreateUnbounded<WorkAssignment>();
-        private readonly CancellationTokenSource _stop = new();
-        private HubConnection _hub = null!;
-        private HttpClient _http = null!;
-        private Task _heartbeats = Task.CompletedTask;
-        private readonly HashSet<Guid> _held = [];
-
-        public static async Task<HostileAgent> StartAsync(PortalProcess portal, string name = "hostile")
-        {
-            var agent = new HostileAgent();
-            var (credentials, directory) = await TestAgents.PairAsync(portal, name);
-            agent._hub = await TestAgents.ConnectHubAsync(portal, credentials, directory);
-            agent._hub.On<WorkAssignment>(nameof(IAgentClient.AssignAsync), a =>
-            {
-                lock (agent._held)
-                {
-                    agent._held.Add(a.LeaseId);
-                }
-
-                agent._assignments.Writer.TryWrite(a);
-            });
-            agent._hub.On<Guid>(nameof(IAgentClient.CancelAsync), _ => { });
-            using var pairingKey = PairedCredentials.LoadKey(directory);
-            using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-            var nonce = (await agent._hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
-            var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
-            await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, name) with { Enclave = evidence });
-            agent._http = portal.NewClient();
-            agent._http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TestAgents.AccessTokenAsync(portal, credentials, directory));
-            agent._heartbeats = agent.HeartbeatAsync();
-            return agent;
-        }
-
-        public async Task<WorkAssignment> NextAssignmentAsync()
-        {
-            // Generous: a CI run once waited more than 30 s for a re-dispatch here (not yet explained; see the issue notes).
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-            return await _assignments.Reader.ReadAsync(timeout.Token);
-        }
-
-        public Task<HttpResponseMessage> UploadAsync(Guid leaseId, byte[] bytes)
-        {
-            var content = new ByteArrayContent(bytes);
-            var request = new HttpRequestMessage(HttpMethod.Put, $"api/agent/leases/{leaseId}/output") { Content = content };
-            request.Headers.Add(ModelRunsEndpoints.DigestHeader, Convert.ToHexStringLower(SHA256.HashData(bytes)));
-            return _http.SendAsync(request);
-        }
-
-        public async Task<ResultAck> ReportAsync(Guid leaseId, Guid outputBlobId, string digest)
-        {
-            var ack = await _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportResultAsync), new UnitResult
-            {
-                LeaseId = leaseId,
-                OutputBlobId = outputBlobId,
-                OutputDigest = digest,
-                Verified = true,
-                Flops = 1,
-                DeviceMilliseconds = 1,
-                Gflops = 1,
-                DeviceName = "cpu",
-            });
-            lock (_held)
-            {
-                _held.Remove(leaseId);
-            }
-
-            return ack;
-        }
-
-        /// <summary>The next assignment if one comes within <paramref name="wait"/>; null otherwise.</summary>
-        public async Task<WorkAssignment?> TryNextAssignmentAsync(TimeSpan wait)
-        {
-            using var timeout = new CancellationTokenSource(wait);
-            try
-            {
-                return await _assignments.Reader.ReadAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return null;
-            }
-        }
-
-        public Task<ResultAck> FailAsync(Guid leaseId, string reason, bool modelError = false)
-        {
-            lock (_held)
-            {
-                _held.Remove(leaseId);
-            }
-
-            return _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportFailureAsync), new UnitFailure { LeaseId = leaseId, Reason = reason, ModelError = modelError });
-        }
-
-        private async Task HeartbeatAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                Guid[] held;
-                lock (_held)
-                {
-                    held = [.. _held];
-                }
-
-                try
-                {
-                    await _hub.InvokeAsync(nameof(IAgentHub.HeartbeatAsync), new AgentHeartbeat { ActiveLeases = held }, _stop.Token);
-                    await Task.Delay(500, _stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _heartbeats;
-            await _hub.DisposeAsync();
-            _http.Dispose();
-            _stop.Dispose();
-        }
     }
 }

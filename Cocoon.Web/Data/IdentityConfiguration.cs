@@ -17,6 +17,12 @@ internal sealed class AccountConfiguration : IEntityTypeConfiguration<Account>
         builder.Property(a => a.PublicKey).HasMaxLength(64);
         builder.Property(a => a.WalletVersion).HasMaxLength(20);
         builder.Property(a => a.EncryptionPublicKey).HasMaxLength(130);
+        builder.Property(a => a.ShareWeight).HasDefaultValue(1);
+        builder.ToTable("accounts", t =>
+        {
+            t.HasCheckConstraint("ck_accounts_share_weight", "share_weight BETWEEN 1 AND 100");
+            t.HasCheckConstraint("ck_accounts_max_concurrent_units", "max_concurrent_units IS NULL OR max_concurrent_units >= 0");
+        });
         builder.HasMany(a => a.Roles).WithOne().HasForeignKey(r => r.AccountId).OnDelete(DeleteBehavior.Cascade);
     }
 }

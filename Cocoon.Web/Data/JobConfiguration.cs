@@ -14,6 +14,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.FailureReason).HasMaxLength(2000);
         builder.HasIndex(j => j.CreatedAt);
         builder.HasIndex(j => j.State);
+        builder.ToTable(t => t.HasCheckConstraint("ck_jobs_priority", "priority BETWEEN -10 AND 10"));
         builder.HasOne<Asset>().WithMany().HasForeignKey(j => j.ModelAssetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasOne<Asset>().WithMany().HasForeignKey(j => j.DatasetAssetId).OnDelete(DeleteBehavior.SetNull);
         builder.HasMany(j => j.Units).WithOne(u => u.Job).HasForeignKey(u => u.JobId).OnDelete(DeleteBehavior.Cascade);

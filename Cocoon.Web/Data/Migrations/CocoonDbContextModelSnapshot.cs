@@ -606,6 +606,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_sign_in_at");
 
+                    b.Property<int?>("MaxConcurrentUnits")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_concurrent_units");
+
                     b.Property<string>("PublicKey")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -616,6 +620,12 @@ namespace Cocoon.Web.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("security_stamp");
+
+                    b.Property<int>("ShareWeight")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1)
+                        .HasColumnName("share_weight");
 
                     b.Property<bool>("Testnet")
                         .HasColumnType("boolean")
@@ -634,7 +644,12 @@ namespace Cocoon.Web.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_accounts_address");
 
-                    b.ToTable("accounts", (string)null);
+                    b.ToTable("accounts", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_accounts_max_concurrent_units", "max_concurrent_units IS NULL OR max_concurrent_units >= 0");
+
+                            t.HasCheckConstraint("ck_accounts_share_weight", "share_weight BETWEEN 1 AND 100");
+                        });
                 });
 
             modelBuilder.Entity("Cocoon.Web.Features.Identity.AccountRole", b =>
@@ -878,6 +893,14 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("paused_for_budget");
 
+                    b.Property<int>("Priority")
+                        .HasColumnType("integer")
+                        .HasColumnName("priority");
+
+                    b.Property<int>("Retries")
+                        .HasColumnType("integer")
+                        .HasColumnName("retries");
+
                     b.Property<long>("Seed")
                         .HasColumnType("bigint")
                         .HasColumnName("seed");
@@ -907,7 +930,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.HasIndex("State")
                         .HasDatabaseName("ix_jobs_state");
 
-                    b.ToTable("jobs", (string)null);
+                    b.ToTable("jobs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_jobs_priority", "priority BETWEEN -10 AND 10");
+                        });
                 });
 
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Lease", b =>
@@ -1064,6 +1090,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<DateTimeOffset>("QueuedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("queued_at");
+
+                    b.Property<DateTimeOffset?>("RetriedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("retried_at");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone")

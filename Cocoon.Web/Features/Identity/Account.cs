@@ -31,6 +31,15 @@ public sealed class Account
     public List<AccountRole> Roles { get; set; } = [];
 
     /// <summary>
+    /// The account's weight in the fair share of capacity (1 to 100; an admin sets it): accounts with
+    /// work pending get free slots in proportion to their weights, whatever their jobs' sizes.
+    /// </summary>
+    public int ShareWeight { get; set; } = 1;
+
+    /// <summary>The most units the account's jobs may run at once (an admin sets it); null: no limit of its own.</summary>
+    public int? MaxConcurrentUnits { get; set; }
+
+    /// <summary>
     /// Carried in every session's cookie and checked on every request; signing out draws a new one, so
     /// each cookie issued before stops working at once, wherever it was copied to.
     /// </summary>

@@ -34,5 +34,8 @@ public sealed class AccountQueries(IDbContextFactory<CocoonDbContext> dbFactory)
 /// <summary>One audit line: when, whose role, which, granted or revoked, by whom (null: configuration or self-service), why.</summary>
 public sealed record RoleChangeView(DateTimeOffset At, string Account, string Role, bool Granted, string? ChangedBy, string Reason);
 
+/// <summary>An admin's change of an account's share: its weight (1–100) and the most units it runs at once (null: no limit).</summary>
+public sealed record SetShareRequest(int? Weight, int? MaxConcurrentUnits);
+
 /// <summary>An admin's role change request.</summary>
 public sealed record ChangeRoleRequest(string? Role, bool Granted, string? Reason);

@@ -45,6 +45,36 @@ public sealed class AccountService(CocoonDbContext db, TimeProvider clock, IOpti
         return account;
     }
 
+    /// <summary>
+    /// Sets the account's weight in the fair share of capacity (1 to <see cref="MaxShareWeight"/>) and
+    /// the most units its jobs may run at once (null: no limit of its own).
+    /// </summary>
+    /// <exception cref="InvalidShareException">A value is out of range; nothing changes.</exception>
+    /// <exception cref="AccountNotFoundException">There is no such account.</exception>
+    public async Task SetShareAsync(Guid accountId, int weight, int? maxConcurrentUnits, Guid changedBy, CancellationToken cancellationToken)
+    {
+        if (weight is < 1 or > MaxShareWeight)
+        {
+            throw new InvalidShareException($"weight must be between 1 and {MaxShareWeight}.");
+        }
+
+        if (maxConcurrentUnits is < 0 or > MaxConcurrentUnitsLimit)
+        {
+            throw new InvalidShareException($"maxConcurrentUnits must be between 0 and {MaxConcurrentUnitsLimit}, or null for no limit.");
+        }
+
+        var account = await db.Set<Account>().SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken) ?? throw new AccountNotFoundException(accountId);
+        account.ShareWeight = weight;
+        account.MaxConcurrentUnits = maxConcurrentUnits;
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Account {Account}'s share set to weight {Weight}, at most {Limit} units at once, by {Admin}",
+            account.FriendlyAddress, weight, maxConcurrentUnits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any", changedBy);
+    }
+
+    public const int MaxShareWeight = 100;
+
+    public const int MaxConcurrentUnitsLimit = 100_000;
+
     /// <summary>Grants or revokes a role. Developer cannot be changed; an admin cannot remove their own Admin role.</summary>
     public async Task ChangeRoleAsync(Guid accountId, Role role, bool grant, Guid? changedBy, string reason, CancellationToken cancellationToken)
     {

@@ -13,6 +13,7 @@ public static class AdminEndpoints
         admin.MapGet("/accounts", async (AccountQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.ListAsync(ct)));
         admin.MapGet("/role-changes", async (AccountQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.RoleChangesAsync(200, ct)));
         admin.MapPost("/accounts/{id:guid}/roles", ChangeRoleAsync);
+        admin.MapPut("/accounts/{id:guid}/share", SetShareAsync);
 
         app.MapPost("/api/account/provider", async (ClaimsPrincipal user, AccountService accounts, CancellationToken ct) =>
         {
@@ -20,6 +21,30 @@ public static class AdminEndpoints
             await accounts.BecomeProviderAsync(id, ct);
             return TypedResults.NoContent();
         }).WithTags("Account").RequireAuthorization(CocoonPolicies.Interactive);
+    }
+
+    /// <summary>An account's weight in the fair share of capacity and its limit on units running at once.</summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> SetShareAsync(
+        Guid id, SetShareRequest? request, ClaimsPrincipal user, AccountService accounts, CancellationToken ct)
+    {
+        if (request?.Weight is not { } weight)
+        {
+            return TypedResults.Problem("Send {\"weight\": 1-100, \"maxConcurrentUnits\": n or null}.", statusCode: StatusCodes.Status400BadRequest, title: "Missing weight");
+        }
+
+        try
+        {
+            await accounts.SetShareAsync(id, weight, request.MaxConcurrentUnits, Viewer.From(user).AccountId, ct);
+            return TypedResults.NoContent();
+        }
+        catch (InvalidShareException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest, title: "Share out of range");
+        }
+        catch (AccountNotFoundException ex)
+        {
+            return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound, title: "Account not found");
+        }
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> ChangeRoleAsync(

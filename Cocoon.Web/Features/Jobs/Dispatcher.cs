@@ -13,7 +13,7 @@ namespace Cocoon.Web.Features.Jobs;
 
 /// <summary>
 /// Matches pending units to online agents with free capacity. <see cref="RequestAsync"/> enqueues one
-/// Hangfire dispatch step per unit that free capacity can take; <see cref="DispatchAsync"/> is that
+/// Hangfire dispatch step per unit that free capacity can take, shared fairly between accounts; <see cref="DispatchAsync"/> is that
 /// step: under a cluster-wide advisory lock it picks the least-loaded agent, records the lease and
 /// pushes the assignment over SignalR.
 /// </summary>
@@ -35,7 +35,11 @@ public sealed class Dispatcher(
     /// <summary>A dispatch request older than this is presumed lost (its Hangfire job died) and may be made again.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Enqueues dispatch steps for as many of the oldest pending units as free capacity can take.</summary>
+    /// <summary>
+    /// Enqueues dispatch steps for as many pending units as free capacity can take, shared between the
+    /// accounts waiting by weighted fair share (<see cref="FairShare"/>), each account's own units in
+    /// its jobs' priority order, then oldest first.
+    /// </summary>
     public async Task<int> RequestAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -53,21 +57,47 @@ public sealed class Dispatcher(
             return 0;
         }
 
-        var unitIds = await db.Database.SqlQuery<Guid>($"""
-            UPDATE work_units SET dispatch_requested_at = {now}
-            WHERE id IN (
-                SELECT w.id FROM work_units w JOIN jobs j ON j.id = w.job_id
+        // Each account's next units in its own order (priority, then age), as many as could be given now…
+        var candidates = await db.Database.SqlQuery<CandidateRow>($"""
+            SELECT unit_id, account_id, queued_at FROM (
+                SELECT w.id AS unit_id, coalesce(j.owner_account_id, {Guid.Empty}) AS account_id, w.queued_at,
+                       row_number() OVER (PARTITION BY j.owner_account_id ORDER BY j.priority DESC, w.queued_at, w.index) AS rank
+                FROM work_units w JOIN jobs j ON j.id = w.job_id
                 WHERE w.state = 'Pending' AND j.state = 'Running'
                   AND (w.dispatch_requested_at IS NULL OR w.dispatch_requested_at < {staleRequest})
                   AND (j.kind = 'MatMul' OR EXISTS (
                       SELECT 1 FROM key_grants g JOIN agents a ON a.id = g.agent_id
                       WHERE g.job_id = j.id AND a.enclave_public_key = g.enclave_public_key
-                        AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL))
-                ORDER BY w.queued_at, w.index
-                LIMIT {free}
-                FOR UPDATE OF w SKIP LOCKED)
-            RETURNING id AS "Value"
+                        AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL))) c
+            WHERE c.rank <= {free}
+            ORDER BY c.account_id, c.rank
             """).ToListAsync(cancellationToken);
+        if (candidates.Count == 0)
+        {
+            return 0;
+        }
+
+        // …what each of those accounts runs or has asked for already, its weight and its limit…
+        var accounts = candidates.Select(c => c.AccountId).Distinct().ToArray();
+        var standings = (await db.Database.SqlQuery<StandingRow>($"""
+            SELECT x.id AS account_id,
+                   (SELECT count(*)::int FROM work_units w JOIN jobs j ON j.id = w.job_id
+                    WHERE coalesce(j.owner_account_id, {Guid.Empty}) = x.id
+                      AND (w.state IN ('Leased', 'Running') OR (w.state = 'Pending' AND w.dispatch_requested_at >= {staleRequest}))) AS running,
+                   coalesce(a.share_weight, 1) AS weight, a.max_concurrent_units AS max_concurrent_units
+            FROM unnest({accounts}) AS x(id) LEFT JOIN accounts a ON a.id = x.id
+            """).ToListAsync(cancellationToken))
+            .ToDictionary(r => r.AccountId, r => new FairShare.Standing(r.Running, r.Weight, r.MaxConcurrentUnits));
+
+        // …and the free slots shared between them by weight (FairShare). Marking re-checks each unit, so
+        // two nodes choosing at once cannot both request one.
+        Guid[] chosen = [.. FairShare.Allocate([.. candidates.Select(c => new FairShare.Candidate(c.UnitId, c.AccountId, c.QueuedAt))], standings, free)];
+        var marked = (await db.Database.SqlQuery<Guid>($"""
+            UPDATE work_units SET dispatch_requested_at = {now}
+            WHERE id = ANY({chosen}) AND state = 'Pending' AND (dispatch_requested_at IS NULL OR dispatch_requested_at < {staleRequest})
+            RETURNING id AS "Value"
+            """).ToListAsync(cancellationToken)).ToHashSet();
+        var unitIds = chosen.Where(marked.Contains).ToList();
         foreach (var unitId in unitIds)
         {
             backgroundJobs.Enqueue<DispatchUnitJob>(job => job.RunAsync(unitId, CancellationToken.None));
@@ -98,7 +128,7 @@ public sealed class Dispatcher(
             }
 
             var now = clock.GetUtcNow();
-            var agent = job.State == JobState.Running ? await PickAgentAsync(db, job, unit, now, cancellationToken) : null;
+            var agent = job.State == JobState.Running && !await AtAccountLimitAsync(db, job, cancellationToken) ? await PickAgentAsync(db, job, unit, now, cancellationToken) : null;
             unit.DispatchRequestedAt = null;
             if (agent is null)
             {
@@ -198,6 +228,23 @@ public sealed class Dispatcher(
     }
 
     /// <summary>
+    /// Whether the job's owner already runs as many units as their account may at once (checked here,
+    /// under the dispatch lock, so requests made at the same moment cannot together pass the limit).
+    /// </summary>
+    private static async Task<bool> AtAccountLimitAsync(CocoonDbContext db, Job job, CancellationToken cancellationToken)
+    {
+        if (job.OwnerAccountId is not { } owner
+            || await db.Set<Identity.Account>().Where(a => a.Id == owner).Select(a => a.MaxConcurrentUnits).SingleOrDefaultAsync(cancellationToken) is not { } limit)
+        {
+            return false;
+        }
+
+        var running = await db.WorkUnits.CountAsync(
+            u => (u.State == WorkUnitState.Leased || u.State == WorkUnitState.Running) && db.Jobs.Any(j => j.Id == u.JobId && j.OwnerAccountId == owner), cancellationToken);
+        return running >= limit;
+    }
+
+    /// <summary>
     /// The lease's deadline (<see cref="LeaseDeadline"/>): the unit's FLOPs (a matrix job's exactly, a
     /// model job's from what its finished units reported per row) ÷ the agent's benchmark, and the job's
     /// finished units' time per row. A lease past its deadline ends, so an agent cannot hold a unit by
@@ -252,6 +299,10 @@ public sealed class Dispatcher(
         var (cost, fee) = Money.Pricing.UnitCharge(flops.Value, price, money.Value.FeePercent);
         return new UnitCharge(price, cost + fee, fee, Fixed: true, Fits: cost + fee <= remaining, remaining, running.Count > 0);
     }
+
+    private sealed record CandidateRow(Guid UnitId, Guid AccountId, DateTimeOffset QueuedAt);
+
+    private sealed record StandingRow(Guid AccountId, int Running, int Weight, int? MaxConcurrentUnits);
 
     private sealed record UnitCharge(long PricePerTflop, long Reserved, long Fee, bool Fixed, bool Fits, long Remaining, bool OthersRunning);
 

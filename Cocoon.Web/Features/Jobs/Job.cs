@@ -62,6 +62,12 @@ public sealed class Job
     /// <summary>Model jobs: FLOPs one row costs, fixed by the first unit that succeeded; every later unit must report the same.</summary>
     public long? FlopsPerRow { get; set; }
 
+    /// <summary>Its owner's order among their own jobs (−10 to 10, higher first; 0 by default): it never takes capacity from another account's share.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>How many times its owner retried its failed units after it failed (each retry holds its budget again).</summary>
+    public int Retries { get; set; }
+
     public List<WorkUnit> Units { get; set; } = [];
 
     public int UnitCount => (MatrixCount + MatricesPerUnit - 1) / MatricesPerUnit;

@@ -10,7 +10,7 @@ public static class JobBilling
     public static BilledJob Billed(this Job job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return new BilledJob(job.Id, job.Name, job.OwnerAccountId, job.Budget);
+        return new BilledJob(job.Id, job.Name, job.OwnerAccountId, job.Budget, job.Retries);
     }
 
     /// <summary>The job's leases still running: what they reserved is spoken for in its hold.</summary>

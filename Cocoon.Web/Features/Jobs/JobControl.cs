@@ -8,7 +8,8 @@ namespace Cocoon.Web.Features.Jobs;
 
 /// <summary>
 /// What a job's owner (or an admin) may do to a job after submitting it: pause and resume it, raise its
-/// budget (which resumes a job its budget paused), and cancel it. Each is one transaction that locks
+/// budget (which resumes a job its budget paused), change its priority among their jobs, retry it
+/// after it failed, and cancel it. Each is one transaction that locks
 /// the job first, the order every unit and lease writer locks in.
 /// </summary>
 public sealed class JobControl(
@@ -78,6 +79,58 @@ public sealed class JobControl(
             return JobAction.Done;
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Gives a failed job another round: what its budget has left is held again, its failed units go
+    /// back to the queue with their attempts counted afresh (only failures from now on can fail them
+    /// again), and the units its failure stopped run as well. Units that succeeded stay done and paid.
+    /// </summary>
+    /// <exception cref="Ledger.InsufficientFundsException">The owner's available balance cannot hold the budget again; nothing changes.</exception>
+    public Task<JobAction> RetryAsync(Viewer viewer, Guid jobId, CancellationToken cancellationToken) =>
+        ChangeAsync(viewer, jobId, async (db, job, now) =>
+        {
+            if (job.State != JobState.Failed)
+            {
+                return JobAction.Conflict($"Only a failed job can be retried; this one is {Describe(job.State)}.");
+            }
+
+            job.Retries++;
+            await Money.Billing.HoldForRetryAsync(db, job.Billed(), now, cancellationToken);
+            job.State = JobState.Running;
+            job.FinishedAt = null;
+            job.FailureReason = null;
+            await db.SaveChangesAsync(cancellationToken);
+            await db.Database.ExecuteSqlAsync($"""
+                UPDATE work_units SET state = 'Pending', attempts = 0, retried_at = {now}, queued_at = {now}, dispatch_requested_at = NULL
+                WHERE job_id = {job.Id} AND state = 'Failed'
+                """, cancellationToken);
+            logger.LogInformation("Job {JobId} retried (round {Round})", job.Id, job.Retries);
+            return JobAction.Done;
+        }, cancellationToken);
+
+    /// <summary>Sets the job's order among its owner's own jobs (−10 to 10, higher first); other accounts' shares are untouched.</summary>
+    public Task<JobAction> SetPriorityAsync(Viewer viewer, Guid jobId, int priority, CancellationToken cancellationToken)
+    {
+        if (priority is < MinPriority or > MaxPriority)
+        {
+            return Task.FromResult(JobAction.Invalid($"A job's priority is between {MinPriority} and {MaxPriority}; {priority} is not."));
+        }
+
+        return ChangeAsync(viewer, jobId, (db, job, now) =>
+        {
+            if (job.State is not (JobState.Pending or JobState.Running or JobState.Paused))
+            {
+                return Task.FromResult(JobAction.Conflict($"The job is {Describe(job.State)}; its priority no longer matters."));
+            }
+
+            job.Priority = priority;
+            return Task.FromResult(JobAction.Done);
+        }, cancellationToken);
+    }
+
+    public const int MinPriority = -10;
+
+    public const int MaxPriority = 10;
 
     /// <summary>Stops the job for good: running units are cancelled on their agents, nothing more is charged, the rest of the budget is released.</summary>
     public async Task<JobAction> CancelAsync(Viewer viewer, Guid jobId, CancellationToken cancellationToken)

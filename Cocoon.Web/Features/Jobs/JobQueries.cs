@@ -65,6 +65,8 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
             FinishedAt = j.FinishedAt,
             FailureReason = j.FailureReason,
             PauseReason = j.PauseReason,
+            Priority = j.Priority,
+            Retries = j.Retries,
             // Translated to PostgreSQL's ::text, which no locale touches.
 #pragma warning disable CA1305
             Budget = j.Budget.ToString(),

@@ -30,6 +30,8 @@ public static class JobsEndpoints
         jobs.MapPost("/{id:guid}/resume", (Guid id, ClaimsPrincipal user, JobControl control, JobQueries queries, CancellationToken ct) =>
             ActAsync(id, user, queries, c => control.ResumeAsync(Viewer.From(user), id, c), ct)).RequireAuthorization(CocoonPolicies.JobsWrite);
         jobs.MapPost("/{id:guid}/budget", RaiseBudgetAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
+        jobs.MapPost("/{id:guid}/retry", RetryAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
+        jobs.MapPost("/{id:guid}/priority", SetPriorityAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> RaiseBudgetAsync(
@@ -50,6 +52,26 @@ public static class JobsEndpoints
             return ex.AsProblem();
         }
     }
+
+    /// <summary>A failed job's failed units go back to the queue, its budget held again.</summary>
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> RetryAsync(Guid id, ClaimsPrincipal user, JobControl control, JobQueries queries, CancellationToken ct)
+    {
+        try
+        {
+            return await ActAsync(id, user, queries, c => control.RetryAsync(Viewer.From(user), id, c), ct);
+        }
+        catch (Ledger.InsufficientFundsException ex)
+        {
+            return ex.AsProblem();
+        }
+    }
+
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> SetPriorityAsync(
+        Guid id, SetPriorityRequest? request, ClaimsPrincipal user, JobControl control, JobQueries queries, CancellationToken ct) =>
+        request?.Priority is not { } priority
+            ? TypedResults.Problem($"Send {{\"priority\": n}} with n from {JobControl.MinPriority} to {JobControl.MaxPriority} (higher runs first among your jobs).",
+                statusCode: StatusCodes.Status400BadRequest, title: "Missing priority")
+            : await ActAsync(id, user, queries, c => control.SetPriorityAsync(Viewer.From(user), id, priority, c), ct);
 
     /// <summary>An owner's action on a job: the job as it now is, or the problem that stopped it.</summary>
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> ActAsync(

@@ -354,7 +354,8 @@ public sealed class UnitLifecycle(
         unit.MatricesDone = 0;
         unit.DispatchRequestedAt = null;
         unit.LastError = reason;
-        var failures = await db.Leases.Where(l => l.WorkUnitId == unit.Id && l.Outcome == LeaseOutcome.Failed)
+        // Failures before its owner last retried it were judged already.
+        var failures = await db.Leases.Where(l => l.WorkUnitId == unit.Id && l.Outcome == LeaseOutcome.Failed && (unit.RetriedAt == null || l.IssuedAt >= unit.RetriedAt))
             .Select(l => new { l.AgentId, l.ModelError }).ToListAsync(cancellationToken);
         var modelAgents = failures.Where(f => f.ModelError).Select(f => f.AgentId).Distinct().Count();
         var failingAgents = failures.Select(f => f.AgentId).Distinct().Count();

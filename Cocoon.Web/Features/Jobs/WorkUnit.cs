@@ -33,6 +33,9 @@ public sealed class WorkUnit
 
     public int Attempts { get; set; }
 
+    /// <summary>When its owner last retried the unit after it failed: only failures since count toward failing it again.</summary>
+    public DateTimeOffset? RetriedAt { get; set; }
+
     public int MatricesDone { get; set; }
 
     public DateTimeOffset? StartedAt { get; set; }

@@ -18,7 +18,16 @@ public static class Billing
     public static Task HoldAsync(CocoonDbContext db, BilledJob job, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return HoldAsync(db, job, job.Budget, $"job:{job.Id}", $"Budget held for job '{job.Name}'", now, cancellationToken);
+        return HoldAsync(db, job, job.Budget, job.RoundReference, $"Budget held for job '{job.Name}'", now, cancellationToken);
+    }
+
+    /// <summary>Holds again what a failed job's budget has left (its charges so far subtracted), for a retry of its failed units.</summary>
+    /// <exception cref="InsufficientFundsException">The balance cannot cover it.</exception>
+    public static async Task HoldForRetryAsync(CocoonDbContext db, BilledJob job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var left = job.Budget - await ChargedAsync(db, job.Id, cancellationToken);
+        await HoldAsync(db, job, left, job.RoundReference, $"Budget held again for job '{job.Name}' (retry {job.Round})", now, cancellationToken);
     }
 
     /// <summary>Holds more for a job whose owner raised its budget (each raise is its own transaction).</summary>
@@ -83,7 +92,7 @@ public static class Billing
             [(held, -(cost + fee)), (earned, cost), (fees, fee)], now, cancellationToken, agent.Id);
     }
 
-    /// <summary>Releases what is left of the job's hold to its owner's available balance (once, when the job ends).</summary>
+    /// <summary>Releases what is left of the job's hold to its owner's available balance (once per round, when the job ends).</summary>
     public static async Task ReleaseAsync(CocoonDbContext db, BilledJob job, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -95,13 +104,18 @@ public static class Billing
 
         var available = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperAvailable, owner, now, cancellationToken);
         var held = await LedgerBook.AccountAsync(db, LedgerAccountKind.DeveloperHeld, owner, now, cancellationToken, job.Id);
-        await LedgerBook.PostAsync(db, "release", $"job:{job.Id}", $"Rest of the budget of job '{job.Name}' released", job.Id,
+        await LedgerBook.PostAsync(db, "release", job.RoundReference, $"Rest of the budget of job '{job.Name}' released", job.Id,
             [(held, -remaining), (available, remaining)], now, cancellationToken);
     }
 }
 
 /// <summary>A job as billing needs it.</summary>
-public sealed record BilledJob(Guid Id, string Name, Guid? OwnerAccountId, long Budget);
+/// <param name="Round">How many times the job was retried after failing: each round holds and releases its budget once.</param>
+public sealed record BilledJob(Guid Id, string Name, Guid? OwnerAccountId, long Budget, int Round = 0)
+{
+    /// <summary>The reference of this round's hold and release: the job's own for the first, numbered for each retry.</summary>
+    public string RoundReference => Round == 0 ? $"job:{Id}" : $"job:{Id}:round:{Round}";
+}
 
 /// <summary>A unit as billing needs it.</summary>
 public sealed record BilledUnit(Guid Id, int Index);

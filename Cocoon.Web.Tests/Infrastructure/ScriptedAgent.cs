@@ -1,0 +1,167 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Cocoon.Agent.Connection;
+using Cocoon.Shared.Agents;
+using Cocoon.Shared.Attestation;
+using Cocoon.Shared.Sealing;
+using Cocoon.Shared.Work;
+using Cocoon.Web.Features.ModelRuns;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Cocoon.Web.Tests.Infrastructure;
+
+/// <summary>
+/// A paired agent with no engine behind it, a raw SignalR client holding a real pairing's token: it
+/// registers with development evidence and the capacity given, heartbeats for the leases it holds, and
+/// reports whatever the test tells it to (honest, wrong or no results, failures).
+/// </summary>
+public sealed class ScriptedAgent : IAsyncDisposable
+{
+    private readonly Channel<WorkAssignment> _assignments = Channel.CreateUnbounded<WorkAssignment>();
+    private readonly CancellationTokenSource _stop = new();
+    private HubConnection _hub = null!;
+    private HttpClient _http = null!;
+    private Task _heartbeats = Task.CompletedTask;
+    private readonly HashSet<Guid> _held = [];
+
+    public static async Task<ScriptedAgent> StartAsync(PortalProcess portal, string name = "scripted", int capacity = 1)
+    {
+        var agent = new ScriptedAgent();
+        var (credentials, directory) = await TestAgents.PairAsync(portal, name);
+        agent._hub = await TestAgents.ConnectHubAsync(portal, credentials, directory);
+        agent._hub.On<WorkAssignment>(nameof(IAgentClient.AssignAsync), a =>
+        {
+            lock (agent._held)
+            {
+                agent._held.Add(a.LeaseId);
+            }
+
+            agent._assignments.Writer.TryWrite(a);
+        });
+        agent._hub.On<Guid>(nameof(IAgentClient.CancelAsync), _ => { });
+        using var pairingKey = PairedCredentials.LoadKey(directory);
+        using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var nonce = (await agent._hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
+        var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
+        await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, name) with { Enclave = evidence, Capacity = capacity });
+        agent._http = portal.NewClient();
+        agent._http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TestAgents.AccessTokenAsync(portal, credentials, directory));
+        agent._heartbeats = agent.HeartbeatAsync();
+        return agent;
+    }
+
+    public async Task<WorkAssignment> NextAssignmentAsync()
+    {
+        // Generous: a CI run once waited more than 30 s for a re-dispatch here (not yet explained; see the issue notes).
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        return await _assignments.Reader.ReadAsync(timeout.Token);
+    }
+
+    public Task<HttpResponseMessage> UploadAsync(Guid leaseId, byte[] bytes)
+    {
+        var content = new ByteArrayContent(bytes);
+        var request = new HttpRequestMessage(HttpMethod.Put, $"api/agent/leases/{leaseId}/output") { Content = content };
+        request.Headers.Add(ModelRunsEndpoints.DigestHeader, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        return _http.SendAsync(request);
+    }
+
+    public async Task<ResultAck> ReportAsync(Guid leaseId, Guid outputBlobId, string digest)
+    {
+        var ack = await _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportResultAsync), new UnitResult
+        {
+            LeaseId = leaseId,
+            OutputBlobId = outputBlobId,
+            OutputDigest = digest,
+            Verified = true,
+            Flops = 1,
+            DeviceMilliseconds = 1,
+            Gflops = 1,
+            DeviceName = "cpu",
+        });
+        lock (_held)
+        {
+            _held.Remove(leaseId);
+        }
+
+        return ack;
+    }
+
+    /// <summary>Reports a matrix unit done, with a well-formed digest and the unit's FLOPs (the portal does not check a matrix digest yet).</summary>
+    public async Task<ResultAck> CompleteAsync(WorkAssignment assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        var spec = assignment.Work ?? throw new InvalidOperationException("CompleteAsync reports matrix units.");
+        var ack = await _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportResultAsync), new UnitResult
+        {
+            LeaseId = assignment.LeaseId,
+            OutputDigest = Convert.ToHexStringLower(SHA256.HashData(assignment.UnitId.ToByteArray())),
+            Verified = true,
+            Flops = 2L * spec.MatrixSize * spec.MatrixSize * spec.MatrixSize * spec.MatrixCount,
+            DeviceMilliseconds = 1,
+            Gflops = 1,
+            DeviceName = "cpu",
+        });
+        lock (_held)
+        {
+            _held.Remove(assignment.LeaseId);
+        }
+
+        return ack;
+    }
+
+    /// <summary>The next assignment if one comes within <paramref name="wait"/>; null otherwise.</summary>
+    public async Task<WorkAssignment?> TryNextAssignmentAsync(TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            return await _assignments.Reader.ReadAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public Task<ResultAck> FailAsync(Guid leaseId, string reason, bool modelError = false)
+    {
+        lock (_held)
+        {
+            _held.Remove(leaseId);
+        }
+
+        return _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportFailureAsync), new UnitFailure { LeaseId = leaseId, Reason = reason, ModelError = modelError });
+    }
+
+    private async Task HeartbeatAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Guid[] held;
+            lock (_held)
+            {
+                held = [.. _held];
+            }
+
+            try
+            {
+                await _hub.InvokeAsync(nameof(IAgentHub.HeartbeatAsync), new AgentHeartbeat { ActiveLeases = held }, _stop.Token);
+                await Task.Delay(500, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _heartbeats;
+        await _hub.DisposeAsync();
+        _http.Dispose();
+        _stop.Dispose();
+    }
+}
