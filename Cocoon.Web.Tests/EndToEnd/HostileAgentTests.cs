@@ -45,7 +45,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         {
             ["Cocoon__ModelRuns__OrphanOutputMinutes"] = "0",
         });
-        await using var agent = await ScriptedAgent.StartAsync(portal);
+        await using var agent = await ScriptedAgent.StartAsync(portal, "hostile");
 
         using var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
         var (job, modelId) = await SubmitModelJobAsync(developer);
@@ -125,7 +125,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
             ["Cocoon__Jobs__QuarantineFailures"] = "2",
             ["Cocoon__Jobs__QuarantineWindow"] = "5",
         });
-        await using var hostile = await ScriptedAgent.StartAsync(portal);
+        await using var hostile = await ScriptedAgent.StartAsync(portal, "hostile");
         await portal.WaitForAgentsOnlineAsync(1);
         var job = await portal.SubmitAsync(new CreateJobRequest { Name = "held", MatrixSize = 64, MatrixCount = 48, MatricesPerUnit = 4, Seed = 5 });
 
