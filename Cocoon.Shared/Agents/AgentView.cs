@@ -59,6 +59,12 @@ public sealed record AgentView
     /// <summary>The agent's benchmark score (GFLOP/s, geometric mean of the reference models at batch 32); null until it reports one.</summary>
     public double? BenchmarkScore { get; init; }
 
+    /// <summary>The share of its recent units (the last 50 that ended by its own doing) it completed, smoothed: a new agent starts at one half.</summary>
+    public double Reputation { get; init; } = 0.5;
+
+    /// <summary>How many units its reputation weighs (0 to 50).</summary>
+    public int ReputationUnits { get; init; }
+
     /// <summary>When the evidence was last checked (at the agent's last registration).</summary>
     public DateTimeOffset? AttestedAt { get; init; }
 }

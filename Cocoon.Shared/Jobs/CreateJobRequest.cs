@@ -41,6 +41,9 @@ public sealed class CreateJobRequest : IValidatableObject
     /// <summary>The most the job pays per TFLOP, nanotons as a string of digits (absent: any price the budget covers).</summary>
     public string? MaxPricePerTflop { get; set; }
 
+    /// <summary>What the agents running the job must be, and how to choose among them (absent: any agent, balanced).</summary>
+    public MatchingOptions? Matching { get; set; }
+
     /// <summary>Work units the job will be split into.</summary>
     public int UnitCount => MatricesPerUnit <= 0 ? 0 : (MatrixCount + MatricesPerUnit - 1) / MatricesPerUnit;
 

@@ -31,6 +31,9 @@ public sealed record CreateModelJobRequest
     /// <summary>Refuse grants to agents that are not hardware-attested.</summary>
     public bool AttestedOnly { get; init; }
 
+    /// <summary>What the agents running the job must be, and how to choose among those granted (absent: any granted agent, balanced).</summary>
+    public MatchingOptions? Matching { get; init; }
+
     /// <summary>One entry per agent the developer allows.</summary>
     public IReadOnlyList<AgentKeyGrant>? Grants { get; init; }
 }

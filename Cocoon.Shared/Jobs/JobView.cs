@@ -62,4 +62,10 @@ public sealed record JobView
 
     /// <summary>How many times its owner retried it after it failed.</summary>
     public int Retries { get; init; }
+
+    /// <summary>What the agents running it must be, and how they are chosen (the defaults filled in).</summary>
+    public MatchingOptions? Matching { get; init; }
+
+    /// <summary>Why units of a running job are waiting, when they are (no agent qualifies, or all that do are busy); null otherwise. Given for one job, not in lists.</summary>
+    public string? Waiting { get; init; }
 }

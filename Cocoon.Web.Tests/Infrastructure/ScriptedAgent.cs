@@ -25,7 +25,10 @@ public sealed class ScriptedAgent : IAsyncDisposable
     private Task _heartbeats = Task.CompletedTask;
     private readonly HashSet<Guid> _held = [];
 
-    public static async Task<ScriptedAgent> StartAsync(PortalProcess portal, string name = "scripted", int capacity = 1)
+    /// <summary>The agent's id at the portal.</summary>
+    public Guid Id { get; private set; }
+
+    public static async Task<ScriptedAgent> StartAsync(PortalProcess portal, string name = "scripted", int capacity = 1, DeviceKind device = DeviceKind.Cpu, double? benchmark = null, long memoryBytes = 16L << 30)
     {
         var agent = new ScriptedAgent();
         var (credentials, directory) = await TestAgents.PairAsync(portal, name);
@@ -44,7 +47,18 @@ public sealed class ScriptedAgent : IAsyncDisposable
         using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var nonce = (await agent._hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
         var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
-        await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, name) with { Enclave = evidence, Capacity = capacity });
+        await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, name) with
+        {
+            Enclave = evidence,
+            Capacity = capacity,
+            Device = new DeviceInfo { Name = device.ToString().ToLowerInvariant(), Kind = device, MemoryBytes = memoryBytes, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
+        });
+        if (benchmark is { } score)
+        {
+            await agent._hub.InvokeAsync(nameof(IAgentHub.ReportBenchmarkAsync), new AgentBenchmark { Score = score, Device = device.ToString() });
+        }
+
+        agent.Id = credentials.AgentId;
         agent._http = portal.NewClient();
         agent._http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TestAgents.AccessTokenAsync(portal, credentials, directory));
         agent._heartbeats = agent.HeartbeatAsync();

@@ -84,7 +84,7 @@ public static class TestAgents
         Name = name,
         ProtocolVersion = AgentProtocol.Version,
         AgentVersion = "1.0.0",
-        Device = new DeviceInfo { Name = "cpu", Kind = DeviceKind.Cpu, MemoryBytes = 1, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
+        Device = new DeviceInfo { Name = "cpu", Kind = DeviceKind.Cpu, MemoryBytes = 16L << 30, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
         AllDevices = [],
         Capacity = 1,
         HeldLeases = [],

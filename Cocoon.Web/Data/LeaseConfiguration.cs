@@ -14,6 +14,8 @@ internal sealed class LeaseConfiguration : IEntityTypeConfiguration<Lease>
         builder.HasIndex(l => l.WorkUnitId);
         // Active leases per agent (capacity) and expiring leases (the sweeper) are the hot reads.
         builder.HasIndex(l => l.AgentId).HasFilter("ended_at IS NULL");
+        // An agent's reputation weighs its latest finished leases (the agent_reputations view).
+        builder.HasIndex(l => new { l.AgentId, l.IssuedAt });
         builder.HasIndex(l => l.ExpiresAt).HasFilter("ended_at IS NULL");
     }
 }

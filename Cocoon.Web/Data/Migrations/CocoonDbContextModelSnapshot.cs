@@ -816,6 +816,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<bool>("AttestedOnly")
+                        .HasColumnType("boolean")
+                        .HasColumnName("attested_only");
+
                     b.Property<long>("Budget")
                         .HasColumnType("bigint")
                         .HasColumnName("budget");
@@ -827,6 +831,12 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<Guid?>("DatasetAssetId")
                         .HasColumnType("uuid")
                         .HasColumnName("dataset_asset_id");
+
+                    b.Property<string>("DeviceClass")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("device_class");
 
                     b.Property<string>("FailureReason")
                         .HasMaxLength(2000)
@@ -862,6 +872,18 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<long?>("MaxPricePerTflop")
                         .HasColumnType("bigint")
                         .HasColumnName("max_price_per_tflop");
+
+                    b.Property<double?>("MinBenchmarkScore")
+                        .HasColumnType("double precision")
+                        .HasColumnName("min_benchmark_score");
+
+                    b.Property<long>("MinMemoryBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("min_memory_bytes");
+
+                    b.Property<double?>("MinReputation")
+                        .HasColumnType("double precision")
+                        .HasColumnName("min_reputation");
 
                     b.Property<Guid?>("ModelAssetId")
                         .HasColumnType("uuid")
@@ -914,6 +936,12 @@ namespace Cocoon.Web.Data.Migrations
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
                         .HasColumnName("state");
+
+                    b.Property<string>("Strategy")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("strategy");
 
                     b.HasKey("Id")
                         .HasName("pk_jobs");
@@ -1010,6 +1038,9 @@ namespace Cocoon.Web.Data.Migrations
 
                     b.HasIndex("WorkUnitId")
                         .HasDatabaseName("ix_leases_work_unit_id");
+
+                    b.HasIndex("AgentId", "IssuedAt")
+                        .HasDatabaseName("ix_leases_agent_id_issued_at");
 
                     b.ToTable("leases", (string)null);
                 });

@@ -12,7 +12,8 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var onlineSince = clock.GetUtcNow() - options.Value.AgentTimeout;
-        return await db.Agents.AsNoTracking()
+        var reputations = await db.Database.SqlQuery<Reputation>($"SELECT agent_id, finished, score FROM agent_reputations").ToDictionaryAsync(r => r.AgentId, cancellationToken);
+        var agents = await db.Agents.AsNoTracking()
             .OrderBy(a => a.RevokedAt != null)
             .ThenByDescending(a => a.ConnectionId != null)
             .ThenBy(a => a.Name)
@@ -38,7 +39,11 @@ public sealed class AgentQueries(IDbContextFactory<CocoonDbContext> dbFactory, T
                 QuarantineReason = a.QuarantineReason,
             })
             .ToListAsync(cancellationToken);
+        return [.. agents.Select(a => reputations.TryGetValue(a.Id, out var r) ? a with { Reputation = r.Score, ReputationUnits = r.Finished } : a)];
     }
+
+    /// <summary>A row of the agent_reputations view.</summary>
+    private sealed record Reputation(Guid AgentId, int Finished, double Score);
 
     /// <summary>The agents a developer may grant a job's keys to: online, paired, with an enclave key.</summary>
     public async Task<IReadOnlyList<AgentView>> GrantCandidatesAsync(CancellationToken cancellationToken = default) =>

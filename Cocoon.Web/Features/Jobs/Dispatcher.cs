@@ -313,20 +313,37 @@ public sealed class Dispatcher(
         return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    /// <summary>The least-loaded online agent with room, one that has not failed this unit first (a failure is another agent's to confirm); for a model job, only agents holding a grant to their current enclave key.</summary>
+    /// <summary>
+    /// The agent a unit goes to: among the online agents with room that meet everything the job asks
+    /// (<see cref="AgentMatch"/>: its key grant, price cap, device class, memory, attestation, benchmark
+    /// score and reputation), one that has not failed this unit first (a failure is another agent's to
+    /// confirm), chosen by the job's strategy; <paramref name="cheapestFirst"/> puts price first whatever
+    /// the strategy (when the budget left cannot pay the first choice).
+    /// </summary>
     private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, CancellationToken cancellationToken, bool cheapestFirst = false)
     {
         var onlineSince = now - link.Value.AgentTimeout;
         var anyAgent = job.Kind == JobKind.MatMul;
+        var defaultPrice = money.Value.DefaultPricePerTflop;
+        var strategy = cheapestFirst ? nameof(MatchStrategy.Cheapest) : job.Strategy.ToString();
+        var deviceClass = job.DeviceClass.ToString();
         return await db.Agents.FromSql($"""
             SELECT a.* FROM agents a
             CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
+            JOIN agent_reputations reputation ON reputation.agent_id = a.id
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
-              AND ({job.MaxPricePerTflop}::bigint IS NULL OR coalesce(a.price_per_tflop, {money.Value.DefaultPricePerTflop}) <= {job.MaxPricePerTflop}::bigint)
+              AND ({job.MaxPricePerTflop}::bigint IS NULL OR coalesce(a.price_per_tflop, {defaultPrice}) <= {job.MaxPricePerTflop}::bigint)
               AND ({anyAgent} OR EXISTS (SELECT 1 FROM key_grants g WHERE g.job_id = {job.Id} AND g.agent_id = a.id AND g.enclave_public_key = a.enclave_public_key))
-            ORDER BY CASE WHEN {cheapestFirst} THEN coalesce(a.price_per_tflop, {money.Value.DefaultPricePerTflop}) ELSE 0 END,
-                     EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
-                     load.active::float / a.capacity, coalesce(a.price_per_tflop, {money.Value.DefaultPricePerTflop}), a.last_heartbeat_at DESC
+              AND ({deviceClass} = 'Any' OR ({deviceClass} = 'Cpu') = (a.device_kind = 'Cpu'))
+              AND a.memory_bytes >= {job.MinMemoryBytes}
+              AND (NOT {job.AttestedOnly} OR (a.evidence_kind = 'Tdx' AND a.measurement_set_id IS NOT NULL))
+              AND ({job.MinBenchmarkScore}::float8 IS NULL OR coalesce(a.benchmark_score, 0) >= {job.MinBenchmarkScore}::float8)
+              AND ({job.MinReputation}::float8 IS NULL OR reputation.score >= {job.MinReputation}::float8)
+            ORDER BY EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
+                     CASE WHEN {strategy} = 'Cheapest' THEN coalesce(a.price_per_tflop, {defaultPrice}) ELSE 0 END,
+                     CASE WHEN {strategy} = 'Cheapest' THEN -coalesce(a.benchmark_score, 0) ELSE 0 END,
+                     CASE WHEN {strategy} = 'Fastest' THEN (load.active + 1) / greatest(coalesce(a.benchmark_score, 0), 1e-3) ELSE 0 END,
+                     load.active::float / a.capacity, coalesce(a.price_per_tflop, {defaultPrice}), a.last_heartbeat_at DESC
             LIMIT 1
             """).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
     }

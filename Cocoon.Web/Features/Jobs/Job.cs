@@ -68,6 +68,23 @@ public sealed class Job
     /// <summary>How many times its owner retried its failed units after it failed (each retry holds its budget again).</summary>
     public int Retries { get; set; }
 
+    /// <summary>The class of device its units may run on.</summary>
+    public DeviceClass DeviceClass { get; set; }
+
+    /// <summary>Only agents with TDX attestation matched to an allowed measurement set run it.</summary>
+    public bool AttestedOnly { get; set; }
+
+    /// <summary>The least benchmark score (GFLOP/s) an agent must have reported; null: none asked.</summary>
+    public double? MinBenchmarkScore { get; set; }
+
+    /// <summary>The least reputation (0 to 1) an agent must have; null: none asked.</summary>
+    public double? MinReputation { get; set; }
+
+    /// <summary>The least device memory an agent must report: a matrix unit's three matrices, a model's weights.</summary>
+    public long MinMemoryBytes { get; set; }
+
+    public MatchStrategy Strategy { get; set; }
+
     public List<WorkUnit> Units { get; set; } = [];
 
     public int UnitCount => (MatrixCount + MatricesPerUnit - 1) / MatricesPerUnit;

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Cocoon.Web.Features.Jobs;
 
 /// <summary>Jobs and their units as the pages and the API show them.</summary>
-public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
+public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Agents.AgentLinkOptions> link, Microsoft.Extensions.Options.IOptions<Money.MoneyOptions> money)
 {
     public async Task<IReadOnlyList<JobView>> ListAsync(Viewer viewer, int take = 100, CancellationToken cancellationToken = default)
     {
@@ -14,11 +14,18 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
         return await Project(db, Visible(db, viewer).OrderByDescending(j => j.CreatedAt).Take(take)).ToListAsync(cancellationToken);
     }
 
-    /// <summary>The job, or null when it does not exist or the viewer may not see it.</summary>
+    /// <summary>The job, or null when it does not exist or the viewer may not see it; with why its units wait, when they do.</summary>
     public async Task<JobView?> GetAsync(Viewer viewer, Guid id, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await Project(db, Visible(db, viewer).Where(j => j.Id == id)).SingleOrDefaultAsync(cancellationToken);
+        var view = await Project(db, Visible(db, viewer).Where(j => j.Id == id)).SingleOrDefaultAsync(cancellationToken);
+        if (view is not { State: JobState.Running })
+        {
+            return view;
+        }
+
+        var job = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id, cancellationToken);
+        return view with { Waiting = await AgentMatch.WaitingAsync(db, job, clock.GetUtcNow() - link.Value.AgentTimeout, money.Value.DefaultPricePerTflop, cancellationToken) };
     }
 
     public async Task<IReadOnlyList<WorkUnitView>> UnitsAsync(Viewer viewer, Guid jobId, CancellationToken cancellationToken = default)
@@ -67,6 +74,14 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory)
             PauseReason = j.PauseReason,
             Priority = j.Priority,
             Retries = j.Retries,
+            Matching = new MatchingOptions
+            {
+                DeviceClass = j.DeviceClass == DeviceClass.Gpu ? "gpu" : j.DeviceClass == DeviceClass.Cpu ? "cpu" : "any",
+                AttestedOnly = j.AttestedOnly,
+                MinBenchmarkScore = j.MinBenchmarkScore,
+                MinReputation = j.MinReputation,
+                Strategy = j.Strategy == MatchStrategy.Cheapest ? "cheapest" : j.Strategy == MatchStrategy.Fastest ? "fastest" : "balanced",
+            },
             // Translated to PostgreSQL's ::text, which no locale touches.
 #pragma warning disable CA1305
             Budget = j.Budget.ToString(),

@@ -52,6 +52,65 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
         }
     }
 
+    /// <summary>
+    /// Reads what a job asks of its agents into it (<see cref="MatchingOptions"/>); what is out of range
+    /// goes to <paramref name="error"/> under "matching.…". Absent options leave the defaults: any
+    /// device, any attestation, no minimum score or reputation, balanced.
+    /// </summary>
+    public static void ReadMatching(Job job, MatchingOptions? matching, Action<string, string> error)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(error);
+        if (matching is null)
+        {
+            return;
+        }
+
+        if (Parse<DeviceClass>(matching.DeviceClass) is { } device)
+        {
+            job.DeviceClass = device;
+        }
+        else
+        {
+            error("matching.deviceClass", "deviceClass is \"any\", \"gpu\" or \"cpu\".");
+        }
+
+        if (Parse<MatchStrategy>(matching.Strategy) is { } strategy)
+        {
+            job.Strategy = strategy;
+        }
+        else
+        {
+            error("matching.strategy", "strategy is \"balanced\", \"cheapest\" or \"fastest\".");
+        }
+
+        job.AttestedOnly |= matching.AttestedOnly;
+        if (matching.MinBenchmarkScore is { } score && (!double.IsFinite(score) || score < 0 || score > 1e9))
+        {
+            error("matching.minBenchmarkScore", "minBenchmarkScore is GFLOP/s, from 0 to 1,000,000,000.");
+        }
+        else
+        {
+            job.MinBenchmarkScore = matching.MinBenchmarkScore;
+        }
+
+        if (matching.MinReputation is { } reputation && (!double.IsFinite(reputation) || reputation < 0 || reputation > 1))
+        {
+            error("matching.minReputation", "minReputation is a share of units completed, from 0 to 1.");
+        }
+        else
+        {
+            job.MinReputation = matching.MinReputation;
+        }
+
+        // Absent or blank: the default (the enum's zero); otherwise its name, in any case.
+        static T? Parse<T>(string? text)
+            where T : struct, Enum =>
+            string.IsNullOrWhiteSpace(text) ? default(T)
+            : Enum.TryParse<T>(text.Trim(), ignoreCase: true, out var value) && Enum.IsDefined(value) && !int.TryParse(text, out _) ? value
+            : null;
+    }
+
     /// <summary>The largest budget one job may hold (a million TON).</summary>
     public const long MaxBudget = 1_000_000 * Ledger.Ton.Nano;
 
@@ -62,6 +121,7 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
         var errors = Validate(request);
         var job = new Job { Id = Guid.CreateVersion7(), Name = "", OwnerAccountId = ownerAccountId };
         ReadMoney(job, request.Budget, request.MaxPricePerTflop, (field, message) => errors[field] = [message]);
+        ReadMatching(job, request.Matching, (field, message) => errors[field] = [message]);
         if (errors.Count > 0)
         {
             throw new InvalidJobException(errors);
@@ -73,6 +133,9 @@ public sealed class JobSubmission(IDbContextFactory<CocoonDbContext> dbFactory, 
         job.MatrixCount = request.MatrixCount;
         job.MatricesPerUnit = request.MatricesPerUnit;
         job.Seed = request.Seed ?? BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8)) & long.MaxValue;
+
+        // A product's two inputs and its output, float32, on the device at once.
+        job.MinMemoryBytes = 3L * 4 * request.MatrixSize * request.MatrixSize;
         job.CreatedAt = clock.GetUtcNow();
         await RecordAsync(job, [], cancellationToken);
         return job;

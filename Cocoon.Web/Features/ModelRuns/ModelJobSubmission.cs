@@ -100,7 +100,7 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
                 continue;
             }
 
-            if (request.AttestedOnly && agent.EvidenceKind != EvidenceKind.Tdx)
+            if ((request.AttestedOnly || request.Matching?.AttestedOnly == true) && agent.EvidenceKind != EvidenceKind.Tdx)
             {
                 Error("grants", $"Agent '{agent.Name}' is not hardware-attested, and you asked for attested agents only.");
                 continue;
@@ -123,8 +123,9 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
             });
         }
 
-        var money = new Job { Name = "" };
+        var money = new Job { Name = "", AttestedOnly = request.AttestedOnly };
         JobSubmission.ReadMoney(money, request.Budget, request.MaxPricePerTflop, Error);
+        JobSubmission.ReadMatching(money, request.Matching, Error);
         if (errors.Count > 0)
         {
             throw new InvalidJobException(errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
@@ -147,6 +148,14 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
             DatasetAssetId = dataset!.Id,
             OutputRecipientKey = request.OutputKey,
             CreatedAt = clock.GetUtcNow(),
+            DeviceClass = money.DeviceClass,
+            AttestedOnly = money.AttestedOnly,
+            MinBenchmarkScore = money.MinBenchmarkScore,
+            MinReputation = money.MinReputation,
+            Strategy = money.Strategy,
+
+            // The sealed model is its weights and little else: an agent must at least hold those.
+            MinMemoryBytes = model.Size,
         };
         foreach (var record in records)
         {
