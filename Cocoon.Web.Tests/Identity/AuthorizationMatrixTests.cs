@@ -110,6 +110,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
             R("GET", "api/admin/role-changes", null, 401, 403, 403, 403, 200, 401, 401),
             R("POST", $"api/admin/accounts/{missing}/roles", new { role = "Finance", granted = true }, 401, 403, 403, 403, 404, 401, 401),
             R("PUT", $"api/admin/accounts/{missing}/share", new { weight = 2 }, 401, 403, 403, 403, 404, 401, 401),
+            R("GET", "api/admin/disputes", null, 401, 403, 403, 403, 200, 401, 401),
             R("GET", "api/admin/tdx-measurements", null, 401, 403, 403, 403, 200, 401, 401),
             R("POST", "api/admin/tdx-measurements", new { mrtd = "00", name = "x" }, 401, 403, 403, 403, 400, 401, 401),
             R("GET", "api/admin/tdx-collateral", null, 401, 403, 403, 403, 200, 401, 401),
@@ -129,6 +130,7 @@ public sealed class AuthorizationMatrixTests(PostgresFixture postgres)
             R("GET", "admin", null, 302, 302, 302, 302, 200, 302, 302),
             R("GET", "admin/measurements", null, 302, 302, 302, 302, 200, 302, 302),
             R("GET", "admin/collateral", null, 302, 302, 302, 302, 200, 302, 302),
+            R("GET", "admin/disputes", null, 302, 302, 302, 302, 200, 302, 302),
             R("GET", "signin", null, 200, 200, 200, 200, 200, 200, 200),
         ];
 

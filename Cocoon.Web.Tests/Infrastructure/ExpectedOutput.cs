@@ -1,4 +1,3 @@
-using Cocoon.Agent.Work;
 using Cocoon.Shared.Work;
 
 namespace Cocoon.Web.Tests.Infrastructure;

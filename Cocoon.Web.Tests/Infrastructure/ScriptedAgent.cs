@@ -101,15 +101,21 @@ public sealed class ScriptedAgent : IAsyncDisposable
         return ack;
     }
 
-    /// <summary>Reports a matrix unit done, with a well-formed digest and the unit's FLOPs (the portal does not check a matrix digest yet).</summary>
-    public async Task<ResultAck> CompleteAsync(WorkAssignment assignment)
+    /// <summary>Reports a matrix unit done honestly: the digest of its products (the reference computes them) and its FLOPs.</summary>
+    public Task<ResultAck> CompleteAsync(WorkAssignment assignment) =>
+        ReportMatrixAsync(assignment, MatMulReference.OutputDigest(assignment?.Work ?? throw new InvalidOperationException("CompleteAsync reports matrix units.")));
+
+    /// <summary>Reports a matrix unit done with a made-up digest: the lie a canary is there to catch.</summary>
+    public Task<ResultAck> LieAsync(WorkAssignment assignment) =>
+        ReportMatrixAsync(assignment, Convert.ToHexStringLower(SHA256.HashData(assignment.UnitId.ToByteArray())));
+
+    private async Task<ResultAck> ReportMatrixAsync(WorkAssignment assignment, string digest)
     {
-        ArgumentNullException.ThrowIfNull(assignment);
-        var spec = assignment.Work ?? throw new InvalidOperationException("CompleteAsync reports matrix units.");
+        var spec = assignment.Work!;
         var ack = await _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportResultAsync), new UnitResult
         {
             LeaseId = assignment.LeaseId,
-            OutputDigest = Convert.ToHexStringLower(SHA256.HashData(assignment.UnitId.ToByteArray())),
+            OutputDigest = digest,
             Verified = true,
             Flops = 2L * spec.MatrixSize * spec.MatrixSize * spec.MatrixSize * spec.MatrixCount,
             DeviceMilliseconds = 1,

@@ -809,6 +809,80 @@ namespace Cocoon.Web.Data.Migrations
                     b.ToTable("role_changes", (string)null);
                 });
 
+            modelBuilder.Entity("Cocoon.Web.Features.Jobs.Dispute", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("AgentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("agent_id");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Evidence")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("evidence");
+
+                    b.Property<string>("Expected")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("expected");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<Guid>("LeaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_id");
+
+                    b.Property<string>("Reported")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("reported");
+
+                    b.Property<int>("UnitIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("unit_index");
+
+                    b.Property<Guid>("WorkUnitId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("work_unit_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_disputes");
+
+                    b.HasIndex("AgentId")
+                        .HasDatabaseName("ix_disputes_agent_id");
+
+                    b.HasIndex("At")
+                        .HasDatabaseName("ix_disputes_at");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_disputes_job_id");
+
+                    b.HasIndex("LeaseId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_disputes_lease_id");
+
+                    b.ToTable("disputes", (string)null);
+                });
+
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1059,6 +1133,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<int>("Attempts")
                         .HasColumnType("integer")
                         .HasColumnName("attempts");
+
+                    b.Property<bool>("Canary")
+                        .HasColumnType("boolean")
+                        .HasColumnName("canary");
 
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
@@ -2043,6 +2121,23 @@ namespace Cocoon.Web.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_account_roles_accounts_account_id");
+                });
+
+            modelBuilder.Entity("Cocoon.Web.Features.Jobs.Dispute", b =>
+                {
+                    b.HasOne("Cocoon.Web.Features.Agents.RegisteredAgent", null)
+                        .WithMany()
+                        .HasForeignKey("AgentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_disputes_agents_agent_id");
+
+                    b.HasOne("Cocoon.Web.Features.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_disputes_jobs_job_id");
                 });
 
             modelBuilder.Entity("Cocoon.Web.Features.Jobs.Job", b =>

@@ -51,6 +51,27 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory, Tim
             .ToListAsync(cancellationToken);
     }
 
+    /// <summary>The latest disputes (results the portal caught wrong), newest first, for admins.</summary>
+    public async Task<IReadOnlyList<DisputeView>> DisputesAsync(int take = 200, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Set<Dispute>().AsNoTracking()
+            .OrderByDescending(d => d.At)
+            .Take(take)
+            .Select(d => new DisputeView(
+                d.At,
+                d.Kind,
+                d.JobId,
+                db.Jobs.Where(j => j.Id == d.JobId).Select(j => j.Name).FirstOrDefault() ?? "",
+                d.UnitIndex,
+                d.AgentId,
+                db.Agents.Where(a => a.Id == d.AgentId).Select(a => a.Name).FirstOrDefault() ?? "",
+                d.Reported,
+                d.Expected,
+                d.Evidence))
+            .ToListAsync(cancellationToken);
+    }
+
     private static IQueryable<Job> Visible(CocoonDbContext db, Viewer viewer) =>
         viewer.IsAdmin ? db.Jobs : db.Jobs.Where(j => j.OwnerAccountId == viewer.AccountId);
 
@@ -93,3 +114,6 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory, Tim
 #pragma warning restore CA1305
         });
 }
+
+/// <summary>A dispute as admins see it: when, how it was caught, the job and unit, the agent, both digests and the evidence.</summary>
+public sealed record DisputeView(DateTimeOffset At, string Kind, Guid JobId, string Job, int UnitIndex, Guid AgentId, string Agent, string Reported, string Expected, string Evidence);

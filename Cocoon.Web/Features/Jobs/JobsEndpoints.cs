@@ -32,6 +32,8 @@ public static class JobsEndpoints
         jobs.MapPost("/{id:guid}/budget", RaiseBudgetAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
         jobs.MapPost("/{id:guid}/retry", RetryAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
         jobs.MapPost("/{id:guid}/priority", SetPriorityAsync).RequireAuthorization(CocoonPolicies.JobsWrite);
+        app.MapGet("/api/admin/disputes", async (JobQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.DisputesAsync(200, ct)))
+            .WithTags("Admin").RequireAuthorization(CocoonPolicies.Admin);
     }
 
     private static async Task<Results<Ok<JobView>, ProblemHttpResult>> RaiseBudgetAsync(

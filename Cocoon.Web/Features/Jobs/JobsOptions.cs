@@ -35,6 +35,17 @@ public sealed class JobsOptions
     [Range(1, 100, ErrorMessage = "Cocoon:Jobs:FailingAgentsPerUnit must be between 1 and 100.")]
     public int FailingAgentsPerUnit { get; set; } = 3;
 
+    /// <summary>
+    /// Percent of a matrix job's units whose result the portal checks itself, unannounced (canaries): the
+    /// agent cannot tell them from the rest, and a wrong answer on one is caught and disputed.
+    /// </summary>
+    [Range(0, 100, ErrorMessage = "Cocoon:Jobs:CanaryPercent must be between 0 and 100.")]
+    public int CanaryPercent { get; set; } = 10;
+
+    /// <summary>The largest unit the portal will recompute as a canary (MFLOP; its own CPU pays for it).</summary>
+    [Range(0, 100_000, ErrorMessage = "Cocoon:Jobs:MaxCanaryMegaflops must be between 0 and 100000.")]
+    public int MaxCanaryMegaflops { get; set; } = 256;
+
     /// <summary>A bound on a unit's attempts of any kind (lost agents, expired leases, failures): past MaxAttempts × 3 it fails.</summary>
     [Range(1, 100, ErrorMessage = "Cocoon:Jobs:MaxAttempts must be between 1 and 100.")]
     public int MaxAttempts { get; set; } = 5;

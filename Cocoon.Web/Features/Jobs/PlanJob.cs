@@ -9,7 +9,8 @@ namespace Cocoon.Web.Features.Jobs;
 /// The Hangfire step that splits a pending job into work units and asks for their dispatch.
 /// Safe to run twice: the job row is locked and only a pending job is planned.
 /// </summary>
-public sealed class PlanJob(IDbContextFactory<CocoonDbContext> dbFactory, Dispatcher dispatcher, LiveUpdates live, TimeProvider clock, ILogger<PlanJob> logger)
+public sealed class PlanJob(IDbContextFactory<CocoonDbContext> dbFactory, Dispatcher dispatcher, LiveUpdates live, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<JobsOptions> options, ILogger<PlanJob> logger)
 {
     public async Task RunAsync(Guid jobId, CancellationToken cancellationToken)
     {
@@ -26,13 +27,15 @@ public sealed class PlanJob(IDbContextFactory<CocoonDbContext> dbFactory, Dispat
             for (var index = 0; index < job.UnitCount; index++)
             {
                 var first = (long)index * job.MatricesPerUnit;
+                var count = (int)Math.Min(job.MatricesPerUnit, job.MatrixCount - first);
                 db.WorkUnits.Add(new WorkUnit
                 {
+                    Canary = IsCanary(job, count),
                     Id = Guid.CreateVersion7(),
                     JobId = job.Id,
                     Index = index,
                     FirstMatrix = first,
-                    MatrixCount = (int)Math.Min(job.MatricesPerUnit, job.MatrixCount - first),
+                    MatrixCount = count,
                     State = WorkUnitState.Pending,
                     QueuedAt = now,
                 });
@@ -48,4 +51,13 @@ public sealed class PlanJob(IDbContextFactory<CocoonDbContext> dbFactory, Dispat
         live.JobChanged(jobId);
         await dispatcher.RequestAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// Whether the portal will check this matrix unit's result itself: chosen at random here, kept
+    /// from the agent, within what the portal's CPU may spend on one (Cocoon:Jobs:MaxCanaryMegaflops).
+    /// </summary>
+    private bool IsCanary(Job job, int products) =>
+        job.Kind == JobKind.MatMul
+        && 2.0 * job.MatrixSize * job.MatrixSize * job.MatrixSize * products <= options.Value.MaxCanaryMegaflops * 1e6
+        && System.Security.Cryptography.RandomNumberGenerator.GetInt32(100) < options.Value.CanaryPercent;
 }

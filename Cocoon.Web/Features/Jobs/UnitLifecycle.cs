@@ -65,6 +65,22 @@ public sealed class UnitLifecycle(
             b => b.Id == result.OutputBlobId && b.LeaseId == result.LeaseId && b.AccountId == job.OwnerAccountId && b.Digest == digest, cancellationToken);
     }
 
+    /// <summary>
+    /// The digest a canary unit's result must have (the portal recomputes the products), when the lease
+    /// is on a matrix unit chosen as one (<see cref="WorkUnit.Canary"/>); null for any other.
+    /// </summary>
+    private async Task<string?> CanaryDigestAsync(Guid leaseId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var canary = await (from l in db.Leases
+                            join u in db.WorkUnits on l.WorkUnitId equals u.Id
+                            join j in db.Jobs on u.JobId equals j.Id
+                            where l.Id == leaseId && u.Canary && j.Kind == JobKind.MatMul
+                            select new MatMulSpec { MatrixSize = j.MatrixSize, Seed = j.Seed, FirstMatrix = u.FirstMatrix, MatrixCount = u.MatrixCount })
+            .AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+        return canary is null ? null : await Task.Run(() => MatMulReference.OutputDigest(canary), cancellationToken);
+    }
+
     /// <summary>Counts a verified result unless the unit was already done; an unverified one ends the lease as failed.</summary>
     public async Task<ResultAck> AcceptResultAsync(Guid agentId, UnitResult result, CancellationToken cancellationToken)
     {
@@ -76,6 +92,8 @@ public sealed class UnitLifecycle(
             return closed ? ResultAck.Rejected : ResultAck.UnknownLease;
         }
 
+        // A canary's answer is worked out before any row is locked: it may take the portal's CPU a while.
+        var expected = await CanaryDigestAsync(result.LeaseId, cancellationToken);
         Guid? supersededLease = null;
         Guid? supersededAgent = null;
         Guid jobId;
@@ -106,7 +124,9 @@ public sealed class UnitLifecycle(
             }
 
             // Checked before anything else changes: a rejected result must not supersede the lease now running the unit.
-            var rejected = job.Kind != JobKind.Model ? null
+            var wrong = expected is not null && !expected.Equals(result.OutputDigest, StringComparison.OrdinalIgnoreCase);
+            var rejected = job.Kind != JobKind.Model
+                ? wrong ? $"The result of unit {unit.Index} is wrong: the portal checked it and its products give another digest." : null
                 : !await IsOutputOfAsync(db, job, result, cancellationToken) ? "The agent reported an output the portal does not hold for this job."
                 : job.FlopsPerRow is { } perRow && Math.Abs(result.Flops - (perRow * Math.Max(unit.MatrixCount, 1))) > Math.Max(unit.MatrixCount, 1) // the figure is rounded down per row
                     ? $"The agent counted {result.Flops:N0} FLOPs for {unit.MatrixCount:N0} rows; this job's model costs {perRow:N0} a row, as its first unit counted."
@@ -115,6 +135,26 @@ public sealed class UnitLifecycle(
             {
                 lease.Outcome = LeaseOutcome.Failed;
                 lease.EndedAt = now;
+                if (wrong)
+                {
+                    db.Add(new Dispute
+                    {
+                        Id = Guid.CreateVersion7(),
+                        At = now,
+                        JobId = job.Id,
+                        WorkUnitId = unit.Id,
+                        UnitIndex = unit.Index,
+                        LeaseId = lease.Id,
+                        AgentId = agentId,
+                        Kind = "Canary",
+                        Reported = result.OutputDigest.ToLowerInvariant(),
+                        Expected = expected!,
+                        Evidence = $"Unit {unit.Index} of job '{job.Name}' (products {unit.FirstMatrix}–{unit.FirstMatrix + unit.MatrixCount - 1} of {job.MatrixSize}×{job.MatrixSize}, seed {job.Seed}) " +
+                            "was recomputed by the portal; the agent's digest differs. Anyone can check it with the input generator and the reference product. " +
+                            "The lease was failed and not paid, and the unit was queued for another agent.",
+                    });
+                }
+
                 await db.SaveChangesAsync(cancellationToken);
                 IReadOnlyList<StoppedLease> stopped = [];
                 if (unit.CurrentLeaseId == lease.Id)

@@ -33,6 +33,9 @@ public sealed class WorkUnit
 
     public int Attempts { get; set; }
 
+    /// <summary>The portal checks this unit's result itself (a canary); never told to the agent.</summary>
+    public bool Canary { get; set; }
+
     /// <summary>When its owner last retried the unit after it failed: only failures since count toward failing it again.</summary>
     public DateTimeOffset? RetriedAt { get; set; }
 

@@ -1,12 +1,14 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using Cocoon.Shared.Work;
+namespace Cocoon.Shared.Work;
 
-namespace Cocoon.Agent.Work;
-
-/// <summary>The plain C# product every device result is checked against.</summary>
+/// <summary>
+/// The plain C# product every device result is checked against: by the agent before it reports a
+/// unit, and by the portal on the units it checks unannounced (canaries).
+/// </summary>
 public static class MatMulReference
 {
+    /// <summary>C = A·B for <paramref name="count"/> n×n matrices stored one after another.</summary>
     public static void MultiplyBatch(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int n, int count)
     {
         var size = n * n;
@@ -18,7 +20,7 @@ public static class MatMulReference
 
     /// <summary>
     /// The digest a correct device must report for a unit, computed without any device: generator,
-    /// reference product, SHA-256 over the outputs in matrix order (what canary checks will compare).
+    /// reference product, SHA-256 over the outputs in matrix order (what canary checks compare).
     /// </summary>
     public static string OutputDigest(MatMulSpec spec)
     {
