@@ -16,6 +16,9 @@ public sealed class GemmKernelTests
     [InlineData(8, 600, 100)]
     [InlineData(1, 512, 512)]
     [InlineData(3, 700, 130)]
+    [InlineData(1, 4096, 1000)]
+    [InlineData(2, 2000, 4096)]
+    [InlineData(5, 1000, 777)]
     public void A_product_without_an_epilogue_is_a_times_b(int m, int k, int n)
     {
         var random = new Random(m + k + n);

@@ -67,10 +67,6 @@ internal static class GemmKernel
         {
             Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, 0, n, finish, packedB);
         }
-        else if (m < Rows)
-        {
-            SplitDepth(a, aOffset, b, bOffset, c, cOffset, m, k, n, threads, finish);
-        }
         else if (m >= Rows * threads && (m >= MBlock * threads || n < 2 * Columns * threads))
         {
             var chunk = ((m + threads - 1) / threads + Rows - 1) / Rows * Rows;
@@ -78,58 +74,12 @@ internal static class GemmKernel
         }
         else
         {
-            // Few rows: each core takes a range of columns and packs only its own panels of B.
+            // Few rows: each core takes a range of columns and packs only its own panels of B. A
+            // matrix-vector product too: split along k instead, two cores summed their halves in an order
+            // of their own (a little faster, but its bits then depended on how many cores ran it).
             var chunk = ((n + threads - 1) / threads + Columns - 1) / Columns * Columns;
             Workers.For((n + chunk - 1) / chunk, t => Block(a, aOffset, b, bOffset, c, cOffset, k, n, 0, m, t * chunk, Math.Min(n, (t + 1) * chunk), finish, packedB));
         }
-    }
-
-    /// <summary>
-    /// A matrix-vector product (fewer than 4 rows) across cores by ranges of B's rows: each core streams
-    /// one contiguous stretch of B, which its prefetchers follow and, for a model weight read every run,
-    /// its own cache keeps; the partial rows are summed after. (Split by columns, each core read half of
-    /// every row of B, short strided runs that held 1×512×512 at 10 µs on two cores against 12 on one.)
-    /// </summary>
-    private static void SplitDepth(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, int threads, Epilogue epilogue)
-    {
-        var parts = Math.Min(threads, Math.Max(1, k / 64));
-        var partials = Scratch.Rent((parts - 1) * m * n);
-        try
-        {
-            MultiplyDepthParts(a, aOffset, b, bOffset, c, cOffset, m, k, n, parts, partials, epilogue);
-        }
-        finally
-        {
-            Scratch.Return(partials);
-        }
-    }
-
-    /// <summary>Each of <paramref name="parts"/> stretches of k into C or its own slice of <paramref name="partials"/>, summed into C after.</summary>
-    private static void MultiplyDepthParts(float[] a, int aOffset, float[] b, int bOffset, float[] c, int cOffset, int m, int k, int n, int parts, float[] partials, Epilogue epilogue)
-    {
-        epilogue.Start(c, cOffset, n, 0, m, 0, n);
-        Workers.For(parts, t =>
-        {
-            var (p0, p1) = (k * t / parts, k * (t + 1) / parts);
-            var (target, at) = t == 0 ? (c, cOffset) : (partials, (t - 1) * m * n);
-            if (t > 0)
-            {
-                partials.AsSpan(at, m * n).Clear();
-            }
-
-            BlockRows(a, aOffset, b, bOffset, target, at, k, n, 0, m, 0, n, p0, p1, pack: false, [], packedB: null);
-        });
-
-        for (var t = 1; t < parts; t++)
-        {
-            for (var i = 0; i < m; i++)
-            {
-                var row = c.AsSpan(cOffset + (i * n), n);
-                System.Numerics.Tensors.TensorPrimitives.Add(row, partials.AsSpan(((t - 1) * m * n) + (i * n), n), row);
-            }
-        }
-
-        epilogue.Finish(c, cOffset, n, 0, m, 0, n);
     }
 
     /// <summary>
