@@ -35,6 +35,9 @@ public sealed class CanaryTests(PostgresFixture postgres)
         var lied = await liar.NextAssignmentAsync();
         Assert.Equal(ResultAck.Rejected, await liar.LieAsync(lied));
 
+        // Told it was caught, it works out the true answer and sends it on the same lease: still refused.
+        Assert.Equal(ResultAck.Rejected, await liar.CompleteAsync(lied));
+
         // An honest agent joins; the unit the liar failed goes to it first, and both units end with their true products.
         await using var honest = await ScriptedAgent.StartAsync(portal, "honest");
         var done = new List<WorkAssignment>();

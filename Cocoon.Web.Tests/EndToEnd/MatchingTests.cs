@@ -8,6 +8,7 @@ using Cocoon.Shared.Work;
 using Cocoon.Web.Features.Ledger;
 using Cocoon.Web.Features.Money;
 using Cocoon.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 
 namespace Cocoon.Web.Tests.EndToEnd;
 
@@ -35,7 +36,7 @@ public sealed class MatchingTests(PostgresFixture postgres)
             await tx.CommitAsync();
         }
 
-        await using var cpu = await ScriptedAgent.StartAsync(portal, "cpu-cheap", device: DeviceKind.Cpu, benchmark: 10);
+        await using var cpu = await ScriptedAgent.StartAsync(portal, "cpu-cheap", capacity: 2, device: DeviceKind.Cpu, benchmark: 10);
         await using var gpu = await ScriptedAgent.StartAsync(portal, "gpu-fast", device: DeviceKind.Cuda, benchmark: 100);
         Assert.Equal(HttpStatusCode.NoContent, (await portal.Http.PutAsJsonAsync($"api/agents/{cpu.Id}/price", new { pricePerTflop = "1000" })).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await portal.Http.PutAsJsonAsync($"api/agents/{gpu.Id}/price", new { pricePerTflop = "5000" })).StatusCode);
@@ -44,10 +45,14 @@ public sealed class MatchingTests(PostgresFixture postgres)
         Assert.Equal(100, agents.Single(a => a.Id == gpu.Id).BenchmarkScore);
         Assert.Equal(0.5, agents.Single(a => a.Id == gpu.Id).Reputation); // no units yet: one half
 
-        // Balanced (both idle: the cheaper), cheapest, fastest; then each rule that only one agent meets.
+        // The CPU agent holds one unit of its two: balanced takes the less loaded GPU agent, cheapest the
+        // CPU agent, fastest the GPU agent; then each rule that only one agent meets.
+        var holder = await SubmitAsync(developer, new MatchingOptions { DeviceClass = "cpu" }, units: 1);
+        var held = await cpu.NextAssignmentAsync();
+        Assert.Equal(holder.Id, held.JobId);
         (MatchingOptions? Options, ScriptedAgent Expected)[] cases =
         [
-            (null, cpu),
+            (null, gpu),
             (new MatchingOptions { Strategy = "cheapest" }, cpu),
             (new MatchingOptions { Strategy = "fastest" }, gpu),
             (new MatchingOptions { DeviceClass = "gpu", Strategy = "cheapest" }, gpu),
@@ -64,7 +69,10 @@ public sealed class MatchingTests(PostgresFixture postgres)
             Assert.Equal(JobState.Succeeded, (await portal.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(30))).State);
         }
 
-        // Rules no agent meets: the units wait, and the job says why; nothing is handed out.
+        Assert.Equal(ResultAck.Accepted, await cpu.CompleteAsync(held));
+
+        // Rules no agent meets: the units wait, and the job says why; nothing is handed out, and the
+        // dispatcher does not even ask for them (they would take a turn from work that can run).
         (MatchingOptions Options, string Reason)[] waiting =
         [
             (new MatchingOptions { AttestedOnly = true }, "No agent with TDX attestation"),
@@ -78,24 +86,32 @@ public sealed class MatchingTests(PostgresFixture postgres)
                 TimeSpan.FromSeconds(20), $"the job to say it waits: {reason}");
             Assert.Null(await cpu.TryNextAssignmentAsync(TimeSpan.FromMilliseconds(200)));
             Assert.Null(await gpu.TryNextAssignmentAsync(TimeSpan.FromMilliseconds(200)));
+            await using (var ledger = PortalDb.Open(db))
+            {
+                Assert.False(await ledger.WorkUnits.AnyAsync(u => u.JobId == job.Id && (u.DispatchRequestedAt != null || u.Attempts > 0)));
+            }
+
             Assert.Equal(HttpStatusCode.OK, (await developer.PostAsync($"api/jobs/{job.Id}/cancel", null)).StatusCode);
         }
 
-        // Three units, two agents of capacity one: the third waits for a busy agent.
-        var busy = await SubmitAsync(developer, null, units: 3);
-        var first = await cpu.NextAssignmentAsync();
-        var second = await gpu.NextAssignmentAsync();
-        await Eventually.HoldsAsync(async () => (await developer.GetFromJsonAsync<JobView>($"api/jobs/{busy.Id}", PortalProcess.Json))!.Waiting == "All 2 agents that qualify are busy (2 unit(s) running on them).",
+        // Four units, three slots: the fourth waits for a busy agent.
+        var busy = await SubmitAsync(developer, null, units: 4);
+        List<WorkAssignment> onCpu = [await cpu.NextAssignmentAsync(), await cpu.NextAssignmentAsync()];
+        var onGpu = await gpu.NextAssignmentAsync();
+        await Eventually.HoldsAsync(async () => (await developer.GetFromJsonAsync<JobView>($"api/jobs/{busy.Id}", PortalProcess.Json))!.Waiting == "All 2 agents that qualify are busy (3 unit(s) running on them).",
             TimeSpan.FromSeconds(20), "the job to say both agents are busy");
-        Assert.Equal(ResultAck.Accepted, await cpu.CompleteAsync(first));
-        var third = await cpu.NextAssignmentAsync();
-        Assert.Equal(ResultAck.Accepted, await cpu.CompleteAsync(third));
-        Assert.Equal(ResultAck.Accepted, await gpu.CompleteAsync(second));
+        Assert.Equal(ResultAck.Accepted, await gpu.CompleteAsync(onGpu));
+        var fourth = await gpu.NextAssignmentAsync();
+        Assert.Equal(ResultAck.Accepted, await gpu.CompleteAsync(fourth));
+        foreach (var assignment in onCpu)
+        {
+            Assert.Equal(ResultAck.Accepted, await cpu.CompleteAsync(assignment));
+        }
         var done = await portal.WaitForJobAsync(busy.Id, TimeSpan.FromSeconds(30));
         Assert.Equal((JobState.Succeeded, (string?)null), (done.State, done.Waiting));
         Assert.Equal("cheapest", (await SubmitAsync(developer, new MatchingOptions { Strategy = "Cheapest", DeviceClass = "GPU" }, units: 1, cancel: true)).Matching!.Strategy);
 
-        // Reputation counts what each did: three units apiece done, none failed.
+        // Reputation counts what each did: units done, none failed.
         agents = (await portal.Http.GetFromJsonAsync<IReadOnlyList<AgentView>>("api/agents", PortalProcess.Json))!;
         Assert.All(agents, a => Assert.True(a.Reputation > 0.5 && a.ReputationUnits >= 3, $"{a.Name}: {a.Reputation} over {a.ReputationUnits}"));
 

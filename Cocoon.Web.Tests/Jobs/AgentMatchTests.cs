@@ -41,9 +41,10 @@ public sealed class AgentMatchTests
     [Fact]
     public void Rules_apply_in_turn_so_the_first_that_leaves_none_is_named()
     {
-        // One GPU agent, too dear; one cheap CPU agent: a GPU job under the cheap price waits for a GPU.
+        // One GPU agent, too dear; one cheap CPU agent: a GPU job under the cheap price waits for a GPU
+        // among the agents its price allows (a GPU agent is online, but not at that price).
         var reason = AgentMatch.Explain(Job(j => { j.DeviceClass = DeviceClass.Gpu; j.MaxPricePerTflop = 2000; }), [Agent("gpu", device: "Cuda", price: 9000), Agent("cpu", price: 1000)]);
-        Assert.Equal("No GPU agent online.", reason);
+        Assert.Equal("No GPU agent online among the 1 of 2 online that meet its other rules.", reason);
     }
 
     [Fact]

@@ -55,7 +55,9 @@ public static class AgentMatch
             var kept = left.Where(rule).ToList();
             if (kept.Count == 0)
             {
-                return reason(left);
+                // Said of the agents the earlier rules left, which may not be all that are online.
+                return left.Count == online.Count ? reason(left)
+                    : $"{reason(left)[..^1]} among the {left.Count} of {online.Count} online that meet its other rules.";
             }
 
             left = kept;

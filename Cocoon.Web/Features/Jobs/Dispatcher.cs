@@ -57,7 +57,8 @@ public sealed class Dispatcher(
             return 0;
         }
 
-        // Each account's next units in its own order (priority, then age), as many as could be given now…
+        // Each account's next units in its own order (priority, then age), as many as could be given now,
+        // of jobs some online agent fits (a unit none can take must not take an account's turn)…
         var candidates = await db.Database.SqlQuery<CandidateRow>($"""
             SELECT unit_id, account_id, queued_at FROM (
                 SELECT w.id AS unit_id, coalesce(j.owner_account_id, {Guid.Empty}) AS account_id, w.queued_at,
@@ -65,10 +66,10 @@ public sealed class Dispatcher(
                 FROM work_units w JOIN jobs j ON j.id = w.job_id
                 WHERE w.state = 'Pending' AND j.state = 'Running'
                   AND (w.dispatch_requested_at IS NULL OR w.dispatch_requested_at < {staleRequest})
-                  AND (j.kind = 'MatMul' OR EXISTS (
-                      SELECT 1 FROM key_grants g JOIN agents a ON a.id = g.agent_id
-                      WHERE g.job_id = j.id AND a.enclave_public_key = g.enclave_public_key
-                        AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL))) c
+                  AND EXISTS (
+                      SELECT 1 FROM agents a JOIN agent_reputations r ON r.agent_id = a.id
+                      WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
+                        AND cocoon_agent_fits(j, a, r.score, {money.Value.DefaultPricePerTflop}))) c
             WHERE c.rank <= {free}
             ORDER BY c.account_id, c.rank
             """).ToListAsync(cancellationToken);
@@ -323,23 +324,17 @@ public sealed class Dispatcher(
     private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, CancellationToken cancellationToken, bool cheapestFirst = false)
     {
         var onlineSince = now - link.Value.AgentTimeout;
-        var anyAgent = job.Kind == JobKind.MatMul;
         var defaultPrice = money.Value.DefaultPricePerTflop;
-        var strategy = cheapestFirst ? nameof(MatchStrategy.Cheapest) : job.Strategy.ToString();
-        var deviceClass = job.DeviceClass.ToString();
+        var strategy = job.Strategy.ToString();
         return await db.Agents.FromSql($"""
             SELECT a.* FROM agents a
             CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
             JOIN agent_reputations reputation ON reputation.agent_id = a.id
+            JOIN jobs j ON j.id = {job.Id}
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
-              AND ({job.MaxPricePerTflop}::bigint IS NULL OR coalesce(a.price_per_tflop, {defaultPrice}) <= {job.MaxPricePerTflop}::bigint)
-              AND ({anyAgent} OR EXISTS (SELECT 1 FROM key_grants g WHERE g.job_id = {job.Id} AND g.agent_id = a.id AND g.enclave_public_key = a.enclave_public_key))
-              AND ({deviceClass} = 'Any' OR ({deviceClass} = 'Cpu') = (a.device_kind = 'Cpu'))
-              AND a.memory_bytes >= {job.MinMemoryBytes}
-              AND (NOT {job.AttestedOnly} OR (a.evidence_kind = 'Tdx' AND a.measurement_set_id IS NOT NULL))
-              AND ({job.MinBenchmarkScore}::float8 IS NULL OR coalesce(a.benchmark_score, 0) >= {job.MinBenchmarkScore}::float8)
-              AND ({job.MinReputation}::float8 IS NULL OR reputation.score >= {job.MinReputation}::float8)
-            ORDER BY EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
+              AND cocoon_agent_fits(j, a, reputation.score, {defaultPrice})
+            ORDER BY CASE WHEN {cheapestFirst} THEN coalesce(a.price_per_tflop, {defaultPrice}) ELSE 0 END,
+                     EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
                      CASE WHEN {strategy} = 'Cheapest' THEN coalesce(a.price_per_tflop, {defaultPrice}) ELSE 0 END,
                      CASE WHEN {strategy} = 'Cheapest' THEN -coalesce(a.benchmark_score, 0) ELSE 0 END,
                      CASE WHEN {strategy} = 'Fastest' THEN (load.active + 1) / greatest(coalesce(a.benchmark_score, 0), 1e-3) ELSE 0 END,

@@ -94,8 +94,8 @@ public sealed class JobControl(
                 return JobAction.Conflict($"Only a failed job can be retried; this one is {Describe(job.State)}.");
             }
 
+            // Units before the ledger, as a job's end orders them: the hold then locks the ledger last.
             job.Retries++;
-            await Money.Billing.HoldForRetryAsync(db, job.Billed(), now, cancellationToken);
             job.State = JobState.Running;
             job.FinishedAt = null;
             job.FailureReason = null;
@@ -104,6 +104,7 @@ public sealed class JobControl(
                 UPDATE work_units SET state = 'Pending', attempts = 0, retried_at = {now}, queued_at = {now}, dispatch_requested_at = NULL
                 WHERE job_id = {job.Id} AND state = 'Failed'
                 """, cancellationToken);
+            await Money.Billing.HoldForRetryAsync(db, job.Billed(), now, cancellationToken);
             logger.LogInformation("Job {JobId} retried (round {Round})", job.Id, job.Retries);
             return JobAction.Done;
         }, cancellationToken);

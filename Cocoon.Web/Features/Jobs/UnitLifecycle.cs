@@ -75,7 +75,8 @@ public sealed class UnitLifecycle(
         var canary = await (from l in db.Leases
                             join u in db.WorkUnits on l.WorkUnitId equals u.Id
                             join j in db.Jobs on u.JobId equals j.Id
-                            where l.Id == leaseId && u.Canary && j.Kind == JobKind.MatMul
+                            where l.Id == leaseId && u.Canary && j.Kind == JobKind.MatMul && l.Outcome != LeaseOutcome.Failed
+                                && u.State != WorkUnitState.Succeeded && u.State != WorkUnitState.Failed && j.State == JobState.Running
                             select new MatMulSpec { MatrixSize = j.MatrixSize, Seed = j.Seed, FirstMatrix = u.FirstMatrix, MatrixCount = u.MatrixCount })
             .AsNoTracking().SingleOrDefaultAsync(cancellationToken);
         return canary is null ? null : await Task.Run(() => MatMulReference.OutputDigest(canary), cancellationToken);
@@ -109,6 +110,13 @@ public sealed class UnitLifecycle(
             var (job, unit, lease) = chain;
             jobId = job.Id;
             var now = clock.GetUtcNow();
+            if (lease.Outcome == LeaseOutcome.Failed)
+            {
+                // A lease ended as failed (its agent said so, or its result was refused) stays failed: an
+                // answer sent again on it, a canary's corrected one included, is not counted or paid.
+                return ResultAck.Rejected;
+            }
+
             if (unit.State is WorkUnitState.Succeeded or WorkUnitState.Failed || job.State is JobState.Cancelled or JobState.Failed)
             {
                 // A cancelled or failed job counts and charges nothing more (its hold is released).
