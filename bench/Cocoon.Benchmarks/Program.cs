@@ -6,6 +6,7 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- models-profile [runs] (time per operator type of our engine)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo [seconds] [dir] [name]  (models we did not make, against ONNX Runtime at batch 1 and 8, with each engine's peak memory: light architectures, openwakeword)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo-profile [name] [runs] (time per operator type of our engine on the zoo models whose name contains name)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- dispatch [agents] [capacity] [units]  (the real portal's dispatcher with scripted agents answering at once: submit → assigned latency, units per second)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- operators [seconds]  (single operators at a decoder's shapes against ONNX Runtime: ConvTranspose, depthwise Conv)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels [seconds]   (the CPU kernels one by one: GEMM shapes, pooling, GELU)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels-best [rounds] (direct conv tilings, GEMM scaling, transposes: fastest rounds)
@@ -28,6 +29,12 @@ if (args is ["models", ..])
 if (args is ["zoo", ..])
 {
     return Zoo.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3, args.Length > 2 && args[2].Length > 0 ? args[2] : null, args.Length > 3 ? args[3] : "");
+}
+
+if (args is ["dispatch", ..])
+{
+    int Arg(int at, int fallback) => args.Length > at ? int.Parse(args[at], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    return await Cocoon.Benchmarks.DispatchRun.RunAsync(Arg(1, 20), Arg(2, 4), Arg(3, 2000));
 }
 
 if (args is ["operators", ..])

@@ -42,19 +42,40 @@ public sealed class Dispatcher(
     /// </summary>
     public async Task<int> RequestAsync(CancellationToken cancellationToken = default)
     {
+        var unitIds = await ChooseAsync(null, cancellationToken);
+        foreach (var unitId in unitIds)
+        {
+            backgroundJobs.Enqueue<DispatchUnitJob>(job => job.RunAsync(unitId, CancellationToken.None));
+        }
+
+        return unitIds.Count;
+    }
+
+    /// <summary>
+    /// Chooses and marks requested the units free capacity can take now (<see cref="RequestAsync"/>),
+    /// or, given an agent, as many as that agent has room for among the units it fits.
+    /// </summary>
+    private async Task<List<Guid>> ChooseAsync(Guid? forAgent, CancellationToken cancellationToken)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow();
         var onlineSince = now - link.Value.AgentTimeout;
         var staleRequest = now - RequestTimeout;
-        var free = await db.Database.SqlQuery<int>($"""
-            SELECT (COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)
-                  - (SELECT count(*) FROM work_units w WHERE w.state = 'Pending' AND w.dispatch_requested_at >= {staleRequest}))::int AS "Value"
-            FROM agents a
-            WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
-            """).SingleAsync(cancellationToken);
+        var free = forAgent is { } agent
+            ? await db.Database.SqlQuery<int>($"""
+                SELECT COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)::int AS "Value"
+                FROM agents a
+                WHERE a.id = {agent} AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
+                """).SingleAsync(cancellationToken)
+            : await db.Database.SqlQuery<int>($"""
+                SELECT (COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)
+                      - (SELECT count(*) FROM work_units w WHERE w.state = 'Pending' AND w.dispatch_requested_at >= {staleRequest}))::int AS "Value"
+                FROM agents a
+                WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
+                """).SingleAsync(cancellationToken);
         if (free <= 0)
         {
-            return 0;
+            return [];
         }
 
         // Each account's next units in its own order (priority, then age), as many as could be given now,
@@ -69,13 +90,14 @@ public sealed class Dispatcher(
                   AND EXISTS (
                       SELECT 1 FROM agents a JOIN agent_reputations r ON r.agent_id = a.id
                       WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
+                        AND ({forAgent}::uuid IS NULL OR a.id = {forAgent}::uuid)
                         AND cocoon_agent_fits(j, a, r.score, {money.Value.DefaultPricePerTflop}))) c
             WHERE c.rank <= {free}
             ORDER BY c.account_id, c.rank
             """).ToListAsync(cancellationToken);
         if (candidates.Count == 0)
         {
-            return 0;
+            return [];
         }
 
         // …what each of those accounts runs or has asked for already, its weight and its limit…
@@ -98,13 +120,30 @@ public sealed class Dispatcher(
             WHERE id = ANY({chosen}) AND state = 'Pending' AND (dispatch_requested_at IS NULL OR dispatch_requested_at < {staleRequest})
             RETURNING id AS "Value"
             """).ToListAsync(cancellationToken)).ToHashSet();
-        var unitIds = chosen.Where(marked.Contains).ToList();
-        foreach (var unitId in unitIds)
+        return [.. chosen.Where(marked.Contains)];
+    }
+
+    /// <summary>
+    /// After an agent's result: the next units it fits, dispatched at once, here, rather than through a
+    /// Hangfire step each (the hop that bounded dispatch at a few dozen units a second); then the usual
+    /// request for any other free capacity. Each dispatch re-checks everything under the dispatch lock,
+    /// as a Hangfire step does, and a unit whose dispatch fails here is requested again by the sweeper.
+    /// </summary>
+    public async Task DispatchNextAsync(Guid agentId, CancellationToken cancellationToken = default)
+    {
+        try
         {
-            backgroundJobs.Enqueue<DispatchUnitJob>(job => job.RunAsync(unitId, CancellationToken.None));
+            foreach (var unitId in await ChooseAsync(agentId, cancellationToken))
+            {
+                await DispatchAsync(unitId, cancellationToken);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Dispatching the next unit to agent {AgentId} failed; the sweeper requests it again", agentId);
         }
 
-        return unitIds.Count;
+        await RequestAsync(cancellationToken);
     }
 
     /// <summary>Leases one pending unit to an agent and pushes it; does nothing if the unit is no longer pending.</summary>

@@ -237,7 +237,9 @@ public sealed class UnitLifecycle(
         }
 
         live.JobChanged(jobId);
-        await dispatcher.RequestAsync(cancellationToken);
+
+        // The agent has a free slot now: its next unit goes out from here, not through a Hangfire step.
+        await dispatcher.DispatchNextAsync(agentId, cancellationToken);
         return ResultAck.Accepted;
     }
 
