@@ -126,6 +126,59 @@ public sealed class SchedulingTests(PostgresFixture postgres)
         Assert.True((await portal.Http.GetFromJsonAsync<LedgerCheck>("api/ledger/verify"))!.Holds);
     }
 
+    /// <summary>
+    /// With two distinct agents' failures needed to fail a unit: X and Y fail it, the job fails; after a
+    /// retry one more failure does not fail it again (only failures since the retry count), and the unit
+    /// completes on the other agent.
+    /// </summary>
+    [Fact]
+    public async Task A_retry_counts_only_failures_since_it()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_retry");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-retry", new Dictionary<string, string>
+        {
+            ["Cocoon__Jobs__FailingAgentsPerUnit"] = "2",
+            ["Cocoon__Jobs__CanaryPercent"] = "0",
+        });
+        await using var x = await ScriptedAgent.StartAsync(portal, "x");
+        await using var y = await ScriptedAgent.StartAsync(portal, "y");
+        await portal.WaitForAgentsOnlineAsync(2);
+        var job = await portal.SubmitAsync(new CreateJobRequest { Name = "twice failed", MatrixSize = 16, MatrixCount = 1, MatricesPerUnit = 1 });
+
+        async Task<(ScriptedAgent Agent, WorkAssignment Assignment)> NextAsync()
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline)
+            {
+                foreach (var agent in new[] { x, y })
+                {
+                    if (await agent.TryNextAssignmentAsync(TimeSpan.FromMilliseconds(100)) is { } a)
+                    {
+                        return (agent, a);
+                    }
+                }
+            }
+
+            throw new TimeoutException("no agent got the unit");
+        }
+
+        var (first, a1) = await NextAsync();
+        Assert.Equal(ResultAck.Accepted, await first.FailAsync(a1.LeaseId, "out of memory"));
+        var (second, a2) = await NextAsync();
+        Assert.NotSame(first, second);
+        Assert.Equal(ResultAck.Accepted, await second.FailAsync(a2.LeaseId, "out of memory"));
+        Assert.Equal(JobState.Failed, (await portal.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(30))).State);
+
+        Assert.Equal(HttpStatusCode.OK, (await portal.Http.PostAsync($"api/jobs/{job.Id}/retry", null)).StatusCode);
+        var (third, a3) = await NextAsync();
+        Assert.Equal(ResultAck.Accepted, await third.FailAsync(a3.LeaseId, "out of memory"));
+        var (fourth, a4) = await NextAsync();
+        Assert.Equal(JobState.Running, (await portal.JobAsync(job.Id)).State);
+        Assert.Equal(ResultAck.Accepted, await fourth.CompleteAsync(a4));
+        var done = await portal.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(30));
+        Assert.Equal((JobState.Succeeded, 1), (done.State, done.Retries));
+    }
+
     private static async Task<(HttpClient Client, Guid Id)> FundedDeveloperAsync(PortalProcess portal, string db, string deposit)
     {
         var client = await portal.SignInAsync(new TestWallet());
