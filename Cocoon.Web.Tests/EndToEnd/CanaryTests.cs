@@ -40,17 +40,10 @@ public sealed class CanaryTests(PostgresFixture postgres)
 
         // An honest agent joins; the unit the liar failed goes to it first, and both units end with their true products.
         await using var honest = await ScriptedAgent.StartAsync(portal, "honest");
-        var done = new List<WorkAssignment>();
-        while (done.Count < 2)
+        for (var units = 0; units < 2; units++)
         {
-            var next = await honest.TryNextAssignmentAsync(TimeSpan.FromSeconds(1)) ?? await liar.TryNextAssignmentAsync(TimeSpan.FromSeconds(1));
-            if (next is null)
-            {
-                continue;
-            }
-
-            Assert.Equal(ResultAck.Accepted, await CompleteWhereHeldAsync(next, honest, liar, db));
-            done.Add(next);
+            var (holder, next) = await ScriptedAgent.FirstAssignmentAsync(honest, liar);
+            Assert.Equal(ResultAck.Accepted, await holder.CompleteAsync(next));
         }
 
         Assert.Equal(JobState.Succeeded, (await portal.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(30))).State);
@@ -74,18 +67,5 @@ public sealed class CanaryTests(PostgresFixture postgres)
         await using var ledger = PortalDb.Open(db);
         var liarLease = await ledger.Leases.AsNoTracking().SingleAsync(l => l.Id == lied.LeaseId);
         Assert.Equal(LeaseOutcome.Failed, liarLease.Outcome);
-    }
-
-    private static async Task<Guid> LeaseAgentAsync(string db, Guid leaseId)
-    {
-        await using var ledger = PortalDb.Open(db);
-        return await ledger.Leases.AsNoTracking().Where(l => l.Id == leaseId).Select(l => l.AgentId).SingleAsync();
-    }
-
-    /// <summary>Completes the assignment honestly on whichever agent holds its lease.</summary>
-    private static async Task<ResultAck> CompleteWhereHeldAsync(WorkAssignment assignment, ScriptedAgent honest, ScriptedAgent liar, string db)
-    {
-        var holder = await LeaseAgentAsync(db, assignment.LeaseId);
-        return await (holder == honest.Id ? honest : liar).CompleteAsync(assignment);
     }
 }

@@ -169,7 +169,7 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         var (job, _) = await SubmitModelJobAsync(developer);
 
         // A result for the other agent's lease is not this agent's to report.
-        var (holder, lease) = await FirstAssignmentAsync(first, second);
+        var (holder, lease) = await ScriptedAgent.FirstAssignmentAsync(first, second);
         var intruder = holder == first ? second : first;
         Assert.Equal(ResultAck.UnknownLease, await intruder.ReportAsync(lease.LeaseId, Guid.NewGuid(), new string('a', 64)));
         Assert.Equal(ResultAck.UnknownLease, await intruder.FailAsync(lease.LeaseId, "not mine"));
@@ -194,22 +194,6 @@ public sealed class HostileAgentTests(PostgresFixture postgres)
         Assert.Equal($"Two agents refused the model: {refusal}", current.FailureReason);
         await using var ledger = PortalDb.Open(db);
         Assert.False(await ledger.Agents.AnyAsync(a => a.QuarantinedAt != null));
-    }
-
-    private static async Task<(ScriptedAgent Agent, WorkAssignment Assignment)> FirstAssignmentAsync(params ScriptedAgent[] agents)
-    {
-        for (var i = 0; i < 30; i++)
-        {
-            foreach (var agent in agents)
-            {
-                if (await agent.TryNextAssignmentAsync(TimeSpan.FromMilliseconds(500)) is { } assignment)
-                {
-                    return (agent, assignment);
-                }
-            }
-        }
-
-        throw new TimeoutException("No agent was given the unit.");
     }
 
     /// <summary>

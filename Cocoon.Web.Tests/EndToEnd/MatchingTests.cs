@@ -62,7 +62,7 @@ public sealed class MatchingTests(PostgresFixture postgres)
         foreach (var (options, expected) in cases)
         {
             var job = await SubmitAsync(developer, options, units: 1);
-            var (taker, assignment) = await FirstAssignmentAsync(cpu, gpu);
+            var (taker, assignment) = await ScriptedAgent.FirstAssignmentAsync(cpu, gpu);
             Assert.True(ReferenceEquals(expected, taker), $"{JsonSerializer.Serialize(options)} went to {(ReferenceEquals(taker, cpu) ? "cpu" : "gpu")}");
             Assert.Equal(job.Id, assignment.JobId);
             Assert.Equal(ResultAck.Accepted, await taker.CompleteAsync(assignment));
@@ -146,22 +146,5 @@ public sealed class MatchingTests(PostgresFixture postgres)
         }
 
         return job;
-    }
-
-    private static async Task<(ScriptedAgent Agent, WorkAssignment Assignment)> FirstAssignmentAsync(params ScriptedAgent[] agents)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            foreach (var agent in agents)
-            {
-                if (await agent.TryNextAssignmentAsync(TimeSpan.FromMilliseconds(100)) is { } assignment)
-                {
-                    return (agent, assignment);
-                }
-            }
-        }
-
-        throw new TimeoutException("no agent got the unit in 60 s");
     }
 }

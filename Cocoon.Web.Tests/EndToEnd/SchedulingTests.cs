@@ -145,34 +145,17 @@ public sealed class SchedulingTests(PostgresFixture postgres)
         await portal.WaitForAgentsOnlineAsync(2);
         var job = await portal.SubmitAsync(new CreateJobRequest { Name = "twice failed", MatrixSize = 16, MatrixCount = 1, MatricesPerUnit = 1 });
 
-        async Task<(ScriptedAgent Agent, WorkAssignment Assignment)> NextAsync()
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (DateTime.UtcNow < deadline)
-            {
-                foreach (var agent in new[] { x, y })
-                {
-                    if (await agent.TryNextAssignmentAsync(TimeSpan.FromMilliseconds(100)) is { } a)
-                    {
-                        return (agent, a);
-                    }
-                }
-            }
-
-            throw new TimeoutException("no agent got the unit");
-        }
-
-        var (first, a1) = await NextAsync();
+        var (first, a1) = await ScriptedAgent.FirstAssignmentAsync(x, y);
         Assert.Equal(ResultAck.Accepted, await first.FailAsync(a1.LeaseId, "out of memory"));
-        var (second, a2) = await NextAsync();
+        var (second, a2) = await ScriptedAgent.FirstAssignmentAsync(x, y);
         Assert.NotSame(first, second);
         Assert.Equal(ResultAck.Accepted, await second.FailAsync(a2.LeaseId, "out of memory"));
         Assert.Equal(JobState.Failed, (await portal.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(30))).State);
 
         Assert.Equal(HttpStatusCode.OK, (await portal.Http.PostAsync($"api/jobs/{job.Id}/retry", null)).StatusCode);
-        var (third, a3) = await NextAsync();
+        var (third, a3) = await ScriptedAgent.FirstAssignmentAsync(x, y);
         Assert.Equal(ResultAck.Accepted, await third.FailAsync(a3.LeaseId, "out of memory"));
-        var (fourth, a4) = await NextAsync();
+        var (fourth, a4) = await ScriptedAgent.FirstAssignmentAsync(x, y);
         Assert.Equal(JobState.Running, (await portal.JobAsync(job.Id)).State);
         Assert.Equal(ResultAck.Accepted, await fourth.CompleteAsync(a4));
         var done = await portal.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(30));

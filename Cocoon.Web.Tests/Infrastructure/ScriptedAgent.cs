@@ -130,6 +130,24 @@ public sealed class ScriptedAgent : IAsyncDisposable
         return ack;
     }
 
+    /// <summary>Whichever of <paramref name="agents"/> is given a unit first, and the unit (within a minute).</summary>
+    public static async Task<(ScriptedAgent Agent, WorkAssignment Assignment)> FirstAssignmentAsync(params ScriptedAgent[] agents)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var agent in agents)
+            {
+                if (await agent.TryNextAssignmentAsync(TimeSpan.FromMilliseconds(100)) is { } assignment)
+                {
+                    return (agent, assignment);
+                }
+            }
+        }
+
+        throw new TimeoutException("No agent was given the unit.");
+    }
+
     /// <summary>The next assignment if one comes within <paramref name="wait"/>; null otherwise.</summary>
     public async Task<WorkAssignment?> TryNextAssignmentAsync(TimeSpan wait)
     {
