@@ -48,6 +48,9 @@ public sealed class AgentTokenSource(
     /// <summary>Forgets the cached token (the portal refused it: it restarted with new signing keys, or revoked it).</summary>
     public void InvalidateCachedToken() => _cached = null;
 
+    /// <summary>Signs "under this lease the plaintext output's SHA-256 was this" (<see cref="Shared.Work.OutputStatement"/>) with the key this agent was paired with.</summary>
+    public string SignOutputDigest(Guid leaseId, string plainDigest) => Shared.Work.OutputStatement.SignHex(_key, leaseId, plainDigest);
+
     /// <summary>Signs evidence for the enclave key, answering the portal's <paramref name="nonce"/>, with the key this agent was paired with.</summary>
     public Shared.Attestation.EnclaveEvidence SignEnclaveEvidence(ModelRuns.EnclaveKey enclave, byte[] nonce)
     {

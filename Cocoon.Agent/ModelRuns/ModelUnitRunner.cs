@@ -15,7 +15,7 @@ namespace Cocoon.Agent.ModelRuns;
 /// has a GPU, in device memory that is zeroed before it is freed; the activations a cached model keeps
 /// between runs are zeroed when the unit ends.
 /// </summary>
-public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, EnclaveKey enclave, InferenceDevice device, IOptions<AgentOptions> options)
+public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, EnclaveKey enclave, InferenceDevice device, Connection.AgentTokenSource signer, IOptions<AgentOptions> options)
 {
     /// <summary>Most input bytes one batch of rows may take.</summary>
     public const long BatchBytes = 16L << 20;
@@ -96,6 +96,10 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
 
         var joined = outputs.ToDictionary(o => o.Key, o => Concatenate(o.Value), StringComparer.Ordinal);
         var plain = TensorFiles.WriteSafetensors(joined);
+
+        // What the portal compares when the unit also ran elsewhere: the engine gives the same bits on
+        // one backend whatever the thread count, so honest agents sign the same digest.
+        var plainDigest = OutputStatement.Digest(plain);
         foreach (var tensor in joined.Values.Concat(outputs.Values.SelectMany(parts => parts)))
         {
             Wipe(tensor);
@@ -117,6 +121,8 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
             DeviceMilliseconds = deviceTime.Elapsed.TotalMilliseconds,
             Gflops = flops / seconds / 1e9,
             DeviceName = device.Name,
+            PlainDigest = plainDigest,
+            PlainDigestSignature = signer.SignOutputDigest(assignment.LeaseId, plainDigest),
         };
     }
 

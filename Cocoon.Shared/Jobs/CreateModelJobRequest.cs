@@ -34,6 +34,16 @@ public sealed record CreateModelJobRequest
     /// <summary>What the agents running the job must be, and how to choose among those granted (absent: any granted agent, balanced).</summary>
     public MatchingOptions? Matching { get; init; }
 
+    /// <summary>
+    /// How many distinct agents run each unit (1 to 3; absent: 1). With 2 or more the agents' signed
+    /// digests of the plaintext output must agree; a disagreement runs the unit once more and the
+    /// agent outvoted is not paid. Each copy is paid for.
+    /// </summary>
+    public int? Redundancy { get; init; }
+
+    /// <summary>The share of units (0 to 100 percent, drawn at random) run a second time on another agent and compared; absent: none.</summary>
+    public int? SpotCheckPercent { get; init; }
+
     /// <summary>One entry per agent the developer allows.</summary>
     public IReadOnlyList<AgentKeyGrant>? Grants { get; init; }
 }

@@ -68,4 +68,16 @@ public sealed record JobView
 
     /// <summary>Why units of a running job are waiting, when they are (no agent qualifies, or all that do are busy); null otherwise. Given for one job, not in lists.</summary>
     public string? Waiting { get; init; }
+
+    /// <summary>Model jobs: how many distinct agents run each unit (1: no cross-check).</summary>
+    public int Redundancy { get; init; } = 1;
+
+    /// <summary>Model jobs: the percentage of units run a second time elsewhere and compared.</summary>
+    public int SpotCheckPercent { get; init; }
+
+    /// <summary>Copies of units run on other agents to check them (beyond one per unit), including those run to break a tie.</summary>
+    public int CheckCopies { get; init; }
+
+    /// <summary>Copies whose agent disagreed with the majority (not paid; each a dispute).</summary>
+    public int Outvoted { get; init; }
 }

@@ -33,6 +33,12 @@ public sealed record WorkUnitView
     /// <summary>Device throughput reported for the unit.</summary>
     public double? Gflops { get; init; }
 
+    /// <summary>0 for the unit itself; 1 and up for copies run on other agents to check it.</summary>
+    public int Replica { get; init; }
+
+    /// <summary>How the unit's check stands: "unchecked", "awaiting", "agreed" or "outvoted".</summary>
+    public string Vote { get; init; } = "unchecked";
+
     /// <summary>When the unit succeeded.</summary>
     public DateTimeOffset? CompletedAt { get; init; }
 }

@@ -29,4 +29,13 @@ public sealed record UnitResult
 
     /// <summary>The sealed output the agent uploaded for a model job; null for a matrix job.</summary>
     public Guid? OutputBlobId { get; init; }
+
+    /// <summary>
+    /// Model jobs: SHA-256 (lower-case hex) of the plaintext output (the safetensors file before sealing).
+    /// Units run on several agents are checked by comparing it (<see cref="OutputStatement"/>).
+    /// </summary>
+    public string? PlainDigest { get; init; }
+
+    /// <summary>Model jobs: the agent's signature over <see cref="OutputStatement.Bytes"/> with its pairing key (64 bytes, lower-case hex).</summary>
+    public string? PlainDigestSignature { get; init; }
 }

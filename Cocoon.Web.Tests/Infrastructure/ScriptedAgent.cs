@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Cocoon.Agent.Connection;
@@ -24,6 +25,7 @@ public sealed class ScriptedAgent : IAsyncDisposable
     private HttpClient _http = null!;
     private Task _heartbeats = Task.CompletedTask;
     private readonly HashSet<Guid> _held = [];
+    private ECDsa _pairingKey = null!;
 
     /// <summary>The agent's id at the portal.</summary>
     public Guid Id { get; private set; }
@@ -43,7 +45,7 @@ public sealed class ScriptedAgent : IAsyncDisposable
             agent._assignments.Writer.TryWrite(a);
         });
         agent._hub.On<Guid>(nameof(IAgentClient.CancelAsync), _ => { });
-        using var pairingKey = PairedCredentials.LoadKey(directory);
+        var pairingKey = agent._pairingKey = PairedCredentials.LoadKey(directory);
         using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var nonce = (await agent._hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
         var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
@@ -130,6 +132,39 @@ public sealed class ScriptedAgent : IAsyncDisposable
         return ack;
     }
 
+    /// <summary>
+    /// Reports a model unit done without running it: random bytes uploaded as its sealed output, a
+    /// made-up plaintext digest signed with its real pairing key, and the FLOPs the job expects (so only
+    /// comparing outputs across agents can catch it).
+    /// </summary>
+    public async Task<ResultAck> LieAboutModelUnitAsync(WorkAssignment assignment, long flopsPerRow)
+    {
+        var spec = assignment?.ModelRun ?? throw new InvalidOperationException("LieAboutModelUnitAsync reports model units.");
+        var upload = await UploadAsync(assignment.LeaseId, RandomNumberGenerator.GetBytes(512));
+        upload.EnsureSuccessStatusCode();
+        var stored = await upload.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        var plainDigest = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var ack = await _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportResultAsync), new UnitResult
+        {
+            LeaseId = assignment.LeaseId,
+            OutputBlobId = stored.GetProperty("blobId").GetGuid(),
+            OutputDigest = stored.GetProperty("digest").GetString()!,
+            Verified = true,
+            Flops = (spec.FlopsPerRow ?? flopsPerRow) * spec.RowCount,
+            DeviceMilliseconds = 1,
+            Gflops = 1,
+            DeviceName = "cpu",
+            PlainDigest = plainDigest,
+            PlainDigestSignature = OutputStatement.SignHex(_pairingKey, assignment.LeaseId, plainDigest),
+        });
+        lock (_held)
+        {
+            _held.Remove(assignment.LeaseId);
+        }
+
+        return ack;
+    }
+
     /// <summary>Whichever of <paramref name="agents"/> is given a unit first, and the unit (within a minute).</summary>
     public static async Task<(ScriptedAgent Agent, WorkAssignment Assignment)> FirstAssignmentAsync(params ScriptedAgent[] agents)
     {
@@ -200,6 +235,7 @@ public sealed class ScriptedAgent : IAsyncDisposable
         await _heartbeats;
         await _hub.DisposeAsync();
         _http.Dispose();
+        _pairingKey.Dispose();
         _stop.Dispose();
     }
 }

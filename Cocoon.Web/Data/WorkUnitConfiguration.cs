@@ -8,7 +8,8 @@ internal sealed class WorkUnitConfiguration : IEntityTypeConfiguration<WorkUnit>
 {
     public void Configure(EntityTypeBuilder<WorkUnit> builder)
     {
-        builder.HasIndex(u => new { u.JobId, u.Index }).IsUnique();
+        builder.HasIndex(u => new { u.JobId, u.Index, u.Replica }).IsUnique();
+        builder.Property(u => u.PlainDigest).HasMaxLength(64);
         // Dispatch reads the oldest pending units; a partial index keeps that read small as history grows.
         builder.HasIndex(u => u.QueuedAt).HasFilter("state = 'Pending'");
         // "Is any unit of this job unfinished?" is asked on every counted result.

@@ -58,7 +58,7 @@ export async function submitModelJob(job) {
     const response = await fetch("/api/model-jobs", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ name: job.name, modelId: job.modelId, datasetId: job.datasetId, rowsPerUnit: job.rowsPerUnit, attestedOnly: job.attestedOnly, budget: job.budget, outputKey: toBase64(entry.publicRaw), grants }),
+      body: JSON.stringify({ name: job.name, modelId: job.modelId, datasetId: job.datasetId, rowsPerUnit: job.rowsPerUnit, attestedOnly: job.attestedOnly, redundancy: job.redundancy, spotCheckPercent: job.spotCheckPercent, budget: job.budget, outputKey: toBase64(entry.publicRaw), grants }),
     });
     const body = await response.json().catch(() => null);
     if (!response.ok) throw new Error(problemMessage(body, response.status));

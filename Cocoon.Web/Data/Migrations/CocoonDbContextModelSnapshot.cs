@@ -993,6 +993,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("priority");
 
+                    b.Property<int>("Redundancy")
+                        .HasColumnType("integer")
+                        .HasColumnName("redundancy");
+
                     b.Property<int>("Retries")
                         .HasColumnType("integer")
                         .HasColumnName("retries");
@@ -1000,6 +1004,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<long>("Seed")
                         .HasColumnType("bigint")
                         .HasColumnName("seed");
+
+                    b.Property<int>("SpotCheckPercent")
+                        .HasColumnType("integer")
+                        .HasColumnName("spot_check_percent");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone")
@@ -1048,6 +1056,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.Property<Guid>("AgentId")
                         .HasColumnType("uuid")
                         .HasColumnName("agent_id");
+
+                    b.Property<bool>("AwaitingVote")
+                        .HasColumnType("boolean")
+                        .HasColumnName("awaiting_vote");
 
                     b.Property<bool>("ChargeFixed")
                         .HasColumnType("boolean")
@@ -1196,9 +1208,22 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("output_digest");
 
+                    b.Property<string>("PlainDigest")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("plain_digest");
+
+                    b.Property<byte[]>("PlainDigestSignature")
+                        .HasColumnType("bytea")
+                        .HasColumnName("plain_digest_signature");
+
                     b.Property<DateTimeOffset>("QueuedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("queued_at");
+
+                    b.Property<int>("Replica")
+                        .HasColumnType("integer")
+                        .HasColumnName("replica");
 
                     b.Property<DateTimeOffset?>("RetriedAt")
                         .HasColumnType("timestamp with time zone")
@@ -1214,6 +1239,12 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("state");
 
+                    b.Property<string>("Vote")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("vote");
+
                     b.HasKey("Id")
                         .HasName("pk_work_units");
 
@@ -1225,9 +1256,9 @@ namespace Cocoon.Web.Data.Migrations
                         .HasDatabaseName("ix_work_units_queued_at")
                         .HasFilter("state = 'Pending'");
 
-                    b.HasIndex("JobId", "Index")
+                    b.HasIndex("JobId", "Index", "Replica")
                         .IsUnique()
-                        .HasDatabaseName("ix_work_units_job_id_index");
+                        .HasDatabaseName("ix_work_units_job_id_index_replica");
 
                     b.ToTable("work_units", (string)null);
                 });

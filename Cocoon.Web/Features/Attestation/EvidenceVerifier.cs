@@ -81,7 +81,9 @@ public sealed class EvidenceVerifier(
         }
     }
 
-    private async Task<ECDsa> CredentialKeyAsync(string? clientId, CancellationToken cancellationToken)
+    /// <summary>The P-256 public key an agent was paired with (on its OAuth client): what its evidence and its signed output digests are checked against.</summary>
+    /// <exception cref="AttestationException">The portal holds no such key.</exception>
+    public async Task<ECDsa> CredentialKeyAsync(string? clientId, CancellationToken cancellationToken)
     {
         // The application manager is scoped; registration runs in the hub's singleton registry.
         await using var scope = scopes.CreateAsyncScope();

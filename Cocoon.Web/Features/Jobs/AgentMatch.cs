@@ -33,7 +33,25 @@ public static class AgentMatch
             FROM agents a
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
             """).ToListAsync(cancellationToken);
-        return Explain(job, agents);
+        return Explain(job, agents) ?? (job.Checked ? await CopiesWaitingAsync(db, job, onlineSince, defaultPrice, cancellationToken) : null);
+    }
+
+    /// <summary>
+    /// Agents qualify and have room, yet none may take any pending copy: each has run (or holds) another
+    /// copy of the same unit, or is of another device kind than the unit's other copies ran on.
+    /// </summary>
+    private static async Task<string?> CopiesWaitingAsync(CocoonDbContext db, Job job, DateTimeOffset onlineSince, long defaultPrice, CancellationToken cancellationToken)
+    {
+        var takeable = await db.Database.SqlQuery<bool>($"""
+            SELECT EXISTS (
+                SELECT 1 FROM work_units w JOIN jobs j ON j.id = w.job_id, agents a JOIN agent_reputations r ON r.agent_id = a.id
+                WHERE w.job_id = {job.Id} AND w.state = 'Pending'
+                  AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
+                  AND (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) < a.capacity
+                  AND cocoon_agent_fits(j, a, r.score, {defaultPrice}) AND cocoon_copy_fits(w, a)) AS "Value"
+            """).SingleAsync(cancellationToken);
+        return takeable ? null
+            : "Its units are compared across agents: each pending copy needs an agent of the same device kind as its other copies that has not run one of them, and no such agent with room is online.";
     }
 
     /// <summary>An online agent as matching sees it.</summary>

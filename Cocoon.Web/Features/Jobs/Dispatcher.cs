@@ -91,7 +91,8 @@ public sealed class Dispatcher(
                       SELECT 1 FROM agents a JOIN agent_reputations r ON r.agent_id = a.id
                       WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
                         AND ({forAgent}::uuid IS NULL OR a.id = {forAgent}::uuid)
-                        AND cocoon_agent_fits(j, a, r.score, {money.Value.DefaultPricePerTflop}))) c
+                        AND cocoon_agent_fits(j, a, r.score, {money.Value.DefaultPricePerTflop})
+                        AND (j.redundancy = 1 AND j.spot_check_percent = 0 OR cocoon_copy_fits(w, a)))) c
             WHERE c.rank <= {free}
             ORDER BY c.account_id, c.rank
             """).ToListAsync(cancellationToken);
@@ -356,7 +357,8 @@ public sealed class Dispatcher(
     /// <summary>
     /// The agent a unit goes to: among the online agents with room that meet everything the job asks
     /// (<see cref="AgentMatch"/>: its key grant, price cap, device class, memory, attestation, benchmark
-    /// score and reputation), one that has not failed this unit first (a failure is another agent's to
+    /// score and reputation; for a unit run on several agents, none that holds or ran another copy of it,
+    /// and only its copies' device kind: <c>cocoon_copy_fits</c>), one that has not failed this unit first (a failure is another agent's to
     /// confirm), chosen by the job's strategy; <paramref name="cheapestFirst"/> puts price first whatever
     /// the strategy (when the budget left cannot pay the first choice).
     /// </summary>
@@ -370,8 +372,10 @@ public sealed class Dispatcher(
             CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
             JOIN agent_reputations reputation ON reputation.agent_id = a.id
             JOIN jobs j ON j.id = {job.Id}
+            JOIN work_units w ON w.id = {unit.Id}
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
               AND cocoon_agent_fits(j, a, reputation.score, {defaultPrice})
+              AND (j.redundancy = 1 AND j.spot_check_percent = 0 OR cocoon_copy_fits(w, a))
             ORDER BY CASE WHEN {cheapestFirst} THEN coalesce(a.price_per_tflop, {defaultPrice}) ELSE 0 END,
                      EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
                      CASE WHEN {strategy} = 'Cheapest' THEN coalesce(a.price_per_tflop, {defaultPrice}) ELSE 0 END,

@@ -85,6 +85,15 @@ public sealed class Job
 
     public MatchStrategy Strategy { get; set; }
 
+    /// <summary>Model jobs: distinct agents that run each unit (1 to 3); with 2 or more their signed plaintext digests must agree.</summary>
+    public int Redundancy { get; set; } = 1;
+
+    /// <summary>Model jobs: the percentage of units, drawn at plan time, run a second time on another agent and compared.</summary>
+    public int SpotCheckPercent { get; set; }
+
+    /// <summary>Whether some of its units run on several agents and are compared (<see cref="CopyVote"/>).</summary>
+    public bool Checked => Redundancy > 1 || SpotCheckPercent > 0;
+
     public List<WorkUnit> Units { get; set; } = [];
 
     public int UnitCount => (MatrixCount + MatricesPerUnit - 1) / MatricesPerUnit;

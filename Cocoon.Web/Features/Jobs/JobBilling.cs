@@ -13,11 +13,11 @@ public static class JobBilling
         return new BilledJob(job.Id, job.Name, job.OwnerAccountId, job.Budget, job.Retries);
     }
 
-    /// <summary>The job's leases still running: what they reserved is spoken for in its hold.</summary>
+    /// <summary>The job's leases still running or awaiting their vote: what they reserved is spoken for in its hold.</summary>
     public static IQueryable<Lease> RunningLeases(this Data.CocoonDbContext db, Guid jobId)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return db.Leases.Where(l => l.EndedAt == null && db.WorkUnits.Any(u => u.Id == l.WorkUnitId && u.JobId == jobId));
+        return db.Leases.Where(l => (l.EndedAt == null || l.AwaitingVote) && db.WorkUnits.Any(u => u.Id == l.WorkUnitId && u.JobId == jobId));
     }
 
     public static BilledUnit Billed(this WorkUnit unit)

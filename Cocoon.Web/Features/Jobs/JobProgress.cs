@@ -9,6 +9,8 @@ public sealed record JobProgress(double Percent, int Running, double UnitsPerSec
     {
         var total = Math.Max(job.UnitsTotal, 1);
         // Partly done units count in proportion, so the bar moves within long units too.
+        // Copies run to check a unit are not progress of their own: the unit counts once.
+        units = [.. units.Where(u => u.Replica == 0)];
         var doneFraction = units.Sum(u => u.State == WorkUnitState.Succeeded ? 1.0 : (double)u.MatricesDone / Math.Max(u.MatrixCount, 1));
         var elapsed = (job.FinishedAt ?? now) - (job.StartedAt ?? job.CreatedAt);
         if (elapsed < TimeSpan.Zero)

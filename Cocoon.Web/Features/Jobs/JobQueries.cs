@@ -33,11 +33,13 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory, Tim
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.WorkUnits.AsNoTracking()
             .Where(u => u.JobId == jobId && Visible(db, viewer).Any(j => j.Id == u.JobId))
-            .OrderBy(u => u.Index)
+            .OrderBy(u => u.Index).ThenBy(u => u.Replica)
             .Select(u => new WorkUnitView
             {
                 Id = u.Id,
                 Index = u.Index,
+                Replica = u.Replica,
+                Vote = u.Vote == UnitVote.Awaiting ? "awaiting" : u.Vote == UnitVote.Agreed ? "agreed" : u.Vote == UnitVote.Outvoted ? "outvoted" : "unchecked",
                 State = u.State,
                 FirstMatrix = u.FirstMatrix,
                 MatrixCount = u.MatrixCount,
@@ -87,7 +89,11 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory, Tim
             MatricesPerUnit = j.MatricesPerUnit,
             Seed = j.Seed,
             UnitsTotal = (j.MatrixCount + j.MatricesPerUnit - 1) / j.MatricesPerUnit,
-            UnitsDone = db.WorkUnits.Count(u => u.JobId == j.Id && u.State == WorkUnitState.Succeeded),
+            UnitsDone = db.WorkUnits.Count(u => u.JobId == j.Id && u.Replica == 0 && u.State == WorkUnitState.Succeeded && u.Vote != UnitVote.Awaiting),
+            Redundancy = j.Redundancy,
+            SpotCheckPercent = j.SpotCheckPercent,
+            CheckCopies = db.WorkUnits.Count(u => u.JobId == j.Id && u.Replica > 0),
+            Outvoted = db.WorkUnits.Count(u => u.JobId == j.Id && u.Vote == UnitVote.Outvoted),
             CreatedAt = j.CreatedAt,
             StartedAt = j.StartedAt,
             FinishedAt = j.FinishedAt,

@@ -43,4 +43,10 @@ public sealed class Lease
 
     /// <summary>The platform's fee within <see cref="Reserved"/> when the charge is fixed.</summary>
     public long Fee { get; set; }
+
+    /// <summary>
+    /// Its unit succeeded but is compared with copies on other agents not all finished: it is paid (and
+    /// what it reserved stays reserved) once they agree, and never if it is outvoted.
+    /// </summary>
+    public bool AwaitingVote { get; set; }
 }

@@ -28,17 +28,22 @@ public sealed class PlanJob(IDbContextFactory<CocoonDbContext> dbFactory, Dispat
             {
                 var first = (long)index * job.MatricesPerUnit;
                 var count = (int)Math.Min(job.MatricesPerUnit, job.MatrixCount - first);
-                db.WorkUnits.Add(new WorkUnit
+                var canary = IsCanary(job, count);
+                for (var replica = 0; replica < Copies(job); replica++)
                 {
-                    Canary = IsCanary(job, count),
-                    Id = Guid.CreateVersion7(),
-                    JobId = job.Id,
-                    Index = index,
-                    FirstMatrix = first,
-                    MatrixCount = count,
-                    State = WorkUnitState.Pending,
-                    QueuedAt = now,
-                });
+                    db.WorkUnits.Add(new WorkUnit
+                    {
+                        Canary = canary,
+                        Id = Guid.CreateVersion7(),
+                        JobId = job.Id,
+                        Index = index,
+                        Replica = replica,
+                        FirstMatrix = first,
+                        MatrixCount = count,
+                        State = WorkUnitState.Pending,
+                        QueuedAt = now,
+                    });
+                }
             }
 
             job.State = JobState.Running;
@@ -51,6 +56,16 @@ public sealed class PlanJob(IDbContextFactory<CocoonDbContext> dbFactory, Dispat
         live.JobChanged(jobId);
         await dispatcher.RequestAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// How many agents run a unit (<see cref="CopyVote"/>): the job's redundancy, or 2 for a unit drawn
+    /// for a spot check. Drawn here, unpredictably; an agent cannot tell a copy from the unit itself.
+    /// </summary>
+    private static int Copies(Job job) =>
+        job.Kind != JobKind.Model ? 1
+        : job.Redundancy > 1 ? job.Redundancy
+        : job.SpotCheckPercent > 0 && System.Security.Cryptography.RandomNumberGenerator.GetInt32(100) < job.SpotCheckPercent ? 2
+        : 1;
 
     /// <summary>
     /// Whether the portal will check this matrix unit's result itself: chosen at random here, kept

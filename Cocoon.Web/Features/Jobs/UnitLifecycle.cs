@@ -24,6 +24,7 @@ public sealed class UnitLifecycle(
     IOptions<JobsOptions> options,
     IOptions<AgentLinkOptions> link,
     IOptions<Money.MoneyOptions> money,
+    Attestation.EvidenceVerifier keys,
     ILogger<UnitLifecycle> logger)
 {
     /// <summary>Records progress and renews the lease; ignored unless the lease is the unit's current one.</summary>
@@ -82,6 +83,35 @@ public sealed class UnitLifecycle(
         return canary is null ? null : await Task.Run(() => MatMulReference.OutputDigest(canary), cancellationToken);
     }
 
+    /// <summary>
+    /// Whether the result's signed plaintext digest is the agent's (<see cref="OutputStatement"/>):
+    /// null when it carries none, false when the signature does not check against the key the agent
+    /// was paired with.
+    /// </summary>
+    private async Task<bool?> PlainDigestSignedAsync(Guid agentId, UnitResult result, CancellationToken cancellationToken)
+    {
+        if (result.PlainDigest is null && result.PlainDigestSignature is null)
+        {
+            return null;
+        }
+
+        string? clientId;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            clientId = await db.Agents.Where(a => a.Id == agentId).Select(a => a.ClientId).SingleOrDefaultAsync(cancellationToken);
+        }
+
+        try
+        {
+            using var key = await keys.CredentialKeyAsync(clientId, cancellationToken);
+            return OutputStatement.Verify(key, result.LeaseId, result.PlainDigest, OutputStatement.ParseSignature(result.PlainDigestSignature));
+        }
+        catch (Shared.Attestation.AttestationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Counts a verified result unless the unit was already done; an unverified one ends the lease as failed.</summary>
     public async Task<ResultAck> AcceptResultAsync(Guid agentId, UnitResult result, CancellationToken cancellationToken)
     {
@@ -95,6 +125,9 @@ public sealed class UnitLifecycle(
 
         // A canary's answer is worked out before any row is locked: it may take the portal's CPU a while.
         var expected = await CanaryDigestAsync(result.LeaseId, cancellationToken);
+        var signed = await PlainDigestSignedAsync(agentId, result, cancellationToken);
+        IReadOnlyList<CopyVote.Loser> outvoted = [];
+        IReadOnlyList<StoppedLease> stoppedByVote = [];
         Guid? supersededLease = null;
         Guid? supersededAgent = null;
         Guid jobId;
@@ -136,6 +169,8 @@ public sealed class UnitLifecycle(
             var rejected = job.Kind != JobKind.Model
                 ? wrong ? $"The result of unit {unit.Index} is wrong: the portal checked it and its products give another digest." : null
                 : !await IsOutputOfAsync(db, job, result, cancellationToken) ? "The agent reported an output the portal does not hold for this job."
+                : signed == false ? "The agent's signature over the digest of its plaintext output does not check against the key it was paired with."
+                : job.Checked && signed is null ? "This job compares each unit's output across agents, and the agent did not sign the digest of its plaintext output (an agent older than protocol 3)."
                 : job.FlopsPerRow is { } perRow && Math.Abs(result.Flops - (perRow * Math.Max(unit.MatrixCount, 1))) > Math.Max(unit.MatrixCount, 1) // the figure is rounded down per row
                     ? $"The agent counted {result.Flops:N0} FLOPs for {unit.MatrixCount:N0} rows; this job's model costs {perRow:N0} a row, as its first unit counted."
                 : null;
@@ -199,6 +234,8 @@ public sealed class UnitLifecycle(
             unit.CompletedAt = now;
             unit.StartedAt ??= lease.IssuedAt;
             unit.OutputDigest = result.OutputDigest.ToLowerInvariant();
+            unit.PlainDigest = signed == true ? result.PlainDigest!.ToLowerInvariant() : null;
+            unit.PlainDigestSignature = signed == true ? OutputStatement.ParseSignature(result.PlainDigestSignature) : null;
             unit.Flops = result.Flops;
             if (job.Kind == JobKind.Model && job.FlopsPerRow is null && result.Flops > 0)
             {
@@ -209,10 +246,20 @@ public sealed class UnitLifecycle(
             unit.DispatchRequestedAt = null;
             lease.Outcome = LeaseOutcome.Succeeded;
             lease.EndedAt = now;
+            var compared = job.Checked && await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.Index == unit.Index, cancellationToken) > 1;
+            unit.Vote = compared ? UnitVote.Awaiting : UnitVote.Unchecked;
+            lease.AwaitingVote = compared;
             await db.SaveChangesAsync(cancellationToken);
-            if (job.State is JobState.Running or JobState.Paused)
+            if (compared)
             {
-                await SettleAsync(db, job, unit, lease, result, now, cancellationToken);
+                // Paid, or not, when its copies are all in (CopyVote), in this transaction if this was the last.
+                (outvoted, stoppedByVote) = await CopyVote.CountAsync(db, job, unit, now,
+                    (copy, copyLease) => job.State is JobState.Running or JobState.Paused ? SettleAsync(db, job, copy, copyLease, copy.Flops ?? 0, now, cancellationToken) : Task.CompletedTask,
+                    cancellationToken);
+            }
+            else if (job.State is JobState.Running or JobState.Paused)
+            {
+                await SettleAsync(db, job, unit, lease, result.Flops, now, cancellationToken);
             }
 
             // Served by the partial index of unfinished units, so this stays cheap however large the job.
@@ -236,6 +283,13 @@ public sealed class UnitLifecycle(
             await CancelOnAgentAsync(supersededAgent!.Value, leaseId, cancellationToken);
         }
 
+        await CancelOnAgentsAsync(stoppedByVote, cancellationToken);
+        foreach (var loser in outvoted)
+        {
+            logger.LogWarning("Agent {AgentId} was outvoted on lease {LeaseId}: its output differs from the majority's", loser.AgentId, loser.LeaseId);
+            await QuarantineIfFailingAsync(loser.AgentId, cancellationToken);
+        }
+
         live.JobChanged(jobId);
 
         // The agent has a free slot now: its next unit goes out from here, not through a Hangfire step.
@@ -248,7 +302,7 @@ public sealed class UnitLifecycle(
     /// dispatch, or (a model job's first unit) the one its FLOPs give at the lease's price, capped by
     /// what the lease reserved.
     /// </summary>
-    private async Task SettleAsync(CocoonDbContext db, Job job, WorkUnit unit, Lease lease, UnitResult result, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task SettleAsync(CocoonDbContext db, Job job, WorkUnit unit, Lease lease, long flops, DateTimeOffset now, CancellationToken cancellationToken)
     {
         long cost, fee;
         var feePercent = money.Value.FeePercent;
@@ -258,7 +312,7 @@ public sealed class UnitLifecycle(
         }
         else
         {
-            (cost, fee) = Money.Pricing.UnitCharge(result.Flops, lease.PricePerTflop, feePercent);
+            (cost, fee) = Money.Pricing.UnitCharge(flops, lease.PricePerTflop, feePercent);
             if (cost + fee > lease.Reserved)
             {
                 cost = lease.Reserved * 100 / (100 + feePercent);

@@ -13,6 +13,22 @@ public sealed class WorkUnit
 
     public int Index { get; set; }
 
+    /// <summary>
+    /// 0 for the unit itself; 1 and up for copies of it (same rows) run on other agents of the same
+    /// device kind and compared (<see cref="CopyVote"/>). The unit itself ends up holding the output
+    /// the majority agreed on.
+    /// </summary>
+    public int Replica { get; set; }
+
+    /// <summary>Where the unit's comparison with its copies stands.</summary>
+    public UnitVote Vote { get; set; }
+
+    /// <summary>Model jobs: the SHA-256 of the plaintext output its agent signed (<see cref="Shared.Work.OutputStatement"/>).</summary>
+    public string? PlainDigest { get; set; }
+
+    /// <summary>The agent's signature over <see cref="PlainDigest"/> and its lease: the evidence a dispute cites.</summary>
+    public byte[]? PlainDigestSignature { get; set; }
+
     public long FirstMatrix { get; set; }
 
     public int MatrixCount { get; set; }
@@ -57,4 +73,20 @@ public sealed class WorkUnit
     public double? Gflops { get; set; }
 
     public string? LastError { get; set; }
+}
+
+/// <summary>Where a unit run on several agents stands in their comparison.</summary>
+public enum UnitVote
+{
+    /// <summary>Run once: nothing to compare.</summary>
+    Unchecked = 0,
+
+    /// <summary>Its result is in; its copies' are not all (its agent is paid once they agree).</summary>
+    Awaiting = 1,
+
+    /// <summary>Its output is the one the majority of its copies gave.</summary>
+    Agreed = 2,
+
+    /// <summary>Its output differs from the majority's: its agent is not paid and a dispute records it.</summary>
+    Outvoted = 3,
 }

@@ -126,6 +126,26 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
         var money = new Job { Name = "", AttestedOnly = request.AttestedOnly };
         JobSubmission.ReadMoney(money, request.Budget, request.MaxPricePerTflop, Error);
         JobSubmission.ReadMatching(money, request.Matching, Error);
+        var redundancy = request.Redundancy ?? 1;
+        var spotChecks = request.SpotCheckPercent ?? 0;
+        if (redundancy is < 1 or > 3)
+        {
+            Error("redundancy", "Redundancy is how many distinct agents run each unit: 1, 2 or 3.");
+        }
+        else if (spotChecks is < 0 or > 100)
+        {
+            Error("spotCheckPercent", "Spot checks are a percentage of units, 0 to 100.");
+        }
+        else if (redundancy > 1 && spotChecks > 0)
+        {
+            Error("spotCheckPercent", "With redundancy every unit is already run on several agents; ask for spot checks or redundancy, not both.");
+        }
+        else if ((redundancy > 1 || spotChecks > 0) && records.Count < Math.Max(redundancy, 2))
+        {
+            Error(redundancy > 1 ? "redundancy" : "spotCheckPercent",
+                $"Comparing a unit's output takes {Math.Max(redundancy, 2)} distinct agents of one device kind; the job grants its keys to {records.Count}. Grant them to more agents.");
+        }
+
         if (errors.Count > 0)
         {
             throw new InvalidJobException(errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal));
@@ -153,6 +173,8 @@ public sealed class ModelJobSubmission(IDbContextFactory<CocoonDbContext> dbFact
             MinBenchmarkScore = money.MinBenchmarkScore,
             MinReputation = money.MinReputation,
             Strategy = money.Strategy,
+            Redundancy = redundancy,
+            SpotCheckPercent = spotChecks,
 
             // The sealed model is its weights and little else: an agent must at least hold those.
             MinMemoryBytes = model.Size,

@@ -72,7 +72,8 @@ public static class ModelRunsEndpoints
         }
 
         var outputs = await db.WorkUnits.AsNoTracking()
-            .Where(u => u.JobId == id && u.State == WorkUnitState.Succeeded && u.OutputBlobId != null)
+            // The unit itself, once its copies (if any) agreed: it then holds the majority's output.
+            .Where(u => u.JobId == id && u.Replica == 0 && u.State == WorkUnitState.Succeeded && u.Vote != UnitVote.Awaiting && u.OutputBlobId != null)
             .Join(db.Set<StoredBlob>(), u => u.OutputBlobId, b => b.Id, (u, b) => new UnitOutputView
             {
                 UnitIndex = u.Index,

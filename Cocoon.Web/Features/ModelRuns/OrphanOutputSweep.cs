@@ -8,7 +8,8 @@ namespace Cocoon.Web.Features.ModelRuns;
 
 /// <summary>
 /// Removes outputs no result stands behind: uploaded by a lease that then failed, expired, lost its
-/// agent or was superseded, and named by no unit. They would otherwise sit in the developer's storage,
+/// agent or was superseded, or by a copy of a unit once the vote gave the unit the majority's output
+/// (<see cref="CopyVote"/>), and named by no unit. They would otherwise sit in the developer's storage,
 /// counted against the quota, for ever (Hangfire, every few minutes; safe to run twice).
 /// </summary>
 public sealed class OrphanOutputSweep(IDbContextFactory<CocoonDbContext> dbFactory, IBlobStore store, IOptions<ModelRunsOptions> options, TimeProvider clock, ILogger<OrphanOutputSweep> logger)
@@ -22,7 +23,8 @@ public sealed class OrphanOutputSweep(IDbContextFactory<CocoonDbContext> dbFacto
         var orphans = await db.Set<StoredBlob>()
             .Where(b => b.LeaseId != null)
             .Join(db.Leases, b => b.LeaseId, l => l.Id, (b, l) => new { Blob = b, Lease = l })
-            .Where(x => x.Lease.EndedAt != null && x.Lease.EndedAt < before && x.Lease.Outcome != LeaseOutcome.Succeeded)
+            // A succeeded lease's output too, once no unit names it: a copy's, after the vote handed the unit the majority's.
+            .Where(x => x.Lease.EndedAt != null && x.Lease.EndedAt < before && !x.Lease.AwaitingVote)
             .Where(x => !db.WorkUnits.Any(u => u.OutputBlobId == x.Blob.Id))
             .Select(x => new { x.Blob.Id, x.Blob.Digest })
             .ToListAsync(cancellationToken);
