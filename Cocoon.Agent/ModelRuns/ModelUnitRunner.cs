@@ -35,6 +35,7 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
         var header = await SealedHeader.ReadAsync(new MemoryStream(probe), cancellationToken);
         var fileKey = KeyGrant.Unwrap(spec.DatasetGrant, header, enclave.Key, spec.OutputRecipientKey);
         using var reader = new SealedRangeReader(Fetch, header, fileKey, spec.DatasetSize);
+        var digestKey = OutputStatement.DigestKey(fileKey);
         CryptographicOperations.ZeroMemory(fileKey);
         Task<byte[]> Read(long offset, int length) => reader.ReadAsync(offset, length, cancellationToken);
 
@@ -98,8 +99,10 @@ public sealed class ModelUnitRunner(ModelCache models, LeaseBlobs blobs, Enclave
         var plain = TensorFiles.WriteSafetensors(joined);
 
         // What the portal compares when the unit also ran elsewhere: the engine gives the same bits on
-        // one backend whatever the thread count, so honest agents sign the same digest.
-        var plainDigest = OutputStatement.Digest(plain);
+        // one backend whatever the thread count, so honest agents sign the same digest (keyed, so the
+        // portal cannot test guesses of the output against it).
+        var plainDigest = OutputStatement.Digest(digestKey, plain);
+        CryptographicOperations.ZeroMemory(digestKey);
         foreach (var tensor in joined.Values.Concat(outputs.Values.SelectMany(parts => parts)))
         {
             Wipe(tensor);

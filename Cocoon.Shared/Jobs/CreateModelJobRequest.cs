@@ -84,4 +84,11 @@ public sealed record UnitOutputView
 
     /// <summary>Ciphertext size in bytes.</summary>
     public required long Size { get; init; }
+
+    /// <summary>
+    /// For a unit run on several agents: the keyed digest of the plaintext output the majority signed
+    /// (<see cref="Work.OutputStatement"/>). The developer, who holds the dataset key, checks the opened
+    /// output against it; null for an unchecked unit.
+    /// </summary>
+    public string? PlainDigest { get; init; }
 }

@@ -5,9 +5,12 @@ namespace Cocoon.Shared.Work;
 
 /// <summary>
 /// What an agent signs about a model unit it ran: "under this lease, the plaintext output had this
-/// SHA-256". The portal never sees the plaintext, so it checks a unit run on several agents by
+/// digest". The portal never sees the plaintext, so it checks a unit run on several agents by
 /// comparing these digests; the signature (the agent's pairing key, P-256, IEEE P1363) makes each
 /// agent's word its own, so a dispute's evidence cannot be denied by the agent or made up by the portal.
+/// The digest is an HMAC-SHA256 keyed by a key derived from the job's dataset file key (which only the
+/// developer and the agents granted it hold): equal outputs give equal digests, but the portal cannot
+/// confirm a guess of an output by hashing it.
 /// </summary>
 public static class OutputStatement
 {
@@ -20,8 +23,12 @@ public static class OutputStatement
         return Encoding.ASCII.GetBytes($"{Label}\n{leaseId:D}\n{plainDigest.ToLowerInvariant()}");
     }
 
-    /// <summary>SHA-256 of the plaintext output, lower-case hex.</summary>
-    public static string Digest(ReadOnlySpan<byte> plaintext) => Convert.ToHexStringLower(SHA256.HashData(plaintext));
+    /// <summary>The digest key of a job: HKDF-SHA256 of its dataset's file key.</summary>
+    public static byte[] DigestKey(ReadOnlySpan<byte> datasetFileKey) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, datasetFileKey.ToArray(), 32, [], Encoding.ASCII.GetBytes("cocoon output digest v1"));
+
+    /// <summary>HMAC-SHA256 of the plaintext output under the job's digest key, lower-case hex.</summary>
+    public static string Digest(ReadOnlySpan<byte> digestKey, ReadOnlySpan<byte> plaintext) => Convert.ToHexStringLower(HMACSHA256.HashData(digestKey, plaintext));
 
     /// <summary>Signs the statement with the agent's pairing key.</summary>
     public static byte[] Sign(ECDsa key, Guid leaseId, string plainDigest)

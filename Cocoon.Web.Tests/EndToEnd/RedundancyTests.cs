@@ -7,6 +7,7 @@ using Cocoon.Agent.ModelRuns;
 using Cocoon.Agent.Tests.Inference;
 using Cocoon.Shared.Agents;
 using Cocoon.Shared.Jobs;
+using Cocoon.Shared.Work;
 using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.Ledger;
 using Cocoon.Web.Features.Money;
@@ -106,11 +107,14 @@ public sealed class RedundancyTests(PostgresFixture postgres)
         Assert.True(lies > 0, "the liar was given no unit");
         Assert.Equal(lies, done.Outvoted);
 
-        // The developer gets the honest output of every unit, whichever copy ran first.
+        // The developer gets the honest output of every unit, whichever copy ran first, and checks it
+        // against the digest the majority signed (keyed from the dataset key, which the portal lacks).
         var outputs = await developer.OutputsAsync(job.Id);
         Assert.Equal(Rows / RowsPerUnit, outputs.Count);
+        var digestKey = OutputStatement.DigestKey(await developer.DatasetFileKeyAsync(datasetId));
         foreach (var (unit, plain) in outputs)
         {
+            Assert.Equal(unit.PlainDigest, OutputStatement.Digest(digestKey, plain));
             var entries = await Safetensors.ReadHeaderAsync((o, l) => Task.FromResult(plain.AsSpan((int)o, l).ToArray()), plain.Length);
             var y = await Safetensors.ReadRowsAsync(entries.Single(e => e.Name == "y"), 0, unit.RowCount, (o, l) => Task.FromResult(plain.AsSpan((int)o, l).ToArray()));
             var expected = reference(x.AsSpan((int)unit.FirstRow * Inputs, unit.RowCount * Inputs).ToArray(), unit.RowCount);

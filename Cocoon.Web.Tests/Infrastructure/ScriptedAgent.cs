@@ -32,39 +32,80 @@ public sealed class ScriptedAgent : IAsyncDisposable
 
     public static async Task<ScriptedAgent> StartAsync(PortalProcess portal, string name = "scripted", int capacity = 1, DeviceKind device = DeviceKind.Cpu, double? benchmark = null, long memoryBytes = 16L << 30)
     {
-        var agent = new ScriptedAgent();
         var (credentials, directory) = await TestAgents.PairAsync(portal, name);
-        agent._hub = await TestAgents.ConnectHubAsync(portal, credentials, directory);
-        agent._hub.On<WorkAssignment>(nameof(IAgentClient.AssignAsync), a =>
+        var agent = new ScriptedAgent
         {
-            lock (agent._held)
+            _portal = portal,
+            _credentials = credentials,
+            _directory = directory,
+            _hello = TestAgents.Hello(credentials.AgentId, name) with
             {
-                agent._held.Add(a.LeaseId);
-            }
-
-            agent._assignments.Writer.TryWrite(a);
-        });
-        agent._hub.On<Guid>(nameof(IAgentClient.CancelAsync), _ => { });
-        var pairingKey = agent._pairingKey = PairedCredentials.LoadKey(directory);
-        using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        var nonce = (await agent._hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
-        var evidence = DevelopmentEvidence.Create(pairingKey, credentials.AgentId, Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
-        await agent._hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), TestAgents.Hello(credentials.AgentId, name) with
-        {
-            Enclave = evidence,
-            Capacity = capacity,
-            Device = new DeviceInfo { Name = device.ToString().ToLowerInvariant(), Kind = device, MemoryBytes = memoryBytes, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
-        });
+                Capacity = capacity,
+                Device = new DeviceInfo { Name = device.ToString().ToLowerInvariant(), Kind = device, MemoryBytes = memoryBytes, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
+            },
+            _pairingKey = PairedCredentials.LoadKey(directory),
+            Id = credentials.AgentId,
+        };
+        await agent.ConnectAsync();
         if (benchmark is { } score)
         {
             await agent._hub.InvokeAsync(nameof(IAgentHub.ReportBenchmarkAsync), new AgentBenchmark { Score = score, Device = device.ToString() });
         }
 
-        agent.Id = credentials.AgentId;
         agent._http = portal.NewClient();
         agent._http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TestAgents.AccessTokenAsync(portal, credentials, directory));
-        agent._heartbeats = agent.HeartbeatAsync();
         return agent;
+    }
+
+    private PortalProcess _portal = null!;
+    private Shared.Pairing.AgentCredentials _credentials = null!;
+    private string _directory = null!;
+    private AgentHello _hello = null!;
+    private CancellationTokenSource _connection = new();
+
+    /// <summary>Opens a hub connection, answers the attestation challenge with a fresh enclave key, registers and starts heartbeating.</summary>
+    private async Task ConnectAsync()
+    {
+        _hub = await TestAgents.ConnectHubAsync(_portal, _credentials, _directory);
+        _hub.On<WorkAssignment>(nameof(IAgentClient.AssignAsync), a =>
+        {
+            lock (_held)
+            {
+                _held.Add(a.LeaseId);
+            }
+
+            _assignments.Writer.TryWrite(a);
+        });
+        _hub.On<Guid>(nameof(IAgentClient.CancelAsync), _ => { });
+        using var enclave = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var nonce = (await _hub.InvokeAsync<AttestationChallenge>(nameof(IAgentHub.ChallengeAsync))).Nonce;
+        var evidence = DevelopmentEvidence.Create(_pairingKey, _credentials.AgentId, Hpke.PublicKeyBytes(enclave), nonce, DateTimeOffset.UtcNow);
+        await _hub.InvokeAsync<AgentWelcome>(nameof(IAgentHub.RegisterAsync), _hello with { Enclave = evidence });
+        _connection = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        _heartbeats = HeartbeatAsync(_connection.Token);
+    }
+
+    /// <summary>Drops the connection without a word (a crash or a lost network): the leases it holds are the portal's to end.</summary>
+    public async Task DisconnectAsync()
+    {
+        await _connection.CancelAsync();
+        await _heartbeats;
+        await _hub.DisposeAsync();
+        lock (_held)
+        {
+            _held.Clear();
+        }
+
+        while (_assignments.Reader.TryRead(out _))
+        {
+        }
+    }
+
+    /// <summary>Connects again as the same agent (same pairing, a new enclave key), as a restarted agent does.</summary>
+    public async Task ReconnectAsync()
+    {
+        await DisconnectAsync();
+        await ConnectAsync();
     }
 
     public async Task<WorkAssignment> NextAssignmentAsync()
@@ -207,9 +248,9 @@ public sealed class ScriptedAgent : IAsyncDisposable
         return _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportFailureAsync), new UnitFailure { LeaseId = leaseId, Reason = reason, ModelError = modelError });
     }
 
-    private async Task HeartbeatAsync()
+    private async Task HeartbeatAsync(CancellationToken stop)
     {
-        while (!_stop.IsCancellationRequested)
+        while (!stop.IsCancellationRequested)
         {
             Guid[] held;
             lock (_held)
@@ -219,10 +260,10 @@ public sealed class ScriptedAgent : IAsyncDisposable
 
             try
             {
-                await _hub.InvokeAsync(nameof(IAgentHub.HeartbeatAsync), new AgentHeartbeat { ActiveLeases = held }, _stop.Token);
-                await Task.Delay(500, _stop.Token);
+                await _hub.InvokeAsync(nameof(IAgentHub.HeartbeatAsync), new AgentHeartbeat { ActiveLeases = held }, stop);
+                await Task.Delay(500, stop);
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException || stop.IsCancellationRequested)
             {
                 return;
             }

@@ -95,6 +95,9 @@ public sealed class SealedDeveloper(HttpClient http, ECDiffieHellman? key = null
         return opened;
     }
 
+    /// <summary>The dataset's file key, opened with the developer's key (what the output digests of a checked job are keyed from).</summary>
+    public async Task<byte[]> DatasetFileKeyAsync(Guid datasetId) => (await HeaderAsync(datasetId, "datasets")).UnwrapFileKey(Key);
+
     private async Task<SealedHeader> HeaderAsync(Guid assetId, string kind)
     {
         var asset = await http.GetFromJsonAsync<JsonElement>($"api/{kind}/{assetId}");

@@ -49,21 +49,32 @@ public sealed class CopyVoteTests
         Assert.NotEqual(CopyVote.VoteStep.Decided, CopyVote.Decide([A], 2).Step);
 
     [Fact]
+    public void The_digest_is_keyed_by_the_dataset_key()
+    {
+        var datasetKey = RandomNumberGenerator.GetBytes(32);
+        var output = RandomNumberGenerator.GetBytes(100);
+        Assert.Equal(OutputStatement.Digest(OutputStatement.DigestKey(datasetKey), output), OutputStatement.Digest(OutputStatement.DigestKey(datasetKey.ToArray()), output));
+        Assert.NotEqual(OutputStatement.Digest(OutputStatement.DigestKey(RandomNumberGenerator.GetBytes(32)), output), OutputStatement.Digest(OutputStatement.DigestKey(datasetKey), output));
+        Assert.NotEqual(Convert.ToHexStringLower(SHA256.HashData(output)), OutputStatement.Digest(OutputStatement.DigestKey(datasetKey), output));
+    }
+
+    [Fact]
     public void The_signed_statement_binds_the_lease_the_digest_and_the_key()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var signer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var lease = Guid.NewGuid();
-        var digest = OutputStatement.Digest("output"u8);
-        var signature = OutputStatement.Sign(key, lease, digest);
-        Assert.True(OutputStatement.Verify(key, lease, digest, signature));
-        Assert.True(OutputStatement.Verify(key, lease, digest.ToUpperInvariant(), signature));
+        var key = OutputStatement.DigestKey(RandomNumberGenerator.GetBytes(32));
+        var digest = OutputStatement.Digest(key, "output"u8);
+        var signature = OutputStatement.Sign(signer, lease, digest);
+        Assert.True(OutputStatement.Verify(signer, lease, digest, signature));
+        Assert.True(OutputStatement.Verify(signer, lease, digest.ToUpperInvariant(), signature));
         Assert.False(OutputStatement.Verify(other, lease, digest, signature));
-        Assert.False(OutputStatement.Verify(key, Guid.NewGuid(), digest, signature));
-        Assert.False(OutputStatement.Verify(key, lease, OutputStatement.Digest("other"u8), signature));
-        Assert.False(OutputStatement.Verify(key, lease, digest[..63], signature));
-        Assert.False(OutputStatement.Verify(key, lease, digest, signature[..63]));
-        Assert.False(OutputStatement.Verify(key, lease, null, signature));
-        Assert.False(OutputStatement.Verify(key, lease, digest, null));
+        Assert.False(OutputStatement.Verify(signer, Guid.NewGuid(), digest, signature));
+        Assert.False(OutputStatement.Verify(signer, lease, OutputStatement.Digest(key, "other"u8), signature));
+        Assert.False(OutputStatement.Verify(signer, lease, digest[..63], signature));
+        Assert.False(OutputStatement.Verify(signer, lease, digest, signature[..63]));
+        Assert.False(OutputStatement.Verify(signer, lease, null, signature));
+        Assert.False(OutputStatement.Verify(signer, lease, digest, null));
     }
 }

@@ -17,5 +17,7 @@ internal sealed class LeaseConfiguration : IEntityTypeConfiguration<Lease>
         // An agent's reputation weighs its latest finished leases (the agent_reputations view).
         builder.HasIndex(l => new { l.AgentId, l.IssuedAt });
         builder.HasIndex(l => l.ExpiresAt).HasFilter("ended_at IS NULL");
+        // A job's reservations: running leases, and those of copies awaiting their vote (RunningLeases).
+        builder.HasIndex([nameof(Lease.WorkUnitId)], "ix_leases_work_unit_id_reserving").HasDatabaseName("ix_leases_work_unit_id_reserving").HasFilter("ended_at IS NULL OR awaiting_vote");
     }
 }

@@ -69,20 +69,19 @@ namespace Cocoon.Web.Data.Migrations
                 columns: new[] { "job_id", "index", "replica" },
                 unique: true);
 
-            // Whether an agent may run this copy of a unit: not while it holds, or after it ran, another
-            // copy of the same unit (the copies must be independent), and only on the device kind its
-            // other copies ran on (outputs are bit-identical only within one backend). A unit with no
-            // copies passes at once.
+            // Whether an agent may run this copy of a unit: never when it has had a lease on another copy
+            // of the same unit, whatever became of it (a lost lease's late result still counts, so one
+            // agent must never hold two copies), and only on the device kind its other copies run or ran
+            // on (outputs are bit-identical only within one backend). A unit with no copies passes at once.
             migrationBuilder.Sql("""
                 CREATE FUNCTION cocoon_copy_fits(w work_units, a agents) RETURNS boolean
                 LANGUAGE sql STABLE AS $$
                     SELECT NOT EXISTS (
                         SELECT 1 FROM work_units s
-                        JOIN leases l ON l.id = s.current_lease_id
+                        JOIN leases l ON l.work_unit_id = s.id
                         JOIN agents o ON o.id = l.agent_id
                         WHERE s.job_id = w.job_id AND s.index = w.index AND s.id <> w.id
-                          AND l.outcome IN ('Active', 'Succeeded')
-                          AND (o.id = a.id OR o.device_kind <> a.device_kind))
+                          AND (o.id = a.id OR (o.device_kind <> a.device_kind AND (l.outcome = 'Active' OR l.id = s.current_lease_id))))
                 $$
                 """);
         }

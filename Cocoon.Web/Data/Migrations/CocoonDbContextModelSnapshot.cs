@@ -1128,6 +1128,10 @@ namespace Cocoon.Web.Data.Migrations
                     b.HasIndex("AgentId", "IssuedAt")
                         .HasDatabaseName("ix_leases_agent_id_issued_at");
 
+                    b.HasIndex(new[] { "WorkUnitId" }, "ix_leases_work_unit_id_reserving")
+                        .HasDatabaseName("ix_leases_work_unit_id_reserving")
+                        .HasFilter("ended_at IS NULL OR awaiting_vote");
+
                     b.ToTable("leases", (string)null);
                 });
 
@@ -1259,6 +1263,14 @@ namespace Cocoon.Web.Data.Migrations
                     b.HasIndex("JobId", "Index", "Replica")
                         .IsUnique()
                         .HasDatabaseName("ix_work_units_job_id_index_replica");
+
+                    b.HasIndex(new[] { "JobId" }, "ix_work_units_job_id_active")
+                        .HasDatabaseName("ix_work_units_job_id_active")
+                        .HasFilter("state IN ('Leased', 'Running')");
+
+                    b.HasIndex(new[] { "JobId", "QueuedAt", "Index" }, "ix_work_units_pending_by_job")
+                        .HasDatabaseName("ix_work_units_pending_by_job")
+                        .HasFilter("state = 'Pending'");
 
                     b.ToTable("work_units", (string)null);
                 });

@@ -16,7 +16,7 @@ public sealed class FinanceQueries(IDbContextFactory<CocoonDbContext> dbFactory,
             from unit in db.WorkUnits.AsNoTracking()
             join job in db.Jobs on unit.JobId equals job.Id
             join agent in db.Agents on unit.AgentId equals agent.Id
-            where unit.State == WorkUnitState.Succeeded && unit.CompletedAt >= since
+            where unit.State == WorkUnitState.Succeeded && unit.Vote != Jobs.UnitVote.Outvoted && unit.CompletedAt >= since
             select new { agent.OwnerAccountId, AgentId = agent.Id, unit.MatrixCount, job.MatrixSize, unit.CompletedAt })
             .ToListAsync(cancellationToken);
         var owners = rows.Select(r => r.OwnerAccountId).OfType<Guid>().Distinct().ToList();

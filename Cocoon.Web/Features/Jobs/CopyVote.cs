@@ -97,6 +97,14 @@ public static class CopyVote
                     lease.AwaitingVote = false;
                 }
 
+                // The unit failed: no output of it is trusted (a retry runs every copy again).
+                foreach (var copy in copies)
+                {
+                    copy.State = WorkUnitState.Failed;
+                    copy.OutputBlobId = null;
+                    copy.LastError = $"No two of its {copies.Count} copies agreed.";
+                }
+
                 await db.SaveChangesAsync(cancellationToken);
                 var reason = $"Unit {unit.Index}: no two of the {copies.Count} agents that ran it agreed on its output, so it cannot be trusted. " +
                     "The agents' signed digests are kept with the job's units; none of those copies was paid.";
@@ -117,11 +125,23 @@ public static class CopyVote
             })) +
             $". {copies.Count(c => c.PlainDigest == winner)} agree on {winner}; the developer receives that output. The outvoted copy was not paid.";
 
+        // Saved before any copy is paid: a paid copy's reservation must not count against the next one's.
+        foreach (var lease in leases.Values)
+        {
+            lease.AwaitingVote = false;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        if (job.FlopsPerRow is null && accepted.Flops > 0)
+        {
+            // A checked job's price per row is fixed by a result the vote upheld, not by whoever finished first.
+            job.FlopsPerRow = accepted.Flops.Value / Math.Max(accepted.MatrixCount, 1);
+        }
+
         var losers = new List<Loser>();
         foreach (var copy in copies)
         {
             var lease = leases[copy.CurrentLeaseId!.Value];
-            lease.AwaitingVote = false;
             if (copy.PlainDigest == winner)
             {
                 copy.Vote = UnitVote.Agreed;

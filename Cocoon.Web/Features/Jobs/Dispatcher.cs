@@ -80,19 +80,30 @@ public sealed class Dispatcher(
 
         // Each account's next units in its own order (priority, then age), as many as could be given now,
         // of jobs some online agent fits (a unit none can take must not take an account's turn)…
+        // Each running job some online agent fits gives at most `free` of its oldest pending units (a top-N
+        // read of the partial index of pending units by job), so the cost follows the free slots and
+        // the running jobs, not how many units wait. A checked job's unit also needs an agent its copies allow.
         var candidates = await db.Database.SqlQuery<CandidateRow>($"""
             SELECT unit_id, account_id, queued_at FROM (
-                SELECT w.id AS unit_id, coalesce(j.owner_account_id, {Guid.Empty}) AS account_id, w.queued_at,
-                       row_number() OVER (PARTITION BY j.owner_account_id ORDER BY j.priority DESC, w.queued_at, w.index) AS rank
-                FROM work_units w JOIN jobs j ON j.id = w.job_id
-                WHERE w.state = 'Pending' AND j.state = 'Running'
-                  AND (w.dispatch_requested_at IS NULL OR w.dispatch_requested_at < {staleRequest})
+                SELECT u.unit_id, coalesce(j.owner_account_id, {Guid.Empty}) AS account_id, u.queued_at,
+                       row_number() OVER (PARTITION BY j.owner_account_id ORDER BY j.priority DESC, u.queued_at, u.index) AS rank
+                FROM jobs j
+                CROSS JOIN LATERAL (
+                    SELECT w.id AS unit_id, w.queued_at, w.index FROM work_units w
+                    WHERE w.job_id = j.id AND w.state = 'Pending'
+                      AND (w.dispatch_requested_at IS NULL OR w.dispatch_requested_at < {staleRequest})
+                      AND (j.redundancy = 1 AND j.spot_check_percent = 0 OR EXISTS (
+                          SELECT 1 FROM agents a
+                          WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
+                            AND ({forAgent}::uuid IS NULL OR a.id = {forAgent}::uuid) AND cocoon_copy_fits(w, a)))
+                    ORDER BY w.queued_at, w.index
+                    LIMIT {free}) u
+                WHERE j.state = 'Running'
                   AND EXISTS (
                       SELECT 1 FROM agents a JOIN agent_reputations r ON r.agent_id = a.id
                       WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
                         AND ({forAgent}::uuid IS NULL OR a.id = {forAgent}::uuid)
-                        AND cocoon_agent_fits(j, a, r.score, {money.Value.DefaultPricePerTflop})
-                        AND (j.redundancy = 1 AND j.spot_check_percent = 0 OR cocoon_copy_fits(w, a)))) c
+                        AND cocoon_agent_fits(j, a, r.score, {money.Value.DefaultPricePerTflop}))) c
             WHERE c.rank <= {free}
             ORDER BY c.account_id, c.rank
             """).ToListAsync(cancellationToken);
@@ -320,9 +331,10 @@ public sealed class Dispatcher(
         double? flops = job.Kind == JobKind.MatMul ? 2.0 * job.MatrixSize * job.MatrixSize * job.MatrixSize * rows
             : job.FlopsPerRow is { } perRow ? (double)perRow * rows
             : null;
+        // Leases of copies awaiting their vote still reserve what they may be paid, but are not running.
         var running = await db.RunningLeases(job.Id)
-            .Select(l => new { l.Reserved, l.ChargeFixed }).ToListAsync(cancellationToken);
-        if (flops is null && price > 0 && running.Any(l => !l.ChargeFixed))
+            .Select(l => new { l.Reserved, l.ChargeFixed, Active = l.EndedAt == null }).ToListAsync(cancellationToken);
+        if (flops is null && price > 0 && running.Any(l => !l.ChargeFixed && l.Active))
         {
             return null;
         }
@@ -334,11 +346,11 @@ public sealed class Dispatcher(
             // takes at most that), and charge the measured figure, capped by it.
             var pending = await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded && u.State != WorkUnitState.Failed, cancellationToken);
             var share = Math.Max(remaining, 0) / Math.Max(pending, 1);
-            return new UnitCharge(price, price > 0 ? share : 0, 0, Fixed: false, Fits: price == 0 || share > 0, remaining, running.Count > 0);
+            return new UnitCharge(price, price > 0 ? share : 0, 0, Fixed: false, Fits: price == 0 || share > 0, remaining, running.Any(l => l.Active));
         }
 
         var (cost, fee) = Money.Pricing.UnitCharge(flops.Value, price, money.Value.FeePercent);
-        return new UnitCharge(price, cost + fee, fee, Fixed: true, Fits: cost + fee <= remaining, remaining, running.Count > 0);
+        return new UnitCharge(price, cost + fee, fee, Fixed: true, Fits: cost + fee <= remaining, remaining, running.Any(l => l.Active));
     }
 
     private sealed record CandidateRow(Guid UnitId, Guid AccountId, DateTimeOffset QueuedAt);

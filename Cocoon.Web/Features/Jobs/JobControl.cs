@@ -100,9 +100,12 @@ public sealed class JobControl(
             job.FinishedAt = null;
             job.FailureReason = null;
             await db.SaveChangesAsync(cancellationToken);
+            // Copies whose comparison never finished (the job ended first, or no two agreed) run again from scratch.
             await db.Database.ExecuteSqlAsync($"""
-                UPDATE work_units SET state = 'Pending', attempts = 0, retried_at = {now}, queued_at = {now}, dispatch_requested_at = NULL
-                WHERE job_id = {job.Id} AND state = 'Failed'
+                UPDATE work_units SET state = 'Pending', attempts = 0, retried_at = {now}, queued_at = {now}, dispatch_requested_at = NULL,
+                       vote = 'Unchecked', plain_digest = NULL, plain_digest_signature = NULL, output_blob_id = NULL,
+                       current_lease_id = NULL, agent_id = NULL, matrices_done = 0
+                WHERE job_id = {job.Id} AND (state = 'Failed' OR vote = 'Awaiting')
                 """, cancellationToken);
             await Money.Billing.HoldForRetryAsync(db, job.Billed(), now, cancellationToken);
             logger.LogInformation("Job {JobId} retried (round {Round})", job.Id, job.Retries);
@@ -159,8 +162,8 @@ public sealed class JobControl(
 
     /// <summary>
     /// Ends a job that has not finished (cancelled or failed): its running leases end as cancelled and
-    /// their units go back to pending, so no late result is counted or charged; what is left of its hold
-    /// is released. The job must be locked by the caller. Returns the leases to cancel on their agents,
+    /// their units go back to pending, so no late result is counted or charged; copies still awaiting
+    /// their comparison are not paid; what is left of its hold is released. The job must be locked by the caller. Returns the leases to cancel on their agents,
     /// once the transaction has committed.
     /// </summary>
     internal static async Task<IReadOnlyList<StoppedLease>> EndAsync(CocoonDbContext db, Job job, JobState state, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
@@ -183,6 +186,14 @@ public sealed class JobControl(
             WHERE w.id = l.work_unit_id AND w.job_id = {job.Id} AND l.ended_at IS NULL
             RETURNING l.id AS lease_id, l.agent_id
             """).ToListAsync(cancellationToken);
+
+        // Copies whose comparison had not finished are not paid (nothing showed their output right) and
+        // reserve nothing now; a retry runs them again.
+        await db.Database.ExecuteSqlAsync($"""
+            UPDATE leases l SET awaiting_vote = false
+            FROM work_units w
+            WHERE w.id = l.work_unit_id AND w.job_id = {job.Id} AND l.awaiting_vote
+            """, cancellationToken);
         await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
         return stopped;
     }

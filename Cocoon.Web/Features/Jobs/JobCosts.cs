@@ -41,10 +41,16 @@ public sealed class JobCosts(
 
         var charged = long.Parse(job.Charged, CultureInfo.InvariantCulture);
         var rowsDone = ran.Sum(r => r.Rows);
+
+        // Rows to run in all: a checked job runs some rows on several agents, and each copy is charged.
+        var rowsPlanned = await db.WorkUnits.Where(u => u.JobId == jobId && u.Vote != UnitVote.Outvoted).SumAsync(u => (long)u.MatrixCount, cancellationToken);
+        rowsPlanned = Math.Max(rowsPlanned, job.MatrixCount);
         var (estimate, basis) = job.State is JobState.Succeeded or JobState.Failed or JobState.Cancelled
             ? (charged, "The job has ended: this is its final charge.")
             : rowsDone > 0
-                ? ((long?)(long)Math.Ceiling((decimal)charged * job.MatrixCount / rowsDone), $"All {job.MatrixCount:N0} rows at what the {rowsDone:N0} finished so far cost.")
+                ? ((long?)(long)Math.Ceiling((decimal)charged * rowsPlanned / rowsDone), rowsPlanned > job.MatrixCount
+                    ? $"All {job.MatrixCount:N0} rows and the {rowsPlanned - job.MatrixCount:N0} run again on other agents to check them, at what the {rowsDone:N0} finished so far cost."
+                    : $"All {job.MatrixCount:N0} rows at what the {rowsDone:N0} finished so far cost.")
                 : job.Kind == JobKind.MatMul
                     ? await CheapestEstimateAsync(db, job, cancellationToken)
                     : (null, "Known once the first unit has run: a model's cost per row is counted by the agent that loads it.");

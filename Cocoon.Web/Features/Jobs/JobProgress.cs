@@ -9,9 +9,10 @@ public sealed record JobProgress(double Percent, int Running, double UnitsPerSec
     {
         var total = Math.Max(job.UnitsTotal, 1);
         // Partly done units count in proportion, so the bar moves within long units too.
-        // Copies run to check a unit are not progress of their own: the unit counts once.
+        // Copies run to check a unit are not progress of their own: the unit counts once, when its vote is in.
+        var running = units.Count(u => u.State is WorkUnitState.Leased or WorkUnitState.Running);
         units = [.. units.Where(u => u.Replica == 0)];
-        var doneFraction = units.Sum(u => u.State == WorkUnitState.Succeeded ? 1.0 : (double)u.MatricesDone / Math.Max(u.MatrixCount, 1));
+        var doneFraction = units.Sum(u => u.State == WorkUnitState.Succeeded && u.Vote != "awaiting" ? 1.0 : (double)u.MatricesDone / Math.Max(u.MatrixCount, 1));
         var elapsed = (job.FinishedAt ?? now) - (job.StartedAt ?? job.CreatedAt);
         if (elapsed < TimeSpan.Zero)
         {
@@ -26,7 +27,7 @@ public sealed record JobProgress(double Percent, int Running, double UnitsPerSec
             : null;
         return new JobProgress(
             Percent: job.State == JobState.Succeeded ? 100 : Math.Min(100, 100 * doneFraction / total),
-            Running: units.Count(u => u.State is WorkUnitState.Leased or WorkUnitState.Running),
+            Running: running,
             UnitsPerSecond: unitsPerSecond,
             Gflops: flopsDone / seconds / 1e9,
             Elapsed: elapsed,

@@ -234,11 +234,14 @@ public sealed class UnitLifecycle(
             unit.CompletedAt = now;
             unit.StartedAt ??= lease.IssuedAt;
             unit.OutputDigest = result.OutputDigest.ToLowerInvariant();
-            unit.PlainDigest = signed == true ? result.PlainDigest!.ToLowerInvariant() : null;
-            unit.PlainDigestSignature = signed == true ? OutputStatement.ParseSignature(result.PlainDigestSignature) : null;
+            // Kept only where it is compared: a digest of plaintext is not something to hold for nothing.
+            unit.PlainDigest = signed == true && job.Checked ? result.PlainDigest!.ToLowerInvariant() : null;
+            unit.PlainDigestSignature = signed == true && job.Checked ? OutputStatement.ParseSignature(result.PlainDigestSignature) : null;
             unit.Flops = result.Flops;
-            if (job.Kind == JobKind.Model && job.FlopsPerRow is null && result.Flops > 0)
+            var compared = job.Checked && await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.Index == unit.Index, cancellationToken) > 1;
+            if (job.Kind == JobKind.Model && job.FlopsPerRow is null && result.Flops > 0 && !compared)
             {
+                // (A compared unit's figure is fixed when its vote is decided: CopyVote.)
                 job.FlopsPerRow = result.Flops / Math.Max(unit.MatrixCount, 1);
             }
             unit.DeviceMilliseconds = result.DeviceMilliseconds;
@@ -246,7 +249,6 @@ public sealed class UnitLifecycle(
             unit.DispatchRequestedAt = null;
             lease.Outcome = LeaseOutcome.Succeeded;
             lease.EndedAt = now;
-            var compared = job.Checked && await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.Index == unit.Index, cancellationToken) > 1;
             unit.Vote = compared ? UnitVote.Awaiting : UnitVote.Unchecked;
             lease.AwaitingVote = compared;
             await db.SaveChangesAsync(cancellationToken);

@@ -82,6 +82,7 @@ public static class ModelRunsEndpoints
                 BlobId = b.Id,
                 Digest = b.Digest,
                 Size = b.Length,
+                PlainDigest = db.WorkUnits.Where(s => s.JobId == u.JobId && s.Index == u.Index && s.Vote == UnitVote.Agreed).Select(s => s.PlainDigest).FirstOrDefault(),
             })
             .OrderBy(o => o.UnitIndex)
             .ToListAsync(ct);
