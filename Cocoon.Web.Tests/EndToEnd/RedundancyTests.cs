@@ -182,6 +182,57 @@ public sealed class RedundancyTests(PostgresFixture postgres)
         Assert.Equal(Rows / RowsPerUnit, (await developer.OutputsAsync(spotJob.Id)).Count);
     }
 
+    /// <summary>
+    /// A checked job's results must carry the agent's own signature over its output digest; and one agent
+    /// never holds two copies of a unit, so it cannot agree with itself.
+    /// </summary>
+    [Fact]
+    public async Task Unsigned_or_forged_digests_are_refused_and_copies_stay_on_distinct_agents()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_redundancy_signed");
+        await using var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-redundancy-signed");
+        await using var a = await ScriptedAgent.StartAsync(portal, "a");
+        await using var b = await ScriptedAgent.StartAsync(portal, "b");
+        await portal.WaitForAgentsOnlineAsync(2);
+        var developer = new SealedDeveloper(await portal.SignInAsync(new TestWallet()));
+        using var disposeDeveloper = developer;
+        await developer.RegisterKeyAsync();
+        var (onnx, _) = TestMlp.Build(Inputs, 8, Outputs, seed: 3);
+        var dataset = TensorFiles.WriteSafetensors(new Dictionary<string, Tensor> { ["x"] = new([8, Inputs], new float[8 * Inputs]) });
+        var (modelId, datasetId) = await developer.CreateAssetsAsync(onnx, dataset, 8, outputElementsPerRow: Outputs);
+        var submitted = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, 8, await developer.CandidatesAsync()) with { Redundancy = 2 });
+        Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
+        var job = (await submitted.Content.ReadFromJsonAsync<JobView>(PortalProcess.Json))!;
+
+        // Each agent gets one copy of the one unit, never both.
+        var first = await a.NextAssignmentAsync();
+        var second = await b.NextAssignmentAsync();
+        Assert.Equal(first.UnitIndex, second.UnitIndex);
+        Assert.NotEqual(first.UnitId, second.UnitId);
+        const string digest = "5d41402abc4b2a76b9719d911017c592aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+        // No signature, then another agent's signature: both refused, and the copy comes back to a (b holds the other).
+        Assert.Equal(ResultAck.Rejected, await a.ReportModelUnitAsync(first, 100, digest, null));
+        var again = await a.NextAssignmentAsync();
+        Assert.Equal(first.UnitId, again.UnitId);
+        Assert.Equal(ResultAck.Rejected, await a.ReportModelUnitAsync(again, 100, digest, b.SignOutput(again.LeaseId, digest)));
+        var third = await a.NextAssignmentAsync();
+        Assert.Equal(first.UnitId, third.UnitId);
+
+        // Signed by their own keys and agreeing: the unit is done and the job succeeds.
+        Assert.Equal(ResultAck.Accepted, await a.ReportModelUnitAsync(third, 100, digest, a.SignOutput(third.LeaseId, digest)));
+        Assert.Equal(ResultAck.Accepted, await b.ReportModelUnitAsync(second, 100, digest, b.SignOutput(second.LeaseId, digest)));
+        var done = await FinishedAsync(developer, job.Id);
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(1, done.UnitsDone);
+        await using var ledger = PortalDb.Open(db);
+        var copies = await ledger.WorkUnits.AsNoTracking().Where(u => u.JobId == job.Id).ToListAsync();
+        Assert.Equal(2, copies.Count);
+        Assert.All(copies, c => Assert.Equal(UnitVote.Agreed, c.Vote));
+        Assert.Equal(new[] { a.Id, b.Id }.Order(), copies.Select(c => c.AgentId!.Value).Order());
+        Assert.Equal(2, await ledger.Leases.CountAsync(l => l.AgentId == a.Id && l.Outcome == LeaseOutcome.Failed));
+    }
+
     private static async Task<JobView> FinishedAsync(SealedDeveloper developer, Guid jobId)
     {
         JobView done = null!;

@@ -58,7 +58,22 @@ public sealed partial class PortalProcess : IAsyncDisposable
     /// <summary>Approves an agent's pairing code on /agents/pair as a provider (default: the admin), through the page's real form.</summary>
     public async Task ApprovePairingAsync(string userCode, HttpClient? provider = null)
     {
-        var http = provider ?? Http;
+        // One at a time: concurrent page loads on one client race on its antiforgery cookie.
+        await _approvals.WaitAsync();
+        try
+        {
+            await ApproveAsync(userCode, provider ?? Http);
+        }
+        finally
+        {
+            _approvals.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim _approvals = new(1, 1);
+
+    private static async Task ApproveAsync(string userCode, HttpClient http)
+    {
         var page = await http.GetStringAsync($"agents/pair?user_code={Uri.EscapeDataString(userCode)}");
         var token = AntiforgeryField().Match(page);
         Assert.True(token.Success, "The pairing page shows no approval form for the code (no antiforgery token).");

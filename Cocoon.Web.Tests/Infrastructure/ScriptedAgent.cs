@@ -30,7 +30,8 @@ public sealed class ScriptedAgent : IAsyncDisposable
     /// <summary>The agent's id at the portal.</summary>
     public Guid Id { get; private set; }
 
-    public static async Task<ScriptedAgent> StartAsync(PortalProcess portal, string name = "scripted", int capacity = 1, DeviceKind device = DeviceKind.Cpu, double? benchmark = null, long memoryBytes = 16L << 30)
+    /// <param name="heartbeat">How often it heartbeats: 500 ms by default (tests wait on the portal noticing); a real agent's 5 s for a simulated fleet.</param>
+    public static async Task<ScriptedAgent> StartAsync(PortalProcess portal, string name = "scripted", int capacity = 1, DeviceKind device = DeviceKind.Cpu, double? benchmark = null, long memoryBytes = 16L << 30, TimeSpan? heartbeat = null)
     {
         var (credentials, directory) = await TestAgents.PairAsync(portal, name);
         var agent = new ScriptedAgent
@@ -44,6 +45,7 @@ public sealed class ScriptedAgent : IAsyncDisposable
                 Device = new DeviceInfo { Name = device.ToString().ToLowerInvariant(), Kind = device, MemoryBytes = memoryBytes, ComputeUnits = 1, MaxThreadsPerGroup = 1 },
             },
             _pairingKey = PairedCredentials.LoadKey(directory),
+            _heartbeat = heartbeat ?? TimeSpan.FromMilliseconds(500),
             Id = credentials.AgentId,
         };
         await agent.ConnectAsync();
@@ -62,6 +64,7 @@ public sealed class ScriptedAgent : IAsyncDisposable
     private string _directory = null!;
     private AgentHello _hello = null!;
     private CancellationTokenSource _connection = new();
+    private TimeSpan _heartbeat;
 
     /// <summary>Opens a hub connection, answers the attestation challenge with a fresh enclave key, registers and starts heartbeating.</summary>
     private async Task ConnectAsync()
@@ -178,13 +181,22 @@ public sealed class ScriptedAgent : IAsyncDisposable
     /// made-up plaintext digest signed with its real pairing key, and the FLOPs the job expects (so only
     /// comparing outputs across agents can catch it).
     /// </summary>
-    public async Task<ResultAck> LieAboutModelUnitAsync(WorkAssignment assignment, long flopsPerRow)
+    public Task<ResultAck> LieAboutModelUnitAsync(WorkAssignment assignment, long flopsPerRow)
     {
-        var spec = assignment?.ModelRun ?? throw new InvalidOperationException("LieAboutModelUnitAsync reports model units.");
+        var plainDigest = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        return ReportModelUnitAsync(assignment, flopsPerRow, plainDigest, SignOutput(assignment.LeaseId, plainDigest));
+    }
+
+    /// <summary>Signs an output digest for a lease with this agent's pairing key, as a real agent does.</summary>
+    public string SignOutput(Guid leaseId, string plainDigest) => OutputStatement.SignHex(_pairingKey, leaseId, plainDigest);
+
+    /// <summary>Uploads random bytes as the unit's sealed output and reports it with the digest and signature given (either may be missing or wrong).</summary>
+    public async Task<ResultAck> ReportModelUnitAsync(WorkAssignment assignment, long flopsPerRow, string? plainDigest, string? signature)
+    {
+        var spec = assignment?.ModelRun ?? throw new InvalidOperationException("ReportModelUnitAsync reports model units.");
         var upload = await UploadAsync(assignment.LeaseId, RandomNumberGenerator.GetBytes(512));
         upload.EnsureSuccessStatusCode();
         var stored = await upload.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
-        var plainDigest = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var ack = await _hub.InvokeAsync<ResultAck>(nameof(IAgentHub.ReportResultAsync), new UnitResult
         {
             LeaseId = assignment.LeaseId,
@@ -196,7 +208,7 @@ public sealed class ScriptedAgent : IAsyncDisposable
             Gflops = 1,
             DeviceName = "cpu",
             PlainDigest = plainDigest,
-            PlainDigestSignature = OutputStatement.SignHex(_pairingKey, assignment.LeaseId, plainDigest),
+            PlainDigestSignature = signature,
         });
         lock (_held)
         {
@@ -261,7 +273,7 @@ public sealed class ScriptedAgent : IAsyncDisposable
             try
             {
                 await _hub.InvokeAsync(nameof(IAgentHub.HeartbeatAsync), new AgentHeartbeat { ActiveLeases = held }, stop);
-                await Task.Delay(500, stop);
+                await Task.Delay(_heartbeat, stop);
             }
             catch (Exception ex) when (ex is OperationCanceledException || stop.IsCancellationRequested)
             {

@@ -106,7 +106,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
 
         Port = FreeLoopbackPort();
-        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -k {run}";
+        // Room beyond one node's connection pool (Npgsql's 100) for Hangfire's listener, tools and a second node.
+        var options = $"-p {Port} -c listen_addresses=127.0.0.1 -c max_connections=300 -k {run}";
         var (code, output) = await ProcessRunner.RunAsync(_binaries.PgCtl,
             ["-D", DataDirectory, "-l", Path.Combine(logs, "postgres.log"), "-o", options, "-w", "-t", "60", "start"], _runAs, cancellationToken);
         if (code != 0)

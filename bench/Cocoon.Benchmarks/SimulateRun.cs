@@ -59,7 +59,7 @@ public static class SimulateRun
             var fleet = new List<(ScriptedAgent Agent, Behaviour Behaviour)>();
             foreach (var batch in Enumerable.Range(0, agentCount).Chunk(20))
             {
-                var started = await Task.WhenAll(batch.Select(i => ScriptedAgent.StartAsync(portal, $"sim-{behaviours[i].ToString().ToLowerInvariant()}-{i}", capacity: 2)));
+                var started = await Task.WhenAll(batch.Select(i => ScriptedAgent.StartAsync(portal, $"sim-{behaviours[i].ToString().ToLowerInvariant()}-{i}", capacity: 2, heartbeat: TimeSpan.FromSeconds(5))));
                 fleet.AddRange(started.Select((agent, k) => (agent, behaviours[batch[k]])));
             }
 

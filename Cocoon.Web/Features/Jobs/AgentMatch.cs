@@ -28,7 +28,7 @@ public static class AgentMatch
             SELECT a.name, a.device_kind, a.memory_bytes, a.evidence_kind, a.measurement_set_id IS NOT NULL AS measured,
                    a.benchmark_score, coalesce(a.price_per_tflop, {defaultPrice}) AS price, a.capacity,
                    (SELECT count(*)::int FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) AS active,
-                   (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) AS reputation,
+                   CASE WHEN {job.MinReputation is null} THEN 1 ELSE (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) END AS reputation,
                    EXISTS (SELECT 1 FROM key_grants g WHERE g.job_id = {job.Id} AND g.agent_id = a.id AND g.enclave_public_key = a.enclave_public_key) AS granted
             FROM agents a
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
@@ -44,11 +44,12 @@ public static class AgentMatch
     {
         var takeable = await db.Database.SqlQuery<bool>($"""
             SELECT EXISTS (
-                SELECT 1 FROM work_units w JOIN jobs j ON j.id = w.job_id, agents a JOIN agent_reputations r ON r.agent_id = a.id
+                SELECT 1 FROM work_units w JOIN jobs j ON j.id = w.job_id, agents a
                 WHERE w.job_id = {job.Id} AND w.state = 'Pending'
                   AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
                   AND (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) < a.capacity
-                  AND cocoon_agent_fits(j, a, r.score, {defaultPrice}) AND cocoon_copy_fits(w, a)) AS "Value"
+                  AND cocoon_agent_fits(j, a, CASE WHEN j.min_reputation IS NULL THEN 1 ELSE (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) END, {defaultPrice})
+                  AND cocoon_copy_fits(w, a)) AS "Value"
             """).SingleAsync(cancellationToken);
         return takeable ? null
             : "Its units are compared across agents: each pending copy needs an agent of the same device kind as its other copies that has not run one of them, and no such agent with room is online.";

@@ -14,8 +14,9 @@ namespace Cocoon.Web.Features.Jobs;
 /// <summary>
 /// Matches pending units to online agents with free capacity. <see cref="RequestAsync"/> enqueues one
 /// Hangfire dispatch step per unit that free capacity can take, shared fairly between accounts; <see cref="DispatchAsync"/> is that
-/// step: under a cluster-wide advisory lock it picks the least-loaded agent, records the lease and
-/// pushes the assignment over SignalR.
+/// step: holding the unit's job and the unit, it picks an agent by the job's strategy, locks that agent's
+/// row and counts its room again, records the lease and pushes the assignment over SignalR. Dispatches
+/// of different jobs to different agents run in parallel.
 /// </summary>
 public sealed class Dispatcher(
     IDbContextFactory<CocoonDbContext> dbFactory,
@@ -29,7 +30,7 @@ public sealed class Dispatcher(
     IOptions<Money.MoneyOptions> money,
     ILogger<Dispatcher> logger)
 {
-    // Any constant works; it names the one lock all portal nodes take to hand out capacity.
+    // Any constant works; it seeds the per-account locks all portal nodes take to hold an account's limit.
     private const long DispatchLockKey = 0x436F636F6F6E01;
 
     /// <summary>A dispatch request older than this is presumed lost (its Hangfire job died) and may be made again.</summary>
@@ -43,9 +44,13 @@ public sealed class Dispatcher(
     public async Task<int> RequestAsync(CancellationToken cancellationToken = default)
     {
         var unitIds = await ChooseAsync(null, cancellationToken);
-        foreach (var unitId in unitIds)
+
+        // A few steps of several units each: parallel enough across Hangfire's workers, without a
+        // queued job (several statements of its own) for every unit.
+        var perStep = Math.Max(1, (unitIds.Count + 7) / 8);
+        foreach (var chunk in unitIds.Chunk(perStep))
         {
-            backgroundJobs.Enqueue<DispatchUnitJob>(job => job.RunAsync(unitId, CancellationToken.None));
+            backgroundJobs.Enqueue<DispatchUnitJob>(job => job.RunManyAsync(chunk, CancellationToken.None));
         }
 
         return unitIds.Count;
@@ -100,10 +105,10 @@ public sealed class Dispatcher(
                     LIMIT {free}) u
                 WHERE j.state = 'Running'
                   AND EXISTS (
-                      SELECT 1 FROM agents a JOIN agent_reputations r ON r.agent_id = a.id
+                      SELECT 1 FROM agents a
                       WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
                         AND ({forAgent}::uuid IS NULL OR a.id = {forAgent}::uuid)
-                        AND cocoon_agent_fits(j, a, r.score, {money.Value.DefaultPricePerTflop}))) c
+                        AND cocoon_agent_fits(j, a, CASE WHEN j.min_reputation IS NULL THEN 1 ELSE (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) END, {money.Value.DefaultPricePerTflop}))) c
             WHERE c.rank <= {free}
             ORDER BY c.account_id, c.rank
             """).ToListAsync(cancellationToken);
@@ -138,7 +143,7 @@ public sealed class Dispatcher(
     /// <summary>
     /// After an agent's result: the next units it fits, dispatched at once, here, rather than through a
     /// Hangfire step each (the hop that bounded dispatch at a few dozen units a second); then the usual
-    /// request for any other free capacity. Each dispatch re-checks everything under the dispatch lock,
+    /// request for any other free capacity. Each dispatch re-checks everything under its locks,
     /// as a Hangfire step does, and a unit whose dispatch fails here is requested again by the sweeper.
     /// </summary>
     public async Task DispatchNextAsync(Guid agentId, CancellationToken cancellationToken = default)
@@ -147,7 +152,7 @@ public sealed class Dispatcher(
         {
             foreach (var unitId in await ChooseAsync(agentId, cancellationToken))
             {
-                await DispatchAsync(unitId, cancellationToken);
+                await DispatchAsync(unitId, agentId, cancellationToken);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -159,14 +164,20 @@ public sealed class Dispatcher(
     }
 
     /// <summary>Leases one pending unit to an agent and pushes it; does nothing if the unit is no longer pending.</summary>
-    public async Task DispatchAsync(Guid unitId, CancellationToken cancellationToken = default)
+    public Task DispatchAsync(Guid unitId, CancellationToken cancellationToken = default) => DispatchAsync(unitId, null, cancellationToken);
+
+    /// <param name="preferred">
+    /// The agent whose freed slot asked for the unit: a balanced job's unit goes to it when it still fits
+    /// and has room, without weighing every other agent (the inline path's saving); otherwise, and for
+    /// the other strategies, the job's strategy picks among all.
+    /// </param>
+    private async Task DispatchAsync(Guid unitId, Guid? preferred, CancellationToken cancellationToken)
     {
         WorkAssignment assignment;
         string connectionId;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({DispatchLockKey})", cancellationToken);
 
             // Job before unit, the order every unit state change locks them in (LeaseChain), so a result
             // arriving now waits rather than deadlocks, and a job failed meanwhile is seen as failed.
@@ -180,7 +191,9 @@ public sealed class Dispatcher(
             }
 
             var now = clock.GetUtcNow();
-            var agent = job.State == JobState.Running && !await AtAccountLimitAsync(db, job, cancellationToken) ? await PickAgentAsync(db, job, unit, now, cancellationToken) : null;
+            var agent = job.State != JobState.Running || await AtAccountLimitAsync(db, job, cancellationToken) ? null
+                : (preferred is not null && job.Strategy == MatchStrategy.Balanced ? await PickAndLockAsync(db, () => PickAgentAsync(db, job, unit, now, cancellationToken, only: preferred), cancellationToken) : null)
+                  ?? await PickAndLockAsync(db, () => PickAgentAsync(db, job, unit, now, cancellationToken), cancellationToken);
             unit.DispatchRequestedAt = null;
             if (agent is null)
             {
@@ -193,7 +206,7 @@ public sealed class Dispatcher(
             // What the unit will cost is fixed now, and reserved out of what the job still holds; if the
             // least-loaded agent is too dear for what is left, the cheapest one able to take it is asked.
             var charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
-            if (charge is { Fits: false } && await PickAgentAsync(db, job, unit, now, cancellationToken, cheapestFirst: true) is { } cheapest && cheapest.Id != agent.Id)
+            if (charge is { Fits: false } && await PickAndLockAsync(db, () => PickAgentAsync(db, job, unit, now, cancellationToken, cheapestFirst: true), cancellationToken) is { } cheapest && cheapest.Id != agent.Id)
             {
                 agent = cheapest;
                 charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
@@ -280,8 +293,37 @@ public sealed class Dispatcher(
     }
 
     /// <summary>
-    /// Whether the job's owner already runs as many units as their account may at once (checked here,
-    /// under the dispatch lock, so requests made at the same moment cannot together pass the limit).
+    /// The agent <paramref name="pick"/> chooses, its row locked and its room counted again: dispatches
+    /// run in parallel (each holds only its job, its unit and, here, its agent), so another may have
+    /// filled the agent's last slot after the pick read it. Then the pick runs again (it now sees that
+    /// lease), a few times at most.
+    /// </summary>
+    private static async Task<RegisteredAgent?> PickAndLockAsync(CocoonDbContext db, Func<Task<RegisteredAgent?>> pick, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            if (await pick() is not { } agent)
+            {
+                return null;
+            }
+
+            var room = await db.Database.SqlQuery<bool>($"""
+                SELECT (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) < a.capacity AS "Value"
+                FROM agents a WHERE a.id = {agent.Id} AND a.connection_id IS NOT NULL AND a.quarantined_at IS NULL
+                FOR UPDATE OF a
+                """).SingleOrDefaultAsync(cancellationToken);
+            if (room)
+            {
+                return agent;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the job's owner already runs as many units as their account may at once (checked under a
+    /// lock of the account's own, so dispatches at the same moment cannot together pass the limit).
     /// </summary>
     private static async Task<bool> AtAccountLimitAsync(CocoonDbContext db, Job job, CancellationToken cancellationToken)
     {
@@ -290,6 +332,8 @@ public sealed class Dispatcher(
         {
             return false;
         }
+
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({owner}::text, {DispatchLockKey}))", cancellationToken);
 
         var running = await db.WorkUnits.CountAsync(
             u => (u.State == WorkUnitState.Leased || u.State == WorkUnitState.Running) && db.Jobs.Any(j => j.Id == u.JobId && j.OwnerAccountId == owner), cancellationToken);
@@ -304,7 +348,7 @@ public sealed class Dispatcher(
     /// </summary>
     private async Task<TimeSpan> ExpectedWorkAsync(CocoonDbContext db, Job job, WorkUnit unit, RegisteredAgent agent, CancellationToken cancellationToken)
     {
-        // Any twenty finished units will do (no sort: this runs under the dispatch lock).
+        // Any twenty finished units will do (no sort: this runs while the job row is locked).
         var finished = await db.WorkUnits.AsNoTracking()
             .Where(u => u.JobId == job.Id && u.State == WorkUnitState.Succeeded && u.StartedAt != null && u.CompletedAt != null && u.MatrixCount > 0)
             .Take(20)
@@ -374,7 +418,7 @@ public sealed class Dispatcher(
     /// confirm), chosen by the job's strategy; <paramref name="cheapestFirst"/> puts price first whatever
     /// the strategy (when the budget left cannot pay the first choice).
     /// </summary>
-    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, CancellationToken cancellationToken, bool cheapestFirst = false)
+    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, CancellationToken cancellationToken, bool cheapestFirst = false, Guid? only = null)
     {
         var onlineSince = now - link.Value.AgentTimeout;
         var defaultPrice = money.Value.DefaultPricePerTflop;
@@ -382,11 +426,12 @@ public sealed class Dispatcher(
         return await db.Agents.FromSql($"""
             SELECT a.* FROM agents a
             CROSS JOIN LATERAL (SELECT count(*) AS active FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) load
-            JOIN agent_reputations reputation ON reputation.agent_id = a.id
             JOIN jobs j ON j.id = {job.Id}
             JOIN work_units w ON w.id = {unit.Id}
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
-              AND cocoon_agent_fits(j, a, reputation.score, {defaultPrice})
+              AND ({only}::uuid IS NULL OR (a.id = {only}::uuid
+                   AND NOT EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed')))
+              AND cocoon_agent_fits(j, a, CASE WHEN j.min_reputation IS NULL THEN 1 ELSE (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) END, {defaultPrice})
               AND (j.redundancy = 1 AND j.spot_check_percent = 0 OR cocoon_copy_fits(w, a))
             ORDER BY CASE WHEN {cheapestFirst} THEN coalesce(a.price_per_tflop, {defaultPrice}) ELSE 0 END,
                      EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),
