@@ -192,8 +192,8 @@ public sealed class Dispatcher(
 
             var now = clock.GetUtcNow();
             var agent = job.State != JobState.Running || await AtAccountLimitAsync(db, job, cancellationToken) ? null
-                : (preferred is not null && job.Strategy == MatchStrategy.Balanced ? await PickAndLockAsync(db, () => PickAgentAsync(db, job, unit, now, cancellationToken, only: preferred), cancellationToken) : null)
-                  ?? await PickAndLockAsync(db, () => PickAgentAsync(db, job, unit, now, cancellationToken), cancellationToken);
+                : (preferred is not null && job.Strategy == MatchStrategy.Balanced ? await PickAndLockAsync(db, skip => PickAgentAsync(db, job, unit, now, skip, cancellationToken, only: preferred), cancellationToken) : null)
+                  ?? await PickAndLockAsync(db, skip => PickAgentAsync(db, job, unit, now, skip, cancellationToken), cancellationToken);
             unit.DispatchRequestedAt = null;
             if (agent is null)
             {
@@ -206,7 +206,7 @@ public sealed class Dispatcher(
             // What the unit will cost is fixed now, and reserved out of what the job still holds; if the
             // least-loaded agent is too dear for what is left, the cheapest one able to take it is asked.
             var charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
-            if (charge is { Fits: false } && await PickAndLockAsync(db, () => PickAgentAsync(db, job, unit, now, cancellationToken, cheapestFirst: true), cancellationToken) is { } cheapest && cheapest.Id != agent.Id)
+            if (charge is { Fits: false } && await PickAndLockAsync(db, skip => PickAgentAsync(db, job, unit, now, skip, cancellationToken, cheapestFirst: true), cancellationToken) is { } cheapest && cheapest.Id != agent.Id)
             {
                 agent = cheapest;
                 charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
@@ -265,7 +265,7 @@ public sealed class Dispatcher(
             await db.SaveChangesAsync(cancellationToken);
             await tx.CommitAsync(cancellationToken);
 
-            connectionId = agent.ConnectionId!;
+            connectionId = agent.ConnectionId!; // as read under the agent's row lock
             assignment = new WorkAssignment
             {
                 LeaseId = lease.Id,
@@ -295,27 +295,37 @@ public sealed class Dispatcher(
     /// <summary>
     /// The agent <paramref name="pick"/> chooses, its row locked and its room counted again: dispatches
     /// run in parallel (each holds only its job, its unit and, here, its agent), so another may have
-    /// filled the agent's last slot after the pick read it. Then the pick runs again (it now sees that
-    /// lease), a few times at most.
+    /// filled the agent's last slot after the pick read it. The lock skips a row another dispatch holds
+    /// (no dispatch waits on an agent, so agents' rows cannot deadlock) and the count is a statement of
+    /// its own, after the lock, so it sees every lease committed before. An agent locked by another or
+    /// without room is released (back to a savepoint) and left out of the next pick; a few tries at most.
+    /// The agent is read again under the lock (its connection may have changed since the pick).
     /// </summary>
-    private static async Task<RegisteredAgent?> PickAndLockAsync(CocoonDbContext db, Func<Task<RegisteredAgent?>> pick, CancellationToken cancellationToken)
+    private static async Task<RegisteredAgent?> PickAndLockAsync(CocoonDbContext db, Func<Guid[], Task<RegisteredAgent?>> pick, CancellationToken cancellationToken)
     {
+        var transaction = db.Database.CurrentTransaction ?? throw new InvalidOperationException("A dispatch locks its agent inside its transaction.");
+        var skipped = new List<Guid>();
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            if (await pick() is not { } agent)
+            if (await pick([.. skipped]) is not { } picked)
             {
                 return null;
             }
 
-            var room = await db.Database.SqlQuery<bool>($"""
-                SELECT (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) < a.capacity AS "Value"
-                FROM agents a WHERE a.id = {agent.Id} AND a.connection_id IS NOT NULL AND a.quarantined_at IS NULL
-                FOR UPDATE OF a
-                """).SingleOrDefaultAsync(cancellationToken);
-            if (room)
+            await transaction.CreateSavepointAsync("agent", cancellationToken);
+            var locked = await db.Agents.FromSql($"""
+                SELECT * FROM agents WHERE id = {picked.Id} AND connection_id IS NOT NULL AND quarantined_at IS NULL
+                FOR NO KEY UPDATE SKIP LOCKED
+                """).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
+            var active = locked is null ? int.MaxValue
+                : await db.Leases.CountAsync(l => l.AgentId == locked.Id && l.EndedAt == null, cancellationToken);
+            if (locked is not null && active < locked.Capacity)
             {
-                return agent;
+                return locked;
             }
+
+            await transaction.RollbackToSavepointAsync("agent", cancellationToken);
+            skipped.Add(picked.Id);
         }
 
         return null;
@@ -418,7 +428,7 @@ public sealed class Dispatcher(
     /// confirm), chosen by the job's strategy; <paramref name="cheapestFirst"/> puts price first whatever
     /// the strategy (when the budget left cannot pay the first choice).
     /// </summary>
-    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, CancellationToken cancellationToken, bool cheapestFirst = false, Guid? only = null)
+    private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, Guid[] skip, CancellationToken cancellationToken, bool cheapestFirst = false, Guid? only = null)
     {
         var onlineSince = now - link.Value.AgentTimeout;
         var defaultPrice = money.Value.DefaultPricePerTflop;
@@ -429,6 +439,7 @@ public sealed class Dispatcher(
             JOIN jobs j ON j.id = {job.Id}
             JOIN work_units w ON w.id = {unit.Id}
             WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND load.active < a.capacity AND a.quarantined_at IS NULL
+              AND NOT (a.id = ANY({skip}))
               AND ({only}::uuid IS NULL OR (a.id = {only}::uuid
                    AND NOT EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed')))
               AND cocoon_agent_fits(j, a, CASE WHEN j.min_reputation IS NULL THEN 1 ELSE (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) END, {defaultPrice})
