@@ -58,15 +58,15 @@ public sealed class ModelJobTests(PostgresFixture postgres)
 
         // Refusals, each with the field to fix; nothing is recorded.
         var noKey = await developer.SubmitAsync(await developer.RequestAsync(modelId, datasetId, 128, [allowedAgent]));
-        Assert.Equal("outputKey", await ErrorFieldAsync(noKey));
+        Assert.Equal("outputKey", await ValidationProblems.ErrorFieldAsync(noKey));
         await developer.RegisterKeyAsync();
         var staleKey = await developer.RequestAsync(modelId, datasetId, 128, [allowedAgent with { EnclaveKey = bystanderAgent.EnclaveKey }]);
-        Assert.Contains("restarted", await ErrorTextAsync(await developer.SubmitAsync(staleKey), "grants"), StringComparison.Ordinal);
+        Assert.Contains("restarted", await ValidationProblems.ErrorTextAsync(await developer.SubmitAsync(staleKey), "grants"), StringComparison.Ordinal);
         var good = await developer.RequestAsync(modelId, datasetId, 128, [allowedAgent]);
-        Assert.Contains("not hardware-attested", await ErrorTextAsync(await developer.SubmitAsync(good with { AttestedOnly = true }), "grants"), StringComparison.Ordinal);
+        Assert.Contains("not hardware-attested", await ValidationProblems.ErrorTextAsync(await developer.SubmitAsync(good with { AttestedOnly = true }), "grants"), StringComparison.Ordinal);
         var shortGrant = good with { Grants = [good.Grants![0] with { ModelGrant = good.Grants[0].ModelGrant![..100] }] };
-        Assert.Equal("grants", await ErrorFieldAsync(await developer.SubmitAsync(shortGrant)));
-        Assert.Equal("rowsPerUnit", await ErrorFieldAsync(await developer.SubmitAsync(good with { RowsPerUnit = 0 })));
+        Assert.Equal("grants", await ValidationProblems.ErrorFieldAsync(await developer.SubmitAsync(shortGrant)));
+        Assert.Equal("rowsPerUnit", await ValidationProblems.ErrorFieldAsync(await developer.SubmitAsync(good with { RowsPerUnit = 0 })));
         await using (var ledger = PortalDb.Open(db))
         {
             Assert.Equal(0, await ledger.Jobs.CountAsync());
@@ -215,19 +215,5 @@ public sealed class ModelJobTests(PostgresFixture postgres)
         {
             Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"unit {unit} element {i}: {actual[i]} vs {expected[i]}");
         }
-    }
-
-    private static async Task<string> ErrorFieldAsync(HttpResponseMessage response)
-    {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
-        return Assert.Single(errors.EnumerateObject()).Name;
-    }
-
-    private static async Task<string> ErrorTextAsync(HttpResponseMessage response, string field)
-    {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
-        return string.Join(" ", errors.GetProperty(field).EnumerateArray().Select(e => e.GetString()));
     }
 }

@@ -74,11 +74,11 @@ public sealed class RedundancyTests(PostgresFixture postgres)
 
         // Refused, each naming its field: too much redundancy, both kinds of check, too few agents granted.
         var request = await developer.RequestAsync(modelId, datasetId, RowsPerUnit, agents) with { Budget = Ton.Nano.ToString(CultureInfo.InvariantCulture) };
-        Assert.Equal("redundancy", await ErrorFieldAsync(await developer.SubmitAsync(request with { Redundancy = 4 })));
-        Assert.Equal("spotCheckPercent", await ErrorFieldAsync(await developer.SubmitAsync(request with { Redundancy = 2, SpotCheckPercent = 10 })));
-        Assert.Equal("spotCheckPercent", await ErrorFieldAsync(await developer.SubmitAsync(request with { SpotCheckPercent = 101 })));
+        Assert.Equal("redundancy", await ValidationProblems.ErrorFieldAsync(await developer.SubmitAsync(request with { Redundancy = 4 })));
+        Assert.Equal("spotCheckPercent", await ValidationProblems.ErrorFieldAsync(await developer.SubmitAsync(request with { Redundancy = 2, SpotCheckPercent = 10 })));
+        Assert.Equal("spotCheckPercent", await ValidationProblems.ErrorFieldAsync(await developer.SubmitAsync(request with { SpotCheckPercent = 101 })));
         var lonely = await developer.RequestAsync(modelId, datasetId, RowsPerUnit, honestOnly.Take(1)) with { Redundancy = 2 };
-        Assert.Contains("2 distinct agents", await ErrorTextAsync(await developer.SubmitAsync(lonely), "redundancy"), StringComparison.Ordinal);
+        Assert.Contains("2 distinct agents", await ValidationProblems.ErrorTextAsync(await developer.SubmitAsync(lonely), "redundancy"), StringComparison.Ordinal);
 
         // The liar answers every unit it is given at once, with a made-up output.
         using var stop = new CancellationTokenSource();
@@ -242,19 +242,5 @@ public sealed class RedundancyTests(PostgresFixture postgres)
             return done.State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
         }, TimeSpan.FromMinutes(2), "the model job to finish", 100);
         return done;
-    }
-
-    private static async Task<string> ErrorFieldAsync(HttpResponseMessage response)
-    {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return Assert.Single(problem.GetProperty("errors").EnumerateObject()).Name;
-    }
-
-    private static async Task<string> ErrorTextAsync(HttpResponseMessage response, string field)
-    {
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return string.Join(" ", problem.GetProperty("errors").GetProperty(field).EnumerateArray().Select(e => e.GetString()));
     }
 }
