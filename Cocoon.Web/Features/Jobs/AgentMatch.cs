@@ -48,7 +48,7 @@ public static class AgentMatch
                 WHERE w.job_id = {job.Id} AND w.state = 'Pending'
                   AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
                   AND (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL) < a.capacity
-                  AND cocoon_agent_fits(j, a, CASE WHEN j.min_reputation IS NULL THEN 1 ELSE (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) END, {defaultPrice})
+                  AND cocoon_agent_fits(j, a, {defaultPrice})
                   AND cocoon_copy_fits(w, a)) AS "Value"
             """).SingleAsync(cancellationToken);
         return takeable ? null

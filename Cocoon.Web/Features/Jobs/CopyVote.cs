@@ -70,8 +70,8 @@ public static class CopyVote
         ArgumentNullException.ThrowIfNull(settle);
         var copies = await db.WorkUnits.FromSql($"SELECT * FROM work_units WHERE job_id = {job.Id} AND index = {unit.Index} ORDER BY replica FOR UPDATE")
             .ToListAsync(cancellationToken);
-        var planned = copies.Count(c => c.Replica < job.Redundancy) is var p && p > 1 ? p : 2;
-        var (step, winner) = Decide([.. copies.Select(c => c.State == WorkUnitState.Succeeded ? c.PlainDigest : null)], planned);
+        // Planned: the job's redundancy, or two for a spot-checked unit.
+        var (step, winner) = Decide([.. copies.Select(c => c.State == WorkUnitState.Succeeded ? c.PlainDigest : null)], Math.Max(job.Redundancy, 2));
         switch (step)
         {
             case VoteStep.Wait:

@@ -66,28 +66,25 @@ public sealed class Dispatcher(
         var now = clock.GetUtcNow();
         var onlineSince = now - link.Value.AgentTimeout;
         var staleRequest = now - RequestTimeout;
-        var free = forAgent is { } agent
-            ? await db.Database.SqlQuery<int>($"""
-                SELECT COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)::int AS "Value"
-                FROM agents a
-                WHERE a.id = {agent} AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
-                """).SingleAsync(cancellationToken)
-            : await db.Database.SqlQuery<int>($"""
-                SELECT (COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)
-                      - (SELECT count(*) FROM work_units w WHERE w.state = 'Pending' AND w.dispatch_requested_at >= {staleRequest}))::int AS "Value"
-                FROM agents a
-                WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
-                """).SingleAsync(cancellationToken);
+        // Free slots: one agent's, or all online agents' less the units already asked for.
+        var free = await db.Database.SqlQuery<int>($"""
+            SELECT (COALESCE(SUM(GREATEST(a.capacity - (SELECT count(*) FROM leases l WHERE l.agent_id = a.id AND l.ended_at IS NULL), 0)), 0)
+                  - CASE WHEN {forAgent}::uuid IS NULL
+                         THEN (SELECT count(*) FROM work_units w WHERE w.state = 'Pending' AND w.dispatch_requested_at >= {staleRequest}) ELSE 0 END)::int AS "Value"
+            FROM agents a
+            WHERE ({forAgent}::uuid IS NULL OR a.id = {forAgent}::uuid)
+              AND a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
+            """).SingleAsync(cancellationToken);
         if (free <= 0)
         {
             return [];
         }
 
         // Each account's next units in its own order (priority, then age), as many as could be given now,
-        // of jobs some online agent fits (a unit none can take must not take an account's turn)…
-        // Each running job some online agent fits gives at most `free` of its oldest pending units (a top-N
-        // read of the partial index of pending units by job), so the cost follows the free slots and
-        // the running jobs, not how many units wait. A checked job's unit also needs an agent its copies allow.
+        // of jobs some online agent fits (a unit none can take must not take an account's turn). Each
+        // running job gives at most `free` of its oldest pending units (a top-N read of the partial index
+        // of pending units by job), so the cost follows the free slots and the running jobs, not how many
+        // units wait. A checked job's unit also needs an agent its copies allow…
         var candidates = await db.Database.SqlQuery<CandidateRow>($"""
             SELECT unit_id, account_id, queued_at FROM (
                 SELECT u.unit_id, coalesce(j.owner_account_id, {Guid.Empty}) AS account_id, u.queued_at,
@@ -108,7 +105,7 @@ public sealed class Dispatcher(
                       SELECT 1 FROM agents a
                       WHERE a.connection_id IS NOT NULL AND a.last_heartbeat_at > {onlineSince} AND a.quarantined_at IS NULL
                         AND ({forAgent}::uuid IS NULL OR a.id = {forAgent}::uuid)
-                        AND cocoon_agent_fits(j, a, CASE WHEN j.min_reputation IS NULL THEN 1 ELSE (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) END, {money.Value.DefaultPricePerTflop}))) c
+                        AND cocoon_agent_fits(j, a, {money.Value.DefaultPricePerTflop}))) c
             WHERE c.rank <= {free}
             ORDER BY c.account_id, c.rank
             """).ToListAsync(cancellationToken);
@@ -442,7 +439,7 @@ public sealed class Dispatcher(
               AND NOT (a.id = ANY({skip}))
               AND ({only}::uuid IS NULL OR (a.id = {only}::uuid
                    AND NOT EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed')))
-              AND cocoon_agent_fits(j, a, CASE WHEN j.min_reputation IS NULL THEN 1 ELSE (SELECT r.score FROM agent_reputations r WHERE r.agent_id = a.id) END, {defaultPrice})
+              AND cocoon_agent_fits(j, a, {defaultPrice})
               AND (j.redundancy = 1 AND j.spot_check_percent = 0 OR cocoon_copy_fits(w, a))
             ORDER BY CASE WHEN {cheapestFirst} THEN coalesce(a.price_per_tflop, {defaultPrice}) ELSE 0 END,
                      EXISTS (SELECT 1 FROM leases f WHERE f.work_unit_id = {unit.Id} AND f.agent_id = a.id AND f.outcome = 'Failed'),

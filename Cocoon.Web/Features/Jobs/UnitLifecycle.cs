@@ -85,8 +85,9 @@ public sealed class UnitLifecycle(
 
     /// <summary>
     /// Whether the result's signed plaintext digest is the agent's (<see cref="OutputStatement"/>):
-    /// null when it carries none, false when the signature does not check against the key the agent
-    /// was paired with.
+    /// null when it carries none, or its job does not compare outputs (then nothing is checked or kept:
+    /// a key lookup per model result would be spent for nothing), false when the signature does not
+    /// check against the key the agent was paired with.
     /// </summary>
     private async Task<bool?> PlainDigestSignedAsync(Guid agentId, UnitResult result, CancellationToken cancellationToken)
     {
@@ -98,6 +99,16 @@ public sealed class UnitLifecycle(
         string? clientId;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
+            var compared = await (from l in db.Leases
+                                  join u in db.WorkUnits on l.WorkUnitId equals u.Id
+                                  join j in db.Jobs on u.JobId equals j.Id
+                                  where l.Id == result.LeaseId && (j.Redundancy > 1 || j.SpotCheckPercent > 0)
+                                  select l.Id).AnyAsync(cancellationToken);
+            if (!compared)
+            {
+                return null;
+            }
+
             clientId = await db.Agents.Where(a => a.Id == agentId).Select(a => a.ClientId).SingleOrDefaultAsync(cancellationToken);
         }
 
@@ -235,8 +246,8 @@ public sealed class UnitLifecycle(
             unit.StartedAt ??= lease.IssuedAt;
             unit.OutputDigest = result.OutputDigest.ToLowerInvariant();
             // Kept only where it is compared: a digest of plaintext is not something to hold for nothing.
-            unit.PlainDigest = signed == true && job.Checked ? result.PlainDigest!.ToLowerInvariant() : null;
-            unit.PlainDigestSignature = signed == true && job.Checked ? OutputStatement.ParseSignature(result.PlainDigestSignature) : null;
+            unit.PlainDigest = signed == true ? result.PlainDigest!.ToLowerInvariant() : null;
+            unit.PlainDigestSignature = signed == true ? OutputStatement.ParseSignature(result.PlainDigestSignature) : null;
             unit.Flops = result.Flops;
             var compared = job.Checked && await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.Index == unit.Index, cancellationToken) > 1;
             if (job.Kind == JobKind.Model && job.FlopsPerRow is null && result.Flops > 0 && !compared)
