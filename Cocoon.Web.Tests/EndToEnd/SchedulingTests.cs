@@ -4,9 +4,13 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Cocoon.Shared.Jobs;
 using Cocoon.Shared.Work;
+using Cocoon.Web.Features.Jobs;
 using Cocoon.Web.Features.Ledger;
 using Cocoon.Web.Features.Money;
 using Cocoon.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using LedgerBook = Cocoon.Web.Features.Ledger.Ledger;
 
 namespace Cocoon.Web.Tests.EndToEnd;
 
@@ -160,6 +164,77 @@ public sealed class SchedulingTests(PostgresFixture postgres)
         Assert.Equal(ResultAck.Accepted, await fourth.CompleteAsync(a4));
         var done = await portal.WaitForJobAsync(job.Id, TimeSpan.FromSeconds(30));
         Assert.Equal((JobState.Succeeded, 1), (done.State, done.Retries));
+    }
+
+    /// <summary>
+    /// One job's routine results do not wait for one another: with the job's row share-locked, as
+    /// another result in flight holds it, results are counted and paid. Only the job's success takes the
+    /// row, in a step of its own after the last result commits; a portal killed in that moment leaves a
+    /// job whose units are all done, and the next portal's sweeper finishes it and releases its hold.
+    /// </summary>
+    [Fact]
+    public async Task Results_do_not_wait_on_each_other_and_a_job_a_killed_portal_left_unfinished_is_finished_by_the_next()
+    {
+        var db = await postgres.CreateDatabaseAsync("e2e_results");
+        var settings = new Dictionary<string, string>
+        {
+            ["Cocoon__Money__DefaultPricePerTflop"] = Price.ToString(CultureInfo.InvariantCulture),
+            ["Cocoon__Money__FeePercent"] = "10",
+            ["Cocoon__Jobs__CanaryPercent"] = "0",
+        };
+        var portal = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-results-1", settings);
+        Guid jobId, ownerId;
+        try
+        {
+            (var owner, ownerId) = await FundedDeveloperAsync(portal, db, "results-deposit");
+            jobId = (await SubmitAsync(portal, owner, "side-by-side", 3)).Id;
+            await using var agent = await ScriptedAgent.StartAsync(portal, "results-1", capacity: 2);
+            var held = await TakeAsync(agent, 2);
+
+            await using var other = new NpgsqlConnection(db);
+            await other.OpenAsync();
+            await using var otherTx = await other.BeginTransactionAsync();
+            await using (var share = new NpgsqlCommand("SELECT 1 FROM jobs WHERE id = @id FOR KEY SHARE", other, otherTx))
+            {
+                share.Parameters.AddWithValue("id", jobId);
+                await share.ExecuteScalarAsync();
+            }
+
+            // A result that took the job's row for itself would wait here until the transaction above ends.
+            foreach (var assignment in held)
+            {
+                Assert.Equal(ResultAck.Accepted, await agent.CompleteAsync(assignment).WaitAsync(TimeSpan.FromSeconds(60)));
+            }
+
+            var finishing = agent.CompleteAsync(await agent.NextAssignmentAsync());
+            await Eventually.HoldsAsync(async () =>
+            {
+                await using var ledger = PortalDb.Open(db);
+                return await ledger.WorkUnits.CountAsync(u => u.JobId == jobId && u.State == WorkUnitState.Succeeded) == 3;
+            }, TimeSpan.FromSeconds(60), "every unit to be counted");
+            await using (var ledger = PortalDb.Open(db))
+            {
+                Assert.Equal(3, await ledger.Set<LedgerTransaction>().CountAsync(t => t.JobId == jobId && t.Kind == "settle"));
+                Assert.Equal(JobState.Running, await ledger.Jobs.Where(j => j.Id == jobId).Select(j => j.State).SingleAsync());
+            }
+
+            portal.Kill();
+            await otherTx.RollbackAsync();
+            await Task.WhenAny(finishing, Task.Delay(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            await portal.DisposeAsync();
+        }
+
+        await using var restarted = await PortalProcess.StartAsync(db, FreePort.Next(), "portal-results-2", settings);
+        Assert.Equal(JobState.Succeeded, (await restarted.WaitForJobAsync(jobId, TimeSpan.FromSeconds(60))).State);
+        await using var after = PortalDb.Open(db);
+        Assert.Equal(0, await LedgerBook.BalanceAsync(after, LedgerAccountKind.DeveloperHeld, ownerId, CancellationToken.None, jobId));
+        Assert.Equal(1, await after.Set<LedgerTransaction>().CountAsync(t => t.JobId == jobId && t.Kind == "release"));
+        Assert.Equal(3, await after.Set<LedgerTransaction>().CountAsync(t => t.JobId == jobId && t.Kind == "settle"));
+        Assert.Equal(0, await after.Set<LedgerAccount>().SumAsync(a => a.Balance));
+        Assert.Equal(0, await after.Leases.CountAsync(l => l.JobId == jobId && (l.EndedAt == null || l.Outcome != LeaseOutcome.Succeeded)));
     }
 
     private static async Task<(HttpClient Client, Guid Id)> FundedDeveloperAsync(PortalProcess portal, string db, string deposit)

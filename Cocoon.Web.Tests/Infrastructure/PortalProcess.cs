@@ -178,6 +178,9 @@ public sealed partial class PortalProcess : IAsyncDisposable
 
     public Task StopAsync() => _process.StopAsync(TimeSpan.FromSeconds(30));
 
+    /// <summary>SIGKILL: the portal dies wherever it is, between a transaction's commit and the next.</summary>
+    public void Kill() => _process.Kill();
+
     public async ValueTask DisposeAsync()
     {
         foreach (var client in _clients)

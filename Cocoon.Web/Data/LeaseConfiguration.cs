@@ -10,6 +10,7 @@ internal sealed class LeaseConfiguration : IEntityTypeConfiguration<Lease>
     public void Configure(EntityTypeBuilder<Lease> builder)
     {
         builder.HasOne<WorkUnit>().WithMany().HasForeignKey(l => l.WorkUnitId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Job>().WithMany().HasForeignKey(l => l.JobId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<RegisteredAgent>().WithMany().HasForeignKey(l => l.AgentId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(l => l.WorkUnitId);
         // Active leases per agent (capacity) and expiring leases (the sweeper) are the hot reads.
@@ -18,6 +19,6 @@ internal sealed class LeaseConfiguration : IEntityTypeConfiguration<Lease>
         builder.HasIndex(l => new { l.AgentId, l.IssuedAt });
         builder.HasIndex(l => l.ExpiresAt).HasFilter("ended_at IS NULL");
         // A job's reservations: running leases, and those of copies awaiting their vote (RunningLeases).
-        builder.HasIndex([nameof(Lease.WorkUnitId)], "ix_leases_work_unit_id_reserving").HasDatabaseName("ix_leases_work_unit_id_reserving").HasFilter("ended_at IS NULL OR awaiting_vote");
+        builder.HasIndex([nameof(Lease.JobId)], "ix_leases_job_id_reserving").HasDatabaseName("ix_leases_job_id_reserving").HasFilter("ended_at IS NULL OR awaiting_vote");
     }
 }

@@ -1085,6 +1085,10 @@ namespace Cocoon.Web.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("issued_at");
 
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
                     b.Property<DateTimeOffset>("LastProgressAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_progress_at");
@@ -1128,8 +1132,8 @@ namespace Cocoon.Web.Data.Migrations
                     b.HasIndex("AgentId", "IssuedAt")
                         .HasDatabaseName("ix_leases_agent_id_issued_at");
 
-                    b.HasIndex(new[] { "WorkUnitId" }, "ix_leases_work_unit_id_reserving")
-                        .HasDatabaseName("ix_leases_work_unit_id_reserving")
+                    b.HasIndex(new[] { "JobId" }, "ix_leases_job_id_reserving")
+                        .HasDatabaseName("ix_leases_job_id_reserving")
                         .HasFilter("ended_at IS NULL OR awaiting_vote");
 
                     b.ToTable("leases", (string)null);
@@ -2206,6 +2210,13 @@ namespace Cocoon.Web.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_leases_agents_agent_id");
+
+                    b.HasOne("Cocoon.Web.Features.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_leases_jobs_job_id");
 
                     b.HasOne("Cocoon.Web.Features.Jobs.WorkUnit", null)
                         .WithMany()

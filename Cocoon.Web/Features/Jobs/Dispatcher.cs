@@ -140,8 +140,9 @@ public sealed class Dispatcher(
     /// <summary>
     /// After an agent's result: the next units it fits, dispatched at once, here, rather than through a
     /// Hangfire step each (the hop that bounded dispatch at a few dozen units a second); then the usual
-    /// request for any other free capacity. Each dispatch re-checks everything under its locks,
-    /// as a Hangfire step does, and a unit whose dispatch fails here is requested again by the sweeper.
+    /// request for any other free capacity (an agent idle while others are fed here must not starve).
+    /// Each dispatch re-checks everything under its locks, as a Hangfire step does, and a unit whose
+    /// dispatch fails here is requested again by the sweeper.
     /// </summary>
     public async Task DispatchNextAsync(Guid agentId, CancellationToken cancellationToken = default)
     {
@@ -177,8 +178,11 @@ public sealed class Dispatcher(
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
 
             // Job before unit, the order every unit state change locks them in (LeaseChain), so a result
-            // arriving now waits rather than deadlocks, and a job failed meanwhile is seen as failed.
-            var job = await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = (SELECT job_id FROM work_units WHERE id = {unitId}) FOR UPDATE")
+            // arriving now waits rather than deadlocks, and a job failed meanwhile is seen as failed. FOR NO
+            // KEY UPDATE: one job's dispatches take turns (each reserves out of what the others left of its
+            // hold), its routine results (FOR KEY SHARE, LeaseChain) go on beside them, and a change of the
+            // job's state (FOR UPDATE) waits for both.
+            var job = await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = (SELECT job_id FROM work_units WHERE id = {unitId}) FOR NO KEY UPDATE")
                 .SingleOrDefaultAsync(cancellationToken);
             var unit = job is null ? null : await db.WorkUnits.FromSql($"SELECT * FROM work_units WHERE id = {unitId} FOR UPDATE")
                 .SingleOrDefaultAsync(cancellationToken);
@@ -242,6 +246,7 @@ public sealed class Dispatcher(
             {
                 Id = Guid.CreateVersion7(),
                 WorkUnitId = unit.Id,
+                JobId = job.Id,
                 AgentId = agent.Id,
                 PricePerTflop = charge.PricePerTflop,
                 Reserved = charge.Reserved,

@@ -17,7 +17,7 @@ public static class JobBilling
     public static IQueryable<Lease> RunningLeases(this Data.CocoonDbContext db, Guid jobId)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return db.Leases.Where(l => (l.EndedAt == null || l.AwaitingVote) && db.WorkUnits.Any(u => u.Id == l.WorkUnitId && u.JobId == jobId));
+        return db.Leases.Where(l => l.JobId == jobId && (l.EndedAt == null || l.AwaitingVote));
     }
 
     public static BilledUnit Billed(this WorkUnit unit)

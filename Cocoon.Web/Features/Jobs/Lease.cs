@@ -10,6 +10,9 @@ public sealed class Lease
 
     public Guid WorkUnitId { get; set; }
 
+    /// <summary>The unit's job, kept on the lease so a job's reservations are one index read (RunningLeases).</summary>
+    public Guid JobId { get; set; }
+
     public Guid AgentId { get; set; }
 
     public DateTimeOffset IssuedAt { get; set; }

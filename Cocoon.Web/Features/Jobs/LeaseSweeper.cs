@@ -10,7 +10,8 @@ namespace Cocoon.Web.Features.Jobs;
 
 /// <summary>
 /// Every few seconds: agents gone silent are taken offline and their leases end; expired leases end;
-/// jobs whose planning step was lost are planned again; free capacity is offered pending units.
+/// jobs whose planning step was lost are planned again, and jobs left running with every unit done are
+/// finished; free capacity is offered pending units.
 /// Every statement is conditional, so several portal nodes may sweep at once.
 /// </summary>
 public sealed class LeaseSweeper(
@@ -48,6 +49,7 @@ public sealed class LeaseSweeper(
         List<Guid> silentAgents;
         List<(Guid Lease, Guid Agent, LeaseOutcome Outcome, string Reason)> ending;
         List<Guid> unplanned;
+        List<Guid> finished;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             var onlineSince = now - link.Value.AgentTimeout;
@@ -72,6 +74,15 @@ public sealed class LeaseSweeper(
             var planBefore = now - PlanTimeout;
             unplanned = await db.Jobs.Where(j => j.State == JobState.Pending && j.CreatedAt < planBefore)
                 .Select(j => j.Id).ToListAsync(cancellationToken);
+            // A routine result finishes its job after it commits: a portal stopped in between leaves it to this.
+            finished = await db.Jobs.Where(j => (j.State == JobState.Running || j.State == JobState.Paused)
+                    && !db.WorkUnits.Any(u => u.JobId == j.Id && u.State != WorkUnitState.Succeeded))
+                .Select(j => j.Id).ToListAsync(cancellationToken);
+        }
+
+        foreach (var jobId in finished)
+        {
+            await lifecycle.FinishIfDoneAsync(jobId, cancellationToken);
         }
 
         foreach (var agentId in silentAgents)

@@ -142,153 +142,177 @@ public sealed class UnitLifecycle(
         Guid? supersededLease = null;
         Guid? supersededAgent = null;
         Guid jobId;
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        var finishAfter = false;
+
+        // First as a routine result (the job row share-locked, beside the job's other results and its
+        // dispatches); anything more (a late or refused result, compared copies, a first model unit)
+        // goes again holding the job row.
+        for (var mayShare = true; ; mayShare = false)
         {
-            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-            var chain = await LeaseChain.LockAsync(db, result.LeaseId, cancellationToken);
-            if (chain is null || chain.Lease.AgentId != agentId)
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
             {
-                return ResultAck.UnknownLease;
-            }
-
-            var (job, unit, lease) = chain;
-            jobId = job.Id;
-            var now = clock.GetUtcNow();
-            if (lease.Outcome == LeaseOutcome.Failed)
-            {
-                // A lease ended as failed (its agent said so, or its result was refused) stays failed: an
-                // answer sent again on it, a canary's corrected one included, is not counted or paid.
-                return ResultAck.Rejected;
-            }
-
-            if (unit.State is WorkUnitState.Succeeded or WorkUnitState.Failed || job.State is JobState.Cancelled or JobState.Failed)
-            {
-                // A cancelled or failed job counts and charges nothing more (its hold is released).
-                if (lease.Outcome == LeaseOutcome.Active)
+                await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+                var chain = await LeaseChain.LockAsync(db, result.LeaseId, cancellationToken, mayShare);
+                if (chain is null || chain.Lease.AgentId != agentId)
                 {
-                    lease.Outcome = unit.State == WorkUnitState.Succeeded ? LeaseOutcome.Superseded : LeaseOutcome.Cancelled;
-                    lease.EndedAt = now;
-                    await db.SaveChangesAsync(cancellationToken);
-                    await tx.CommitAsync(cancellationToken);
+                    return ResultAck.UnknownLease;
                 }
 
-                return ResultAck.AlreadyDone;
-            }
-
-            // Checked before anything else changes: a rejected result must not supersede the lease now running the unit.
-            var wrong = expected is not null && !expected.Equals(result.OutputDigest, StringComparison.OrdinalIgnoreCase);
-            var rejected = job.Kind != JobKind.Model
-                ? wrong ? $"The result of unit {unit.Index} is wrong: the portal checked it and its products give another digest." : null
-                : !await IsOutputOfAsync(db, job, result, cancellationToken) ? "The agent reported an output the portal does not hold for this job."
-                : signed == false ? "The agent's signature over the digest of its plaintext output does not check against the key it was paired with."
-                : job.Checked && signed is null ? "This job compares each unit's output across agents, and the agent did not sign the digest of its plaintext output (an agent older than protocol 3)."
-                : job.FlopsPerRow is { } perRow && Math.Abs(result.Flops - (perRow * Math.Max(unit.MatrixCount, 1))) > Math.Max(unit.MatrixCount, 1) // the figure is rounded down per row
-                    ? $"The agent counted {result.Flops:N0} FLOPs for {unit.MatrixCount:N0} rows; this job's model costs {perRow:N0} a row, as its first unit counted."
-                : null;
-            if (rejected is not null)
-            {
-                lease.Outcome = LeaseOutcome.Failed;
-                lease.EndedAt = now;
-                if (wrong)
+                if (chain.Shared && !chain.Routine)
                 {
-                    db.Add(new Dispute
+                    // It stopped being routine between the first read and the lock: taken again with the job row held.
+                    continue;
+                }
+
+                var (job, unit, lease, _) = chain;
+                jobId = job.Id;
+                var now = clock.GetUtcNow();
+                if (lease.Outcome == LeaseOutcome.Failed)
+                {
+                    // A lease ended as failed (its agent said so, or its result was refused) stays failed: an
+                    // answer sent again on it, a canary's corrected one included, is not counted or paid.
+                    return ResultAck.Rejected;
+                }
+
+                if (unit.State is WorkUnitState.Succeeded or WorkUnitState.Failed || job.State is JobState.Cancelled or JobState.Failed)
+                {
+                    // A cancelled or failed job counts and charges nothing more (its hold is released).
+                    if (lease.Outcome == LeaseOutcome.Active)
                     {
-                        Id = Guid.CreateVersion7(),
-                        At = now,
-                        JobId = job.Id,
-                        WorkUnitId = unit.Id,
-                        UnitIndex = unit.Index,
-                        LeaseId = lease.Id,
-                        AgentId = agentId,
-                        Kind = "Canary",
-                        Reported = result.OutputDigest.ToLowerInvariant(),
-                        Expected = expected!,
-                        Evidence = $"Unit {unit.Index} of job '{job.Name}' (products {unit.FirstMatrix}–{unit.FirstMatrix + unit.MatrixCount - 1} of {job.MatrixSize}×{job.MatrixSize}, seed {job.Seed}) " +
-                            "was recomputed by the portal; the agent's digest differs. Anyone can check it with the input generator and the reference product. " +
-                            "The lease was failed and not paid, and the unit was queued for another agent.",
-                    });
+                        lease.Outcome = unit.State == WorkUnitState.Succeeded ? LeaseOutcome.Superseded : LeaseOutcome.Cancelled;
+                        lease.EndedAt = now;
+                        await db.SaveChangesAsync(cancellationToken);
+                        await tx.CommitAsync(cancellationToken);
+                    }
+
+                    return ResultAck.AlreadyDone;
                 }
 
-                await db.SaveChangesAsync(cancellationToken);
-                IReadOnlyList<StoppedLease> stopped = [];
-                if (unit.CurrentLeaseId == lease.Id)
+                // Checked before anything else changes: a rejected result must not supersede the lease now running the unit.
+                var wrong = expected is not null && !expected.Equals(result.OutputDigest, StringComparison.OrdinalIgnoreCase);
+                var rejected = job.Kind != JobKind.Model
+                    ? wrong ? $"The result of unit {unit.Index} is wrong: the portal checked it and its products give another digest." : null
+                    : !await IsOutputOfAsync(db, job, result, cancellationToken) ? "The agent reported an output the portal does not hold for this job."
+                    : signed == false ? "The agent's signature over the digest of its plaintext output does not check against the key it was paired with."
+                    : job.Checked && signed is null ? "This job compares each unit's output across agents, and the agent did not sign the digest of its plaintext output (an agent older than protocol 3)."
+                    : job.FlopsPerRow is { } perRow && Math.Abs(result.Flops - (perRow * Math.Max(unit.MatrixCount, 1))) > Math.Max(unit.MatrixCount, 1) // the figure is rounded down per row
+                        ? $"The agent counted {result.Flops:N0} FLOPs for {unit.MatrixCount:N0} rows; this job's model costs {perRow:N0} a row, as its first unit counted."
+                    : null;
+                if (rejected is not null)
                 {
-                    stopped = await RequeueAsync(db, job, unit, LeaseOutcome.Failed, rejected, now, cancellationToken);
+                    if (chain.Shared)
+                    {
+                        // A refused result may fail its unit and so its job: taken again with the job row held.
+                        continue;
+                    }
+
+                    lease.Outcome = LeaseOutcome.Failed;
+                    lease.EndedAt = now;
+                    if (wrong)
+                    {
+                        db.Add(new Dispute
+                        {
+                            Id = Guid.CreateVersion7(),
+                            At = now,
+                            JobId = job.Id,
+                            WorkUnitId = unit.Id,
+                            UnitIndex = unit.Index,
+                            LeaseId = lease.Id,
+                            AgentId = agentId,
+                            Kind = "Canary",
+                            Reported = result.OutputDigest.ToLowerInvariant(),
+                            Expected = expected!,
+                            Evidence = $"Unit {unit.Index} of job '{job.Name}' (products {unit.FirstMatrix}–{unit.FirstMatrix + unit.MatrixCount - 1} of {job.MatrixSize}×{job.MatrixSize}, seed {job.Seed}) " +
+                                "was recomputed by the portal; the agent's digest differs. Anyone can check it with the input generator and the reference product. " +
+                                "The lease was failed and not paid, and the unit was queued for another agent.",
+                        });
+                    }
+
                     await db.SaveChangesAsync(cancellationToken);
+                    IReadOnlyList<StoppedLease> stopped = [];
+                    if (unit.CurrentLeaseId == lease.Id)
+                    {
+                        stopped = await RequeueAsync(db, job, unit, LeaseOutcome.Failed, rejected, now, cancellationToken);
+                        await db.SaveChangesAsync(cancellationToken);
+                    }
+
+                    await tx.CommitAsync(cancellationToken);
+                    await CancelOnAgentsAsync(stopped, cancellationToken);
+                    await QuarantineIfFailingAsync(agentId, cancellationToken);
+                    await dispatcher.RequestAsync(cancellationToken);
+                    return ResultAck.Rejected;
+                }
+
+                if (unit.CurrentLeaseId is { } current && current != lease.Id)
+                {
+                    // A late result from an earlier lease still counts; the lease now running the unit is told to stop.
+                    var other = await db.Leases.SingleAsync(l => l.Id == current, cancellationToken);
+                    if (other.Outcome == LeaseOutcome.Active)
+                    {
+                        other.Outcome = LeaseOutcome.Superseded;
+                        other.EndedAt = now;
+                        supersededLease = other.Id;
+                        supersededAgent = other.AgentId;
+                    }
+                }
+
+                unit.State = WorkUnitState.Succeeded;
+                unit.OutputBlobId = result.OutputBlobId;
+                unit.CurrentLeaseId = lease.Id;
+                unit.AgentId = lease.AgentId;
+                unit.MatricesDone = unit.MatrixCount;
+                unit.CompletedAt = now;
+                unit.StartedAt ??= lease.IssuedAt;
+                unit.OutputDigest = result.OutputDigest.ToLowerInvariant();
+                // Kept only where it is compared: a digest of plaintext is not something to hold for nothing.
+                unit.PlainDigest = signed == true ? result.PlainDigest!.ToLowerInvariant() : null;
+                unit.PlainDigestSignature = signed == true ? OutputStatement.ParseSignature(result.PlainDigestSignature) : null;
+                unit.Flops = result.Flops;
+                var compared = job.Checked && await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.Index == unit.Index, cancellationToken) > 1;
+                if (job.Kind == JobKind.Model && job.FlopsPerRow is null && result.Flops > 0 && !compared)
+                {
+                    // (A compared unit's figure is fixed when its vote is decided: CopyVote.)
+                    job.FlopsPerRow = result.Flops / Math.Max(unit.MatrixCount, 1);
+                }
+                unit.DeviceMilliseconds = result.DeviceMilliseconds;
+                unit.Gflops = result.Gflops;
+                unit.DispatchRequestedAt = null;
+                lease.Outcome = LeaseOutcome.Succeeded;
+                lease.EndedAt = now;
+                unit.Vote = compared ? UnitVote.Awaiting : UnitVote.Unchecked;
+                lease.AwaitingVote = compared;
+                await db.SaveChangesAsync(cancellationToken);
+                if (compared)
+                {
+                    // Paid, or not, when its copies are all in (CopyVote), in this transaction if this was the last.
+                    (outvoted, stoppedByVote) = await CopyVote.CountAsync(db, job, unit, now,
+                        (copy, copyLease) => job.State is JobState.Running or JobState.Paused ? SettleAsync(db, job, copy, copyLease, copy.Flops ?? 0, now, cancellationToken) : Task.CompletedTask,
+                        cancellationToken);
+                }
+                else if (job.State is JobState.Running or JobState.Paused)
+                {
+                    await SettleAsync(db, job, unit, lease, result.Flops, now, cancellationToken);
+                }
+
+                if (chain.Shared)
+                {
+                    // Other results of the job may be committing beside this one: whichever commits last sees every unit done.
+                    finishAfter = true;
+                }
+                else
+                {
+                    await FinishIfDoneAsync(db, job, now, cancellationToken);
                 }
 
                 await tx.CommitAsync(cancellationToken);
-                await CancelOnAgentsAsync(stopped, cancellationToken);
-                await QuarantineIfFailingAsync(agentId, cancellationToken);
-                await dispatcher.RequestAsync(cancellationToken);
-                return ResultAck.Rejected;
             }
 
-            if (unit.CurrentLeaseId is { } current && current != lease.Id)
-            {
-                // A late result from an earlier lease still counts; the lease now running the unit is told to stop.
-                var other = await db.Leases.SingleAsync(l => l.Id == current, cancellationToken);
-                if (other.Outcome == LeaseOutcome.Active)
-                {
-                    other.Outcome = LeaseOutcome.Superseded;
-                    other.EndedAt = now;
-                    supersededLease = other.Id;
-                    supersededAgent = other.AgentId;
-                }
-            }
+            break;
+        }
 
-            unit.State = WorkUnitState.Succeeded;
-            unit.OutputBlobId = result.OutputBlobId;
-            unit.CurrentLeaseId = lease.Id;
-            unit.AgentId = lease.AgentId;
-            unit.MatricesDone = unit.MatrixCount;
-            unit.CompletedAt = now;
-            unit.StartedAt ??= lease.IssuedAt;
-            unit.OutputDigest = result.OutputDigest.ToLowerInvariant();
-            // Kept only where it is compared: a digest of plaintext is not something to hold for nothing.
-            unit.PlainDigest = signed == true ? result.PlainDigest!.ToLowerInvariant() : null;
-            unit.PlainDigestSignature = signed == true ? OutputStatement.ParseSignature(result.PlainDigestSignature) : null;
-            unit.Flops = result.Flops;
-            var compared = job.Checked && await db.WorkUnits.CountAsync(u => u.JobId == job.Id && u.Index == unit.Index, cancellationToken) > 1;
-            if (job.Kind == JobKind.Model && job.FlopsPerRow is null && result.Flops > 0 && !compared)
-            {
-                // (A compared unit's figure is fixed when its vote is decided: CopyVote.)
-                job.FlopsPerRow = result.Flops / Math.Max(unit.MatrixCount, 1);
-            }
-            unit.DeviceMilliseconds = result.DeviceMilliseconds;
-            unit.Gflops = result.Gflops;
-            unit.DispatchRequestedAt = null;
-            lease.Outcome = LeaseOutcome.Succeeded;
-            lease.EndedAt = now;
-            unit.Vote = compared ? UnitVote.Awaiting : UnitVote.Unchecked;
-            lease.AwaitingVote = compared;
-            await db.SaveChangesAsync(cancellationToken);
-            if (compared)
-            {
-                // Paid, or not, when its copies are all in (CopyVote), in this transaction if this was the last.
-                (outvoted, stoppedByVote) = await CopyVote.CountAsync(db, job, unit, now,
-                    (copy, copyLease) => job.State is JobState.Running or JobState.Paused ? SettleAsync(db, job, copy, copyLease, copy.Flops ?? 0, now, cancellationToken) : Task.CompletedTask,
-                    cancellationToken);
-            }
-            else if (job.State is JobState.Running or JobState.Paused)
-            {
-                await SettleAsync(db, job, unit, lease, result.Flops, now, cancellationToken);
-            }
-
-            // Served by the partial index of unfinished units, so this stays cheap however large the job.
-            var unfinished = await db.WorkUnits.AnyAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded, cancellationToken);
-            if (!unfinished && job.State is JobState.Running or JobState.Paused)
-            {
-                job.State = JobState.Succeeded;
-                job.FinishedAt = now;
-                job.PauseReason = null;
-                job.PausedForBudget = false;
-                await db.SaveChangesAsync(cancellationToken);
-                await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
-                logger.LogInformation("Job {JobId} succeeded: {Units} units", job.Id, job.UnitCount);
-            }
-
-            await tx.CommitAsync(cancellationToken);
+        if (finishAfter)
+        {
+            await FinishIfDoneAsync(jobId, cancellationToken);
         }
 
         if (supersededLease is { } leaseId)
@@ -308,6 +332,48 @@ public sealed class UnitLifecycle(
         // The agent has a free slot now: its next unit goes out from here, not through a Hangfire step.
         await dispatcher.DispatchNextAsync(agentId, cancellationToken);
         return ResultAck.Accepted;
+    }
+
+    /// <summary>
+    /// Marks a job succeeded and releases what is left of its hold once every unit is done: after a
+    /// routine result commits (and by the sweeper, for a portal stopped between the two). The job row is
+    /// taken for this alone, and only when the first look finds nothing unfinished.
+    /// </summary>
+    public async Task FinishIfDoneAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (await db.WorkUnits.AnyAsync(u => u.JobId == jobId && u.State != WorkUnitState.Succeeded, cancellationToken))
+        {
+            return;
+        }
+
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var job = await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
+        if (job is not null && await FinishIfDoneAsync(db, job, clock.GetUtcNow(), cancellationToken))
+        {
+            await tx.CommitAsync(cancellationToken);
+            live.JobChanged(jobId);
+        }
+    }
+
+    /// <summary>The job succeeds, in the caller's transaction holding its row, when it runs and no unit is unfinished.</summary>
+    private async Task<bool> FinishIfDoneAsync(CocoonDbContext db, Job job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Served by the partial index of unfinished units, so this stays cheap however large the job.
+        if (job.State is not (JobState.Running or JobState.Paused)
+            || await db.WorkUnits.AnyAsync(u => u.JobId == job.Id && u.State != WorkUnitState.Succeeded, cancellationToken))
+        {
+            return false;
+        }
+
+        job.State = JobState.Succeeded;
+        job.FinishedAt = now;
+        job.PauseReason = null;
+        job.PausedForBudget = false;
+        await db.SaveChangesAsync(cancellationToken);
+        await Money.Billing.ReleaseAsync(db, job.Billed(), now, cancellationToken);
+        logger.LogInformation("Job {JobId} succeeded: {Units} units", job.Id, job.UnitCount);
+        return true;
     }
 
     /// <summary>
@@ -387,7 +453,7 @@ public sealed class UnitLifecycle(
                 return false;
             }
 
-            var (job, unit, lease) = chain;
+            var (job, unit, lease, _) = chain;
             jobId = job.Id;
             leaseAgent = lease.AgentId;
             if (lease.Outcome != LeaseOutcome.Active)

@@ -33,6 +33,13 @@ public static class Ledger
     {
         ArgumentNullException.ThrowIfNull(db);
         var code = Code(kind, owner, job);
+        // Read first: an account is created once and used for every posting after (one statement, not two).
+        var existing = await db.Set<LedgerAccount>().Where(a => a.Code == code).Select(a => (Guid?)a.Id).SingleOrDefaultAsync(cancellationToken);
+        if (existing is { } id)
+        {
+            return id;
+        }
+
         var platform = code.StartsWith("platform:", StringComparison.Ordinal);
         var kindName = kind.ToString();
         await db.Database.ExecuteSqlAsync($"""
