@@ -49,11 +49,58 @@ public sealed class PageTests(PostgresFixture postgres)
 
         var page = ctx.Render<JobDetailPage>(p => p.Add(x => x.Id, jobId));
         page.WaitForAssertion(() => Assert.Equal("2 / 4", page.Find("#units-done").TextContent), TimeSpan.FromSeconds(10));
-        Assert.Equal(2, page.FindAll(".unit-state[data-state=Succeeded]").Count);
+        // The units table reads its page after the first render.
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll(".unit-state[data-state=Succeeded]").Count), TimeSpan.FromSeconds(10));
         Assert.Equal("Running", page.Find("#job-state").GetAttribute("data-state"));
 
         var missing = ctx.Render<JobDetailPage>(p => p.Add(x => x.Id, Guid.NewGuid()));
         missing.WaitForAssertion(() => Assert.Contains("There is no job", missing.Markup, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>
+    /// A large job's page reads one page of units, and its progress is summed by the database: partly
+    /// done units count in proportion, copies run to check a unit do not count, running copies do.
+    /// </summary>
+    [Fact]
+    public async Task The_job_page_pages_a_large_jobs_units_and_sums_its_progress_in_the_database()
+    {
+        var (ctx, db) = await ContextAsync("bunit_large");
+        await using var _ = ctx;
+        var jobId = Guid.NewGuid();
+        await using (var ledger = PortalDb.Open(db))
+        {
+            ledger.Jobs.Add(new Job { Id = jobId, Name = "Large job", State = JobState.Running, MatrixSize = 8, MatrixCount = 240, MatricesPerUnit = 2, Seed = 1, CreatedAt = DateTimeOffset.UtcNow, StartedAt = DateTimeOffset.UtcNow });
+            WorkUnit Unit(int index, int replica, WorkUnitState state, int done) => new()
+            {
+                Id = Guid.NewGuid(),
+                JobId = jobId,
+                Index = index,
+                Replica = replica,
+                FirstMatrix = index * 2,
+                MatrixCount = 2,
+                MatricesDone = done,
+                QueuedAt = DateTimeOffset.UtcNow,
+                State = state,
+                OutputDigest = state == WorkUnitState.Succeeded ? new string('a', 64) : null,
+            };
+
+            // 60 of 120 units done, one halfway, and two copies of unit 0: one done, one running.
+            for (var i = 0; i < 120; i++)
+            {
+                ledger.WorkUnits.Add(i < 60 ? Unit(i, 0, WorkUnitState.Succeeded, 2) : Unit(i, 0, i == 60 ? WorkUnitState.Running : WorkUnitState.Pending, i == 60 ? 1 : 0));
+            }
+
+            ledger.WorkUnits.Add(Unit(0, 1, WorkUnitState.Succeeded, 2));
+            ledger.WorkUnits.Add(Unit(0, 2, WorkUnitState.Running, 1));
+            await ledger.SaveChangesAsync();
+        }
+
+        var page = ctx.Render<JobDetailPage>(p => p.Add(x => x.Id, jobId));
+        page.WaitForAssertion(() => Assert.Equal(50, page.FindAll(".unit-state").Count), TimeSpan.FromSeconds(10));
+        Assert.Equal("60 / 120", page.Find("#units-done").TextContent);
+        Assert.Equal("2", page.Find("#units-running").TextContent);
+        Assert.Equal("50.4", page.Find("#job-progress").GetAttribute("data-value"));
+        Assert.Contains("of 122", page.Find("#units-table").TextContent, StringComparison.Ordinal);
     }
 
     [Fact]

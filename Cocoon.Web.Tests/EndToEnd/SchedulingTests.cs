@@ -167,10 +167,11 @@ public sealed class SchedulingTests(PostgresFixture postgres)
     }
 
     /// <summary>
-    /// One job's routine results do not wait for one another: with the job's row share-locked, as
-    /// another result in flight holds it, results are counted and paid. Only the job's success takes the
-    /// row, in a step of its own after the last result commits; a portal killed in that moment leaves a
-    /// job whose units are all done, and the next portal's sweeper finishes it and releases its hold.
+    /// One job's routine results do not take the job for themselves: with the job's row share-locked
+    /// by another transaction (as a foreign-key check holds it), results are counted and paid. Only the
+    /// job's success takes the job and its row, in a step of its own after the last result commits; a
+    /// portal killed in that moment leaves a job whose units are all done, and the next portal's sweeper
+    /// finishes it and releases its hold.
     /// </summary>
     [Fact]
     public async Task Results_do_not_wait_on_each_other_and_a_job_a_killed_portal_left_unfinished_is_finished_by_the_next()

@@ -279,6 +279,18 @@ public sealed class ScriptedAgent : IAsyncDisposable
             {
                 return;
             }
+            catch (Exception) when (_hub.State != HubConnectionState.Connected)
+            {
+                // The portal went away (killed or restarting): heartbeats go on once the connection is back.
+                try
+                {
+                    await Task.Delay(_heartbeat, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
     }
 

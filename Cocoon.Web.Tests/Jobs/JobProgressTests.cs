@@ -11,9 +11,8 @@ public sealed class JobProgressTests
     public void Partly_done_units_move_the_bar_and_the_rate_gives_an_eta()
     {
         var job = Job(JobState.Running, unitsDone: 2, total: 4);
-        var units = new[] { Unit(WorkUnitState.Succeeded, 10), Unit(WorkUnitState.Succeeded, 10), Unit(WorkUnitState.Running, 5), Unit(WorkUnitState.Pending, 0) };
-
-        var progress = JobProgress.From(job, units, Start.AddSeconds(10));
+        // Two units of ten products done, one running with five of its ten, one waiting.
+        var progress = JobProgress.From(job, new UnitTally(Running: 1, DoneUnits: 2.5, SucceededRows: 20), Start.AddSeconds(10));
 
         Assert.Equal(62.5, progress.Percent, 3);
         Assert.Equal(1, progress.Running);
@@ -26,7 +25,7 @@ public sealed class JobProgressTests
     public void A_finished_job_is_full_and_has_no_eta()
     {
         var job = Job(JobState.Succeeded, 1, 1) with { FinishedAt = Start.AddSeconds(3) };
-        var progress = JobProgress.From(job, [Unit(WorkUnitState.Succeeded, 10)], Start.AddHours(1));
+        var progress = JobProgress.From(job, new UnitTally(0, 1, 10), Start.AddHours(1));
         Assert.Equal(100, progress.Percent);
         Assert.Null(progress.Eta);
         Assert.Equal(TimeSpan.FromSeconds(3), progress.Elapsed);
@@ -52,16 +51,5 @@ public sealed class JobProgressTests
         UnitsDone = unitsDone,
         CreatedAt = Start,
         StartedAt = Start,
-    };
-
-    private static WorkUnitView Unit(WorkUnitState state, int done) => new()
-    {
-        Id = Guid.NewGuid(),
-        Index = 0,
-        State = state,
-        FirstMatrix = 0,
-        MatrixCount = 10,
-        MatricesDone = done,
-        Attempts = 1,
     };
 }

@@ -7,6 +7,7 @@ using Cocoon.Benchmarks;
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo [seconds] [dir] [name]  (models we did not make, against ONNX Runtime at batch 1 and 8, with each engine's peak memory: light architectures, openwakeword)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- zoo-profile [name] [runs] (time per operator type of our engine on the zoo models whose name contains name)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- dispatch [agents] [capacity] [units]  (the real portal's dispatcher with scripted agents answering at once: submit → assigned latency, units per second)
+// dotnet run -c Release --project bench/Cocoon.Benchmarks -- decide [agents] [units]  (dispatch decisions with many agents registered: submit → every unit leased, none answered)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- simulate [agents] [units] [watchers]  (the agent simulator's load run: honest, slow, failing, lying, vanishing and reconnecting agents; exactly-once, liars, fair shares; raw Hangfire drain in the same run)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- operators [seconds]  (single operators at a decoder's shapes against ONNX Runtime: ConvTranspose, depthwise Conv)
 // dotnet run -c Release --project bench/Cocoon.Benchmarks -- kernels [seconds]   (the CPU kernels one by one: GEMM shapes, pooling, GELU)
@@ -36,6 +37,12 @@ if (args is ["dispatch", ..])
 {
     int Arg(int at, int fallback) => args.Length > at ? int.Parse(args[at], System.Globalization.CultureInfo.InvariantCulture) : fallback;
     return await Cocoon.Benchmarks.DispatchRun.RunAsync(Arg(1, 20), Arg(2, 4), Arg(3, 2000));
+}
+
+if (args is ["decide", ..])
+{
+    int Arg(int at, int fallback) => args.Length > at ? int.Parse(args[at], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    return await Cocoon.Benchmarks.DecideRun.RunAsync(Arg(1, 10_000), Arg(2, 1_000));
 }
 
 if (args is ["simulate", ..])

@@ -30,8 +30,10 @@ public sealed class Dispatcher(
     IOptions<Money.MoneyOptions> money,
     ILogger<Dispatcher> logger)
 {
-    // Any constant works; it seeds the per-account locks all portal nodes take to hold an account's limit.
+    // Any constants work; they seed the per-account locks all portal nodes take to hold an account's
+    // limit, and the per-job locks under which a dispatch reserves out of the job's hold.
     private const long DispatchLockKey = 0x436F636F6F6E01;
+    private const long BudgetLockKey = 0x436F636F6F6E02;
 
     /// <summary>A dispatch request older than this is presumed lost (its Hangfire job died) and may be made again.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
@@ -129,9 +131,13 @@ public sealed class Dispatcher(
         // …and the free slots shared between them by weight (FairShare). Marking re-checks each unit, so
         // two nodes choosing at once cannot both request one.
         Guid[] chosen = [.. FairShare.Allocate([.. candidates.Select(c => new FairShare.Candidate(c.UnitId, c.AccountId, c.QueuedAt))], standings, free)];
+        // Rows are locked in id order, skipping any another node or step holds (it is dispatching or
+        // marking that unit): two markings locking overlapping units in different orders deadlocked.
         var marked = (await db.Database.SqlQuery<Guid>($"""
             UPDATE work_units SET dispatch_requested_at = {now}
-            WHERE id = ANY({chosen}) AND state = 'Pending' AND (dispatch_requested_at IS NULL OR dispatch_requested_at < {staleRequest})
+            WHERE id IN (SELECT id FROM work_units
+                         WHERE id = ANY({chosen}) AND state = 'Pending' AND (dispatch_requested_at IS NULL OR dispatch_requested_at < {staleRequest})
+                         ORDER BY id FOR UPDATE SKIP LOCKED)
             RETURNING id AS "Value"
             """).ToListAsync(cancellationToken)).ToHashSet();
         return [.. chosen.Where(marked.Contains)];
@@ -158,7 +164,15 @@ public sealed class Dispatcher(
             logger.LogWarning(ex, "Dispatching the next unit to agent {AgentId} failed; the sweeper requests it again", agentId);
         }
 
-        await RequestAsync(cancellationToken);
+        try
+        {
+            await RequestAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The result that freed the slot is counted already: its agent must not be told otherwise.
+            logger.LogWarning(ex, "Asking for dispatch after agent {AgentId}'s result failed; the sweeper asks again", agentId);
+        }
     }
 
     /// <summary>Leases one pending unit to an agent and pushes it; does nothing if the unit is no longer pending.</summary>
@@ -178,12 +192,12 @@ public sealed class Dispatcher(
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
 
             // Job before unit, the order every unit state change locks them in (LeaseChain), so a result
-            // arriving now waits rather than deadlocks, and a job failed meanwhile is seen as failed. FOR NO
-            // KEY UPDATE: one job's dispatches take turns (each reserves out of what the others left of its
-            // hold), its routine results (FOR KEY SHARE, LeaseChain) go on beside them, and a change of the
-            // job's state (FOR UPDATE) waits for both.
-            var job = await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = (SELECT job_id FROM work_units WHERE id = {unitId}) FOR NO KEY UPDATE")
-                .SingleOrDefaultAsync(cancellationToken);
+            // arriving now waits rather than deadlocks, and a job failed meanwhile is seen as failed. Shared
+            // (JobLock): one job's dispatches and its routine results go on side by side, and a change of the
+            // job's state waits for them. Only the reservation out of the job's hold takes turns, under the
+            // job's budget lock (below).
+            var jobId = await db.WorkUnits.Where(u => u.Id == unitId).Select(u => (Guid?)u.JobId).SingleOrDefaultAsync(cancellationToken);
+            var job = jobId is { } id ? await JobLock.SharedAsync(db, id, cancellationToken) : null;
             var unit = job is null ? null : await db.WorkUnits.FromSql($"SELECT * FROM work_units WHERE id = {unitId} FOR UPDATE")
                 .SingleOrDefaultAsync(cancellationToken);
             if (job is null || unit is null || unit.State != WorkUnitState.Pending)
@@ -206,11 +220,24 @@ public sealed class Dispatcher(
 
             // What the unit will cost is fixed now, and reserved out of what the job still holds; if the
             // least-loaded agent is too dear for what is left, the cheapest one able to take it is asked.
+            // One dispatch of a job at a time reserves (each out of what the others left), from here to its
+            // commit. It is the last lock a dispatch takes: none waits for it holding what another needs.
+            var deadline = now + await ExpectedWorkAsync(db, job, unit, agent, cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({job.Id}::text, {BudgetLockKey}))", cancellationToken);
+            if (await db.Jobs.Where(j => j.Id == job.Id).Select(j => j.State).SingleAsync(cancellationToken) != JobState.Running)
+            {
+                // A dispatch this one waited for paused the job at its budget.
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+                return;
+            }
+
             var charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
             if (charge is { Fits: false } && await PickAndLockAsync(db, skip => PickAgentAsync(db, job, unit, now, skip, cancellationToken, cheapestFirst: true), cancellationToken) is { } cheapest && cheapest.Id != agent.Id)
             {
                 agent = cheapest;
                 charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
+                deadline = now + await ExpectedWorkAsync(db, job, unit, agent, cancellationToken);
             }
 
             if (charge is null)
@@ -230,15 +257,10 @@ public sealed class Dispatcher(
                     return;
                 }
 
-                // The job pauses with its hold (its owner may raise the budget, which resumes it, or cancel it).
-                job.State = JobState.Paused;
-                job.PausedForBudget = true;
-                job.PauseReason = $"Paused at its budget: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent online that can take it, " +
-                    $"and {Ledger.Ton.Format(Math.Max(charge.Remaining, 0))} TON of the budget is left. Raise the budget to go on, or cancel the job to release the rest.";
                 await db.SaveChangesAsync(cancellationToken);
                 await tx.CommitAsync(cancellationToken);
-                logger.LogInformation("Job {JobId} paused: its budget cannot pay for unit {Index}", job.Id, unit.Index);
-                live.JobChanged(job.Id);
+                await PauseForBudgetAsync(job.Id, $"Paused at its budget: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent online that can take it, " +
+                    $"and {Ledger.Ton.Format(Math.Max(charge.Remaining, 0))} TON of the budget is left. Raise the budget to go on, or cancel the job to release the rest.", cancellationToken);
                 return;
             }
 
@@ -254,7 +276,7 @@ public sealed class Dispatcher(
                 ChargeFixed = charge.Fixed,
                 IssuedAt = now,
                 ExpiresAt = now + link.Value.Lease,
-                Deadline = now + await ExpectedWorkAsync(db, job, unit, agent, cancellationToken),
+                Deadline = deadline,
                 LastProgressAt = now,
                 Outcome = LeaseOutcome.Active,
             };
@@ -292,6 +314,30 @@ public sealed class Dispatcher(
         await agentHub.Clients.Client(connectionId).AssignAsync(assignment);
         logger.LogDebug("Unit {Index} of job {JobId} leased to connection {ConnectionId}", assignment.UnitIndex, assignment.JobId, connectionId);
         live.JobChanged(assignment.JobId);
+    }
+
+    /// <summary>
+    /// The job pauses with its hold (its owner may raise the budget, which resumes it, or cancel it): a
+    /// transaction of its own holding the job's row (the dispatch that found the budget short held it
+    /// share-locked, and one holder turning its lock into a writer's can deadlock with another).
+    /// </summary>
+    private async Task PauseForBudgetAsync(Guid jobId, string reason, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+        var job = await JobLock.ExclusiveAsync(db, jobId, cancellationToken);
+        if (job is not { State: JobState.Running })
+        {
+            return;
+        }
+
+        job.State = JobState.Paused;
+        job.PausedForBudget = true;
+        job.PauseReason = reason;
+        await db.SaveChangesAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        logger.LogInformation("Job {JobId} paused: {Reason}", jobId, reason);
+        live.JobChanged(jobId);
     }
 
     /// <summary>

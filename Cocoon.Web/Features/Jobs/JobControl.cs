@@ -218,7 +218,7 @@ public sealed class JobControl(
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-            var job = await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
+            var job = await JobLock.ExclusiveAsync(db, jobId, cancellationToken);
             if (job is null || (!viewer.IsAdmin && job.OwnerAccountId != viewer.AccountId))
             {
                 return JobAction.NotFound($"There is no job {jobId}.");

@@ -31,7 +31,41 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory, Tim
     public async Task<IReadOnlyList<WorkUnitView>> UnitsAsync(Viewer viewer, Guid jobId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.WorkUnits.AsNoTracking()
+        return await Units(db, viewer, jobId).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// One page of the job's units in index order (copies after their unit), and how many there are: a
+    /// page reads its rows through the index on (job, index, replica), however large the job.
+    /// </summary>
+    public async Task<(IReadOnlyList<WorkUnitView> Units, int Total)> UnitsPageAsync(Viewer viewer, Guid jobId, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var total = await db.WorkUnits.CountAsync(u => u.JobId == jobId && Visible(db, viewer).Any(j => j.Id == u.JobId), cancellationToken);
+        var page = await Units(db, viewer, jobId).Skip(Math.Max(skip, 0)).Take(Math.Clamp(take, 1, 500)).ToListAsync(cancellationToken);
+        return (page, total);
+    }
+
+    /// <summary>
+    /// What the progress bar and rates need of a job's units (<see cref="JobProgress"/>), summed by the
+    /// database rather than read unit by unit. Call it for a job the viewer may see.
+    /// </summary>
+    public async Task<UnitTally> TallyAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // Copies run to check a unit are not progress of their own: the unit counts once, when its vote is
+        // in; partly done units count in proportion, so the bar moves within long units too.
+        return await db.Database.SqlQuery<UnitTally>($"""
+            SELECT count(*) FILTER (WHERE state IN ('Leased', 'Running'))::int AS running,
+                   coalesce(sum(CASE WHEN state = 'Succeeded' AND vote <> 'Awaiting' THEN 1.0
+                                     ELSE matrices_done::float8 / greatest(matrix_count, 1) END) FILTER (WHERE replica = 0), 0)::float8 AS done_units,
+                   coalesce(sum(matrix_count) FILTER (WHERE replica = 0 AND state = 'Succeeded'), 0)::bigint AS succeeded_rows
+            FROM work_units WHERE job_id = {jobId}
+            """).SingleAsync(cancellationToken);
+    }
+
+    private static IQueryable<WorkUnitView> Units(CocoonDbContext db, Viewer viewer, Guid jobId) =>
+        db.WorkUnits.AsNoTracking()
             .Where(u => u.JobId == jobId && Visible(db, viewer).Any(j => j.Id == u.JobId))
             .OrderBy(u => u.Index).ThenBy(u => u.Replica)
             .Select(u => new WorkUnitView
@@ -49,9 +83,7 @@ public sealed class JobQueries(IDbContextFactory<CocoonDbContext> dbFactory, Tim
                 OutputDigest = u.OutputDigest,
                 Gflops = u.Gflops,
                 CompletedAt = u.CompletedAt,
-            })
-            .ToListAsync(cancellationToken);
-    }
+            });
 
     /// <summary>The latest disputes (results the portal caught wrong), newest first, for admins.</summary>
     public async Task<IReadOnlyList<DisputeView>> DisputesAsync(int take = 200, CancellationToken cancellationToken = default)

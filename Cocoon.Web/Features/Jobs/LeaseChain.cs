@@ -6,12 +6,12 @@ namespace Cocoon.Web.Features.Jobs;
 
 /// <summary>
 /// A lease with its unit and job, locked in the one order every writer uses: job, unit, lease. The
-/// unit and lease are locked FOR UPDATE. The job is locked FOR UPDATE too, except for a routine
-/// result (<see cref="Routine"/>) when the caller allows it: then FOR KEY SHARE, which lets one job's
-/// routine results run side by side and beside its dispatches (FOR NO KEY UPDATE), and still waits for
-/// anything that changes the job's state (cancel, pause, failure, success: FOR UPDATE).
+/// unit and lease are locked FOR UPDATE; the job exclusively (<see cref="JobLock"/>), except for a
+/// routine result (<see cref="Routine"/>) when the caller allows it: then shared, so one job's routine
+/// results run side by side and beside its dispatches, and still wait for anything that changes the
+/// job's state.
 /// </summary>
-/// <param name="Shared">Whether the job row is only share-locked: the caller must not change the job's state.</param>
+/// <param name="Shared">Whether the job is only share-locked: the caller must not change the job's state.</param>
 internal sealed record LeaseChain(Job Job, WorkUnit Unit, Lease Lease, bool Shared)
 {
     public static async Task<LeaseChain?> LockAsync(CocoonDbContext db, Guid leaseId, CancellationToken cancellationToken, bool mayShare = false)
@@ -35,9 +35,7 @@ internal sealed record LeaseChain(Job Job, WorkUnit Unit, Lease Lease, bool Shar
 
         // What was read above is a hint: the caller checks Routine again on the locked rows.
         var shared = mayShare && keys.Routine;
-        var job = shared
-            ? await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {keys.JobId} FOR KEY SHARE").SingleAsync(cancellationToken)
-            : await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {keys.JobId} FOR UPDATE").SingleAsync(cancellationToken);
+        var job = (shared ? await JobLock.SharedAsync(db, keys.JobId, cancellationToken) : await JobLock.ExclusiveAsync(db, keys.JobId, cancellationToken))!;
         var unit = await db.WorkUnits.FromSql($"SELECT * FROM work_units WHERE id = {keys.UnitId} FOR UPDATE").SingleAsync(cancellationToken);
         var lease = await db.Leases.FromSql($"SELECT * FROM leases WHERE id = {leaseId} FOR UPDATE").SingleAsync(cancellationToken);
         return new LeaseChain(job, unit, lease, shared);

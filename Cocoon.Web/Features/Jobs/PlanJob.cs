@@ -17,7 +17,7 @@ public sealed class PlanJob(IDbContextFactory<CocoonDbContext> dbFactory, Dispat
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-            var job = await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
+            var job = await JobLock.ExclusiveAsync(db, jobId, cancellationToken);
             if (job is null || job.State != JobState.Pending)
             {
                 return;

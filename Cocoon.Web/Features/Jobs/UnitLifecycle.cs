@@ -348,7 +348,7 @@ public sealed class UnitLifecycle(
         }
 
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
-        var job = await db.Jobs.FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").SingleOrDefaultAsync(cancellationToken);
+        var job = await JobLock.ExclusiveAsync(db, jobId, cancellationToken);
         if (job is not null && await FinishIfDoneAsync(db, job, clock.GetUtcNow(), cancellationToken))
         {
             await tx.CommitAsync(cancellationToken);
