@@ -474,7 +474,9 @@ public sealed class Dispatcher(
     /// score and reputation; for a unit run on several agents, none that holds or ran another copy of it,
     /// and only its copies' device kind: <c>cocoon_copy_fits</c>), one that has not failed this unit first (a failure is another agent's to
     /// confirm), chosen by the job's strategy; <paramref name="cheapestFirst"/> puts price first whatever
-    /// the strategy (when the budget left cannot pay the first choice).
+    /// the strategy (when the budget left cannot pay the first choice). Agents equal on all of that are
+    /// taken in random order, so dispatches running side by side spread over them instead of all
+    /// picking the same one and skipping it in turn.
     /// </summary>
     private async Task<RegisteredAgent?> PickAgentAsync(CocoonDbContext db, Job job, WorkUnit unit, DateTimeOffset now, Guid[] skip, CancellationToken cancellationToken, bool cheapestFirst = false, Guid? only = null)
     {
@@ -497,7 +499,7 @@ public sealed class Dispatcher(
                      CASE WHEN {strategy} = 'Cheapest' THEN coalesce(a.price_per_tflop, {defaultPrice}) ELSE 0 END,
                      CASE WHEN {strategy} = 'Cheapest' THEN -coalesce(a.benchmark_score, 0) ELSE 0 END,
                      CASE WHEN {strategy} = 'Fastest' THEN (load.active + 1) / greatest(coalesce(a.benchmark_score, 0), 1e-3) ELSE 0 END,
-                     load.active::float / a.capacity, coalesce(a.price_per_tflop, {defaultPrice}), a.last_heartbeat_at DESC
+                     load.active::float / a.capacity, coalesce(a.price_per_tflop, {defaultPrice}), random()
             LIMIT 1
             """).AsNoTracking().SingleOrDefaultAsync(cancellationToken);
     }
