@@ -195,9 +195,16 @@ public sealed class Dispatcher(
             // arriving now waits rather than deadlocks, and a job failed meanwhile is seen as failed. Shared
             // (JobLock): one job's dispatches and its routine results go on side by side, and a change of the
             // job's state waits for them. Only the reservation out of the job's hold takes turns, under the
-            // job's budget lock (below).
-            var jobId = await db.WorkUnits.Where(u => u.Id == unitId).Select(u => (Guid?)u.JobId).SingleOrDefaultAsync(cancellationToken);
-            var job = jobId is { } id ? await JobLock.SharedAsync(db, id, cancellationToken) : null;
+            // job's budget lock (below). A job that compares copies dispatches one unit at a time (its lock
+            // exclusive): each copy's pick must see the leases of the copies dispatched before it, or two
+            // copies could go to one agent (cocoon_copy_fits).
+            var key = await (from u in db.WorkUnits
+                             join j in db.Jobs on u.JobId equals j.Id
+                             where u.Id == unitId
+                             select new { j.Id, Checked = j.Redundancy > 1 || j.SpotCheckPercent > 0 }).SingleOrDefaultAsync(cancellationToken);
+            var job = key is null ? null
+                : key.Checked ? await JobLock.ExclusiveAsync(db, key.Id, cancellationToken)
+                : await JobLock.SharedAsync(db, key.Id, cancellationToken);
             var unit = job is null ? null : await db.WorkUnits.FromSql($"SELECT * FROM work_units WHERE id = {unitId} FOR UPDATE")
                 .SingleOrDefaultAsync(cancellationToken);
             if (job is null || unit is null || unit.State != WorkUnitState.Pending)
@@ -223,15 +230,8 @@ public sealed class Dispatcher(
             // One dispatch of a job at a time reserves (each out of what the others left), from here to its
             // commit. It is the last lock a dispatch takes: none waits for it holding what another needs.
             var deadline = now + await ExpectedWorkAsync(db, job, unit, agent, cancellationToken);
+            // (The job's state cannot change meanwhile: that takes the job's lock exclusively.)
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({job.Id}::text, {BudgetLockKey}))", cancellationToken);
-            if (await db.Jobs.Where(j => j.Id == job.Id).Select(j => j.State).SingleAsync(cancellationToken) != JobState.Running)
-            {
-                // A dispatch this one waited for paused the job at its budget.
-                await db.SaveChangesAsync(cancellationToken);
-                await tx.CommitAsync(cancellationToken);
-                return;
-            }
-
             var charge = await ChargeAsync(db, job, unit, agent, cancellationToken);
             if (charge is { Fits: false } && await PickAndLockAsync(db, skip => PickAgentAsync(db, job, unit, now, skip, cancellationToken, cheapestFirst: true), cancellationToken) is { } cheapest && cheapest.Id != agent.Id)
             {
@@ -259,7 +259,7 @@ public sealed class Dispatcher(
 
                 await db.SaveChangesAsync(cancellationToken);
                 await tx.CommitAsync(cancellationToken);
-                await PauseForBudgetAsync(job.Id, $"Paused at its budget: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent online that can take it, " +
+                await PauseForBudgetAsync(job.Id, charge.Reserved, $"Paused at its budget: unit {unit.Index} would cost {Ledger.Ton.Format(charge.Reserved)} TON on the cheapest agent online that can take it, " +
                     $"and {Ledger.Ton.Format(Math.Max(charge.Remaining, 0))} TON of the budget is left. Raise the budget to go on, or cancel the job to release the rest.", cancellationToken);
                 return;
             }
@@ -321,12 +321,14 @@ public sealed class Dispatcher(
     /// transaction of its own holding the job's row (the dispatch that found the budget short held it
     /// share-locked, and one holder turning its lock into a writer's can deadlock with another).
     /// </summary>
-    private async Task PauseForBudgetAsync(Guid jobId, string reason, CancellationToken cancellationToken)
+    /// <param name="needed">What the unit that did not fit would reserve: if the owner raised the budget since, or leases ended, and it fits now, the job goes on.</param>
+    private async Task PauseForBudgetAsync(Guid jobId, long needed, string reason, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
         var job = await JobLock.ExclusiveAsync(db, jobId, cancellationToken);
-        if (job is not { State: JobState.Running })
+        if (job is not { State: JobState.Running }
+            || await Money.Billing.HeldForJobAsync(db, job.Billed(), cancellationToken) - await db.RunningLeases(jobId).SumAsync(l => l.Reserved, cancellationToken) >= needed)
         {
             return;
         }

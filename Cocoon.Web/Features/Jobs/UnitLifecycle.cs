@@ -291,7 +291,7 @@ public sealed class UnitLifecycle(
                 }
                 else if (job.State is JobState.Running or JobState.Paused)
                 {
-                    await SettleAsync(db, job, unit, lease, result.Flops, now, cancellationToken);
+                    await SettleAsync(db, job, unit, lease, result.Flops, now, cancellationToken, ownReservation: chain.Shared);
                 }
 
                 if (chain.Shared)
@@ -312,7 +312,15 @@ public sealed class UnitLifecycle(
 
         if (finishAfter)
         {
-            await FinishIfDoneAsync(jobId, cancellationToken);
+            try
+            {
+                await FinishIfDoneAsync(jobId, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The result is counted: its agent must not be told otherwise. The sweeper finishes the job.
+                logger.LogWarning(ex, "Finishing job {JobId} after a result failed; the sweeper finishes it", jobId);
+            }
         }
 
         if (supersededLease is { } leaseId)
@@ -381,7 +389,12 @@ public sealed class UnitLifecycle(
     /// dispatch, or (a model job's first unit) the one its FLOPs give at the lease's price, capped by
     /// what the lease reserved.
     /// </summary>
-    private async Task SettleAsync(CocoonDbContext db, Job job, WorkUnit unit, Lease lease, long flops, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <param name="ownReservation">
+    /// A routine result, accepted beside the job's others: it is paid out of its own lease's reservation,
+    /// which no one else counts as free (and the job's hold and the others' reservations, read in two
+    /// statements while other results commit, could not be trusted to agree).
+    /// </param>
+    private async Task SettleAsync(CocoonDbContext db, Job job, WorkUnit unit, Lease lease, long flops, DateTimeOffset now, CancellationToken cancellationToken, bool ownReservation = false)
     {
         long cost, fee;
         var feePercent = money.Value.FeePercent;
@@ -399,11 +412,11 @@ public sealed class UnitLifecycle(
             }
         }
 
-        // Never more than the job holds beyond what its other running leases reserved: a late result from
-        // a lease that already ended cannot take money reserved for the lease that replaced it.
-        var reservedByOthers = await db.RunningLeases(job.Id).Where(l => l.Id != lease.Id)
-            .SumAsync(l => l.Reserved, cancellationToken);
-        var free = await Money.Billing.HeldForJobAsync(db, job.Billed(), cancellationToken) - reservedByOthers;
+        // Otherwise never more than the job holds beyond what its other running leases reserved: a late
+        // result from a lease that already ended cannot take money reserved for the lease that replaced it.
+        var free = ownReservation ? lease.Reserved
+            : await Money.Billing.HeldForJobAsync(db, job.Billed(), cancellationToken)
+              - await db.RunningLeases(job.Id).Where(l => l.Id != lease.Id).SumAsync(l => l.Reserved, cancellationToken);
         if (cost + fee > free)
         {
             logger.LogWarning("Unit {Index} of job {JobId} would be charged {Charge} nanotons but only {Free} are free in its hold; charging that", unit.Index, job.Id, cost + fee, Math.Max(free, 0));
