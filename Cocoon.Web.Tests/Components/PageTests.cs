@@ -100,7 +100,8 @@ public sealed class PageTests(PostgresFixture postgres)
         Assert.Equal("60 / 120", page.Find("#units-done").TextContent);
         Assert.Equal("2", page.Find("#units-running").TextContent);
         Assert.Equal("50.4", page.Find("#job-progress").GetAttribute("data-value"));
-        Assert.Contains("of 122", page.Find("#units-table").TextContent, StringComparison.Ordinal);
+        // The pager's count follows the page's rows in a render of its own.
+        page.WaitForAssertion(() => Assert.Contains("of 122", page.Find("#units-table").TextContent, StringComparison.Ordinal), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
